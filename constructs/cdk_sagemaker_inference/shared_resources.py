@@ -1,0 +1,117 @@
+"""SharedResources: the encryption key, artifacts bucket and notification topic other stacks use."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from .compliance import acknowledge
+
+_NOT_REPLICATED = (
+    "Cross-region replication is a disaster-recovery choice of the account owner; model artifacts "
+    "are reproducible from the training pipeline and versioning protects against overwrites."
+)
+
+
+class SharedResources(Construct):
+    """A customer-managed KMS key, an encrypted artifacts bucket and an encrypted SNS topic.
+
+    - ``key``: rotation on, RETAIN (data encrypted with it outlives the stack).
+    - ``artifacts_bucket``: KMS-encrypted with ``key``, TLS-only, versioned, no public access,
+      server access logs to ``access_logs_bucket``.
+    - ``notifications_topic``: KMS-encrypted with ``key``, TLS-only publishes.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        noncurrent_version_expiration: Duration = Duration.days(90),
+    ) -> None:
+        """
+        :param removal_policy: what happens to the key and buckets when the stack is deleted.
+            Default: RETAIN, because model artifacts and captured data are records.
+        :param noncurrent_version_expiration: how long overwritten artifact versions are kept.
+            Default: 90 days.
+        """
+        super().__init__(scope, id)
+
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts SageMaker model artifacts, endpoint storage, captured data and messages",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        # Server access logs cannot be delivered to a bucket encrypted with a customer-managed key:
+        # S3 log delivery supports only SSE-S3 on the target bucket.
+        self.access_logs_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=removal_policy,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
+        )
+        acknowledge(
+            self.access_logs_bucket,
+            ["AwsSolutions-S1", "HIPAA.Security-S3BucketLoggingEnabled",
+             "NIST.800.53.R5-S3BucketLoggingEnabled", "PCI.DSS.321-S3BucketLoggingEnabled"],
+            "This bucket is the server access log destination; logging it would log its own log delivery.",
+        )
+        acknowledge(
+            self.access_logs_bucket,
+            ["HIPAA.Security-S3DefaultEncryptionKMS", "NIST.800.53.R5-S3DefaultEncryptionKMS",
+             "PCI.DSS.321-S3DefaultEncryptionKMS"],
+            "S3 server access log delivery supports only SSE-S3 on the destination bucket.",
+        )
+        self.artifacts_bucket = s3.Bucket(
+            self,
+            "Artifacts",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="artifacts/",
+            removal_policy=removal_policy,
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=noncurrent_version_expiration)],
+        )
+        for bucket in (self.access_logs_bucket, self.artifacts_bucket):
+            acknowledge(
+                bucket,
+                ["HIPAA.Security-S3BucketReplicationEnabled", "NIST.800.53.R5-S3BucketReplicationEnabled",
+                 "PCI.DSS.321-S3BucketReplicationEnabled"],
+                _NOT_REPLICATED,
+            )
+
+        self.notifications_topic = sns.Topic(
+            self,
+            "Notifications",
+            display_name="SageMaker inference notifications",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        # Lets EventBridge, CloudWatch alarms and S3 use the key for what they publish.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                principals=[
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                    iam.ServicePrincipal("events.amazonaws.com"),
+                ],
+                resources=["*"],  # "*" in a key policy means this key only.
+            )
+        )
