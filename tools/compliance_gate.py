@@ -1,0 +1,92 @@
+"""The compliance gate over a synthesized cloud assembly, and the summary `make synth` prints.
+
+cdk-nag and aws-cdk-lib's own template validation already ran inside the synth (a finding makes
+it fail); this reads their report, runs cfn-lint over every template, and prints one line a stack.
+Exit status 1 when any finding is left.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CFNLINT_CONFIG = REPO / ".cfnlintrc.yaml"
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    name: str
+    resources: int
+    template_bytes: int
+    warnings: int
+
+
+def stack_summaries(assembly: Path) -> list[StackSummary]:
+    """One summary per stack template in the assembly, in manifest order."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    summaries = []
+    for name, artifact in manifest["artifacts"].items():
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        template_path = assembly / artifact["properties"]["templateFile"]
+        template = json.loads(template_path.read_text())
+        warnings = sum(
+            1
+            for entries in artifact.get("metadata", {}).values()
+            for entry in entries
+            if entry["type"] == "aws:cdk:warning"
+        )
+        summaries.append(
+            StackSummary(name, len(template.get("Resources", {})), template_path.stat().st_size, warnings)
+        )
+    return summaries
+
+
+def validation_findings(assembly: Path) -> int:
+    """Violations in the policy-validation report (cdk-nag packs, CloudFormation-Validate)."""
+    report_path = assembly / "validation-report.json"
+    if not report_path.exists():
+        return 0
+    report = json.loads(report_path.read_text())
+    return sum(len(plugin.get("violations", [])) for plugin in report.get("pluginReports", []))
+
+
+def cfn_lint(templates: list[Path]) -> list[str]:
+    """cfn-lint's findings over ``templates``, one line each (empty: clean)."""
+    if not templates:
+        return []
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(CFNLINT_CONFIG), "--format", "parseable",
+         *map(str, templates)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not result.stdout:
+        raise RuntimeError(f"cfn-lint failed to run: {result.stderr.strip()}")
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def main(argv: list[str]) -> int:
+    assembly = Path(argv[1] if len(argv) > 1 else "cdk.out")
+    summaries = stack_summaries(assembly)
+    nag = validation_findings(assembly)
+    lint = cfn_lint(sorted(assembly.glob("*.template.json")))
+
+    width = max((len(s.name) for s in summaries), default=5)
+    print(f"\n{'stack':<{width}}  resources  template  warnings")
+    for s in summaries:
+        print(f"{s.name:<{width}}  {s.resources:>9}  {s.template_bytes / 1024:>6.1f}KB  {s.warnings:>8}")
+    print(f"\ncompliance gate: cdk-nag (AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1) "
+          f"+ CloudFormation-Validate: {nag} findings; cfn-lint: {len(lint)} findings")
+    for line in lint:
+        print(f"  {line}")
+    return 1 if nag or lint else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
