@@ -1,0 +1,123 @@
+"""The reference app as a whole: stacks, compliance gate, acknowledgments, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from tests.conftest import REPO
+
+ACKNOWLEDGMENTS = Path(__file__).with_name("acknowledgments.json")
+
+
+def acknowledgments(app: cdk.App) -> dict[str, dict[str, str]]:
+    """Every acknowledged rule in the app: construct path -> rule id -> reason."""
+    found: dict[str, dict[str, str]] = {}
+    for construct in app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                for rule, reason in entry.data.items():
+                    found.setdefault(construct.node.path, {})[rule.removeprefix("Annotation::")] = reason
+    return found
+
+
+def templates(outdir: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(outdir.glob("*.template.json"))}
+
+
+def test_the_gate_passes_and_every_acknowledgment_is_reviewed(reference_app: cdk.App) -> None:
+    """reference_app synthesized with all four cdk-nag packs; a new acknowledgment must be added here."""
+    expected = json.loads(ACKNOWLEDGMENTS.read_text())
+    assert acknowledgments(reference_app) == expected
+    for rules in expected.values():
+        for rule, reason in rules.items():
+            assert len(reason) >= 40, f"{rule}: an acknowledgment needs a specific reason, got {reason!r}"
+
+
+def test_cfn_lint_and_the_summary_report_zero_findings(reference_app: cdk.App) -> None:
+    sys.path.insert(0, str(REPO / "tools"))
+    import compliance_gate
+
+    outdir = Path(reference_app.outdir)
+    assert compliance_gate.validation_findings(outdir) == 0
+    assert compliance_gate.cfn_lint(sorted(outdir.glob("*.template.json"))) == []
+    names = [summary.name for summary in compliance_gate.stack_summaries(outdir)]
+    assert names[0] == "inference-shared"
+
+
+def test_synth_is_deterministic_across_processes(reference_app: cdk.App, tmp_path: Path) -> None:
+    """`python app.py` in a new process writes byte-identical templates to the session's synth."""
+    subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO,
+        env={**os.environ, "CDK_OUTDIR": str(tmp_path),
+             "CDK_CONTEXT_JSON": json.dumps(json.loads((REPO / "cdk.json").read_text())["context"])},
+        check=True,
+        capture_output=True,
+    )
+    ours, theirs = templates(Path(reference_app.outdir)), templates(tmp_path)
+    assert ours.keys() == theirs.keys() and ours
+    for name in ours:
+        assert ours[name] == theirs[name], f"{name} differs between two synths"
+
+
+@pytest.fixture(scope="module")
+def shared(reference_app: cdk.App) -> Template:
+    return Template.from_stack(reference_app.node.find_child("inference-shared"))  # type: ignore[arg-type]
+
+
+def test_shared_key_rotates_and_is_retained(shared: Template) -> None:
+    shared.has_resource("AWS::KMS::Key", {
+        "Properties": Match.object_like({"EnableKeyRotation": True}),
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+    })
+
+
+def test_artifacts_bucket_is_kms_encrypted_versioned_logged_and_private(shared: Template) -> None:
+    shared.has_resource_properties("AWS::S3::Bucket", {
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+            "BucketKeyEnabled": True,
+            "ServerSideEncryptionByDefault": {
+                "KMSMasterKeyID": {"Fn::GetAtt": [Match.string_like_regexp("SharedKey"), "Arn"]},
+                "SSEAlgorithm": "aws:kms",
+            },
+        }]},
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "LoggingConfiguration": {
+            "DestinationBucketName": {"Ref": Match.string_like_regexp("SharedAccessLogs")},
+            "LogFilePrefix": "artifacts/",
+        },
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        },
+    })
+
+
+def test_both_buckets_refuse_plain_http(shared: Template) -> None:
+    policies = shared.find_resources("AWS::S3::BucketPolicy")
+    assert len(policies) == 2
+    for policy in policies.values():
+        first = policy["Properties"]["PolicyDocument"]["Statement"][0]
+        assert (first["Effect"], first["Action"], first["Principal"]) == ("Deny", "s3:*", {"AWS": "*"})
+        assert first["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_notifications_topic_is_encrypted_with_the_shared_key(shared: Template) -> None:
+    shared.has_resource_properties("AWS::SNS::Topic", {
+        "KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("SharedKey"), "Arn"]},
+    })
+    shared.has_resource_properties("AWS::SNS::TopicPolicy", {
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Effect": "Deny",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        })])},
+    })
