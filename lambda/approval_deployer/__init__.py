@@ -1,0 +1,1 @@
+"""Deploys the newest Approved model package version when an approval changes."""

@@ -1,0 +1,372 @@
+"""Serves the newest Approved version of one model package group after an approval changes.
+
+Input: an SQS batch; each message is an EventBridge "SageMaker Model Package State Change" event
+of the group. Per message the handler validates the event, reads which version the endpoint
+serves and which versions are Approved (newest first), calls the pure ``decide``, acts (one
+stack update or one pipeline execution), and publishes the outcome to the SNS topic.
+
+Failures never drop a message silently:
+
+- Bad input (not JSON, not a SageMaker model package event, another group): retrying cannot fix
+  it, so the reason is logged, published, and the message is moved to the dead-letter queue at
+  once (where the queue's alarm fires).
+- Anything else (throttling, the stack is already updating, a deleted stack, ...): the message is
+  reported as a batch item failure and its visibility timeout set to an exponential backoff on its
+  receive count; after ``MAX_RECEIVE_COUNT`` receives SQS moves it to the dead-letter queue.
+
+Environment: ``MODEL_PACKAGE_GROUP_NAME``, ``TOPIC_ARN``, ``QUEUE_URL``, ``DEAD_LETTER_QUEUE_URL``,
+``MAX_RECEIVE_COUNT``, and either ``STACK_NAME`` + ``PARAMETER_NAME`` (the endpoint stack's
+parameter that names the served version) or ``PIPELINE_NAME`` + ``VARIABLE_NAME``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import boto3
+
+LOGGER = logging.getLogger()
+LOGGER.setLevel(logging.INFO)
+
+SOURCE = "aws.sagemaker"
+DETAIL_TYPE = "SageMaker Model Package State Change"
+#: First retry after 30 s, doubling, at most 15 minutes apart (a blue/green update can take long).
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 900
+#: How many recent pipeline executions are searched for the served version.
+PIPELINE_HISTORY = 10
+
+
+class ApprovalStatus(enum.StrEnum):
+    """The approval states the rule forwards."""
+
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+
+
+class Outcome(enum.StrEnum):
+    """What a state change led to; the ``outcome`` field of every notification."""
+
+    DEPLOY = "deploy"
+    ROLLBACK = "rollback"
+    ALREADY_SERVED = "already-served"
+    NO_APPROVED_VERSION = "no-approved-version"
+    REJECTED_EVENT = "rejected-event"
+    FAILED = "failed"
+
+
+class BadEvent(ValueError):
+    """The message is not a state change of this group: retrying cannot fix it."""
+
+
+class NotYetConsistent(RuntimeError):
+    """The registry does not list a version the event says is Approved yet: retry later."""
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """The fields of a model package state change the decision uses."""
+
+    group: str
+    model_package_arn: str
+    status: ApprovalStatus
+
+
+@dataclass(frozen=True)
+class Action:
+    """The decision: which version to serve (``None``: leave the endpoint as it is) and why."""
+
+    outcome: Outcome
+    target: str | None
+    reason: str
+
+
+def decide(serving: str | None, approved_newest_first: list[str], event: StateChange) -> Action:
+    """What to serve after ``event``: always the newest Approved version of the group.
+
+    The decision depends on the registry's state, not on the event alone, so a duplicate event,
+    two events for one switch, or an approval of an older version change nothing once the newest
+    Approved version is served.
+
+    :param serving: the version ARN the endpoint serves now (None: the bundled default model).
+    :param approved_newest_first: the group's Approved version ARNs, newest first.
+    :param event: the state change that triggered the decision (it only shapes the reason).
+    """
+    changed = f"{event.model_package_arn} is {event.status}"
+    if not approved_newest_first:
+        kept = serving or "the default model"
+        return Action(Outcome.NO_APPROVED_VERSION, None,
+                      f"{changed}; no Approved version is left in {event.group}, "
+                      f"the endpoint keeps serving {kept}")
+    newest = approved_newest_first[0]
+    if newest == serving:
+        return Action(Outcome.ALREADY_SERVED, None,
+                      f"{changed}; {newest} is the newest Approved version and already served")
+    if serving is not None and serving not in approved_newest_first:
+        return Action(Outcome.ROLLBACK, newest,
+                      f"{changed}; the served {serving} is no longer Approved, rolling back to {newest}, "
+                      "the newest Approved version")
+    return Action(Outcome.DEPLOY, newest, f"{changed}; deploying {newest}, the newest Approved version")
+
+
+def parse_event(body: str, group: str) -> StateChange:
+    """The state change in an SQS message body; raises BadEvent naming what is wrong."""
+    try:
+        event = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise BadEvent(f"the message is not JSON: {error}") from None
+    if not isinstance(event, dict):
+        raise BadEvent(f"the message must be a JSON object, got {type(event).__name__}")
+    if event.get("source") != SOURCE or event.get("detail-type") != DETAIL_TYPE:
+        raise BadEvent(f"source and detail-type must be {SOURCE!r} and {DETAIL_TYPE!r}, "
+                       f"got {event.get('source')!r} and {event.get('detail-type')!r}")
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise BadEvent("detail must be an object")
+    if detail.get("ModelPackageGroupName") != group:
+        raise BadEvent(f"ModelPackageGroupName must be {group!r}, "
+                       f"got {detail.get('ModelPackageGroupName')!r}")
+    arn = detail.get("ModelPackageArn")
+    # Versioned package ARNs are .../model-package/<group in lower case>/<version>.
+    if not isinstance(arn, str) or f":model-package/{group.lower()}/" not in arn:
+        raise BadEvent(f"ModelPackageArn must be a version of {group!r}, got {arn!r}")
+    try:
+        status = ApprovalStatus(str(detail.get("ModelApprovalStatus")))
+    except ValueError:
+        raise BadEvent(f"ModelApprovalStatus must be Approved or Rejected, "
+                       f"got {detail.get('ModelApprovalStatus')!r}") from None
+    return StateChange(group=group, model_package_arn=arn, status=status)
+
+
+class Deployer(Protocol):
+    """Where the served version is recorded and how a switch is started."""
+
+    def served(self) -> str | None:
+        """The version ARN served (or being deployed) now; None for the default model."""
+
+    def deploy(self, model_package_arn: str) -> str:
+        """Starts serving ``model_package_arn``; returns what was started (stack or execution id)."""
+
+
+class StackParameterDeployer:
+    """The served version is a parameter of the endpoint stack; a switch updates only that value.
+
+    The update reuses the template, every other parameter's value, the stack's capabilities and
+    its service role, so CloudFormation (with the endpoint's guardrails) performs the switch.
+    """
+
+    def __init__(self, cloudformation: Any, stack_name: str, parameter_name: str) -> None:
+        self._cloudformation = cloudformation
+        self._stack_name = stack_name
+        self._parameter_name = parameter_name
+
+    def _describe(self) -> Mapping[str, Any]:
+        response = self._cloudformation.describe_stacks(StackName=self._stack_name)
+        stack: Mapping[str, Any] = response["Stacks"][0]
+        return stack
+
+    def served(self) -> str | None:
+        # During UPDATE_IN_PROGRESS the parameter already has the value being deployed, so a
+        # duplicate event finds its version served and starts nothing.
+        for parameter in self._describe().get("Parameters", []):
+            if parameter["ParameterKey"] == self._parameter_name:
+                return parameter.get("ParameterValue") or None
+        raise RuntimeError(f"stack {self._stack_name} has no parameter {self._parameter_name}")
+
+    def deploy(self, model_package_arn: str) -> str:
+        stack = self._describe()
+        if stack["StackStatus"].endswith("_IN_PROGRESS"):
+            raise RuntimeError(f"stack {self._stack_name} is in {stack['StackStatus']} state; retrying later")
+        parameters = [
+            {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
+            for p in stack.get("Parameters", []) if p["ParameterKey"] != self._parameter_name
+        ]
+        parameters.append({"ParameterKey": self._parameter_name, "ParameterValue": model_package_arn})
+        response = self._cloudformation.update_stack(
+            StackName=stack["StackId"],
+            UsePreviousTemplate=True,
+            Parameters=parameters,
+            Capabilities=stack.get("Capabilities", []),
+        )
+        return str(response["StackId"])
+
+
+class PipelineDeployer:
+    """A pipeline deploys: a switch starts an execution with the version in a pipeline variable.
+
+    The served version is the variable's value in the newest execution that is running or
+    succeeded (a failed execution served nothing).
+    """
+
+    def __init__(self, codepipeline: Any, pipeline_name: str, variable_name: str) -> None:
+        self._codepipeline = codepipeline
+        self._pipeline_name = pipeline_name
+        self._variable_name = variable_name
+
+    def served(self) -> str | None:
+        summaries = self._codepipeline.list_pipeline_executions(
+            pipelineName=self._pipeline_name, maxResults=PIPELINE_HISTORY)["pipelineExecutionSummaries"]
+        for summary in summaries:
+            if summary["status"] not in ("InProgress", "Succeeded"):
+                continue
+            execution = self._codepipeline.get_pipeline_execution(
+                pipelineName=self._pipeline_name, pipelineExecutionId=summary["pipelineExecutionId"])
+            for variable in execution["pipelineExecution"].get("variables", []):
+                if variable["name"] == self._variable_name:
+                    return str(variable["resolvedValue"]) or None
+            return None
+        return None
+
+    def deploy(self, model_package_arn: str) -> str:
+        response = self._codepipeline.start_pipeline_execution(
+            name=self._pipeline_name, variables=[{"name": self._variable_name, "value": model_package_arn}])
+        return str(response["pipelineExecutionId"])
+
+
+def approved_newest_first(sagemaker: Any, group: str) -> list[str]:
+    """The group's Approved version ARNs, newest first (ListModelPackages sorts ascending by default)."""
+    arns: list[str] = []
+    paginator = sagemaker.get_paginator("list_model_packages")
+    for page in paginator.paginate(ModelPackageGroupName=group, ModelApprovalStatus="Approved",
+                                   SortBy="CreationTime", SortOrder="Descending"):
+        arns.extend(summary["ModelPackageArn"] for summary in page["ModelPackageSummaryList"])
+    return arns
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The handler's configuration, from its environment."""
+
+    group: str
+    topic_arn: str
+    queue_url: str
+    dead_letter_queue_url: str
+    max_receive_count: int
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> Settings:
+        return cls(
+            group=environment["MODEL_PACKAGE_GROUP_NAME"],
+            topic_arn=environment["TOPIC_ARN"],
+            queue_url=environment["QUEUE_URL"],
+            dead_letter_queue_url=environment["DEAD_LETTER_QUEUE_URL"],
+            max_receive_count=int(environment["MAX_RECEIVE_COUNT"]),
+        )
+
+
+def deployer_from_environment(environment: Mapping[str, str]) -> Deployer:
+    """The stack-parameter deployer if ``STACK_NAME`` is set, else the pipeline deployer."""
+    if "STACK_NAME" in environment:
+        return StackParameterDeployer(boto3.client("cloudformation"), environment["STACK_NAME"],
+                                      environment["PARAMETER_NAME"])
+    return PipelineDeployer(boto3.client("codepipeline"), environment["PIPELINE_NAME"],
+                            environment["VARIABLE_NAME"])
+
+
+def backoff_seconds(receive_count: int) -> int:
+    """Visibility timeout before the next attempt: 30 s, 60 s, 120 s, ... at most 15 minutes."""
+    return int(min(BACKOFF_BASE_SECONDS * 2 ** max(receive_count - 1, 0), BACKOFF_MAX_SECONDS))
+
+
+def publish(sns: Any, topic_arn: str, subject: str, message: Mapping[str, Any]) -> None:
+    """Publishes ``message`` as JSON; SNS subjects are at most 100 characters."""
+    sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=json.dumps(message, default=str))
+
+
+class Shell:
+    """Gathers the inputs of ``decide``, acts on its answer and reports, one message at a time."""
+
+    def __init__(self, settings: Settings, deployer: Deployer, sagemaker: Any, sns: Any, sqs: Any) -> None:
+        self.settings = settings
+        self.deployer = deployer
+        self.sagemaker = sagemaker
+        self.sns = sns
+        self.sqs = sqs
+
+    def process(self, event: StateChange) -> Action:
+        """Decides and acts for one valid state change; raises on any failure (to be retried)."""
+        approved = approved_newest_first(self.sagemaker, event.group)
+        if event.status is ApprovalStatus.APPROVED and event.model_package_arn not in approved:
+            current = self.sagemaker.describe_model_package(ModelPackageName=event.model_package_arn)
+            if current["ModelApprovalStatus"] == ApprovalStatus.APPROVED:
+                raise NotYetConsistent(
+                    f"ListModelPackages does not list {event.model_package_arn} as Approved yet")
+        serving = self.deployer.served()
+        action = decide(serving, approved, event)
+        LOGGER.info("decision: %s", action)
+        message: dict[str, Any] = {
+            "outcome": action.outcome, "modelPackageGroup": event.group,
+            "event": {"modelPackageArn": event.model_package_arn, "status": event.status},
+            "servedBefore": serving, "target": action.target, "reason": action.reason,
+        }
+        if action.target is not None:
+            message["started"] = self.deployer.deploy(action.target)
+        subject = {
+            Outcome.DEPLOY: f"Deploying {action.target}",
+            Outcome.ROLLBACK: f"Rolling back to {action.target}",
+            Outcome.ALREADY_SERVED: f"Nothing to do: {serving} is served",
+            Outcome.NO_APPROVED_VERSION: f"No Approved version left in {event.group}",
+        }[action.outcome]
+        publish(self.sns, self.settings.topic_arn, subject, message)
+        return action
+
+    def reject(self, record: Mapping[str, Any], reason: str) -> None:
+        """Moves a bad message to the dead-letter queue at once, with the reason, and reports it."""
+        LOGGER.error("rejected message %s: %s", record["messageId"], reason)
+        self.sqs.send_message(
+            QueueUrl=self.settings.dead_letter_queue_url,
+            MessageBody=record["body"] or "(empty message)",
+            MessageAttributes={"RejectReason": {"DataType": "String", "StringValue": reason}},
+        )
+        publish(self.sns, self.settings.topic_arn, f"Rejected an event for {self.settings.group}",
+                {"outcome": Outcome.REJECTED_EVENT, "modelPackageGroup": self.settings.group,
+                 "messageId": record["messageId"], "reason": reason})
+
+    def retry_later(self, record: Mapping[str, Any], error: Exception) -> None:
+        """Delays the message's next attempt; on the last attempt, reports the failure."""
+        receive_count = int(record["attributes"]["ApproximateReceiveCount"])
+        LOGGER.error("attempt %d of message %s failed: %s", receive_count, record["messageId"], error,
+                     exc_info=error)
+        if receive_count >= self.settings.max_receive_count:
+            publish(self.sns, self.settings.topic_arn, f"Deployment failed for {self.settings.group}",
+                    {"outcome": Outcome.FAILED, "modelPackageGroup": self.settings.group,
+                     "messageId": record["messageId"], "attempts": receive_count, "reason": str(error),
+                     "next": "the message moves to the dead-letter queue"})
+            return
+        self.sqs.change_message_visibility(QueueUrl=self.settings.queue_url,
+                                           ReceiptHandle=record["receiptHandle"],
+                                           VisibilityTimeout=backoff_seconds(receive_count))
+
+    def handle(self, batch: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+        """Processes a batch in order; returns the messages to retry (ReportBatchItemFailures)."""
+        failures: list[dict[str, str]] = []
+        for record in batch["Records"]:
+            try:
+                try:
+                    event = parse_event(record["body"], self.settings.group)
+                except BadEvent as bad:
+                    self.reject(record, str(bad))
+                    continue
+                self.process(event)
+            except Exception as error:  # any failure: retried with backoff, then dead-lettered
+                failures.append({"itemIdentifier": record["messageId"]})
+                self.retry_later(record, error)
+        return {"batchItemFailures": failures}
+
+
+def handler(event: Mapping[str, Any], context: object) -> dict[str, list[dict[str, str]]]:
+    """Lambda entry point (SQS event source with ReportBatchItemFailures)."""
+    shell = Shell(
+        Settings.from_environment(os.environ),
+        deployer_from_environment(os.environ),
+        sagemaker=boto3.client("sagemaker"),
+        sns=boto3.client("sns"),
+        sqs=boto3.client("sqs"),
+    )
+    return shell.handle(event)

@@ -1,0 +1,1 @@
+"""Reports whether a stack update really switched the endpoint to the config it declares."""

@@ -1,0 +1,147 @@
+"""Reports how an update of the endpoint stack ended, including SageMaker's silent rollbacks.
+
+Input: an EventBridge "CloudFormation Stack Status Change" event of the endpoint stack, invoked
+asynchronously. On UPDATE_COMPLETE the endpoint must run the EndpointConfig the stack declares:
+SageMaker can roll a blue/green update back on its own and return the endpoint to InService on
+the old config, which CloudFormation does not see. On UPDATE_FAILED, UPDATE_ROLLBACK_COMPLETE and
+UPDATE_ROLLBACK_FAILED the update failed. Every outcome is published to the SNS topic as JSON.
+
+Bad input raises: Lambda retries the event twice, then sends it to the function's dead-letter
+queue (where an alarm fires). Environment: ``STACK_NAME``, ``ENDPOINT_NAME``, ``TOPIC_ARN``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+LOGGER = logging.getLogger()
+LOGGER.setLevel(logging.INFO)
+
+SOURCE = "aws.cloudformation"
+DETAIL_TYPE = "CloudFormation Stack Status Change"
+ENDPOINT_CONFIG_TYPE = "AWS::SageMaker::EndpointConfig"
+FAILED_STATUSES = frozenset({"UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"})
+COMPLETE = "UPDATE_COMPLETE"
+
+
+class Outcome(enum.StrEnum):
+    """How the update ended; the ``outcome`` field of every notification."""
+
+    SERVING = "serving"
+    SILENT_ROLLBACK = "silent-rollback"
+    UPDATE_FAILED = "update-failed"
+
+
+@dataclass(frozen=True)
+class StackStatusChange:
+    """The fields of a stack status change the monitor uses."""
+
+    stack_id: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """What the monitor publishes."""
+
+    outcome: Outcome
+    message: str
+
+
+def parse_event(event: Mapping[str, Any], stack_name: str) -> StackStatusChange:
+    """The status change in ``event``; raises ValueError naming what is wrong."""
+    if event.get("source") != SOURCE or event.get("detail-type") != DETAIL_TYPE:
+        raise ValueError(f"source and detail-type must be {SOURCE!r} and {DETAIL_TYPE!r}, "
+                         f"got {event.get('source')!r} and {event.get('detail-type')!r}")
+    detail = event.get("detail")
+    if not isinstance(detail, dict) or not isinstance(detail.get("status-details"), dict):
+        raise ValueError("detail.status-details must be an object")
+    stack_id = detail.get("stack-id")
+    # Stack ids are arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>.
+    if not isinstance(stack_id, str) or f":stack/{stack_name}/" not in stack_id:
+        raise ValueError(f"stack-id must be a stack named {stack_name!r}, got {stack_id!r}")
+    status = detail["status-details"].get("status")
+    if status != COMPLETE and status not in FAILED_STATUSES:
+        raise ValueError(f"status must be {COMPLETE} or one of {sorted(FAILED_STATUSES)}, got {status!r}")
+    return StackStatusChange(stack_id, status, str(detail["status-details"].get("status-reason") or ""))
+
+
+def config_name(physical_id: str) -> str:
+    """An EndpointConfig's name from its physical id (its ARN, where SageMaker lower-cases the name)."""
+    return physical_id.rsplit("endpoint-config/", 1)[-1].lower()
+
+
+def assess(change: StackStatusChange, endpoint: str, serving_config: str | None,
+           declared_configs: Iterable[str]) -> Report:
+    """The outcome of an update (pure): did the endpoint end on a config the stack declares?
+
+    :param serving_config: ``DescribeEndpoint.EndpointConfigName`` (None for a failed update,
+        where it is not read).
+    :param declared_configs: physical ids of the stack's AWS::SageMaker::EndpointConfig resources.
+    """
+    if change.status in FAILED_STATUSES:
+        reason = change.reason or "no reason given"
+        return Report(Outcome.UPDATE_FAILED,
+                      f"the update of {change.stack_id} ended in {change.status}: {reason}")
+    declared = sorted(config_name(physical_id) for physical_id in declared_configs)
+    if serving_config is not None and serving_config.lower() in declared:
+        return Report(Outcome.SERVING, f"endpoint {endpoint} now serves {serving_config}")
+    return Report(Outcome.SILENT_ROLLBACK,
+                  f"the stack update completed but endpoint {endpoint} serves {serving_config} "
+                  f"while the stack declares {', '.join(declared) or 'no endpoint config'}: "
+                  "SageMaker rolled the update back")
+
+
+def declared_endpoint_configs(cloudformation: Any, stack_id: str) -> list[str]:
+    """Physical ids of the stack's endpoint configs."""
+    paginator = cloudformation.get_paginator("list_stack_resources")
+    return [
+        summary["PhysicalResourceId"]
+        for page in paginator.paginate(StackName=stack_id)
+        for summary in page["StackResourceSummaries"]
+        if summary["ResourceType"] == ENDPOINT_CONFIG_TYPE and summary.get("PhysicalResourceId")
+    ]
+
+
+def monitor(event: Mapping[str, Any], environment: Mapping[str, str], cloudformation: Any, sagemaker: Any,
+            sns: Any) -> Report:
+    """Validates ``event``, reads the endpoint and the stack, publishes and returns the report."""
+    endpoint = environment["ENDPOINT_NAME"]
+    change = parse_event(event, environment["STACK_NAME"])
+    serving_config: str | None = None
+    declared: list[str] = []
+    if change.status == COMPLETE:
+        serving_config = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+        declared = declared_endpoint_configs(cloudformation, change.stack_id)
+    report = assess(change, endpoint, serving_config, declared)
+    log = LOGGER.info if report.outcome is Outcome.SERVING else LOGGER.error
+    log("%s: %s", report.outcome, report.message)
+    subject = {
+        Outcome.SERVING: f"Endpoint {endpoint} updated",
+        Outcome.SILENT_ROLLBACK: f"Endpoint {endpoint} rolled back",
+        Outcome.UPDATE_FAILED: f"Endpoint stack update failed: {change.status}",
+    }[report.outcome]
+    sns.publish(TopicArn=environment["TOPIC_ARN"], Subject=subject[:100], Message=json.dumps({
+        "outcome": report.outcome, "endpoint": endpoint, "stack": change.stack_id, "status": change.status,
+        "servingConfig": serving_config, "declaredConfigs": declared, "message": report.message,
+    }))
+    return report
+
+
+def handler(event: Mapping[str, Any], context: object) -> None:
+    """Lambda entry point (EventBridge, asynchronous invocation)."""
+    try:
+        monitor(event, os.environ,
+                boto3.client("cloudformation"), boto3.client("sagemaker"), boto3.client("sns"))
+    except Exception:
+        LOGGER.exception("could not report on event %s", json.dumps(event, default=str))
+        raise
