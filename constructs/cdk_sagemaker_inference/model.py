@@ -1,11 +1,27 @@
-"""Models: IModel, Model (one container) and InferencePipelineModel (2 to 15 containers)."""
+"""Models: IModel, Model (one container) and InferencePipelineModel (2 to 15 containers).
+
+SageMaker models are immutable: any change replaces the ``AWS::SageMaker::Model``. CloudFormation
+cannot replace a custom-named resource, so these constructs never set ``ModelName``: with a
+generated name a change creates the new model, updates the endpoint and then deletes the old one.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+from aws_cdk import ArnFormat, Aws, CfnCondition, Fn, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from constructs import Node
+from aws_cdk import aws_sagemaker as sagemaker
+
+from constructs import Construct, Node
+
+from ._validation import check, check_count, check_pattern, is_token
+from .container_image import ContainerImage
+from .model_data import ModelData
 
 
 class IModel(Protocol):
@@ -43,3 +59,496 @@ class IModel(Protocol):
     @property
     def in_vpc(self) -> bool | None:
         """The model runs in a VPC (None: unknown)."""
+
+
+class IServedModelPackage(Protocol):
+    """A registry version to serve instead of the declared containers, when one is set.
+
+    The registry side (``registry.py``) provides it, typically from a CfnParameter.
+    """
+
+    @property
+    def model_package_arn(self) -> str:
+        """The model package version ARN (a token, e.g. a CfnParameter's value)."""
+
+    @property
+    def condition(self) -> CfnCondition:
+        """True when a version is set: the model then serves it."""
+
+
+class InferenceExecutionMode(enum.Enum):
+    """How an inference pipeline routes a request through its containers."""
+
+    #: Through every container in order: ContentType to the first, Accept to the last.
+    SERIAL = "Serial"
+    #: To the one container the caller names with ``TargetContainerHostname``.
+    DIRECT = "Direct"
+
+
+#: SageMaker's limits on container environments.
+MAX_ENVIRONMENT_ENTRIES = 100
+MAX_ENVIRONMENT_ENTRY_BYTES = 1024
+MAX_ENVIRONMENT_TOTAL_BYTES = 32 * 1024
+#: ``ContainerHostname`` in the SageMaker API.
+HOSTNAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+#: SageMaker writes an endpoint's container logs to ``/aws/sagemaker/Endpoints/<endpoint name>``.
+ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+#: The CloudWatch namespaces SageMaker publishes instance metrics to with the execution role.
+METRICS_NAMESPACE_PATTERN = "/aws/sagemaker/*"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerDefinition:
+    """One container of a model: an image (with optional artifacts) or a registered model package.
+
+    :param image: the container image. Required unless the container is a model package
+        (``ContainerDefinition.from_model_package``).
+    :param model_data: the artifacts. Default: none (an image that carries its model).
+    :param environment: the container's environment. Default: none. See ``FrameworkEnvironment``.
+    :param hostname: the container's hostname. Default: none; required on every container of a
+        pipeline in Direct mode, and if one container of a pipeline has one, all must.
+    :param model_package_arn: a model package version to run. Default: none; use
+        ``from_model_package`` rather than setting it.
+    """
+
+    image: ContainerImage | None = None
+    model_data: ModelData | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    hostname: str | None = None
+    model_package_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        where = "ContainerDefinition"
+        check(where, (self.image is None) != (self.model_package_arn is None), "image or model_package_arn",
+              "exactly one of them", (self.image, self.model_package_arn))
+        check(where, self.model_package_arn is None or self.model_data is None, "model_data",
+              "unset for a model package (the package has its artifacts)", self.model_data)
+        check_pattern(where, "hostname", self.hostname, HOSTNAME_PATTERN,
+                      "1-63 letters, digits and inner hyphens")
+
+    @staticmethod
+    def from_model_package(
+        model_package_arn: str, *, environment: Mapping[str, str] | None = None, hostname: str | None = None
+    ) -> ContainerDefinition:
+        """A container that runs a model package version (its image and artifacts).
+
+        :param model_package_arn: the version's ARN; a token (e.g. a CfnParameter) is fine.
+        :param environment: variables that override the package's. Default: none.
+        :param hostname: see ``ContainerDefinition``. Default: none.
+        """
+        check_pattern("ContainerDefinition.from_model_package", "model_package_arn", model_package_arn,
+                      r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/.+",
+                      "a model package ARN (arn:<partition>:sagemaker:<region>:<account>:model-package/...)")
+        return ContainerDefinition(
+            model_package_arn=model_package_arn, environment=dict(environment or {}), hostname=hostname
+        )
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """A container as declared, after binding: what a model registry registers for the same model."""
+
+    #: The image URI; None for a model package container.
+    image_uri: str | None
+    #: The artifacts' ``s3://`` URL; None without artifacts.
+    model_data_url: str | None
+    environment: Mapping[str, str]
+    hostname: str | None
+    #: The model package version ARN; None for an image container.
+    model_package_arn: str | None
+    #: The image can use an Elastic Inference accelerator.
+    elastic_inference_capable: bool
+
+    def to_cloudformation(self) -> dict[str, Any]:
+        """The ``ContainerDefinition`` as CloudFormation spells it."""
+        rendered = {
+            "Image": self.image_uri,
+            "ModelDataUrl": self.model_data_url,
+            "ModelPackageName": self.model_package_arn,
+            "Environment": dict(self.environment) or None,
+            "ContainerHostname": self.hostname,
+        }
+        return {key: value for key, value in rendered.items() if value is not None}
+
+
+class _ModelBase(Construct):
+    """What Model and InferencePipelineModel share: role, grants, network, the CfnModel."""
+
+    def _declare(
+        self,
+        *,
+        containers: Sequence[ContainerDefinition],
+        mode: InferenceExecutionMode | None,
+        role: iam.IRole | None,
+        network_isolation: bool,
+        vpc: ec2.IVpc | None,
+        vpc_subnets: ec2.SubnetSelection | None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None,
+        served_package: IServedModelPackage | None,
+    ) -> None:
+        """Validates, creates the role and grants, and declares the CfnModel."""
+        _check_environments(self, containers)
+        if vpc is None:
+            check(self, vpc_subnets is None and security_groups is None, "vpc",
+                  "set when vpc_subnets or security_groups are", None)
+
+        self._role = role or iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Execution role of a SageMaker model: its artifacts, images, logs and metrics",
+        )
+        self._network_isolation = network_isolation
+        self._connections = self._configure_network(vpc, security_groups)
+        self._containers = [self._bind(container) for container in containers]
+        self._grant_logs_and_metrics()
+
+        declared: list[dict[str, Any]] = [spec.to_cloudformation() for spec in self._containers]
+        self._resource = sagemaker.CfnModel(
+            self,
+            "Resource",
+            execution_role_arn=self._role.role_arn,
+            enable_network_isolation=network_isolation,
+            vpc_config=self._vpc_config(vpc, vpc_subnets),
+        )
+        execution_config = {"Mode": mode.value} if mode is not None else None
+        if served_package is not None:
+            condition = served_package.condition.logical_id
+            packaged = [{"ModelPackageName": served_package.model_package_arn}]
+            self._resource.add_property_override("Containers", Fn.condition_if(condition, packaged, declared))
+            if execution_config is not None:
+                self._resource.add_property_override(
+                    "InferenceExecutionConfig", Fn.condition_if(condition, Aws.NO_VALUE, execution_config)
+                )
+        else:
+            if len(declared) == 1:
+                self._resource.add_property_override("PrimaryContainer", declared[0])
+            else:
+                self._resource.add_property_override("Containers", declared)
+            if execution_config is not None:
+                self._resource.add_property_override("InferenceExecutionConfig", execution_config)
+        # SageMaker checks the role's permissions when it creates the model: the policy comes first.
+        self._resource.node.add_dependency(self._role)
+
+    def _bind(self, container: ContainerDefinition) -> ContainerSpec:
+        image = container.image.bind(self, self._role) if container.image is not None else None
+        data = container.model_data.bind(self, self._role) if container.model_data is not None else None
+        return ContainerSpec(
+            image_uri=image.image_uri if image is not None else None,
+            model_data_url=data.url if data is not None else None,
+            environment=dict(container.environment),
+            hostname=container.hostname,
+            model_package_arn=container.model_package_arn,
+            elastic_inference_capable=image is not None and image.elastic_inference_capable,
+        )
+
+    def _grant_logs_and_metrics(self) -> None:
+        stack = Stack.of(self)
+        # The endpoint's name is generated by CloudFormation after this model exists, so the log
+        # groups of any endpoint in this account and region: the narrowest ARN known here.
+        log_groups = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=ENDPOINT_LOG_GROUP_PREFIX + "*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self._role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_groups],
+            )
+        )
+        # PutMetricData has no resource type: IAM requires "*"; the namespace condition narrows it.
+        self._role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringLike": {"cloudwatch:namespace": METRICS_NAMESPACE_PATTERN}},
+            )
+        )
+
+    def _configure_network(
+        self, vpc: ec2.IVpc | None, security_groups: Sequence[ec2.ISecurityGroup] | None
+    ) -> ec2.Connections | None:
+        if vpc is None:
+            return None
+        if not security_groups:
+            group = ec2.SecurityGroup(
+                self,
+                "SecurityGroup",
+                vpc=vpc,
+                description="SageMaker model containers: HTTPS out to S3, ECR and CloudWatch only",
+                allow_all_outbound=False,
+            )
+            group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS service endpoints")
+            security_groups = [group]
+        # SageMaker attaches network interfaces in the VPC with the execution role. Describe* has
+        # no resource type ("*" is required); the interface actions are limited to this VPC.
+        self._role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs",
+                ],
+                resources=["*"],
+            )
+        )
+        self._role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                ],
+                resources=["*"],
+                conditions={"ArnEquals": {"ec2:Vpc": Stack.of(self).format_arn(
+                    service="ec2", resource="vpc", resource_name=vpc.vpc_id
+                )}},
+            )
+        )
+        return ec2.Connections(security_groups=list(security_groups))
+
+    def _vpc_config(
+        self, vpc: ec2.IVpc | None, vpc_subnets: ec2.SubnetSelection | None
+    ) -> sagemaker.CfnModel.VpcConfigProperty | None:
+        if vpc is None or self._connections is None:
+            return None
+        subnets = vpc.select_subnets(**_subnet_selection(vpc_subnets))
+        return sagemaker.CfnModel.VpcConfigProperty(
+            security_group_ids=[group.security_group_id for group in self._connections.security_groups],
+            subnets=subnets.subnet_ids,
+        )
+
+    @property
+    def model_name(self) -> str:
+        """The model's name, generated by CloudFormation."""
+        return self._resource.attr_model_name
+
+    @property
+    def role(self) -> iam.IRole:
+        """The execution role (the one given, or the least-privilege role created)."""
+        return self._role
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """The execution role as a principal, to grant the model access to more resources."""
+        return self._role
+
+    @property
+    def containers(self) -> list[ContainerSpec]:
+        """The declared containers in order, bound (what a registry registers for this model)."""
+        return list(self._containers)
+
+    @property
+    def elastic_inference_capable(self) -> bool:
+        """True only when every container's image supports Elastic Inference."""
+        return all(spec.elastic_inference_capable for spec in self._containers)
+
+    @property
+    def container_count(self) -> int:
+        """How many containers the model declares."""
+        return len(self._containers)
+
+    @property
+    def network_isolation(self) -> bool:
+        """The containers run without network access."""
+        return self._network_isolation
+
+    @property
+    def in_vpc(self) -> bool:
+        """The model runs in a VPC."""
+        return self._connections is not None
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """The model's security groups, to allow its traffic; only for a model in a VPC."""
+        check(self, self._connections is not None, "vpc", "set to manage network access", None)
+        assert self._connections is not None
+        return self._connections
+
+    def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        """Adds ``statement`` to the execution role's policy (e.g. a transform job's log group)."""
+        self._role.add_to_principal_policy(statement)
+
+
+def _subnet_selection(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
+    """``select_subnets`` keywords: the given selection, or the VPC's private subnets."""
+    if selection is None:
+        return {"subnet_type": ec2.SubnetType.PRIVATE_WITH_EGRESS}
+    return {
+        "availability_zones": selection.availability_zones,
+        "one_per_az": selection.one_per_az,
+        "subnet_filters": selection.subnet_filters,
+        "subnet_group_name": selection.subnet_group_name,
+        "subnets": selection.subnets,
+        "subnet_type": selection.subnet_type,
+    }
+
+
+def _check_environments(scope: Construct, containers: Sequence[ContainerDefinition]) -> None:
+    """SageMaker's environment limits: per entry, per container and across all containers."""
+    total = 0
+    for index, container in enumerate(containers):
+        prop = f"containers[{index}].environment"
+        check_count(scope, prop, container.environment, 0, MAX_ENVIRONMENT_ENTRIES)
+        for key, value in container.environment.items():
+            check_pattern(scope, f"{prop} key", key, r"[a-zA-Z_][a-zA-Z0-9_]*",
+                          "letters, digits and '_', not starting with a digit")
+            for part, text in (("key", key), (f"[{key!r}]", value)):
+                if is_token(text):
+                    continue
+                size = len(text.encode("utf-8"))
+                check(scope, size <= MAX_ENVIRONMENT_ENTRY_BYTES, f"{prop} {part}",
+                      f"at most {MAX_ENVIRONMENT_ENTRY_BYTES} bytes", f"{size} bytes")
+                total += size
+    check(scope, total <= MAX_ENVIRONMENT_TOTAL_BYTES, "environment",
+          f"at most {MAX_ENVIRONMENT_TOTAL_BYTES} bytes across all containers", f"{total} bytes")
+
+
+class Model(_ModelBase):
+    """A SageMaker model with one container, served by endpoints and transform jobs.
+
+    Secure by default: network isolation on, and an execution role that can read only its own
+    artifacts, pull only its own images, write only SageMaker endpoint logs and SageMaker metrics.
+    No ``ModelName``: see the module docstring.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        container: ContainerDefinition,
+        role: iam.IRole | None = None,
+        network_isolation: bool = True,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        served_package: IServedModelPackage | None = None,
+    ) -> None:
+        """
+        :param container: the container.
+        :param role: the execution role. Default: a role created with exactly what the container
+            needs; a role given is granted the same.
+        :param network_isolation: the container gets no network access. Default: True, because
+            inference code should not reach the internet; turn it off only for a container that
+            downloads at start-up (with it on, the code must sit inside model.tar.gz).
+        :param vpc: the VPC the model runs in. Default: none (SageMaker's own network).
+        :param vpc_subnets: the subnets in ``vpc``. Default: its private subnets with egress.
+        :param security_groups: the model's security groups in ``vpc``. Default: one created with
+            HTTPS egress only.
+        :param served_package: a registry version to serve instead of ``container`` when its
+            condition holds. Default: none (always the declared container).
+        """
+        super().__init__(scope, id)
+        self._declare(
+            containers=[container],
+            mode=None,
+            role=role,
+            network_isolation=network_isolation,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            served_package=served_package,
+        )
+
+    @staticmethod
+    def from_model_name(scope: Construct, id: str, model_name: str) -> IModel:
+        """An existing model, by name; what is not known about it is None."""
+        check_pattern(scope, "model_name", model_name, HOSTNAME_PATTERN,
+                      "1-63 letters, digits and inner hyphens")
+        return _ImportedModel(scope, id, model_name)
+
+
+class InferencePipelineModel(_ModelBase):
+    """A SageMaker model with 2 to 15 containers in order (an inference pipeline).
+
+    Typical: a scikit-learn preprocessing container (``FrameworkEnvironment.sklearn(...,
+    default_accept="text/csv")``) that hands CSV to an XGBoost container. The containers run on the
+    same instance and talk plain HTTP there. Same defaults as ``Model``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        containers: Sequence[ContainerDefinition],
+        mode: InferenceExecutionMode = InferenceExecutionMode.SERIAL,
+        role: iam.IRole | None = None,
+        network_isolation: bool = True,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        served_package: IServedModelPackage | None = None,
+    ) -> None:
+        """
+        :param containers: 2 to 15 containers, in request order (the API allows 15; older docs say 5).
+        :param mode: Default: SERIAL, every request through every container in order. DIRECT lets
+            the caller pick one container by hostname, so every container needs a hostname.
+        :param role: see ``Model``.
+        :param network_isolation: see ``Model``. Default: True.
+        :param vpc: see ``Model``.
+        :param vpc_subnets: see ``Model``.
+        :param security_groups: see ``Model``.
+        :param served_package: see ``Model``; the execution config is dropped while it is served.
+        """
+        super().__init__(scope, id)
+        # Not check_count: jsii cannot pass these plain Python objects to Token.is_unresolved.
+        check(self, 2 <= len(containers) <= 15, "containers", "between 2 and 15 entries long", len(containers))
+        hostnames = [container.hostname for container in containers]
+        named = [hostname for hostname in hostnames if hostname is not None]
+        if mode is InferenceExecutionMode.DIRECT:
+            check(self, len(named) == len(hostnames), "hostname",
+                  "set on every container in Direct mode", hostnames)
+        check(self, len(named) in (0, len(hostnames)), "hostname",
+              "set on all containers or on none", hostnames)
+        check(self, len(set(named)) == len(named), "hostname", "unique across containers", hostnames)
+        #: How requests route through the containers.
+        self.mode = mode
+        self._declare(
+            containers=containers,
+            mode=mode,
+            role=role,
+            network_isolation=network_isolation,
+            vpc=vpc,
+            vpc_subnets=vpc_subnets,
+            security_groups=security_groups,
+            served_package=served_package,
+        )
+
+
+class _ImportedModel(Construct):
+    """A model declared elsewhere: only its name is known."""
+
+    def __init__(self, scope: Construct, id: str, model_name: str) -> None:
+        super().__init__(scope, id)
+        self._model_name = model_name
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    @property
+    def role(self) -> iam.IRole | None:
+        return None
+
+    @property
+    def elastic_inference_capable(self) -> bool:
+        return False
+
+    @property
+    def container_count(self) -> int | None:
+        return None
+
+    @property
+    def network_isolation(self) -> bool | None:
+        return None
+
+    @property
+    def in_vpc(self) -> bool | None:
+        return None

@@ -1,0 +1,272 @@
+"""ContainerImage: the image a SageMaker model container runs, and its factories.
+
+The prebuilt images' registry accounts and tags are data (``data/image_registries.json``), read once
+per process; nothing here calls AWS at synth.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import functools
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+from aws_cdk import Aws, CfnMapping, Stack, region_info
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+
+from constructs import Construct
+
+from ._validation import check, check_one_of, check_pattern, fail, is_token
+
+
+class Framework(enum.Enum):
+    """SageMaker's prebuilt inference images (the ``-EI`` ones run with an Elastic Inference accelerator)."""
+
+    XGBOOST = "xgboost"
+    SKLEARN = "sklearn"
+    SPARKML_SERVING = "sparkml-serving"
+    PYTORCH = "pytorch"
+    TENSORFLOW = "tensorflow"
+    MXNET = "mxnet"
+    PYTORCH_EI = "pytorch-eia"
+    TENSORFLOW_EI = "tensorflow-eia"
+    MXNET_EI = "mxnet-eia"
+
+
+class Processor(enum.Enum):
+    """The processor a prebuilt image is built for."""
+
+    CPU = "cpu"
+    GPU = "gpu"
+
+
+@dataclass(frozen=True)
+class ContainerImageConfig:
+    """What a model container needs to know about its image after binding."""
+
+    #: The image URI (may hold deploy-time tokens).
+    image_uri: str
+    #: The image can use an Elastic Inference accelerator.
+    elastic_inference_capable: bool
+
+
+class ContainerImage(abc.ABC):
+    """The image of a model container. Create one with the static factories."""
+
+    @staticmethod
+    def sagemaker_builtin(
+        framework: Framework, version: str, *, processor: Processor = Processor.CPU
+    ) -> ContainerImage:
+        """A SageMaker prebuilt inference image, e.g. ``(Framework.SKLEARN, "1.2-1")``.
+
+        :param framework: which prebuilt image.
+        :param version: the framework version; the known ones are listed in the error otherwise.
+        :param processor: the image's processor. Default: CPU, because every prebuilt image has a
+            CPU build and the Elastic Inference images have only that.
+        """
+        return _BuiltinImage(framework, version, processor)
+
+    @staticmethod
+    def from_ecr_repository(
+        repository: ecr.IRepository,
+        *,
+        tag: str | None = None,
+        digest: str | None = None,
+        elastic_inference_capable: bool = False,
+    ) -> ContainerImage:
+        """An image in an ECR repository, by ``tag`` or by ``digest`` (exactly one of them).
+
+        :param tag: the image tag. Default: none; a digest pins the image better, since a tag can move.
+        :param digest: the image digest, ``sha256:<64 hex digits>``. Default: none.
+        :param elastic_inference_capable: the image is built for Elastic Inference. Default: False.
+        """
+        where = "ContainerImage.from_ecr_repository"
+        check(where, (tag is None) != (digest is None), "tag or digest", "exactly one of them", (tag, digest))
+        check_pattern(where, "tag", tag, r"[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}",
+                      "1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+        check_pattern(where, "digest", digest, r"sha256:[a-f0-9]{64}", "sha256:<64 lowercase hex digits>")
+        return _EcrImage(repository, tag, digest, elastic_inference_capable)
+
+    @staticmethod
+    def from_asset(
+        directory: str,
+        *,
+        file: str | None = None,
+        build_args: Mapping[str, str] | None = None,
+        platform: ecr_assets.Platform = ecr_assets.Platform.LINUX_AMD64,
+        elastic_inference_capable: bool = False,
+    ) -> ContainerImage:
+        """An image built from ``directory`` by the CDK CLI at deploy (synth only stages the folder).
+
+        :param file: the Dockerfile, relative to ``directory``. Default: ``Dockerfile``.
+        :param build_args: ``docker build --build-arg`` values. Default: none.
+        :param platform: the build platform. Default: linux/amd64, because SageMaker's x86 instances
+            run it and a build on an ARM laptop would otherwise produce an image they cannot run.
+        :param elastic_inference_capable: the image is built for Elastic Inference. Default: False.
+        """
+        return _AssetImage(directory, file, dict(build_args or {}), platform, elastic_inference_capable)
+
+    @abc.abstractmethod
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
+        """Grants ``grantee`` (the model's role) pull access to this image and returns its URI.
+
+        :param scope: the model using the image (where errors point and assets are created).
+        """
+
+
+@functools.cache
+def _registry_data() -> dict[str, Any]:
+    """The prebuilt images' data file, read once per process."""
+    text = (files("cdk_sagemaker_inference") / "data" / "image_registries.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+class _BuiltinImage(ContainerImage):
+    def __init__(self, framework: Framework, version: str, processor: Processor) -> None:
+        self._spec: dict[str, Any] = _registry_data()["frameworks"][framework.value]
+        where = f"ContainerImage.sagemaker_builtin(Framework.{framework.name})"
+        check_one_of(where, "version", version, self._spec["versions"])
+        tags: dict[str, str] = self._spec["versions"][version]
+        check_one_of(where, "processor", processor.value, tags)
+        self._tag = tags[processor.value]
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
+        stack = Stack.of(scope)
+        registry: str = self._spec["registry"]
+        repository: str = self._spec["repository"]
+        if is_token(stack.region):
+            account = _registry_mapping(stack, registry).find_in_map(Aws.REGION, "account")
+            host = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
+        else:
+            known: list[str] = self._spec["regions"]
+            check(scope, stack.region in known, "region",
+                  f"one of {', '.join(known)} (where {repository} is published)", stack.region)
+            account = _registry_data()["registries"][registry][stack.region]
+            suffix = region_info.RegionInfo.get(stack.region).domain_suffix
+            host = f"{account}.dkr.ecr.{stack.region}.{suffix}"
+        repository_arn = stack.format_arn(
+            service="ecr", account=account, resource="repository", resource_name=repository
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            resource_arns=[repository_arn],
+        )
+        ecr.AuthorizationToken.grant_read(grantee)
+        return ContainerImageConfig(
+            image_uri=f"{host}/{repository}:{self._tag}",
+            elastic_inference_capable=self._spec["elastic_inference"],
+        )
+
+
+def _registry_mapping(stack: Stack, registry: str) -> CfnMapping:
+    """The stack's region -> account mapping of ``registry``: one per registry per stack."""
+    id = "SageMakerImageRegistry" + "".join(part.title() for part in registry.split("-"))
+    existing = stack.node.try_find_child(id)
+    if isinstance(existing, CfnMapping):
+        return existing
+    accounts: dict[str, str] = _registry_data()["registries"][registry]
+    return CfnMapping(stack, id, mapping={region: {"account": a} for region, a in accounts.items()})
+
+
+class _EcrImage(ContainerImage):
+    def __init__(
+        self, repository: ecr.IRepository, tag: str | None, digest: str | None, elastic_inference: bool
+    ) -> None:
+        self._repository = repository
+        self._tag_or_digest = tag or digest
+        self._elastic_inference = elastic_inference
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
+        self._repository.grant_pull(grantee)
+        return ContainerImageConfig(
+            image_uri=self._repository.repository_uri_for_tag_or_digest(self._tag_or_digest),
+            elastic_inference_capable=self._elastic_inference,
+        )
+
+
+class _AssetImage(ContainerImage):
+    def __init__(
+        self,
+        directory: str,
+        file: str | None,
+        build_args: dict[str, str],
+        platform: ecr_assets.Platform,
+        elastic_inference: bool,
+    ) -> None:
+        self._props: dict[str, Any] = {
+            "directory": directory, "file": file, "build_args": build_args, "platform": platform
+        }
+        self._elastic_inference = elastic_inference
+        self._asset: ecr_assets.DockerImageAsset | None = None
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
+        # One asset however many models use the image: created where it is first bound.
+        if self._asset is None:
+            self._asset = ecr_assets.DockerImageAsset(scope, "ImageAsset", **self._props)
+        self._asset.repository.grant_pull(grantee)
+        return ContainerImageConfig(
+            image_uri=self._asset.image_uri, elastic_inference_capable=self._elastic_inference
+        )
+
+
+class FrameworkEnvironment:
+    """Environment variables SageMaker's prebuilt serving containers read."""
+
+    @staticmethod
+    def sklearn(
+        *,
+        program: str,
+        submit_directory: str = "/opt/ml/model/code",
+        default_accept: str | None = None,
+        log_level: int = logging.INFO,
+        region: str | None = None,
+    ) -> dict[str, str]:
+        """The scikit-learn (and XGBoost framework-mode) serving container's variables.
+
+        :param program: the entry script, e.g. ``inference.py``.
+        :param submit_directory: where the code is. Default: ``/opt/ml/model/code``, the code inside
+            model.tar.gz, because with network isolation the container cannot download a sourcedir.
+        :param default_accept: the response type when a request has no Accept header. Default: none
+            (the container's own, JSON); set ``text/csv`` so a pipeline's next container gets CSV.
+        :param log_level: a ``logging`` level. Default: ``logging.INFO``.
+        :param region: ``SAGEMAKER_REGION``. Default: unset; the container finds its region itself.
+        """
+        where = "FrameworkEnvironment.sklearn"
+        check_pattern(where, "program", program, r"[^/\s][^\s]*", "a script file name without spaces")
+        check_one_of(where, "log_level", log_level,
+                     [logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL])
+        environment = {
+            "SAGEMAKER_PROGRAM": program,
+            "SAGEMAKER_SUBMIT_DIRECTORY": submit_directory,
+            "SAGEMAKER_CONTAINER_LOG_LEVEL": str(log_level),
+        }
+        if default_accept is not None:
+            environment["SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"] = default_accept
+        if region is not None:
+            environment["SAGEMAKER_REGION"] = region
+        return environment
+
+    @staticmethod
+    def sparkml(schema: Mapping[str, Any]) -> dict[str, str]:
+        """The SparkML serving container's ``SAGEMAKER_SPARKML_SCHEMA``.
+
+        :param schema: ``{"input": [{"name", "type"}...], "output": {"name", "type"[, "struct"]}}``.
+        """
+        where = "FrameworkEnvironment.sparkml"
+        inputs = schema.get("input")
+        check(where, isinstance(inputs, list) and len(inputs) > 0, "schema['input']",
+              "a non-empty list of {'name', 'type'} columns", inputs)
+        output = schema.get("output")
+        if not (isinstance(output, Mapping) and {"name", "type"} <= output.keys()):
+            raise fail(where, "schema['output']", "a {'name', 'type'} column", output)
+        return {"SAGEMAKER_SPARKML_SCHEMA": json.dumps(schema, separators=(",", ":"))}
+

@@ -1,0 +1,81 @@
+"""ModelData: where a model container's artifacts (model.tar.gz) are."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+
+from constructs import Construct
+
+from ._validation import check, check_pattern
+
+
+@dataclass(frozen=True)
+class ModelDataConfig:
+    """What a model container needs to know about its artifacts after binding."""
+
+    #: ``s3://<bucket>/<key>`` (may hold deploy-time tokens).
+    url: str
+
+
+class ModelData(abc.ABC):
+    """The artifacts of a model container. Create one with the static factories."""
+
+    @staticmethod
+    def from_bucket(bucket: s3.IBucket, key: str) -> ModelData:
+        """The object ``key`` in ``bucket``, e.g. a training job's ``output/model.tar.gz``.
+
+        Overwriting the object later changes nothing in the template, so nothing redeploys:
+        give every artifact a new key.
+        """
+        check_pattern("ModelData.from_bucket", "key", key, r"[^/].{0,1023}",
+                      "1 to 1024 characters, not starting with '/'")
+        return _BucketModelData(bucket, key)
+
+    @staticmethod
+    def from_asset(path: str) -> ModelData:
+        """A local ``.tar.gz`` file, uploaded to the CDK assets bucket at deploy."""
+        where = "ModelData.from_asset"
+        check(where, path.endswith(".tar.gz"), "path", "a .tar.gz file", path)
+        check(where, Path(path).is_file(), "path", "an existing file", path)
+        return _AssetModelData(path)
+
+    @abc.abstractmethod
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
+        """Grants ``grantee`` (the model's role) read on exactly this object and returns its URL.
+
+        :param scope: the model using the artifacts (where assets are created).
+        """
+
+
+class _BucketModelData(ModelData):
+    def __init__(self, bucket: s3.IBucket, key: str) -> None:
+        self._bucket = bucket
+        self._key = key
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
+        # s3:GetObject on the one object, not bucket.grant_read's GetBucket*/List* on the bucket:
+        # SageMaker only downloads the artifact.
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["s3:GetObject"], resource_arns=[self._bucket.arn_for_objects(self._key)]
+        )
+        if self._bucket.encryption_key is not None:
+            self._bucket.encryption_key.grant_decrypt(grantee)
+        return ModelDataConfig(url=self._bucket.s3_url_for_object(self._key))
+
+
+class _AssetModelData(ModelData):
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._asset: s3_assets.Asset | None = None
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
+        # One asset however many models use the file: created where it is first bound.
+        if self._asset is None:
+            self._asset = s3_assets.Asset(scope, "ModelDataAsset", path=self._path)
+        return _BucketModelData(self._asset.bucket, self._asset.s3_object_key).bind(scope, grantee)
