@@ -1,0 +1,240 @@
+"""Predictor: real-time inference against a deployed endpoint, like the SageMaker SDK's Predictor.
+
+``predict`` serializes the data (``ContentType`` from the serializer), checks the 6 MB limit before
+sending, calls InvokeEndpoint (``Accept`` from the deserializer), retries throttling with bounded
+exponential backoff, and deserializes the answer. Failures are typed: :class:`ModelError` (the
+container answered with an error), :class:`EndpointNotFoundError` and
+:class:`InvocationValidationError` (SageMaker refused the request), :class:`ThrottledError`
+(still throttled after the last attempt). Only boto3 is needed, so it runs in Lambda too.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from .serializers import CSVDeserializer, CSVSerializer, Deserializer, Serializer
+
+#: InvokeEndpoint's body limit (the API's ``Body`` max length: 6 MB).
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+#: Error codes that mean "slow down and try again".
+RETRYABLE_ERROR_CODES = frozenset({"ThrottlingException", "ServiceUnavailable", "ModelNotReadyException"})
+#: HTTP status that means throttled, whatever the error code.
+TOO_MANY_REQUESTS = 429
+
+
+class InvocationError(Exception):
+    """An InvokeEndpoint call that did not produce a prediction."""
+
+
+class ModelError(InvocationError):
+    """The model container answered with an error (InvokeEndpoint's ``ModelError``, HTTP 424)."""
+
+    def __init__(
+        self, endpoint_name: str, message: str, status: int | None, log_stream_arn: str | None
+    ) -> None:
+        """:param status: the container's own HTTP status (``OriginalStatusCode``). Default: None.
+        :param log_stream_arn: the CloudWatch log stream with the container's output. Default: None.
+        """
+        where = f"; container logs: {log_stream_arn}" if log_stream_arn else ""
+        status_text = f" with status {status}" if status is not None else ""
+        super().__init__(f"endpoint {endpoint_name}: the model failed{status_text}: {message}{where}")
+        self.endpoint_name = endpoint_name
+        self.status = status
+        self.log_stream_arn = log_stream_arn
+
+
+class InvocationValidationError(InvocationError, ValueError):
+    """A request SageMaker refuses, or would refuse (checked before sending when possible)."""
+
+
+class EndpointNotFoundError(InvocationValidationError):
+    """The endpoint does not exist in this account and region."""
+
+
+class ThrottledError(InvocationError):
+    """Still throttled or unavailable after the last attempt."""
+
+
+def backoff_delay(retry: int, *, base_seconds: float, cap_seconds: float, jitter: float) -> float:
+    """Seconds to wait before retry number ``retry`` (0 for the first retry).
+
+    Exponential (``base_seconds * 2**retry``), capped at ``cap_seconds``, with "equal jitter":
+    between half and all of that, as ``jitter`` goes from 0 to 1, so clients do not retry in step.
+    """
+    ceiling = min(cap_seconds, base_seconds * 2.0**retry)
+    return ceiling / 2 + ceiling / 2 * jitter
+
+
+def _runtime_client() -> Any:
+    # botocore's own retries are turned off: the Predictor's backoff is the one retry policy.
+    return boto3.client("sagemaker-runtime", config=Config(retries={"total_max_attempts": 1}))
+
+
+class Predictor:
+    """Sends data to a SageMaker real-time endpoint and returns the model's predictions.
+
+    Example::
+
+        predictor = Predictor("churn", serializer=CSVSerializer(), deserializer=CSVDeserializer())
+        predictor.predict([[0.3, 12, 1], [0.9, 3, 0]])  # -> [[0.12], [0.87]]
+    """
+
+    def __init__(
+        self,
+        endpoint_name: str,
+        *,
+        serializer: Serializer | None = None,
+        deserializer: Deserializer | None = None,
+        client: Any = None,
+        target_variant: str | None = None,
+        custom_attributes: str | None = None,
+        max_attempts: int = 5,
+        backoff_base_seconds: float = 0.2,
+        backoff_cap_seconds: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        """
+        :param endpoint_name: the endpoint to call.
+        :param serializer: writes the request body and names its ``ContentType``.
+            Default: ``CSVSerializer()``, the input of SageMaker's built-in algorithms.
+        :param deserializer: reads the response and names the ``Accept`` type.
+            Default: ``CSVDeserializer()``.
+        :param client: a ``sagemaker-runtime`` boto3 client. Default: a new client for the default
+            session's region, with botocore's retries turned off (this class retries). A client you
+            pass keeps its own retry configuration, which multiplies with ``max_attempts``.
+        :param target_variant: the production variant to send every request to. Default: None
+            (SageMaker splits traffic by the variants' weights).
+        :param custom_attributes: the ``CustomAttributes`` header for every request, passed to the
+            container as is. Default: None.
+        :param max_attempts: attempts in all for one prediction while throttled (ThrottlingException,
+            ServiceUnavailable, ModelNotReadyException or HTTP 429). Default: 5; at least 1.
+        :param backoff_base_seconds: the wait before the first retry, doubled for each next one.
+            Default: 0.2.
+        :param backoff_cap_seconds: the longest wait between two attempts. Default: 5.0, so five
+            attempts wait at most about 3 s in all and stay well within a Lambda's timeout.
+        :param sleep: how to wait. Default: ``time.sleep``; tests pass a recorder.
+        :param jitter: a number in [0, 1] that spreads each wait (see :func:`backoff_delay`).
+            Default: ``random.random``.
+        """
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self.endpoint_name = endpoint_name
+        self.serializer = serializer or CSVSerializer()
+        self.deserializer = deserializer or CSVDeserializer()
+        self.target_variant = target_variant
+        self.custom_attributes = custom_attributes
+        self.max_attempts = max_attempts
+        #: The sagemaker-runtime client the predictor calls.
+        self.client = client if client is not None else _runtime_client()
+        self._backoff_base_seconds = backoff_base_seconds
+        self._backoff_cap_seconds = backoff_cap_seconds
+        self._sleep = sleep
+        self._jitter = jitter
+
+    def predict(
+        self,
+        data: Any,
+        *,
+        target_variant: str | None = None,
+        inference_id: str | None = None,
+        custom_attributes: str | None = None,
+    ) -> Any:
+        """The deserialized predictions for ``data``.
+
+        :param target_variant: overrides the predictor's ``target_variant`` for this call.
+            Default: None (the predictor's).
+        :param inference_id: an id SageMaker records with captured data, to join it with ground
+            truth later. Default: None.
+        :param custom_attributes: overrides the predictor's ``custom_attributes`` for this call.
+            Default: None (the predictor's).
+        :raises SerializationError: the serializer cannot write ``data``, or the deserializer
+            cannot read the answer.
+        :raises InvocationValidationError: the body is over 6 MB, or SageMaker refused the request.
+        :raises EndpointNotFoundError: there is no such endpoint.
+        :raises ModelError: the container failed.
+        :raises ThrottledError: still throttled after ``max_attempts`` attempts.
+        """
+        body = self.serializer.serialize(data)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            raise InvocationValidationError(
+                f"endpoint {self.endpoint_name}: the request body must be at most {MAX_PAYLOAD_BYTES} "
+                f"bytes (6 MB), got {len(body)}; split the data or use batch transform"
+            )
+        request: dict[str, Any] = {
+            "EndpointName": self.endpoint_name,
+            "Body": body,
+            "ContentType": self.serializer.content_type,
+            "Accept": self.deserializer.accept,
+        }
+        optional = {
+            "TargetVariant": target_variant or self.target_variant,
+            "InferenceId": inference_id,
+            "CustomAttributes": custom_attributes or self.custom_attributes,
+        }
+        request.update({key: value for key, value in optional.items() if value is not None})
+        response = self._invoke(request)
+        return self.deserializer.deserialize(response["Body"].read())
+
+    def _invoke(self, request: dict[str, Any]) -> dict[str, Any]:
+        """InvokeEndpoint, retried while throttled; any other failure as a typed error."""
+        throttled: ClientError | None = None
+        for attempt in range(self.max_attempts):
+            if throttled is not None:
+                self._sleep(
+                    backoff_delay(
+                        attempt - 1,
+                        base_seconds=self._backoff_base_seconds,
+                        cap_seconds=self._backoff_cap_seconds,
+                        jitter=self._jitter(),
+                    )
+                )
+            try:
+                response: dict[str, Any] = self.client.invoke_endpoint(**request)
+                return response
+            except ClientError as error:
+                if not _is_retryable(error):
+                    raise self._typed(error) from error
+                throttled = error
+        assert throttled is not None  # max_attempts >= 1, and every attempt was throttled
+        raise ThrottledError(
+            f"endpoint {self.endpoint_name}: still throttled after {self.max_attempts} attempts "
+            f"({_code(throttled)}: {_message(throttled)}); send fewer requests at once or add instances"
+        ) from throttled
+
+    def _typed(self, error: ClientError) -> InvocationError:
+        code, message = _code(error), _message(error)
+        if code == "ModelError":
+            # botocore puts the modeled fields of an error next to "Error" in the response.
+            status = error.response.get("OriginalStatusCode")
+            return ModelError(
+                self.endpoint_name,
+                error.response.get("OriginalMessage") or message,
+                int(status) if status is not None else None,
+                error.response.get("LogStreamArn"),
+            )
+        if code == "ValidationError" and "not found" in message.lower():
+            return EndpointNotFoundError(f"endpoint {self.endpoint_name}: no such endpoint ({message})")
+        if code == "ValidationError":
+            return InvocationValidationError(f"endpoint {self.endpoint_name}: request refused: {message}")
+        return InvocationError(f"endpoint {self.endpoint_name}: {code}: {message}")
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))
+
+
+def _is_retryable(error: ClientError) -> bool:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return _code(error) in RETRYABLE_ERROR_CODES or status == TOO_MANY_REQUESTS

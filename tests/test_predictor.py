@@ -1,0 +1,398 @@
+"""Predictor and its serializers: moto's InvokeEndpoint for the happy paths, a botocore Stubber
+for the failures moto cannot produce (ModelError, throttling, an unknown endpoint)."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from cdk_sagemaker_inference.predictor import (
+    MAX_PAYLOAD_BYTES,
+    EndpointNotFoundError,
+    InvocationError,
+    InvocationValidationError,
+    ModelError,
+    Predictor,
+    ThrottledError,
+    backoff_delay,
+)
+from cdk_sagemaker_inference.serializers import (
+    BytesDeserializer,
+    BytesSerializer,
+    ContentType,
+    CSVDeserializer,
+    CSVSerializer,
+    JSONDeserializer,
+    JSONSerializer,
+    ListDeserializer,
+    ListSerializer,
+    SerializationError,
+    StringDeserializer,
+)
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sagemakerruntime.models import sagemakerruntime_backends
+
+REGION = "us-east-1"
+ENDPOINT = "churn-endpoint"
+
+
+# --- serializers -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "body"),
+    [
+        ([1, 2.5, "a"], b"1,2.5,a"),
+        ([[1, 2], [3, 4]], b"1,2\n3,4"),
+        ([("x,y", 'say "hi"')], b'"x,y","say ""hi"""'),
+    ],
+)
+def test_csv_serializer_writes_one_row_or_rows(data: Any, body: bytes) -> None:
+    assert CSVSerializer().serialize(data) == body
+    assert CSVSerializer().content_type == "text/csv"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "non-empty list of values or of rows"),
+        ("1,2", "non-empty list of values or of rows"),
+        (42, "non-empty list of values or of rows"),
+        ([1, [2, 3]], "one row or a list of rows, not a mix"),
+    ],
+)
+def test_csv_serializer_refuses_what_is_not_rows(data: Any, message: str) -> None:
+    with pytest.raises(SerializationError, match=message):
+        CSVSerializer().serialize(data)
+
+
+def test_json_serializer_round_trips_through_json_deserializer() -> None:
+    data = {"instances": [[1.0, 2.0]], "configuration": {"k": 3}}
+    body = JSONSerializer().serialize(data)
+    assert JSONSerializer().content_type == JSONDeserializer().accept == "application/json"
+    assert JSONDeserializer().deserialize(body) == data
+
+
+def test_json_serializer_refuses_what_json_cannot_write() -> None:
+    with pytest.raises(SerializationError, match="data must be JSON-serializable: .*set"):
+        JSONSerializer().serialize({1, 2})
+
+
+@pytest.mark.parametrize("data", [[1, 2, 3], [[1.5, 2.0], [3.0, 4.0]], [[True], [False]], [], [[[7]]]])
+def test_list_serializer_writes_npy_that_numpy_reads(data: list[Any]) -> None:
+    numpy = pytest.importorskip("numpy")
+    body = ListSerializer().serialize(data)
+    array = numpy.load(io.BytesIO(body))
+    assert array.tolist() == data
+    assert ListDeserializer().deserialize(body) == data
+    assert ListSerializer().content_type == "application/x-npy"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool"])
+def test_list_deserializer_reads_what_numpy_writes(dtype: str) -> None:
+    numpy = pytest.importorskip("numpy")
+    buffer = io.BytesIO()
+    numpy.save(buffer, numpy.array([[1, 0], [0, 1]], dtype=dtype))
+    assert ListDeserializer().deserialize(buffer.getvalue()) == [[1, 0], [0, 1]]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ((1, 2), "data must be a list, got tuple"),
+        ([[1, 2], [3]], "rectangular list"),
+        ([1, "two"], "only numbers"),
+    ],
+)
+def test_list_serializer_refuses_what_npy_cannot_hold(data: Any, message: str) -> None:
+    with pytest.raises(SerializationError, match=message):
+        ListSerializer().serialize(data)
+
+
+def _npy(descr: str, fortran_order: bool = False) -> bytes:
+    header = f"{{'descr': '{descr}', 'fortran_order': {fortran_order}, 'shape': (1,), }}".encode()
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"abc"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not an array", "not an .npy array"),
+        (_npy("<U3"), "dtype one of <f8, <f4, <i8, <i4, |b1"),
+        (_npy("<f8", fortran_order=True), "must be C-ordered"),
+    ],
+)
+def test_list_deserializer_refuses_other_bodies(body: bytes, message: str) -> None:
+    with pytest.raises(SerializationError, match=message):
+        ListDeserializer().deserialize(body)
+
+
+def test_bytes_serializer_sends_bytes_with_the_given_content_type() -> None:
+    serializer = BytesSerializer("image/jpeg")
+    assert serializer.content_type == "image/jpeg"
+    assert serializer.serialize(bytearray(b"\xff\xd8")) == b"\xff\xd8"
+    assert BytesSerializer().content_type == ContentType.OCTET_STREAM
+
+
+def test_bytes_serializer_refuses_text() -> None:
+    with pytest.raises(SerializationError, match="data must be bytes, got str"):
+        BytesSerializer().serialize("text")
+
+
+def test_csv_deserializer_turns_numbers_into_floats_and_keeps_text() -> None:
+    assert CSVDeserializer().deserialize(b"0.9,cat\n\n1e-3,dog\n") == [[0.9, "cat"], [0.001, "dog"]]
+
+
+def test_csv_deserializer_refuses_binary() -> None:
+    with pytest.raises(SerializationError, match="not UTF-8 CSV"):
+        CSVDeserializer().deserialize(b"\xff\xfe")
+
+
+def test_json_deserializer_refuses_invalid_json() -> None:
+    with pytest.raises(SerializationError, match="response is not valid JSON.*b'<html>'"):
+        JSONDeserializer().deserialize(b"<html>")
+
+
+def test_bytes_and_string_deserializers() -> None:
+    assert BytesDeserializer().deserialize(b"\x00\x01") == b"\x00\x01"
+    assert BytesDeserializer().accept == "*/*"
+    assert StringDeserializer().deserialize("héllo".encode()) == "héllo"
+    assert StringDeserializer("application/jsonlines").accept == "application/jsonlines"
+    with pytest.raises(SerializationError, match="response is not utf-8 text"):
+        StringDeserializer().deserialize(b"\xff")
+
+
+# --- Predictor against moto ----------------------------------------------------------------------
+
+
+class Endpoint:
+    """A moto client for an InService endpoint, and the InvokeEndpoint parameters of every call."""
+
+    def __init__(self) -> None:
+        self.client = boto3.client("sagemaker-runtime", region_name=REGION)
+        self.calls: list[dict[str, Any]] = []
+        self.client.meta.events.register(
+            "before-parameter-build.sagemaker-runtime.InvokeEndpoint",
+            lambda params, **_: self.calls.append(dict(params)),
+        )
+
+    def predictor(self, **options: Any) -> Predictor:
+        return Predictor(ENDPOINT, client=self.client, **options)
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    """An endpoint with two variants in moto sagemaker (moto's runtime answers from a queue)."""
+    with mock_aws():
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        sagemaker.create_model(
+            ModelName="churn",
+            ExecutionRoleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/sagemaker",
+            PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgboost:1.7-1"},
+        )
+        sagemaker.create_endpoint_config(
+            EndpointConfigName="churn-config",
+            ProductionVariants=[
+                {
+                    "VariantName": name,
+                    "ModelName": "churn",
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                }
+                for name in ("blue", "green")
+            ],
+        )
+        sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName="churn-config")
+        yield Endpoint()
+
+
+def queue_result(body: str, content_type: str = "text/csv", variant: str = "blue") -> None:
+    """The next InvokeEndpoint answer moto gives: (body, content type, variant, custom attributes)."""
+    backend = sagemakerruntime_backends[DEFAULT_ACCOUNT_ID][REGION]
+    backend.results_queue.append((body, content_type, variant, ""))
+
+
+def test_predict_sends_csv_and_reads_csv(endpoint: Endpoint) -> None:
+    queue_result("0.12\n0.87")
+    predictions = endpoint.predictor().predict([[0.3, 12, 1], [0.9, 3, 0]])
+    assert predictions == [[0.12], [0.87]]
+    (call,) = endpoint.calls
+    assert call["Body"] == b"0.3,12,1\n0.9,3,0"
+    assert (call["ContentType"], call["Accept"]) == ("text/csv", "text/csv")
+    assert "TargetVariant" not in call and "InferenceId" not in call
+
+
+def test_predict_sends_json_and_reads_json(endpoint: Endpoint) -> None:
+    queue_result('{"predictions": [0.5]}', "application/json")
+    predictor = endpoint.predictor(serializer=JSONSerializer(), deserializer=JSONDeserializer())
+    assert predictor.predict({"instances": [[1, 2]]}) == {"predictions": [0.5]}
+    assert (endpoint.calls[0]["ContentType"], endpoint.calls[0]["Accept"]) == (
+        "application/json",
+        "application/json",
+    )
+
+
+def test_predict_routes_and_tags_requests(endpoint: Endpoint) -> None:
+    queue_result("1")
+    queue_result("2", variant="green")
+    predictor = endpoint.predictor(target_variant="blue", custom_attributes="trace=1")
+    predictor.predict([1])
+    predictor.predict([2], target_variant="green", inference_id="req-42", custom_attributes="trace=2")
+    first, second = endpoint.calls
+    assert (first["TargetVariant"], first["CustomAttributes"]) == ("blue", "trace=1")
+    assert (second["TargetVariant"], second["CustomAttributes"], second["InferenceId"]) == (
+        "green",
+        "trace=2",
+        "req-42",
+    )
+
+
+def test_predict_refuses_a_body_over_6_mb_before_sending(endpoint: Endpoint) -> None:
+    predictor = endpoint.predictor(serializer=BytesSerializer(), deserializer=BytesDeserializer())
+    predictor.predict(b"x" * MAX_PAYLOAD_BYTES)  # the limit itself is fine
+    with pytest.raises(
+        InvocationValidationError, match=r"body must be at most 6291456 bytes \(6 MB\), got 6291457"
+    ):
+        predictor.predict(b"x" * (MAX_PAYLOAD_BYTES + 1))
+    assert len(endpoint.calls) == 1
+
+
+def test_default_client_leaves_retries_to_the_predictor() -> None:
+    assert Predictor(ENDPOINT).client.meta.config.retries["total_max_attempts"] == 1
+
+
+# --- Predictor against a stubbed client: moto cannot produce these errors ----------------------
+
+
+class Recorder:
+    """A ``sleep`` that records how long it was asked to wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[Any, Stubber]]:
+    """A sagemaker-runtime client whose InvokeEndpoint answers are stubbed (moto has no error mode)."""
+    client = boto3.client("sagemaker-runtime", region_name=REGION)
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def ok(body: bytes = b"0.5") -> dict[str, Any]:
+    return {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentType": "text/csv"}
+
+
+def test_model_error_carries_status_message_and_log_stream(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    log_stream = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/churn"
+    stubber.add_client_error(
+        "invoke_endpoint",
+        service_error_code="ModelError",
+        service_message="Received client error (400) from primary",
+        http_status_code=424,
+        modeled_fields={
+            "OriginalStatusCode": 400,
+            "OriginalMessage": "could not convert 'abc'",
+            "LogStreamArn": log_stream,
+        },
+    )
+    with pytest.raises(
+        ModelError,
+        match=r"the model failed with status 400: could not convert 'abc'; container logs: arn:aws:logs",
+    ) as caught:
+        Predictor(ENDPOINT, client=client).predict([["abc"]])
+    assert (caught.value.status, caught.value.log_stream_arn) == (400, log_stream)
+
+
+def test_model_error_without_details_uses_the_service_message(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error("invoke_endpoint", "ModelError", "container crashed", 424)
+    with pytest.raises(ModelError, match=r"the model failed: container crashed$") as caught:
+        Predictor(ENDPOINT, client=client).predict([1])
+    assert (caught.value.status, caught.value.log_stream_arn) == (None, None)
+
+
+def test_unknown_endpoint_is_endpoint_not_found(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error(
+        "invoke_endpoint", "ValidationError", "Endpoint nope of account 123456789012 not found.", 400
+    )
+    with pytest.raises(EndpointNotFoundError, match="endpoint nope: no such endpoint"):
+        Predictor("nope", client=client).predict([1])
+
+
+def test_other_validation_errors_are_invocation_validation_errors(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error("invoke_endpoint", "ValidationError", "Inference id is invalid", 400)
+    with pytest.raises(InvocationValidationError, match="request refused: Inference id is invalid") as caught:
+        Predictor(ENDPOINT, client=client).predict([1], inference_id="bad")
+    assert not isinstance(caught.value, EndpointNotFoundError)
+
+
+def test_other_failures_are_not_retried(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error("invoke_endpoint", "InternalFailure", "boom", 500)
+    sleep = Recorder()
+    with pytest.raises(InvocationError, match="InternalFailure: boom"):
+        Predictor(ENDPOINT, client=client, sleep=sleep).predict([1])
+    assert sleep.waits == []
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("ThrottlingException", 400),
+        ("ServiceUnavailable", 503),
+        ("ModelNotReadyException", 429),
+        ("TooManyRequests", 429),
+    ],
+)
+def test_throttling_is_retried_with_exponential_backoff(
+    stubbed: tuple[Any, Stubber], code: str, status: int
+) -> None:
+    client, stubber = stubbed
+    stubber.add_client_error("invoke_endpoint", code, "slow down", status)
+    stubber.add_client_error("invoke_endpoint", code, "slow down", status)
+    stubber.add_response("invoke_endpoint", ok(b"0.5"))
+    sleep = Recorder()
+    predictor = Predictor(ENDPOINT, client=client, sleep=sleep, jitter=lambda: 1.0)
+    assert predictor.predict([1]) == [[0.5]]
+    assert sleep.waits == [0.2, 0.4]
+
+
+def test_throttling_gives_up_after_max_attempts(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    for _ in range(3):
+        stubber.add_client_error("invoke_endpoint", "ThrottlingException", "Rate exceeded", 400)
+    sleep = Recorder()
+    predictor = Predictor(ENDPOINT, client=client, max_attempts=3, sleep=sleep, jitter=lambda: 0.0)
+    with pytest.raises(
+        ThrottledError, match=r"still throttled after 3 attempts \(ThrottlingException: Rate exceeded\)"
+    ):
+        predictor.predict([1])
+    assert sleep.waits == [0.1, 0.2]
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    assert backoff_delay(0, base_seconds=0.2, cap_seconds=5.0, jitter=1.0) == 0.2
+    assert backoff_delay(10, base_seconds=0.2, cap_seconds=5.0, jitter=1.0) == 5.0
+    assert backoff_delay(10, base_seconds=0.2, cap_seconds=5.0, jitter=0.0) == 2.5
+    assert math.isclose(backoff_delay(2, base_seconds=0.2, cap_seconds=5.0, jitter=0.5), 0.6)
+
+
+def test_max_attempts_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_attempts must be at least 1, got 0"):
+        Predictor(ENDPOINT, client=object(), max_attempts=0)
