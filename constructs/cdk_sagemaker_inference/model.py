@@ -8,6 +8,8 @@ generated name a change creates the new model, updates the endpoint and then del
 from __future__ import annotations
 
 import enum
+
+import jsii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,6 +22,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
 from ._validation import check, check_count, check_pattern, is_token
+from .compliance import acknowledge
 from .container_image import ContainerImage
 from .model_data import ModelData
 
@@ -198,6 +201,12 @@ class _ModelBase(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Execution role of a SageMaker model: its artifacts, images, logs and metrics",
         )
+        # Grants go to a customer-managed policy rather than the role's inline DefaultPolicy
+        # (the HIPAA, NIST and PCI packs refuse inline policies).
+        self._policy = iam.ManagedPolicy(
+            self, "Policy", roles=[self._role], description="What this SageMaker model's containers need"
+        )
+        self._principal = _ManagedPolicyPrincipal(self._role, self._policy)
         self._network_isolation = network_isolation
         self._connections = self._configure_network(vpc, security_groups)
         self._containers = [self._bind(container) for container in containers]
@@ -228,11 +237,11 @@ class _ModelBase(Construct):
             if execution_config is not None:
                 self._resource.add_property_override("InferenceExecutionConfig", execution_config)
         # SageMaker checks the role's permissions when it creates the model: the policy comes first.
-        self._resource.node.add_dependency(self._role)
+        self._resource.node.add_dependency(self._role, self._policy)
 
     def _bind(self, container: ContainerDefinition) -> ContainerSpec:
-        image = container.image.bind(self, self._role) if container.image is not None else None
-        data = container.model_data.bind(self, self._role) if container.model_data is not None else None
+        image = container.image.bind(self, self._principal) if container.image is not None else None
+        data = container.model_data.bind(self, self._principal) if container.model_data is not None else None
         return ContainerSpec(
             image_uri=image.image_uri if image is not None else None,
             model_data_url=data.url if data is not None else None,
@@ -252,19 +261,32 @@ class _ModelBase(Construct):
             resource_name=ENDPOINT_LOG_GROUP_PREFIX + "*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self._role.add_to_principal_policy(
+        self._principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[log_groups],
             )
         )
+        acknowledge(
+            self._policy,
+            [f"AwsSolutions-IAM5[Resource::{_nag_form(stack, log_groups)}]"],
+            "SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>; CloudFormation generates the "
+            "endpoint's name after the model exists, so only the prefix is known here.",
+        )
         # PutMetricData has no resource type: IAM requires "*"; the namespace condition narrows it.
-        self._role.add_to_principal_policy(
+        self._principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
                 conditions={"StringLike": {"cloudwatch:namespace": METRICS_NAMESPACE_PATTERN}},
             )
+        )
+        acknowledge(
+            self._policy,
+            ["AwsSolutions-IAM5[Resource::*]"],
+            "IAM requires Resource '*' for actions without a resource type: cloudwatch:PutMetricData "
+            "(limited to the /aws/sagemaker/* namespaces by condition), ecr:GetAuthorizationToken and, "
+            "in a VPC, the ec2:Describe* calls SageMaker makes to attach network interfaces.",
         )
 
     def _configure_network(
@@ -284,7 +306,7 @@ class _ModelBase(Construct):
             security_groups = [group]
         # SageMaker attaches network interfaces in the VPC with the execution role. Describe* has
         # no resource type ("*" is required); the interface actions are limited to this VPC.
-        self._role.add_to_principal_policy(
+        self._principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=[
                     "ec2:DescribeDhcpOptions",
@@ -296,7 +318,7 @@ class _ModelBase(Construct):
                 resources=["*"],
             )
         )
-        self._role.add_to_principal_policy(
+        self._principal.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=[
                     "ec2:CreateNetworkInterface",
@@ -335,8 +357,8 @@ class _ModelBase(Construct):
 
     @property
     def grant_principal(self) -> iam.IPrincipal:
-        """The execution role as a principal, to grant the model access to more resources."""
-        return self._role
+        """The execution role as a principal whose grants land in the model's managed policy."""
+        return self._principal
 
     @property
     def containers(self) -> list[ContainerSpec]:
@@ -372,7 +394,45 @@ class _ModelBase(Construct):
 
     def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
         """Adds ``statement`` to the execution role's policy (e.g. a transform job's log group)."""
-        self._role.add_to_principal_policy(statement)
+        self._principal.add_to_principal_policy(statement)
+
+
+@jsii.implements(iam.IPrincipal)
+class _ManagedPolicyPrincipal:
+    """``role``, except that statements granted to it are added to ``policy``."""
+
+    def __init__(self, role: iam.IRole, policy: iam.ManagedPolicy) -> None:
+        self._role = role
+        self._policy = policy
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        return self
+
+    @property
+    def assume_role_action(self) -> str:
+        return self._role.assume_role_action
+
+    @property
+    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
+        return self._role.policy_fragment
+
+    @property
+    def principal_account(self) -> str | None:
+        return self._role.principal_account
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        self._policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
+
+
+def _nag_form(stack: Stack, arn: str) -> str:
+    """``arn`` as cdk-nag names it in a finding: pseudo parameters as ``<AWS::Region>`` etc."""
+    resolved = stack.resolve(arn)
+    if isinstance(resolved, str):
+        return resolved
+    parts = resolved["Fn::Join"][1]
+    return "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
 
 
 def _subnet_selection(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
@@ -499,7 +559,8 @@ class InferencePipelineModel(_ModelBase):
         """
         super().__init__(scope, id)
         # Not check_count: jsii cannot pass these plain Python objects to Token.is_unresolved.
-        check(self, 2 <= len(containers) <= 15, "containers", "between 2 and 15 entries long", len(containers))
+        check(self, 2 <= len(containers) <= 15, "containers", "between 2 and 15 entries long",
+              len(containers))
         hostnames = [container.hostname for container in containers]
         named = [hostname for hostname in hostnames if hostname is not None]
         if mode is InferenceExecutionMode.DIRECT:
