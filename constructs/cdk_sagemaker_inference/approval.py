@@ -1,0 +1,412 @@
+"""ApprovalDeployment: approving a model package version in the registry deploys it.
+
+Flow: SageMaker emits "SageMaker Model Package State Change" -> an EventBridge rule (this group,
+Approved or Rejected) -> an encrypted SQS queue -> the ``approval_deployer`` Lambda, which serves
+the newest Approved version by changing only the endpoint stack's served-version parameter (or by
+starting a pipeline) -> CloudFormation switches the endpoint with its guardrails -> a rule on the
+endpoint stack's status changes invokes the ``deployment_monitor`` Lambda, which reports whether the
+endpoint really serves the new config. Every outcome goes to the SNS topic; a message that cannot
+be handled ends in a dead-letter queue whose alarm notifies the same topic.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Protocol
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+
+from constructs import Construct
+
+from ._assets import HANDLER_RUNTIME, handler_code
+from ._validation import check_pattern, check_range, fail, is_token
+from .compliance import acknowledge
+from .model import _nag_form
+
+#: The default name of the endpoint stack's parameter that holds the served version's ARN.
+DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"
+
+_GROUP_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+_GROUP_NAME_RULE = "1-63 letters, digits and inner hyphens"
+_ENDPOINT_NAME = _GROUP_NAME
+_STACK_NAME = r"[a-zA-Z][-a-zA-Z0-9]{0,127}"
+_STACK_NAME_RULE = "a stack name: 1-128 letters, digits and hyphens, starting with a letter"
+_DEPLOYER_TIMEOUT = Duration.minutes(1)
+_MONITOR_TIMEOUT = Duration.seconds(30)
+
+
+class IModelPackageGroupRef(Protocol):
+    """A model package group, by name: ``ModelPackageGroup`` of ``registry.py`` is one."""
+
+    @property
+    def model_package_group_name(self) -> str:
+        """The group's name."""
+
+
+class DeploymentTrigger(abc.ABC):
+    """How the deployer switches the served version: a stack parameter or a pipeline."""
+
+    #: The endpoint stack the trigger updates, if it knows it (the monitor watches it).
+    stack_name: str | None = None
+
+    @staticmethod
+    def cloudformation_stack(
+        stack_name: str,
+        *,
+        parameter_name: str = DEFAULT_PARAMETER_NAME,
+        execution_role_arn: str | None = None,
+    ) -> DeploymentTrigger:
+        """Updates the endpoint stack with its previous template and a new value of one parameter.
+
+        :param stack_name: the endpoint stack (in this construct's account and region).
+        :param parameter_name: the stack parameter that holds the served version's ARN.
+            Default: ``ServedModelPackageArn``, the parameter ``ServedModelPackage`` declares.
+        :param execution_role_arn: the stack's CloudFormation service role (for a CDK app the
+            bootstrap ``cfn-exec`` role). UpdateStack reuses it, so the deployer may pass it to
+            CloudFormation and to nothing else. Default: None, for a stack without a service role;
+            CloudFormation would then act with the deployer's own role, which may only update the
+            stack, so such an update fails: give the role.
+        """
+        return _StackParameterTrigger(stack_name, parameter_name, execution_role_arn)
+
+    @staticmethod
+    def code_pipeline(
+        pipeline: codepipeline.IPipeline, *, variable_name: str = DEFAULT_PARAMETER_NAME
+    ) -> DeploymentTrigger:
+        """Starts an execution of ``pipeline`` with the version's ARN in a pipeline variable.
+
+        :param pipeline: a V2 pipeline (only V2 pipelines have variables) that declares the variable.
+        :param variable_name: the pipeline variable. Default: ``ServedModelPackageArn``.
+        """
+        return _PipelineTrigger(pipeline, variable_name)
+
+    @abc.abstractmethod
+    def bind(self, scope: Construct, role: iam.Role) -> Mapping[str, str]:
+        """Validates the trigger, grants ``role`` exactly what the switch needs, and returns the
+        handler's environment variables that say where the served version is recorded."""
+
+
+class _StackParameterTrigger(DeploymentTrigger):
+    def __init__(self, stack_name: str, parameter_name: str, execution_role_arn: str | None) -> None:
+        self.stack_name = self._stack = stack_name
+        self.parameter_name = parameter_name
+        self.execution_role_arn = execution_role_arn
+
+    def bind(self, scope: Construct, role: iam.Role) -> Mapping[str, str]:
+        check_pattern(scope, "trigger stack_name", self._stack, _STACK_NAME, _STACK_NAME_RULE)
+        check_pattern(scope, "trigger parameter_name", self.parameter_name, r"[a-zA-Z0-9]{1,255}",
+                      "a CloudFormation parameter name: 1-255 letters and digits")
+        _allow(role, ["cloudformation:DescribeStacks", "cloudformation:UpdateStack"],
+               _stack_arn(scope, self._stack), _STACK_ID_REASON)
+        if self.execution_role_arn is not None:
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.execution_role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+            ))
+        return {"STACK_NAME": self._stack, "PARAMETER_NAME": self.parameter_name}
+
+
+class _PipelineTrigger(DeploymentTrigger):
+    def __init__(self, pipeline: codepipeline.IPipeline, variable_name: str) -> None:
+        self.pipeline = pipeline
+        self.variable_name = variable_name
+
+    def bind(self, scope: Construct, role: iam.Role) -> Mapping[str, str]:
+        check_pattern(scope, "trigger variable_name", self.variable_name, r"[A-Za-z0-9@\-_]{1,128}",
+                      "a pipeline variable name: 1-128 letters, digits, @, - and _")
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["codepipeline:StartPipelineExecution", "codepipeline:ListPipelineExecutions",
+                     "codepipeline:GetPipelineExecution"],
+            resources=[self.pipeline.pipeline_arn],
+        ))
+        return {"PIPELINE_NAME": self.pipeline.pipeline_name, "VARIABLE_NAME": self.variable_name}
+
+
+_STACK_ID_REASON = ("A stack's ARN ends with an id CloudFormation assigns at creation: '/*' stands for the "
+                    "id of the one stack of that name.")
+
+
+def _allow(role: iam.Role, actions: list[str], resource: str, reason: str) -> None:
+    """Allows ``actions`` on ``resource``, an ARN ending in a wildcard for the ``reason`` given."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[resource]))
+    acknowledge(role, [f"AwsSolutions-IAM5[Resource::{_nag_form(Stack.of(role), resource)}]"], reason)
+
+
+def _stack_arn(scope: Construct, stack_name: str, stack_id: str = "*") -> str:
+    """The ARN of stack ``stack_name``; its id, which CloudFormation assigns, is "*" by default."""
+    return Stack.of(scope).format_arn(service="cloudformation", resource="stack",
+                                      resource_name=f"{stack_name}/{stack_id}")
+
+
+class ApprovalDeployment(Construct):
+    """Approving (or rejecting) a model package version switches the endpoint to the newest Approved one.
+
+    Resources: an EventBridge rule on the group's approval changes, an SQS queue (KMS, TLS only)
+    with a dead-letter queue, the ``approval_deployer`` Lambda consuming it one at a time; a rule on
+    the endpoint stack's update results that invokes the ``deployment_monitor`` Lambda, with its own
+    dead-letter queue. Each dead-letter queue has an alarm that notifies ``topic``, and every
+    outcome (deploying, rolled back, nothing to do, rejected event, failed, silent rollback) is
+    published to ``topic`` as JSON.
+
+    Retries: a failed attempt (throttling, the stack is updating, ...) is retried after 30 s, 60 s,
+    120 s ... at most 15 minutes apart; after ``max_receive_count`` receives the message moves to
+    the dead-letter queue. An event that is not a state change of the group is moved there at once.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_package_group: str | IModelPackageGroupRef,
+        trigger: DeploymentTrigger,
+        topic: sns.ITopic,
+        key: kms.IKey,
+        endpoint_name: str,
+        endpoint_stack_name: str | None = None,
+        max_receive_count: int = 10,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+    ) -> None:
+        """
+        :param model_package_group: the registry group whose approvals deploy, by name or object.
+        :param trigger: how a switch happens: ``DeploymentTrigger.cloudformation_stack(...)`` or
+            ``DeploymentTrigger.code_pipeline(...)``.
+        :param topic: where outcomes and alarms go (the shared notifications topic).
+        :param key: encrypts the queues and the log groups (the shared key; its policy must let
+            events.amazonaws.com use it, as ``SharedResources``' does). This construct lets
+            CloudWatch Logs of this account and region use it.
+        :param endpoint_name: the endpoint whose config the monitor checks after an update.
+        :param endpoint_stack_name: the stack that declares the endpoint. Default: the trigger's
+            stack; required with a CodePipeline trigger.
+        :param max_receive_count: attempts per message before it moves to the dead-letter queue,
+            1-1000. Default: 10 (with the backoff about 1.5 hours: long enough for a blue/green
+            update in progress to finish, and for Lambda throttles, which also count).
+        :param log_retention: how long the handlers' logs are kept. Default: one year.
+        :param vpc: run the handlers in this VPC (it then needs a NAT gateway or interface
+            endpoints for SageMaker, CloudFormation or CodePipeline, SNS, SQS, KMS and Logs).
+            Default: none; the handlers only call AWS APIs, over TLS with IAM authentication.
+        :param vpc_subnets: the subnets within ``vpc``. Default: the private subnets.
+        """
+        super().__init__(scope, id)
+        group_name = (model_package_group if isinstance(model_package_group, str)
+                      else model_package_group.model_package_group_name)
+        check_pattern(self, "model_package_group", group_name, _GROUP_NAME, _GROUP_NAME_RULE)
+        check_pattern(self, "endpoint_name", endpoint_name, _ENDPOINT_NAME, _GROUP_NAME_RULE)
+        check_range(self, "max_receive_count", max_receive_count, 1, 1000)
+        watched_stack = endpoint_stack_name or trigger.stack_name
+        if watched_stack is None:
+            raise fail(self, "endpoint_stack_name",
+                       "set when the trigger is a pipeline (the monitor watches the endpoint stack)", None)
+        check_pattern(self, "endpoint_stack_name", watched_stack, _STACK_NAME, _STACK_NAME_RULE)
+        self.model_package_group_name = group_name
+        self._key = key
+        self._topic = topic
+        self._log_retention = log_retention
+        self._vpc = vpc
+        self._vpc_subnets = vpc_subnets
+        _let_logs_use(key)
+
+        # Approval changes -> queue -> deployer.
+        self.dead_letter_queue = self._dead_letter_queue("DeadLetterQueue", "approval events")
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            # AWS's advice for a Lambda event source: at least six times the function timeout.
+            visibility_timeout=Duration.seconds(6 * _DEPLOYER_TIMEOUT.to_seconds()),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue,
+                                                  max_receive_count=max_receive_count),
+        )
+        self.deployer, self.deployer_role = self._function(
+            "Deployer", "approval_deployer", _DEPLOYER_TIMEOUT,
+            "Serves the newest Approved model package version of " + group_name)
+        acknowledge(self.deployer, ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"],
+                    "The SQS event source invokes this function synchronously, so a function DLQ would never "
+                    "receive anything; failed messages go to the queue's redrive dead-letter queue.")
+        trigger_environment = trigger.bind(self, self.deployer_role)
+        self.deployer.add_environment("MODEL_PACKAGE_GROUP_NAME", group_name)
+        self.deployer.add_environment("QUEUE_URL", self.queue.queue_url)
+        self.deployer.add_environment("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
+        self.deployer.add_environment("MAX_RECEIVE_COUNT", str(max_receive_count))
+        for name, value in trigger_environment.items():
+            self.deployer.add_environment(name, value)
+        _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
+               "IAM requires Resource '*' for sagemaker:ListModelPackages, which has no resource type; "
+               "the handler lists only its group's versions.")
+        _allow(self.deployer_role, ["sagemaker:DescribeModelPackage"],
+               _model_package_versions_arn(self, group_name),
+               "Versions are model-package/<group>/<version>: '/*' covers the versions of this group only.")
+        # Bad events are moved to the dead-letter queue by the handler itself.
+        self.dead_letter_queue.grant_send_messages(self.deployer)
+        self.deployer.add_event_source(event_sources.SqsEventSource(
+            self.queue,
+            # Small batches: a batch is handled in order, and one deployment at a time.
+            batch_size=5,
+            report_batch_item_failures=True,
+        ))
+        self.approval_rule = events.Rule(
+            self,
+            "ApprovalRule",
+            description=f"Approval changes of model package group {group_name}",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Model Package State Change"],
+                detail={
+                    "ModelPackageGroupName": [group_name],
+                    "ModelApprovalStatus": ["Approved", "Rejected"],
+                },
+            ),
+            targets=[targets.SqsQueue(self.queue)],
+        )
+
+        # Endpoint stack update results -> monitor (asynchronous invocation, retried twice).
+        self.monitor_dead_letter_queue = self._dead_letter_queue("MonitorDeadLetterQueue",
+                                                                 "stack update events")
+        self.monitor, self.monitor_role = self._function(
+            "Monitor", "deployment_monitor", _MONITOR_TIMEOUT,
+            f"Reports whether endpoint {endpoint_name} serves what its stack declares",
+            dead_letter_queue=self.monitor_dead_letter_queue)
+        self.monitor.add_environment("STACK_NAME", watched_stack)
+        self.monitor.add_environment("ENDPOINT_NAME", endpoint_name)
+        _allow(self.monitor_role, ["cloudformation:ListStackResources"], _stack_arn(self, watched_stack),
+               _STACK_ID_REASON)
+        self.monitor.add_to_role_policy(iam.PolicyStatement(
+            actions=["sagemaker:DescribeEndpoint"],
+            resources=[Stack.of(self).format_arn(service="sagemaker", resource="endpoint",
+                                                 resource_name=_arn_name(endpoint_name))],
+        ))
+        self.stack_status_rule = events.Rule(
+            self,
+            "StackStatusRule",
+            description=f"Update results of stack {watched_stack}",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudformation"],
+                detail_type=["CloudFormation Stack Status Change"],
+                # Stack ids end with a unique id: match every id of a stack of that name.
+                resources=events.Match.prefix(_stack_arn(self, watched_stack, "")),
+                detail={"status-details": {"status": [
+                    "UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
+                ]}},
+            ),
+            targets=[targets.LambdaFunction(self.monitor, dead_letter_queue=self.monitor_dead_letter_queue,
+                                            retry_attempts=2, max_event_age=Duration.hours(1))],
+        )
+
+    def _dead_letter_queue(self, id: str, what: str) -> sqs.Queue:
+        """An encrypted, TLS-only queue kept 14 days, with an alarm on any visible message."""
+        queue = sqs.Queue(
+            self,
+            id,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self._key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        alarm = cloudwatch.Alarm(
+            self,
+            f"{id}Alarm",
+            alarm_description=f"{what.capitalize()} of {self.node.path} could not be handled: "
+                              "see the dead-letter queue",
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._topic))
+        return queue
+
+    def _function(self, id: str, handler: str, timeout: Duration, description: str,
+                  dead_letter_queue: sqs.IQueue | None = None) -> tuple[lambda_.Function, iam.Role]:
+        """A handler with its own role and encrypted log group, one invocation at a time."""
+        log_group = logs.LogGroup(self, f"{id}Logs", encryption_key=self._key, retention=self._log_retention)
+        role = _ManagedPolicyRole(self, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                                  description=description)
+        function = lambda_.Function(
+            self,
+            id,
+            description=description,
+            runtime=HANDLER_RUNTIME,
+            code=handler_code(handler),
+            handler="index.handler",
+            timeout=timeout,
+            role=role,
+            log_group=log_group,
+            # One at a time: deployments of one endpoint must not overlap.
+            reserved_concurrent_executions=1,
+            dead_letter_queue=dead_letter_queue,
+            environment={"TOPIC_ARN": self._topic.topic_arn},
+            vpc=self._vpc,
+            vpc_subnets=self._vpc_subnets,
+        )
+        log_group.grant_write(role)
+        self._topic.grant_publish(role)
+        acknowledge(role.policy, ["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                                  "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"],
+                    "aws-cdk's grants for a KMS-encrypted topic or queue: the actions apply to the one "
+                    "key that encrypts them.")
+        if self._vpc is None:
+            acknowledge(function, ["HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC",
+                                   "PCI.DSS.321-LambdaInsideVPC"],
+                        "The handler only calls AWS APIs (TLS, IAM-authenticated) and reaches no private "
+                        "resource; pass vpc to ApprovalDeployment to run it in a VPC.")
+        return function, role
+
+
+class _ManagedPolicyRole(iam.Role):
+    """A role whose grants go to a customer-managed policy (the HIPAA, NIST and PCI packs refuse
+    the inline DefaultPolicy), including the grants aws-cdk makes for a Lambda function."""
+
+    def __init__(self, scope: Construct, id: str, *, assumed_by: iam.IPrincipal, description: str) -> None:
+        super().__init__(scope, id, assumed_by=assumed_by, description=description)
+        self.policy = iam.ManagedPolicy(self, "Policy", roles=[self], description=description)
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        self.policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
+
+
+def _arn_name(name: str) -> str:
+    """SageMaker lower-cases names in ARNs (a token is left as it is)."""
+    return name if is_token(name) else name.lower()
+
+
+def _model_package_versions_arn(scope: Construct, group_name: str) -> str:
+    # Versions are model-package/<group>/<version>: "/*" covers the group's versions only.
+    return Stack.of(scope).format_arn(service="sagemaker", resource="model-package",
+                                      resource_name=f"{_arn_name(group_name)}/*")
+
+
+def _let_logs_use(key: kms.IKey) -> None:
+    """Lets CloudWatch Logs of this account and region encrypt log groups with ``key``."""
+    stack = Stack.of(key)
+    key.add_to_resource_policy(iam.PolicyStatement(
+        actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+        resources=["*"],  # "*" in a key policy means this key only.
+        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                stack.format_arn(service="logs", resource="log-group", resource_name="*",
+                                                 arn_format=ArnFormat.COLON_RESOURCE_NAME)}},
+    ))
+
+
