@@ -8,12 +8,11 @@ generated name a change creates the new model, updates the endpoint and then del
 from __future__ import annotations
 
 import enum
-
-import jsii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import jsii
 from aws_cdk import ArnFormat, Aws, CfnCondition, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
