@@ -1,0 +1,107 @@
+"""ModelData: S3 objects and local archives, read access to exactly that object; model packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+from cdk_sagemaker_inference._validation import ValidationError
+from cdk_sagemaker_inference.container_image import ContainerImage, Framework
+from cdk_sagemaker_inference.model import ContainerDefinition
+from cdk_sagemaker_inference.model_data import ModelData
+
+
+def _bind(stack: cdk.Stack, data: ModelData) -> tuple[object, list[object]]:
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    url = stack.resolve(data.bind(stack, role).url)
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+    return url, policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_bucket_object_read_and_decrypt(stack):
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    bucket = s3.Bucket(stack, "Bucket", encryption_key=key)
+    url, statements = _bind(stack, ModelData.from_bucket(bucket, "xgb/model.tar.gz"))
+    bucket_ref = {"Ref": stack.get_logical_id(bucket.node.default_child)}
+    assert url == {"Fn::Join": ["", ["s3://", bucket_ref, "/xgb/model.tar.gz"]]}
+    assert statements == [
+        {
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [
+                {"Fn::GetAtt": [bucket_ref["Ref"], "Arn"]}, "/xgb/model.tar.gz"]]},
+        },
+        {
+            "Action": "kms:Decrypt",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]},
+        },
+    ]
+
+
+def test_unencrypted_imported_bucket_needs_no_key(stack):
+    bucket = s3.Bucket.from_bucket_name(stack, "Imported", "artifacts")
+    url, statements = _bind(stack, ModelData.from_bucket(bucket, "m.tar.gz"))
+    assert url == "s3://artifacts/m.tar.gz"
+    assert statements == [{
+        "Action": "s3:GetObject",
+        "Effect": "Allow",
+        "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::artifacts/m.tar.gz"]]},
+    }]
+
+
+@pytest.mark.parametrize("key", ["", "/model.tar.gz"])
+def test_bucket_key_refused(stack, key):
+    bucket = s3.Bucket(stack, "Bucket")
+    message = rf"ModelData.from_bucket: key must be 1 to 1024 characters, not starting with '/', got '{key}'"
+    with pytest.raises(ValidationError, match=message):
+        ModelData.from_bucket(bucket, key)
+
+
+def test_asset_reads_only_its_own_object(regional_stack, tmp_path: Path):
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(b"not really a tarball")
+    url, statements = _bind(regional_stack, ModelData.from_asset(str(archive)))
+    assert "cdk-hnb659fds-assets-123456789012-us-east-1" in str(url)
+    (statement,) = statements
+    assert statement["Action"] == "s3:GetObject"
+    assert str(statement["Resource"]).endswith(".gz")
+
+
+def test_asset_refuses_other_files(tmp_path: Path):
+    with pytest.raises(ValidationError, match=r"ModelData.from_asset: path must be a .tar.gz file, got 'm.zip'"):
+        ModelData.from_asset("m.zip")
+    missing = str(tmp_path / "missing.tar.gz")
+    with pytest.raises(ValidationError, match=r"ModelData.from_asset: path must be an existing file, got '/"):
+        ModelData.from_asset(missing)
+
+
+def test_model_package_container_takes_a_token(stack):
+    parameter = cdk.CfnParameter(stack, "Version", type="String")
+    container = ContainerDefinition.from_model_package(parameter.value_as_string, hostname="served")
+    assert container.model_package_arn == parameter.value_as_string
+    assert container.image is None
+
+
+def test_model_package_arn_refused():
+    with pytest.raises(ValidationError, match=r"ContainerDefinition.from_model_package: model_package_arn "
+                                              r"must be a model package ARN .*, got 'my-package'"):
+        ContainerDefinition.from_model_package("my-package")
+
+
+def test_container_needs_exactly_one_source(stack):
+    image = ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1")
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"
+    with pytest.raises(ValidationError, match=r"ContainerDefinition: image or model_package_arn must be "
+                                              r"exactly one of them, got \(None, None\)"):
+        ContainerDefinition()
+    with pytest.raises(ValidationError, match=r"image or model_package_arn must be exactly one of them"):
+        ContainerDefinition(image=image, model_package_arn=arn)
+    data = ModelData.from_bucket(s3.Bucket(stack, "Bucket"), "m.tar.gz")
+    with pytest.raises(ValidationError, match=r"ContainerDefinition: model_data must be unset for a model"):
+        ContainerDefinition(model_package_arn=arn, model_data=data)
