@@ -74,7 +74,7 @@ def test_asset_reads_only_its_own_object(regional_stack, tmp_path: Path):
 
 
 def test_asset_refuses_other_files(tmp_path: Path):
-    with pytest.raises(ValidationError, match=r"ModelData.from_asset: path must be a .tar.gz file, got 'm.zip'"):
+    with pytest.raises(ValidationError, match=r"from_asset: path must be a .tar.gz file, got .m.zip."):
         ModelData.from_asset("m.zip")
     missing = str(tmp_path / "missing.tar.gz")
     with pytest.raises(ValidationError, match=r"ModelData.from_asset: path must be an existing file, got '/"):
