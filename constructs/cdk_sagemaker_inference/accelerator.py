@@ -1,0 +1,36 @@
+"""Elastic Inference accelerators (end of life at AWS) and what replaced them."""
+
+from __future__ import annotations
+
+import enum
+
+#: Why every Elastic Inference variant carries a warning, and what to use instead.
+ELASTIC_INFERENCE_RETIRED = (
+    "Amazon Elastic Inference reached end of life in April 2024 (no new customers since 2023-04-15); "
+    "SageMaker no longer supports AcceleratorType and may refuse the endpoint config. To share an "
+    "accelerator today, run several models on one GPU instance as inference components "
+    "(AWS::SageMaker::InferenceComponent, see InferenceComponent), or split one GPU into Multi-Instance "
+    "GPU partitions (AcceleratorPartitionLayouts, in the SageMaker API only)."
+)
+
+
+class ElasticInferenceAccelerator(enum.Enum):
+    """The Elastic Inference accelerator sizes SageMaker accepted (``ProductionVariant.AcceleratorType``).
+
+    EI attached a network-attached GPU slice to a CPU instance, for EI-enabled TensorFlow, MXNet and
+    PyTorch images only. It is end of life (see ``ELASTIC_INFERENCE_RETIRED``): kept so that existing
+    endpoints can still be declared, each with a warning.
+    """
+
+    #: First generation, 1 GB accelerator memory.
+    EIA1_MEDIUM = "ml.eia1.medium"
+    #: First generation, 2 GB accelerator memory.
+    EIA1_LARGE = "ml.eia1.large"
+    #: First generation, 4 GB accelerator memory.
+    EIA1_XLARGE = "ml.eia1.xlarge"
+    #: Second generation, 2 GB accelerator memory.
+    EIA2_MEDIUM = "ml.eia2.medium"
+    #: Second generation, 4 GB accelerator memory.
+    EIA2_LARGE = "ml.eia2.large"
+    #: Second generation, 8 GB accelerator memory.
+    EIA2_XLARGE = "ml.eia2.xlarge"
