@@ -185,7 +185,7 @@ class RegistryClient:
             if not _is_validation_error(error):
                 raise
             raise UnknownModelPackageVersionError(
-                f"model package group {group} has no version {version} ({self._newest(group)})"
+                f"model package group {group} has no version {version} ({self._versions_hint(group)})"
             ) from error
         return VersionDetails.from_api(package)
 
@@ -247,7 +247,7 @@ class RegistryClient:
             ) from error
         return str(response["ModelPackageGroupArn"])
 
-    def _newest(self, group: str) -> str:
+    def _versions_hint(self, group: str) -> str:
         """How many versions ``group`` has, in words, for error messages."""
         page = self.client.list_model_packages(
             ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Descending", MaxResults=1
