@@ -1,0 +1,401 @@
+"""approval_deployer: ``decide`` exhaustively with plain values, the shell in-process with moto.
+
+moto has CloudFormation, SageMaker model packages, SQS, SNS and CodePipeline, but approval
+changes emit no EventBridge event there: events are built by hand in the documented shape. The
+endpoint stack is a stand-in with the ``ServedModelPackageArn`` parameter and an SSM parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from cdk_sagemaker_inference.handlers.approval_deployer import index
+from cdk_sagemaker_inference.handlers.approval_deployer.index import (
+    Action,
+    ApprovalStatus,
+    Outcome,
+    StateChange,
+    decide,
+)
+
+GROUP = "MyGroup"
+STACK = "inference-realtime"
+V = [f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mygroup/{n}" for n in range(1, 6)]
+
+
+def change(arn: str, status: ApprovalStatus = ApprovalStatus.APPROVED) -> StateChange:
+    return StateChange(group=GROUP, model_package_arn=arn, status=status)
+
+
+# --- decide: plain values -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("serving", "approved", "event", "outcome", "target"), [
+    # approve -> deploy (from the default model, and from an older version)
+    (None, [V[0]], change(V[0]), Outcome.DEPLOY, V[0]),
+    (V[0], [V[1], V[0]], change(V[1]), Outcome.DEPLOY, V[1]),
+    # the same event twice, or a second event for one switch: already served
+    (V[1], [V[1], V[0]], change(V[1]), Outcome.ALREADY_SERVED, None),
+    # approving an older version while a newer one is served changes nothing
+    (V[2], [V[2], V[1], V[0]], change(V[0]), Outcome.ALREADY_SERVED, None),
+    # rejecting the serving version rolls back to the newest remaining approved
+    (V[2], [V[1], V[0]], change(V[2], ApprovalStatus.REJECTED), Outcome.ROLLBACK, V[1]),
+    # rejecting a version that is not served changes nothing
+    (V[2], [V[2], V[0]], change(V[1], ApprovalStatus.REJECTED), Outcome.ALREADY_SERVED, None),
+    # rejecting the last approved: the endpoint stays as it is
+    (V[0], [], change(V[0], ApprovalStatus.REJECTED), Outcome.NO_APPROVED_VERSION, None),
+    (None, [], change(V[0], ApprovalStatus.REJECTED), Outcome.NO_APPROVED_VERSION, None),
+    # the served version was withdrawn and a newer one is approved: serve the newer one
+    (V[1], [V[3], V[0]], change(V[3]), Outcome.ROLLBACK, V[3]),
+])
+def test_decide(serving: str | None, approved: list[str], event: StateChange, outcome: Outcome,
+                target: str | None) -> None:
+    action = decide(serving, approved, event)
+    assert (action.outcome, action.target) == (outcome, target)
+    assert event.model_package_arn in action.reason
+
+
+def test_decide_says_what_the_endpoint_keeps_serving_when_nothing_is_approved() -> None:
+    assert decide(V[0], [], change(V[0], ApprovalStatus.REJECTED)) == Action(
+        Outcome.NO_APPROVED_VERSION, None,
+        f"{V[0]} is Rejected; no Approved version is left in {GROUP}, the endpoint keeps serving {V[0]}")
+
+
+# --- the shell, with moto -------------------------------------------------------------------------
+
+STAND_IN_TEMPLATE = json.dumps({
+    "Parameters": {
+        "ServedModelPackageArn": {"Type": "String", "Default": ""},
+        "InstanceType": {"Type": "String", "Default": "ml.m5.large"},
+    },
+    "Resources": {"Served": {"Type": "AWS::SSM::Parameter", "Properties": {
+        "Name": "/stand-in/served", "Type": "String", "Value": {"Fn::Join": ["", ["served:", {"Ref": "ServedModelPackageArn"}]]}}}},
+})
+
+
+class World:
+    """The moto account: a group, the stand-in stack, the queues and a subscribed topic."""
+
+    def __init__(self) -> None:
+        self.sagemaker = boto3.client("sagemaker")
+        self.cloudformation = boto3.client("cloudformation")
+        self.sqs = boto3.client("sqs")
+        self.sns = boto3.client("sns")
+        self.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        self.stack_id = self.cloudformation.create_stack(
+            StackName=STACK, TemplateBody=STAND_IN_TEMPLATE,
+            Parameters=[{"ParameterKey": "InstanceType", "ParameterValue": "ml.c5.xlarge"}])["StackId"]
+        self.queue_url = self.sqs.create_queue(QueueName="approvals")["QueueUrl"]
+        self.dlq_url = self.sqs.create_queue(QueueName="approvals-dlq")["QueueUrl"]
+        self.inbox_url = self.sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        self.topic_arn = self.sns.create_topic(Name="notifications")["TopicArn"]
+        inbox_arn = self.sqs.get_queue_attributes(QueueUrl=self.inbox_url, AttributeNames=["QueueArn"])
+        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs",
+                           Endpoint=inbox_arn["Attributes"]["QueueArn"])
+        self.environment = {
+            "MODEL_PACKAGE_GROUP_NAME": GROUP, "TOPIC_ARN": self.topic_arn, "QUEUE_URL": self.queue_url,
+            "DEAD_LETTER_QUEUE_URL": self.dlq_url, "MAX_RECEIVE_COUNT": "3",
+            "STACK_NAME": STACK, "PARAMETER_NAME": "ServedModelPackageArn",
+        }
+        self.messages = 0
+
+    def version(self, status: str = "Approved") -> str:
+        arn: str = self.sagemaker.create_model_package(
+            ModelPackageGroupName=GROUP, ModelApprovalStatus=status,
+            InferenceSpecification={"Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"}],
+                                    "SupportedContentTypes": ["text/csv"],
+                                    "SupportedResponseMIMETypes": ["text/csv"]})["ModelPackageArn"]
+        return arn
+
+    def set_status(self, arn: str, status: str) -> None:
+        self.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status)
+
+    def parameters(self) -> dict[str, str]:
+        stack = self.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+        return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+
+    def record(self, body: Any, receive_count: int = 1) -> dict[str, Any]:
+        """An SQS event-source record: the message is really sent, so its receipt handle is real."""
+        text = body if isinstance(body, str) else json.dumps(body)
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=text)
+        (message,) = self.sqs.receive_message(QueueUrl=self.queue_url)["Messages"]
+        self.messages += 1
+        return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": text,
+                "attributes": {"ApproximateReceiveCount": str(receive_count)}}
+
+    def notifications(self) -> list[dict[str, Any]]:
+        received = self.sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10)
+        return [json.loads(json.loads(m["Body"])["Message"]) for m in received.get("Messages", [])]
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        received = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10,
+                                            MessageAttributeNames=["All"])
+        messages: list[dict[str, Any]] = received.get("Messages", [])
+        return messages
+
+    def shell(self, cloudformation: Any = None) -> index.Shell:
+        return index.Shell(
+            index.Settings.from_environment(self.environment),
+            index.StackParameterDeployer(cloudformation or self.cloudformation, STACK, "ServedModelPackageArn"),
+            sagemaker=self.sagemaker, sns=self.sns, sqs=self.sqs)
+
+    def handle(self, *records: dict[str, Any], cloudformation: Any = None) -> list[str]:
+        result = self.shell(cloudformation).handle({"Records": list(records)})
+        return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
+
+
+def event(arn: str, status: str = "Approved", group: str = GROUP) -> dict[str, Any]:
+    """A "SageMaker Model Package State Change" event as EventBridge delivers it."""
+    return {
+        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "SageMaker Model Package State Change", "source": "aws.sagemaker",
+        "account": "123456789012", "time": "2025-01-01T00:00:00Z", "region": "us-east-1", "resources": [arn],
+        "detail": {"ModelPackageGroupName": group, "ModelPackageArn": arn, "ModelApprovalStatus": status,
+                   "ModelPackageVersion": int(arn.rsplit("/", 1)[1]), "ModelPackageStatus": "Completed"},
+    }
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        yield World()
+
+
+def test_approve_deploys_by_updating_only_the_served_parameter(world: World) -> None:
+    v1 = world.version()
+    assert world.handle(world.record(event(v1))) == []
+    assert world.parameters() == {"ServedModelPackageArn": v1, "InstanceType": "ml.c5.xlarge"}
+    (note,) = world.notifications()
+    assert note["outcome"] == "deploy" and note["target"] == v1 and note["servedBefore"] is None
+
+
+def test_update_reuses_the_template_every_other_value_and_the_capabilities(world: World) -> None:
+    v1 = world.version()
+    calls: list[dict[str, Any]] = []
+
+    class Recording:
+        def describe_stacks(self, **kwargs: Any) -> Any:
+            return world.cloudformation.describe_stacks(**kwargs)
+
+        def update_stack(self, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            return world.cloudformation.update_stack(**kwargs)
+
+    world.handle(world.record(event(v1)), cloudformation=Recording())
+    assert calls == [{"StackName": world.stack_id, "UsePreviousTemplate": True, "Capabilities": [],
+                      "Parameters": [{"ParameterKey": "InstanceType", "UsePreviousValue": True},
+                                     {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1}]}]
+
+
+def test_a_duplicate_event_starts_nothing(world: World) -> None:
+    v1 = world.version()
+    world.handle(world.record(event(v1)))
+    stack_before = world.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    assert world.handle(world.record(event(v1))) == []
+    assert world.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0] == stack_before
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]
+
+
+def test_approving_an_older_version_changes_nothing(world: World) -> None:
+    v1, v2 = world.version("PendingManualApproval"), world.version()
+    world.handle(world.record(event(v2)))
+    world.set_status(v1, "Approved")
+    assert world.handle(world.record(event(v1))) == []
+    assert world.parameters()["ServedModelPackageArn"] == v2
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]
+
+
+def test_rejecting_the_served_version_rolls_back_to_the_newest_remaining_approved(world: World) -> None:
+    v1, v2 = world.version(), world.version()
+    world.handle(world.record(event(v2)))
+    world.set_status(v2, "Rejected")
+    assert world.handle(world.record(event(v2, "Rejected"))) == []
+    assert world.parameters()["ServedModelPackageArn"] == v1
+    notes = world.notifications()
+    assert [n["outcome"] for n in notes] == ["deploy", "rollback"]
+    assert notes[1]["servedBefore"] == v2 and notes[1]["target"] == v1
+
+
+def test_rejecting_the_last_approved_version_leaves_the_endpoint_and_says_so(world: World) -> None:
+    v1 = world.version()
+    world.handle(world.record(event(v1)))
+    world.set_status(v1, "Rejected")
+    assert world.handle(world.record(event(v1, "Rejected"))) == []
+    assert world.parameters()["ServedModelPackageArn"] == v1
+    assert world.notifications()[1]["outcome"] == "no-approved-version"
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ("not json", "the message is not JSON"),
+    ([1, 2], "the message must be a JSON object, got list"),
+    ({**event(V[0]), "source": "aws.s3"}, "source and detail-type must be 'aws.sagemaker'"),
+    ({**event(V[0]), "detail": "x"}, "detail must be an object"),
+    (event(V[0], group="OtherGroup"), "ModelPackageGroupName must be 'MyGroup', got 'OtherGroup'"),
+    (event(V[0].replace("mygroup", "othergroup")), "ModelPackageArn must be a version of 'MyGroup'"),
+    (event(V[0], status="PendingManualApproval"), "ModelApprovalStatus must be Approved or Rejected"),
+])
+def test_bad_input_goes_to_the_dead_letter_queue_at_once_with_the_reason(
+        world: World, body: Any, reason: str, caplog: pytest.LogCaptureFixture) -> None:
+    record = world.record(body)
+    assert world.handle(record) == []  # not retried: retrying cannot fix it
+    (dead,) = world.dead_letters()
+    assert dead["Body"] == record["body"]
+    assert reason in dead["MessageAttributes"]["RejectReason"]["StringValue"]
+    assert reason in caplog.text
+    (note,) = world.notifications()
+    assert note["outcome"] == "rejected-event" and reason in note["reason"]
+    assert world.parameters()["ServedModelPackageArn"] == ""
+
+
+class Throttled:
+    """Stub: describe_stacks raises Throttling once, then calls moto (moto never throttles)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.throttled = False
+
+    def describe_stacks(self, **kwargs: Any) -> Any:
+        if not self.throttled:
+            self.throttled = True
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "DescribeStacks")
+        return self.real.describe_stacks(**kwargs)
+
+    def update_stack(self, **kwargs: Any) -> Any:
+        return self.real.update_stack(**kwargs)
+
+
+def test_throttling_is_retried_with_backoff_then_succeeds(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    v1 = world.version()
+    visibility: list[int] = []
+    monkeypatch.setattr(world.sqs, "change_message_visibility",
+                        lambda **kwargs: visibility.append(kwargs["VisibilityTimeout"]))
+    throttled = Throttled(world.cloudformation)
+    record = world.record(event(v1))
+    assert world.handle(record, cloudformation=throttled) == [record["messageId"]]
+    assert visibility == [30]
+    assert world.parameters()["ServedModelPackageArn"] == ""
+    assert world.handle({**record, "attributes": {"ApproximateReceiveCount": "2"}}, cloudformation=throttled) == []
+    assert world.parameters()["ServedModelPackageArn"] == v1
+
+
+def test_backoff_doubles_up_to_fifteen_minutes() -> None:
+    assert [index.backoff_seconds(n) for n in (1, 2, 3, 4, 5, 6, 10)] == [30, 60, 120, 240, 480, 900, 900]
+
+
+def test_a_stack_already_updating_is_retried_later(world: World) -> None:
+    v1, v2 = world.version(), world.version()
+
+    class Updating:
+        """Stub: moto completes updates at once, so report the stack as UPDATE_IN_PROGRESS."""
+
+        def describe_stacks(self, **kwargs: Any) -> Any:
+            response = world.cloudformation.describe_stacks(**kwargs)
+            response["Stacks"][0]["StackStatus"] = "UPDATE_IN_PROGRESS"
+            return response
+
+        def update_stack(self, **kwargs: Any) -> Any:
+            raise AssertionError("must not update a stack in progress")
+
+    world.cloudformation.update_stack(
+        StackName=STACK, UsePreviousTemplate=True,
+        Parameters=[{"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
+                    {"ParameterKey": "InstanceType", "UsePreviousValue": True}])
+    # v1 is being deployed; the approval of v2 must wait; a duplicate of v1 is a no-op meanwhile.
+    record = world.record(event(v2))
+    assert world.handle(record, cloudformation=Updating()) == [record["messageId"]]
+    world.set_status(v2, "Rejected")
+    assert world.handle(world.record(event(v1)), cloudformation=Updating()) == []
+
+
+def test_a_deleted_stack_is_retried(world: World) -> None:
+    v1 = world.version()
+    world.cloudformation.delete_stack(StackName=STACK)
+    record = world.record(event(v1))
+    assert world.handle(record) == [record["messageId"]]
+
+
+def test_the_last_attempt_reports_the_failure_and_leaves_the_message_to_the_redrive(world: World) -> None:
+    v1 = world.version()
+    world.cloudformation.delete_stack(StackName=STACK)
+    record = world.record(event(v1), receive_count=3)  # MAX_RECEIVE_COUNT
+    assert world.handle(record) == [record["messageId"]]
+    (note,) = world.notifications()
+    assert note["outcome"] == "failed" and note["attempts"] == 3
+    assert "dead-letter queue" in note["next"]
+
+
+def test_retries_exhausted_the_queue_redrives_to_the_dead_letter_queue(world: World) -> None:
+    """SQS, not the handler, moves the message after maxReceiveCount receives (simulated in moto)."""
+    v1 = world.version()
+    world.cloudformation.delete_stack(StackName=STACK)
+    dlq_arn = world.sqs.get_queue_attributes(QueueUrl=world.dlq_url, AttributeNames=["QueueArn"])
+    world.sqs.set_queue_attributes(QueueUrl=world.queue_url, Attributes={
+        "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({
+            "deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": "3"})})
+    world.sqs.send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(event(v1)))
+    for _ in range(4):
+        for message in world.sqs.receive_message(QueueUrl=world.queue_url, AttributeNames=["All"]).get(
+                "Messages", []):
+            record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                      "body": message["Body"], "attributes": message["Attributes"]}
+            world.shell().handle({"Records": [record]})
+            world.sqs.change_message_visibility(QueueUrl=world.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                                VisibilityTimeout=0)
+    (dead,) = world.dead_letters()
+    assert json.loads(dead["Body"])["detail"]["ModelPackageArn"] == v1
+
+
+def test_an_approval_the_registry_does_not_list_yet_is_retried(world: World,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    v1 = world.version()
+    # Stub: moto's listing is always consistent; simulate a listing that lags behind the event.
+    monkeypatch.setattr(index, "approved_newest_first", lambda sagemaker, group: [])
+    record = world.record(event(v1))
+    assert world.handle(record) == [record["messageId"]]
+
+
+def test_code_pipeline_trigger_starts_an_execution_with_the_variable(world: World) -> None:
+    role_arn = boto3.client("iam").create_role(RoleName="pipeline", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "codepipeline.amazonaws.com"}}]}))["Role"]["Arn"]
+    codepipeline = boto3.client("codepipeline")
+    codepipeline.create_pipeline(pipeline={
+        "name": "deploy-endpoint", "roleArn": role_arn, "pipelineType": "V2",
+        "variables": [{"name": "ServedModelPackageArn", "defaultValue": "default"}],
+        "artifactStore": {"type": "S3", "location": "artifacts"},
+        "stages": [
+            {"name": "Source", "actions": [{"name": "S", "actionTypeId": {
+                "category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+                "outputArtifacts": [{"name": "out"}], "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"}}]},
+            {"name": "Deploy", "actions": [{"name": "D", "actionTypeId": {
+                "category": "Deploy", "owner": "AWS", "provider": "CloudFormation", "version": "1"},
+                "inputArtifacts": [{"name": "out"}], "configuration": {}}]},
+        ]})
+    v1 = world.version()
+    shell = index.Shell(index.Settings.from_environment(world.environment),
+                        index.PipelineDeployer(codepipeline, "deploy-endpoint", "ServedModelPackageArn"),
+                        sagemaker=world.sagemaker, sns=world.sns, sqs=world.sqs)
+    for _ in range(2):  # the second delivery finds v1 served by the last execution
+        assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
+    (execution,) = codepipeline.list_pipeline_executions(pipelineName="deploy-endpoint")[
+        "pipelineExecutionSummaries"]
+    variables = codepipeline.get_pipeline_execution(
+        pipelineName="deploy-endpoint", pipelineExecutionId=execution["pipelineExecutionId"])[
+        "pipelineExecution"]["variables"]
+    assert variables == [{"name": "ServedModelPackageArn", "resolvedValue": v1}]
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]
+
+
+def test_handler_reads_its_configuration_from_the_environment(world: World,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    v1 = world.version()
+    for name, value in world.environment.items():
+        monkeypatch.setenv(name, value)
+    assert index.handler({"Records": [world.record(event(v1))]}, None) == {"batchItemFailures": []}
+    assert world.parameters()["ServedModelPackageArn"] == v1
