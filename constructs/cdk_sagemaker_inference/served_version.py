@@ -1,0 +1,170 @@
+"""ServedModelPackage: which registry version an endpoint serves, as a stack parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from constructs import Construct
+
+from ._validation import check_count, check_pattern, is_token
+from .compliance import acknowledge
+from .container_image import ContainerImage
+from .registry import GROUP_NAME_PATTERN, IModelPackageGroup
+
+#: The stack parameter an approval handler updates. ``[A-Za-z0-9]+``: a CloudFormation logical ID.
+DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"
+_LOGICAL_ID_PATTERN = r"[A-Za-z0-9]{1,255}"
+
+
+class ServedModelPackage(Construct):
+    """The model package version an endpoint serves, held outside the template as a parameter.
+
+    Declares a ``String`` CfnParameter (``ServedModelPackageArn`` by default, default ``""``)
+    and a CfnCondition that holds when it is set. It is an ``IServedModelPackage``: a Model or
+    InferencePipelineModel built with ``served_package=`` runs the version when the parameter is
+    set and its declared containers otherwise.
+
+    Why a stack parameter rather than, say, a custom resource or an SDK call:
+
+    - CloudFormation alone creates and replaces the Model, EndpointConfig and Endpoint, so there is
+      no drift and the endpoint's blue/green guardrails (auto-rollback alarms) apply to every
+      switch of version.
+    - An approval handler switches versions by updating the endpoint stack with
+      ``UsePreviousTemplate`` and only this parameter changed.
+    - A later ``cdk deploy`` from a laptop keeps the parameter's previous value (the CDK CLI's
+      ``--previous-parameters`` defaults to true), so it keeps serving the last approved version.
+    - Before any approval the default ``""`` serves the bundled default model, and synth never
+      needs AWS (nothing is looked up).
+
+    The parameter accepts ``""`` or the ARN of a version of ``group`` in the stack's account and
+    region (the group name as given or lowercased, see ``registry.py``).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        group: IModelPackageGroup,
+        parameter_name: str = DEFAULT_PARAMETER_NAME,
+    ) -> None:
+        """
+        :param group: the group whose versions the endpoint may serve.
+        :param parameter_name: the parameter's logical ID, which the approval handler updates.
+            Default: ``ServedModelPackageArn``. Fixed, not generated from the construct path,
+            because the handler and operators refer to it by name. One per stack.
+        """
+        super().__init__(scope, id)
+        check_pattern(self, "parameter_name", parameter_name, _LOGICAL_ID_PATTERN,
+                      "a CloudFormation logical ID (1-255 letters and digits)")
+        self.group = group
+        self.parameter = CfnParameter(
+            self,
+            "Parameter",
+            type="String",
+            default="",
+            allowed_pattern=self._allowed_pattern(),
+            constraint_description=(
+                f"empty (serve the bundled default model) or the ARN of a version of model package "
+                f"group {group.model_package_group_name} in this account and region"
+            ),
+            description=(
+                "The model package version this stack serves; empty serves the bundled default model. "
+                "Set by the approval handler; `cdk deploy` keeps the previous value."
+            ),
+        )
+        self.parameter.override_logical_id(parameter_name)
+        #: The parameter's logical ID, the key to pass in an UpdateStack call.
+        self.parameter_name = parameter_name
+        self._condition = CfnCondition(
+            self,
+            "IsSet",
+            expression=Fn.condition_not(Fn.condition_equals(self.parameter.value_as_string, "")),
+        )
+        self._condition.override_logical_id(f"{parameter_name}IsSet")
+
+    @property
+    def model_package_arn(self) -> str:
+        """The parameter's value: a version ARN, or ``""`` for the bundled default model."""
+        return self.parameter.value_as_string
+
+    @property
+    def condition(self) -> CfnCondition:
+        """True when the parameter is set: the model serves the version."""
+        return self._condition
+
+    def _allowed_pattern(self) -> str:
+        """``""`` or ``arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<n>``,
+        with this stack's partition, region and account when they are known at synth and any
+        when they are tokens (a parameter's pattern cannot hold intrinsic functions).
+        """
+        stack = Stack.of(self)
+        partition = r"aws[a-z-]*" if is_token(stack.partition) else stack.partition
+        region = r"[a-z0-9-]+" if is_token(stack.region) else stack.region
+        account = r"[0-9]{12}" if is_token(stack.account) else stack.account
+        name = self.group.model_package_group_name
+        names = GROUP_NAME_PATTERN if is_token(name) else "|".join(dict.fromkeys([name, name.lower()]))
+        return rf"^(arn:{partition}:sagemaker:{region}:{account}:model-package/({names})/[1-9][0-9]{{0,8}})?$"
+
+    def grant_serving(
+        self,
+        grantee: iam.IGrantable,
+        *,
+        artifacts_bucket: s3.IBucket,
+        prefix: str,
+        images: Sequence[ContainerImage] = (),
+    ) -> iam.Grant:
+        """Grants a model's execution role what serving any version of the group needs.
+
+        A version's containers name their own images and artifacts, unknown at synth, so the
+        role gets ``s3:GetObject`` under ``prefix`` of ``artifacts_bucket`` (and decrypt with the
+        bucket's key, if it has one) and pull access to ``images``; nothing else. The one wildcard
+        this adds, ``<bucket>/<prefix>*``, is acknowledged (AwsSolutions-IAM5) on ``grantee`` for
+        exactly that resource when ``grantee`` is a construct.
+
+        :param grantee: the Model or InferencePipelineModel built with ``served_package=self`` (its
+            grants land in its own managed policy), or an execution role.
+        :param artifacts_bucket: where the registered versions' ``model.tar.gz`` files are.
+        :param prefix: the key prefix under which they are, e.g. ``"models/"``. Required, so
+            that the role never reads the whole bucket.
+        :param images: the images the versions run; each grants pull as it does for a Model.
+            Default: none (the images of the declared containers are granted already).
+        :returns: the grant on the artifacts.
+        """
+        check_count(self, "prefix", prefix, 1, 1024)
+        # A Model is a Python construct, not a jsii object: jsii gets its principal.
+        principal = grantee.grant_principal
+        artifacts = artifacts_bucket.arn_for_objects(f"{prefix}*")
+        grant = iam.Grant.add_to_principal(
+            grantee=principal, actions=["s3:GetObject"], resource_arns=[artifacts]
+        )
+        if isinstance(grantee, Construct):
+            acknowledge(
+                grantee,
+                [f"AwsSolutions-IAM5[Resource::{_nag_form(Stack.of(self), artifacts)}]"],
+                "A served registry version names its own model.tar.gz, unknown at synth; the role reads "
+                "only objects under the registry's artifacts prefix.",
+            )
+        if artifacts_bucket.encryption_key is not None:
+            grant = grant.combine(artifacts_bucket.encryption_key.grant_decrypt(principal))
+        for image in images:
+            image.bind(self, principal)
+        return grant
+
+
+def _nag_form(stack: Stack, arn: str) -> str:
+    """``arn`` as cdk-nag names it in a finding: ``<AWS::Region>``, ``<Bucket1234.Arn>`` etc."""
+    resolved = stack.resolve(arn)
+    if isinstance(resolved, str):
+        return resolved
+    parts = resolved["Fn::Join"][1]
+    return "".join(
+        part if isinstance(part, str)
+        else f"<{part['Ref']}>" if "Ref" in part
+        else "<{}.{}>".format(*part["Fn::GetAtt"])
+        for part in parts
+    )
