@@ -275,17 +275,13 @@ def test_model_in_a_vpc(regional_stack):
 
 
 class _Served:
-    """What registry.py provides: a version ARN parameter and a 'version is set' condition.
-
-    The default must itself be a valid ModelPackageName ("none"): the CDK's template validation
-    checks both branches of the Fn::If with the parameter's default.
-    """
+    """What served_version.py provides: a version ARN parameter (default "") and a 'set' condition."""
 
     def __init__(self, stack: cdk.Stack) -> None:
-        parameter = cdk.CfnParameter(stack, "ServedVersion", type="String", default="none")
+        parameter = cdk.CfnParameter(stack, "ServedVersion", type="String", default="")
         self.model_package_arn = parameter.value_as_string
         self.condition = cdk.CfnCondition(stack, "VersionSet", expression=cdk.Fn.condition_not(
-            cdk.Fn.condition_equals(parameter.value_as_string, "none")))
+            cdk.Fn.condition_equals(parameter.value_as_string, "")))
 
 
 def test_served_package_replaces_the_declared_containers_when_set(regional_stack):
@@ -348,5 +344,5 @@ def test_models_pass_the_compliance_gate():
     Model(stack, "InVpc", container=xgboost(model_data=data), vpc=vpc,
           vpc_subnets=ec2.SubnetSelection(subnets=vpc.private_subnets))
     agnostic = cdk.Stack(app, "Agnostic")
-    Model(agnostic, "Model", container=xgboost())
+    Model(agnostic, "Model", container=xgboost(), served_package=_Served(agnostic))
     app.synth()  # raises on any unacknowledged finding

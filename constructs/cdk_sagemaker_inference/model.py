@@ -224,6 +224,14 @@ class _ModelBase(Construct):
             condition = served_package.condition.logical_id
             packaged = [{"ModelPackageName": served_package.model_package_arn}]
             self._resource.add_property_override("Containers", Fn.condition_if(condition, packaged, declared))
+            # The template validator checks both branches with the parameter's default (often "", "no
+            # version"); the package branch is taken only when the condition says a version is set.
+            acknowledge(
+                self._resource,
+                ["CloudFormation-Validate::F3031", "CloudFormation-Validate::F3033"],
+                "ModelPackageName is used only when the served-package condition holds, i.e. a version "
+                "ARN is set; the validator substitutes the parameter's empty default into that branch.",
+            )
             if execution_config is not None:
                 self._resource.add_property_override(
                     "InferenceExecutionConfig", Fn.condition_if(condition, Aws.NO_VALUE, execution_config)
