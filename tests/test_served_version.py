@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from cdk_sagemaker_inference._validation import ValidationError
-from cdk_sagemaker_inference.compliance import acknowledge, apply_compliance_gate
+from cdk_sagemaker_inference.compliance import apply_compliance_gate
 from cdk_sagemaker_inference.container_image import ContainerImage, Framework
 from cdk_sagemaker_inference.model import ContainerDefinition, Model
 from cdk_sagemaker_inference.model_data import ModelData
@@ -150,13 +150,6 @@ def test_registry_and_served_model_pass_the_compliance_gate() -> None:
         containers=model.containers,
         supported_content_types=["text/csv"],
         supported_response_mime_types=["text/csv"],
-    )
-    # Until model.py acknowledges it: CloudFormation's validator substitutes the parameter's default ""
-    # into the ModelPackageName branch of the model's Fn::If, which the condition never takes.
-    acknowledge(
-        model.node.default_child,  # type: ignore[arg-type]
-        ["CloudFormation-Validate::F3031", "CloudFormation-Validate::F3033"],
-        "ModelPackageName is used only when the ServedModelPackageArn parameter is non-empty.",
     )
 
     app.synth()
