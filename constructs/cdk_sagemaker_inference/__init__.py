@@ -1,13 +1,196 @@
-"""cdk-sagemaker-inference: AWS CDK constructs for serving models on Amazon SageMaker."""
+"""cdk-sagemaker-inference: AWS CDK constructs for serving models on Amazon SageMaker.
 
-from ._validation import ValidationError
-from .compliance import RULE_PACKS, acknowledge, apply_compliance_gate
-from .shared_resources import SharedResources
+The clients (Predictor, RegistryClient, serializers) need only boto3 and are imported at once; the
+constructs import aws-cdk-lib, which starts jsii on Node, so they are imported on first use. That
+keeps ``python -m cdk_sagemaker_inference`` and a Lambda that uses the Predictor fast and CDK-free.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .predictor import (
+    EndpointNotFoundError,
+    InvocationError,
+    InvocationValidationError,
+    ModelError,
+    Predictor,
+    ThrottledError,
+)
+from .registry_client import (
+    ModelApprovalStatus,
+    RegistryClient,
+    RegistryError,
+    UnknownModelPackageGroupError,
+    UnknownModelPackageVersionError,
+)
+from .serializers import (
+    BytesDeserializer,
+    BytesSerializer,
+    ContentType,
+    CSVDeserializer,
+    CSVSerializer,
+    Deserializer,
+    JSONDeserializer,
+    JSONSerializer,
+    ListDeserializer,
+    ListSerializer,
+    SerializationError,
+    Serializer,
+    StringDeserializer,
+)
+
+if TYPE_CHECKING:
+    from ._validation import ValidationError
+    from .accelerator import ElasticInferenceAccelerator
+    from .approval import ApprovalDeployment, DeploymentTrigger, IModelPackageGroupRef
+    from .compliance import RULE_PACKS, acknowledge, apply_compliance_gate
+    from .container_image import (
+        ContainerImage,
+        ContainerImageConfig,
+        Framework,
+        FrameworkEnvironment,
+        Processor,
+    )
+    from .endpoint import (
+        BlueGreenDeployment,
+        DataCapture,
+        InstanceVariant,
+        RealtimeEndpoint,
+        ServerlessVariant,
+        TrafficRouting,
+        TrafficRoutingType,
+        VariantAutoScaling,
+    )
+    from .instance_type import InstanceType
+    from .model import (
+        ContainerDefinition,
+        ContainerSpec,
+        IModel,
+        InferenceExecutionMode,
+        InferencePipelineModel,
+        IServedModelPackage,
+        Model,
+    )
+    from .model_data import ModelData, ModelDataConfig
+    from .model_package import MetricsReport, ModelMetrics, ModelPackageVersion
+    from .registry import IModelPackageGroup, ModelPackageGroup
+    from .served_version import ServedModelPackage
+    from .shared_resources import SharedResources
+
+_LAZY = {
+    "ValidationError": "_validation",
+    "ElasticInferenceAccelerator": "accelerator",
+    "ApprovalDeployment": "approval",
+    "DeploymentTrigger": "approval",
+    "IModelPackageGroupRef": "approval",
+    "RULE_PACKS": "compliance",
+    "acknowledge": "compliance",
+    "apply_compliance_gate": "compliance",
+    "ContainerImage": "container_image",
+    "ContainerImageConfig": "container_image",
+    "Framework": "container_image",
+    "FrameworkEnvironment": "container_image",
+    "Processor": "container_image",
+    "BlueGreenDeployment": "endpoint",
+    "DataCapture": "endpoint",
+    "InstanceVariant": "endpoint",
+    "RealtimeEndpoint": "endpoint",
+    "ServerlessVariant": "endpoint",
+    "TrafficRouting": "endpoint",
+    "TrafficRoutingType": "endpoint",
+    "VariantAutoScaling": "endpoint",
+    "InstanceType": "instance_type",
+    "ContainerDefinition": "model",
+    "ContainerSpec": "model",
+    "IModel": "model",
+    "IServedModelPackage": "model",
+    "InferenceExecutionMode": "model",
+    "InferencePipelineModel": "model",
+    "Model": "model",
+    "ModelData": "model_data",
+    "ModelDataConfig": "model_data",
+    "MetricsReport": "model_package",
+    "ModelMetrics": "model_package",
+    "ModelPackageVersion": "model_package",
+    "IModelPackageGroup": "registry",
+    "ModelPackageGroup": "registry",
+    "ServedModelPackage": "served_version",
+    "SharedResources": "shared_resources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Imports a construct module the first time one of its names is used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
+    "ApprovalDeployment",
+    "BlueGreenDeployment",
+    "BytesDeserializer",
+    "BytesSerializer",
+    "CSVDeserializer",
+    "CSVSerializer",
+    "ContainerDefinition",
+    "ContainerImage",
+    "ContainerImageConfig",
+    "ContainerSpec",
+    "ContentType",
+    "DataCapture",
+    "DeploymentTrigger",
+    "Deserializer",
+    "ElasticInferenceAccelerator",
+    "EndpointNotFoundError",
+    "Framework",
+    "FrameworkEnvironment",
+    "IModel",
+    "IModelPackageGroup",
+    "IModelPackageGroupRef",
+    "IServedModelPackage",
+    "InferenceExecutionMode",
+    "InferencePipelineModel",
+    "InstanceType",
+    "InstanceVariant",
+    "InvocationError",
+    "InvocationValidationError",
+    "JSONDeserializer",
+    "JSONSerializer",
+    "ListDeserializer",
+    "ListSerializer",
+    "MetricsReport",
+    "Model",
+    "ModelApprovalStatus",
+    "ModelData",
+    "ModelDataConfig",
+    "ModelError",
+    "ModelMetrics",
+    "ModelPackageGroup",
+    "ModelPackageVersion",
+    "Predictor",
+    "Processor",
     "RULE_PACKS",
+    "RealtimeEndpoint",
+    "RegistryClient",
+    "RegistryError",
+    "SerializationError",
+    "Serializer",
+    "ServedModelPackage",
+    "ServerlessVariant",
     "SharedResources",
+    "StringDeserializer",
+    "ThrottledError",
+    "TrafficRouting",
+    "TrafficRoutingType",
+    "UnknownModelPackageGroupError",
+    "UnknownModelPackageVersionError",
     "ValidationError",
+    "VariantAutoScaling",
     "acknowledge",
     "apply_compliance_gate",
 ]
