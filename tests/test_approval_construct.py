@@ -17,17 +17,37 @@ CFN_EXEC_ROLE = "arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-1234
 
 
 def _arn(service: str, resource: str) -> dict[str, Any]:
-    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":{service}:", {"Ref": "AWS::Region"}, ":",
-                              {"Ref": "AWS::AccountId"}, f":{resource}"]]}
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":{service}:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":{resource}",
+            ],
+        ]
+    }
 
 
-def _deployment(stack: cdk.Stack, trigger: DeploymentTrigger | None = None, **props: Any) -> ApprovalDeployment:
+def _deployment(
+    stack: cdk.Stack, trigger: DeploymentTrigger | None = None, **props: Any
+) -> ApprovalDeployment:
     shared = SharedResources(stack, "Shared")
     return ApprovalDeployment(
-        stack, "Approval", model_package_group="MyGroup",
-        trigger=trigger or DeploymentTrigger.cloudformation_stack("inference-realtime",
-                                                                  execution_role_arn=CFN_EXEC_ROLE),
-        topic=shared.notifications_topic, key=shared.key, endpoint_name="inference-endpoint", **props)
+        stack,
+        "Approval",
+        model_package_group="MyGroup",
+        trigger=trigger
+        or DeploymentTrigger.cloudformation_stack("inference-realtime", execution_role_arn=CFN_EXEC_ROLE),
+        topic=shared.notifications_topic,
+        key=shared.key,
+        endpoint_name="inference-endpoint",
+        **props,
+    )
 
 
 @pytest.fixture
@@ -43,35 +63,68 @@ def _policy(template: Template, role_prefix: str) -> list[dict[str, Any]]:
     return statements
 
 
-def test_approval_rule_forwards_approved_and_rejected_changes_of_the_group_to_the_queue(template: Template) -> None:
-    template.has_resource_properties("AWS::Events::Rule", {
-        "EventPattern": {
-            "source": ["aws.sagemaker"],
-            "detail-type": ["SageMaker Model Package State Change"],
-            "detail": {"ModelPackageGroupName": ["MyGroup"], "ModelApprovalStatus": ["Approved", "Rejected"]},
+def test_approval_rule_forwards_approved_and_rejected_changes_of_the_group_to_the_queue(
+    template: Template,
+) -> None:
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker Model Package State Change"],
+                "detail": {
+                    "ModelPackageGroupName": ["MyGroup"],
+                    "ModelApprovalStatus": ["Approved", "Rejected"],
+                },
+            },
+            "Targets": [
+                {"Arn": {"Fn::GetAtt": [Match.string_like_regexp("ApprovalQueue"), "Arn"]}, "Id": "Target0"}
+            ],
         },
-        "Targets": [{"Arn": {"Fn::GetAtt": [Match.string_like_regexp("ApprovalQueue"), "Arn"]}, "Id": "Target0"}],
-    })
+    )
 
 
 def test_queue_is_encrypted_tls_only_and_redrives_after_max_receive_count(stack: cdk.Stack) -> None:
     _deployment(stack, max_receive_count=4)
     template = Template.from_stack(stack)
-    template.has_resource_properties("AWS::SQS::Queue", {
-        "KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("SharedKey"), "Arn"]},
-        "VisibilityTimeout": 360,
-        "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [Match.string_like_regexp("ApprovalDeadLetterQueue"),
-                                                                  "Arn"]},
-                          "maxReceiveCount": 4},
-    })
-    template.has_resource_properties("AWS::SQS::Queue", {
-        "KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("SharedKey"), "Arn"]},
-        "MessageRetentionPeriod": 1209600,
-    })
-    template.has_resource_properties("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Effect": "Deny", "Action": "sqs:*",
-                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
-    ])}})
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("SharedKey"), "Arn"]},
+            "VisibilityTimeout": 360,
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {
+                    "Fn::GetAtt": [Match.string_like_regexp("ApprovalDeadLetterQueue"), "Arn"]
+                },
+                "maxReceiveCount": 4,
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("SharedKey"), "Arn"]},
+            "MessageRetentionPeriod": 1209600,
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "sqs:*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ),
+                    ]
+                )
+            }
+        },
+    )
 
 
 def test_every_dead_letter_queue_has_an_alarm_that_notifies_the_topic(template: Template) -> None:
@@ -86,44 +139,75 @@ def test_every_dead_letter_queue_has_an_alarm_that_notifies_the_topic(template: 
 
 
 def test_deployer_consumes_the_queue_with_batch_item_failures_one_at_a_time(template: Template) -> None:
-    template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
-        "BatchSize": 5, "FunctionResponseTypes": ["ReportBatchItemFailures"],
-        "EventSourceArn": {"Fn::GetAtt": [Match.string_like_regexp("ApprovalQueue"), "Arn"]},
-    })
-    template.has_resource_properties("AWS::Lambda::Function", {
-        "Handler": "index.handler", "ReservedConcurrentExecutions": 1,
-        "Environment": {"Variables": Match.object_like({
-            "MODEL_PACKAGE_GROUP_NAME": "MyGroup", "STACK_NAME": "inference-realtime",
-            "PARAMETER_NAME": "ServedModelPackageArn", "MAX_RECEIVE_COUNT": "10"})},
-    })
-    template.has_resource_properties("AWS::Logs::LogGroup", {
-        "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("SharedKey"), "Arn"]}, "RetentionInDays": 365})
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": 5,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "EventSourceArn": {"Fn::GetAtt": [Match.string_like_regexp("ApprovalQueue"), "Arn"]},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "index.handler",
+            "ReservedConcurrentExecutions": 1,
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "MODEL_PACKAGE_GROUP_NAME": "MyGroup",
+                        "STACK_NAME": "inference-realtime",
+                        "PARAMETER_NAME": "ServedModelPackageArn",
+                        "MAX_RECEIVE_COUNT": "10",
+                    }
+                )
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {"KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("SharedKey"), "Arn"]}, "RetentionInDays": 365},
+    )
 
 
 def test_deployer_role_may_do_exactly_what_the_switch_needs(template: Template) -> None:
     statements = _policy(template, "Deployer")
     by_action = {str(s["Action"]): s for s in statements}
-    assert by_action["['cloudformation:DescribeStacks', 'cloudformation:UpdateStack']"]["Resource"] == \
-        _arn("cloudformation", "stack/inference-realtime/*")
+    assert by_action["['cloudformation:DescribeStacks', 'cloudformation:UpdateStack']"]["Resource"] == _arn(
+        "cloudformation", "stack/inference-realtime/*"
+    )
     assert by_action["iam:PassRole"] == {
-        "Action": "iam:PassRole", "Effect": "Allow", "Resource": CFN_EXEC_ROLE,
-        "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}}
+        "Action": "iam:PassRole",
+        "Effect": "Allow",
+        "Resource": CFN_EXEC_ROLE,
+        "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+    }
     assert by_action["sagemaker:ListModelPackages"]["Resource"] == "*"
-    assert by_action["sagemaker:DescribeModelPackage"]["Resource"] == _arn("sagemaker", "model-package/mygroup/*")
+    assert by_action["sagemaker:DescribeModelPackage"]["Resource"] == _arn(
+        "sagemaker", "model-package/mygroup/*"
+    )
     assert by_action["sns:Publish"]["Resource"]["Ref"].startswith("SharedNotifications")
-    assert by_action["['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']"]["Resource"]["Fn::GetAtt"][0] \
-        .startswith("ApprovalDeadLetterQueue")
-    assert by_action["['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', "
-                     "'sqs:GetQueueUrl', 'sqs:ReceiveMessage']"]["Resource"]["Fn::GetAtt"][0].startswith("ApprovalQueue")
-    assert sorted(by_action) == sorted([
-        "['logs:CreateLogStream', 'logs:PutLogEvents']", "sns:Publish",
-        "['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']",
-        "['cloudformation:DescribeStacks', 'cloudformation:UpdateStack']", "iam:PassRole",
-        "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage",
-        "['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']",
-        "['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', "
-        "'sqs:ReceiveMessage']",
-    ])
+    assert by_action["['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']"]["Resource"][
+        "Fn::GetAtt"
+    ][0].startswith("ApprovalDeadLetterQueue")
+    assert by_action[
+        "['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', "
+        "'sqs:GetQueueUrl', 'sqs:ReceiveMessage']"
+    ]["Resource"]["Fn::GetAtt"][0].startswith("ApprovalQueue")
+    assert sorted(by_action) == sorted(
+        [
+            "['logs:CreateLogStream', 'logs:PutLogEvents']",
+            "sns:Publish",
+            "['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']",
+            "['cloudformation:DescribeStacks', 'cloudformation:UpdateStack']",
+            "iam:PassRole",
+            "sagemaker:ListModelPackages",
+            "sagemaker:DescribeModelPackage",
+            "['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']",
+            "['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', "
+            "'sqs:GetQueueUrl', 'sqs:ReceiveMessage']",
+        ]
+    )
 
 
 def test_without_an_execution_role_the_deployer_may_pass_no_role(stack: cdk.Stack) -> None:
@@ -132,66 +216,129 @@ def test_without_an_execution_role_the_deployer_may_pass_no_role(stack: cdk.Stac
 
 
 def test_monitor_rule_watches_update_results_of_the_endpoint_stack(template: Template) -> None:
-    template.has_resource_properties("AWS::Events::Rule", {
-        "EventPattern": {
-            "source": ["aws.cloudformation"],
-            "detail-type": ["CloudFormation Stack Status Change"],
-            "resources": [{"prefix": _arn("cloudformation", "stack/inference-realtime/")}],
-            "detail": {"status-details": {"status": ["UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE",
-                                                     "UPDATE_ROLLBACK_FAILED"]}},
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.cloudformation"],
+                "detail-type": ["CloudFormation Stack Status Change"],
+                "resources": [{"prefix": _arn("cloudformation", "stack/inference-realtime/")}],
+                "detail": {
+                    "status-details": {
+                        "status": [
+                            "UPDATE_COMPLETE",
+                            "UPDATE_FAILED",
+                            "UPDATE_ROLLBACK_COMPLETE",
+                            "UPDATE_ROLLBACK_FAILED",
+                        ]
+                    }
+                },
+            },
+            "Targets": [
+                Match.object_like(
+                    {
+                        "DeadLetterConfig": {
+                            "Arn": {
+                                "Fn::GetAtt": [
+                                    Match.string_like_regexp("ApprovalMonitorDeadLetterQueue"),
+                                    "Arn",
+                                ]
+                            }
+                        },
+                        "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2},
+                    }
+                )
+            ],
         },
-        "Targets": [Match.object_like({
-            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [Match.string_like_regexp("ApprovalMonitorDeadLetterQueue"),
-                                                        "Arn"]}},
-            "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}})],
-    })
+    )
     actions = sorted(str(s["Action"]) for s in _policy(template, "Monitor"))
-    assert actions == sorted(["sqs:SendMessage", "['logs:CreateLogStream', 'logs:PutLogEvents']", "sns:Publish",
-                              "['kms:Decrypt', 'kms:GenerateDataKey*']", "cloudformation:ListStackResources",
-                              "sagemaker:DescribeEndpoint"])
+    assert actions == sorted(
+        [
+            "sqs:SendMessage",
+            "['logs:CreateLogStream', 'logs:PutLogEvents']",
+            "sns:Publish",
+            "['kms:Decrypt', 'kms:GenerateDataKey*']",
+            "cloudformation:ListStackResources",
+            "sagemaker:DescribeEndpoint",
+        ]
+    )
     (describe,) = [s for s in _policy(template, "Monitor") if s["Action"] == "sagemaker:DescribeEndpoint"]
     assert describe["Resource"] == _arn("sagemaker", "endpoint/inference-endpoint")
 
 
 def test_code_pipeline_trigger_may_only_start_and_read_that_pipeline(stack: cdk.Stack) -> None:
     pipeline = codepipeline.Pipeline.from_pipeline_arn(
-        stack, "Pipeline", "arn:aws:codepipeline:us-east-1:123456789012:deploy-endpoint")
-    _deployment(stack, DeploymentTrigger.code_pipeline(pipeline, variable_name="ModelPackageArn"),
-                endpoint_stack_name="inference-realtime")
+        stack, "Pipeline", "arn:aws:codepipeline:us-east-1:123456789012:deploy-endpoint"
+    )
+    _deployment(
+        stack,
+        DeploymentTrigger.code_pipeline(pipeline, variable_name="ModelPackageArn"),
+        endpoint_stack_name="inference-realtime",
+    )
     template = Template.from_stack(stack)
-    (statement,) = [s for s in _policy(template, "Deployer") if "codepipeline:StartPipelineExecution" in s["Action"]]
-    assert statement["Action"] == ["codepipeline:GetPipelineExecution", "codepipeline:ListPipelineExecutions",
-                                   "codepipeline:StartPipelineExecution"]
+    (statement,) = [
+        s for s in _policy(template, "Deployer") if "codepipeline:StartPipelineExecution" in s["Action"]
+    ]
+    assert statement["Action"] == [
+        "codepipeline:GetPipelineExecution",
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:StartPipelineExecution",
+    ]
     assert statement["Resource"] == "arn:aws:codepipeline:us-east-1:123456789012:deploy-endpoint"
     assert not [s for s in _policy(template, "Deployer") if "cloudformation:UpdateStack" in s["Action"]]
-    template.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({
-        "PIPELINE_NAME": "deploy-endpoint", "VARIABLE_NAME": "ModelPackageArn"})}})
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": Match.object_like(
+                    {"PIPELINE_NAME": "deploy-endpoint", "VARIABLE_NAME": "ModelPackageArn"}
+                )
+            }
+        },
+    )
 
 
-@pytest.mark.parametrize(("props", "message"), [
-    ({"model_package_group": "my_group"}, r"Approval: model_package_group must be 1-63 letters.*got 'my_group'"),
-    ({"endpoint_name": "-endpoint"}, r"Approval: endpoint_name must be .*got '-endpoint'"),
-    ({"max_receive_count": 0}, r"Approval: max_receive_count must be between 1 and 1000, got 0"),
-    ({"trigger": DeploymentTrigger.cloudformation_stack("1stack")},
-     r"Approval: endpoint_stack_name must be a stack name.*got '1stack'"),
-    ({"trigger": DeploymentTrigger.cloudformation_stack("stack", parameter_name="Served_Arn")},
-     r"Approval: trigger parameter_name must be a CloudFormation parameter name.*got 'Served_Arn'"),
-])
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"model_package_group": "my_group"},
+            r"Approval: model_package_group must be 1-63 letters.*got 'my_group'",
+        ),
+        ({"endpoint_name": "-endpoint"}, r"Approval: endpoint_name must be .*got '-endpoint'"),
+        ({"max_receive_count": 0}, r"Approval: max_receive_count must be between 1 and 1000, got 0"),
+        (
+            {"trigger": DeploymentTrigger.cloudformation_stack("1stack")},
+            r"Approval: endpoint_stack_name must be a stack name.*got '1stack'",
+        ),
+        (
+            {"trigger": DeploymentTrigger.cloudformation_stack("stack", parameter_name="Served_Arn")},
+            r"Approval: trigger parameter_name must be a CloudFormation parameter name.*got 'Served_Arn'",
+        ),
+    ],
+)
 def test_refuses_invalid_props(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
     shared = SharedResources(stack, "Shared")
     defaults: dict[str, Any] = {
-        "model_package_group": "MyGroup", "endpoint_name": "inference-endpoint",
+        "model_package_group": "MyGroup",
+        "endpoint_name": "inference-endpoint",
         "trigger": DeploymentTrigger.cloudformation_stack("inference-realtime"),
     }
     with pytest.raises(ValidationError, match=message):
-        ApprovalDeployment(stack, "Approval", topic=shared.notifications_topic, key=shared.key,
-                           **{**defaults, **props})
+        ApprovalDeployment(
+            stack, "Approval", topic=shared.notifications_topic, key=shared.key, **{**defaults, **props}
+        )
 
 
 def test_a_pipeline_trigger_needs_the_endpoint_stack_name(stack: cdk.Stack) -> None:
-    pipeline = codepipeline.Pipeline.from_pipeline_arn(stack, "Pipeline", "arn:aws:codepipeline:us-east-1:1:p")
-    with pytest.raises(ValidationError, match=r"Approval: endpoint_stack_name must be set when the trigger is a "
-                                              r"pipeline .*got None"):
+    pipeline = codepipeline.Pipeline.from_pipeline_arn(
+        stack, "Pipeline", "arn:aws:codepipeline:us-east-1:1:p"
+    )
+    with pytest.raises(
+        ValidationError,
+        match=r"Approval: endpoint_stack_name must be set when the trigger is a "
+        r"pipeline .*got None",
+    ):
         _deployment(stack, DeploymentTrigger.code_pipeline(pipeline))
 
 
@@ -201,12 +348,23 @@ def test_accepts_a_group_object() -> None:
 
     stack = cdk.Stack(new_app(), "TestStack")
     _deployment_group = SharedResources(stack, "Shared")
-    ApprovalDeployment(stack, "Approval", model_package_group=Group(),
-                       trigger=DeploymentTrigger.cloudformation_stack("inference-realtime"),
-                       topic=_deployment_group.notifications_topic, key=_deployment_group.key,
-                       endpoint_name="inference-endpoint")
-    Template.from_stack(stack).has_resource_properties("AWS::Events::Rule", {
-        "EventPattern": Match.object_like({"detail": Match.object_like({"ModelPackageGroupName": ["OtherGroup"]})})})
+    ApprovalDeployment(
+        stack,
+        "Approval",
+        model_package_group=Group(),
+        trigger=DeploymentTrigger.cloudformation_stack("inference-realtime"),
+        topic=_deployment_group.notifications_topic,
+        key=_deployment_group.key,
+        endpoint_name="inference-endpoint",
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": Match.object_like(
+                {"detail": Match.object_like({"ModelPackageGroupName": ["OtherGroup"]})}
+            )
+        },
+    )
 
 
 def test_compliance_gated_synth_passes(tmp_path: Any) -> None:

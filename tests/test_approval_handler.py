@@ -14,8 +14,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
-
 from cdk_sagemaker_inference.handlers.approval_deployer import index
 from cdk_sagemaker_inference.handlers.approval_deployer.index import (
     Action,
@@ -24,6 +22,7 @@ from cdk_sagemaker_inference.handlers.approval_deployer.index import (
     StateChange,
     decide,
 )
+from moto import mock_aws
 
 GROUP = "MyGroup"
 STACK = "inference-realtime"
@@ -36,26 +35,31 @@ def change(arn: str, status: ApprovalStatus = ApprovalStatus.APPROVED) -> StateC
 
 # --- decide: plain values -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("serving", "approved", "event", "outcome", "target"), [
-    # approve -> deploy (from the default model, and from an older version)
-    (None, [V[0]], change(V[0]), Outcome.DEPLOY, V[0]),
-    (V[0], [V[1], V[0]], change(V[1]), Outcome.DEPLOY, V[1]),
-    # the same event twice, or a second event for one switch: already served
-    (V[1], [V[1], V[0]], change(V[1]), Outcome.ALREADY_SERVED, None),
-    # approving an older version while a newer one is served changes nothing
-    (V[2], [V[2], V[1], V[0]], change(V[0]), Outcome.ALREADY_SERVED, None),
-    # rejecting the serving version rolls back to the newest remaining approved
-    (V[2], [V[1], V[0]], change(V[2], ApprovalStatus.REJECTED), Outcome.ROLLBACK, V[1]),
-    # rejecting a version that is not served changes nothing
-    (V[2], [V[2], V[0]], change(V[1], ApprovalStatus.REJECTED), Outcome.ALREADY_SERVED, None),
-    # rejecting the last approved: the endpoint stays as it is
-    (V[0], [], change(V[0], ApprovalStatus.REJECTED), Outcome.NO_APPROVED_VERSION, None),
-    (None, [], change(V[0], ApprovalStatus.REJECTED), Outcome.NO_APPROVED_VERSION, None),
-    # the served version was withdrawn and a newer one is approved: serve the newer one
-    (V[1], [V[3], V[0]], change(V[3]), Outcome.ROLLBACK, V[3]),
-])
-def test_decide(serving: str | None, approved: list[str], event: StateChange, outcome: Outcome,
-                target: str | None) -> None:
+
+@pytest.mark.parametrize(
+    ("serving", "approved", "event", "outcome", "target"),
+    [
+        # approve -> deploy (from the default model, and from an older version)
+        (None, [V[0]], change(V[0]), Outcome.DEPLOY, V[0]),
+        (V[0], [V[1], V[0]], change(V[1]), Outcome.DEPLOY, V[1]),
+        # the same event twice, or a second event for one switch: already served
+        (V[1], [V[1], V[0]], change(V[1]), Outcome.ALREADY_SERVED, None),
+        # approving an older version while a newer one is served changes nothing
+        (V[2], [V[2], V[1], V[0]], change(V[0]), Outcome.ALREADY_SERVED, None),
+        # rejecting the serving version rolls back to the newest remaining approved
+        (V[2], [V[1], V[0]], change(V[2], ApprovalStatus.REJECTED), Outcome.ROLLBACK, V[1]),
+        # rejecting a version that is not served changes nothing
+        (V[2], [V[2], V[0]], change(V[1], ApprovalStatus.REJECTED), Outcome.ALREADY_SERVED, None),
+        # rejecting the last approved: the endpoint stays as it is
+        (V[0], [], change(V[0], ApprovalStatus.REJECTED), Outcome.NO_APPROVED_VERSION, None),
+        (None, [], change(V[0], ApprovalStatus.REJECTED), Outcome.NO_APPROVED_VERSION, None),
+        # the served version was withdrawn and a newer one is approved: serve the newer one
+        (V[1], [V[3], V[0]], change(V[3]), Outcome.ROLLBACK, V[3]),
+    ],
+)
+def test_decide(
+    serving: str | None, approved: list[str], event: StateChange, outcome: Outcome, target: str | None
+) -> None:
     action = decide(serving, approved, event)
     assert (action.outcome, action.target) == (outcome, target)
     assert event.model_package_arn in action.reason
@@ -63,20 +67,32 @@ def test_decide(serving: str | None, approved: list[str], event: StateChange, ou
 
 def test_decide_says_what_the_endpoint_keeps_serving_when_nothing_is_approved() -> None:
     assert decide(V[0], [], change(V[0], ApprovalStatus.REJECTED)) == Action(
-        Outcome.NO_APPROVED_VERSION, None,
-        f"{V[0]} is Rejected; no Approved version is left in {GROUP}, the endpoint keeps serving {V[0]}")
+        Outcome.NO_APPROVED_VERSION,
+        None,
+        f"{V[0]} is Rejected; no Approved version is left in {GROUP}, the endpoint keeps serving {V[0]}",
+    )
 
 
 # --- the shell, with moto -------------------------------------------------------------------------
 
-STAND_IN_TEMPLATE = json.dumps({
-    "Parameters": {
-        "ServedModelPackageArn": {"Type": "String", "Default": ""},
-        "InstanceType": {"Type": "String", "Default": "ml.m5.large"},
-    },
-    "Resources": {"Served": {"Type": "AWS::SSM::Parameter", "Properties": {
-        "Name": "/stand-in/served", "Type": "String", "Value": {"Fn::Join": ["", ["served:", {"Ref": "ServedModelPackageArn"}]]}}}},
-})
+STAND_IN_TEMPLATE = json.dumps(
+    {
+        "Parameters": {
+            "ServedModelPackageArn": {"Type": "String", "Default": ""},
+            "InstanceType": {"Type": "String", "Default": "ml.m5.large"},
+        },
+        "Resources": {
+            "Served": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Name": "/stand-in/served",
+                    "Type": "String",
+                    "Value": {"Fn::Join": ["", ["served:", {"Ref": "ServedModelPackageArn"}]]},
+                },
+            }
+        },
+    }
+)
 
 
 class World:
@@ -89,28 +105,39 @@ class World:
         self.sns = boto3.client("sns")
         self.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
         self.stack_id = self.cloudformation.create_stack(
-            StackName=STACK, TemplateBody=STAND_IN_TEMPLATE,
-            Parameters=[{"ParameterKey": "InstanceType", "ParameterValue": "ml.c5.xlarge"}])["StackId"]
+            StackName=STACK,
+            TemplateBody=STAND_IN_TEMPLATE,
+            Parameters=[{"ParameterKey": "InstanceType", "ParameterValue": "ml.c5.xlarge"}],
+        )["StackId"]
         self.queue_url = self.sqs.create_queue(QueueName="approvals")["QueueUrl"]
         self.dlq_url = self.sqs.create_queue(QueueName="approvals-dlq")["QueueUrl"]
         self.inbox_url = self.sqs.create_queue(QueueName="inbox")["QueueUrl"]
         self.topic_arn = self.sns.create_topic(Name="notifications")["TopicArn"]
         inbox_arn = self.sqs.get_queue_attributes(QueueUrl=self.inbox_url, AttributeNames=["QueueArn"])
-        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs",
-                           Endpoint=inbox_arn["Attributes"]["QueueArn"])
+        self.sns.subscribe(
+            TopicArn=self.topic_arn, Protocol="sqs", Endpoint=inbox_arn["Attributes"]["QueueArn"]
+        )
         self.environment = {
-            "MODEL_PACKAGE_GROUP_NAME": GROUP, "TOPIC_ARN": self.topic_arn, "QUEUE_URL": self.queue_url,
-            "DEAD_LETTER_QUEUE_URL": self.dlq_url, "MAX_RECEIVE_COUNT": "3",
-            "STACK_NAME": STACK, "PARAMETER_NAME": "ServedModelPackageArn",
+            "MODEL_PACKAGE_GROUP_NAME": GROUP,
+            "TOPIC_ARN": self.topic_arn,
+            "QUEUE_URL": self.queue_url,
+            "DEAD_LETTER_QUEUE_URL": self.dlq_url,
+            "MAX_RECEIVE_COUNT": "3",
+            "STACK_NAME": STACK,
+            "PARAMETER_NAME": "ServedModelPackageArn",
         }
         self.messages = 0
 
     def version(self, status: str = "Approved") -> str:
         arn: str = self.sagemaker.create_model_package(
-            ModelPackageGroupName=GROUP, ModelApprovalStatus=status,
-            InferenceSpecification={"Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"}],
-                                    "SupportedContentTypes": ["text/csv"],
-                                    "SupportedResponseMIMETypes": ["text/csv"]})["ModelPackageArn"]
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )["ModelPackageArn"]
         return arn
 
     def set_status(self, arn: str, status: str) -> None:
@@ -126,24 +153,34 @@ class World:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=text)
         (message,) = self.sqs.receive_message(QueueUrl=self.queue_url)["Messages"]
         self.messages += 1
-        return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": text,
-                "attributes": {"ApproximateReceiveCount": str(receive_count)}}
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": text,
+            "attributes": {"ApproximateReceiveCount": str(receive_count)},
+        }
 
     def notifications(self) -> list[dict[str, Any]]:
         received = self.sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10)
         return [json.loads(json.loads(m["Body"])["Message"]) for m in received.get("Messages", [])]
 
     def dead_letters(self) -> list[dict[str, Any]]:
-        received = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10,
-                                            MessageAttributeNames=["All"])
+        received = self.sqs.receive_message(
+            QueueUrl=self.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        )
         messages: list[dict[str, Any]] = received.get("Messages", [])
         return messages
 
     def shell(self, cloudformation: Any = None) -> index.Shell:
         return index.Shell(
             index.Settings.from_environment(self.environment),
-            index.StackParameterDeployer(cloudformation or self.cloudformation, STACK, "ServedModelPackageArn"),
-            sagemaker=self.sagemaker, sns=self.sns, sqs=self.sqs)
+            index.StackParameterDeployer(
+                cloudformation or self.cloudformation, STACK, "ServedModelPackageArn"
+            ),
+            sagemaker=self.sagemaker,
+            sns=self.sns,
+            sqs=self.sqs,
+        )
 
     def handle(self, *records: dict[str, Any], cloudformation: Any = None) -> list[str]:
         result = self.shell(cloudformation).handle({"Records": list(records)})
@@ -153,11 +190,21 @@ class World:
 def event(arn: str, status: str = "Approved", group: str = GROUP) -> dict[str, Any]:
     """A "SageMaker Model Package State Change" event as EventBridge delivers it."""
     return {
-        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-        "detail-type": "SageMaker Model Package State Change", "source": "aws.sagemaker",
-        "account": "123456789012", "time": "2025-01-01T00:00:00Z", "region": "us-east-1", "resources": [arn],
-        "detail": {"ModelPackageGroupName": group, "ModelPackageArn": arn, "ModelApprovalStatus": status,
-                   "ModelPackageVersion": int(arn.rsplit("/", 1)[1]), "ModelPackageStatus": "Completed"},
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": "123456789012",
+        "time": "2025-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [arn],
+        "detail": {
+            "ModelPackageGroupName": group,
+            "ModelPackageArn": arn,
+            "ModelApprovalStatus": status,
+            "ModelPackageVersion": int(arn.rsplit("/", 1)[1]),
+            "ModelPackageStatus": "Completed",
+        },
     }
 
 
@@ -188,9 +235,17 @@ def test_update_reuses_the_template_every_other_value_and_the_capabilities(world
             return world.cloudformation.update_stack(**kwargs)
 
     world.handle(world.record(event(v1)), cloudformation=Recording())
-    assert calls == [{"StackName": world.stack_id, "UsePreviousTemplate": True, "Capabilities": [],
-                      "Parameters": [{"ParameterKey": "InstanceType", "UsePreviousValue": True},
-                                     {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1}]}]
+    assert calls == [
+        {
+            "StackName": world.stack_id,
+            "UsePreviousTemplate": True,
+            "Capabilities": [],
+            "Parameters": [
+                {"ParameterKey": "InstanceType", "UsePreviousValue": True},
+                {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
+            ],
+        }
+    ]
 
 
 def test_a_duplicate_event_starts_nothing(world: World) -> None:
@@ -231,17 +286,21 @@ def test_rejecting_the_last_approved_version_leaves_the_endpoint_and_says_so(wor
     assert world.notifications()[1]["outcome"] == "no-approved-version"
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    ("not json", "the message is not JSON"),
-    ([1, 2], "the message must be a JSON object, got list"),
-    ({**event(V[0]), "source": "aws.s3"}, "source and detail-type must be 'aws.sagemaker'"),
-    ({**event(V[0]), "detail": "x"}, "detail must be an object"),
-    (event(V[0], group="OtherGroup"), "ModelPackageGroupName must be 'MyGroup', got 'OtherGroup'"),
-    (event(V[0].replace("mygroup", "othergroup")), "ModelPackageArn must be a version of 'MyGroup'"),
-    (event(V[0], status="PendingManualApproval"), "ModelApprovalStatus must be Approved or Rejected"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("not json", "the message is not JSON"),
+        ([1, 2], "the message must be a JSON object, got list"),
+        ({**event(V[0]), "source": "aws.s3"}, "source and detail-type must be 'aws.sagemaker'"),
+        ({**event(V[0]), "detail": "x"}, "detail must be an object"),
+        (event(V[0], group="OtherGroup"), "ModelPackageGroupName must be 'MyGroup', got 'OtherGroup'"),
+        (event(V[0].replace("mygroup", "othergroup")), "ModelPackageArn must be a version of 'MyGroup'"),
+        (event(V[0], status="PendingManualApproval"), "ModelApprovalStatus must be Approved or Rejected"),
+    ],
+)
 def test_bad_input_goes_to_the_dead_letter_queue_at_once_with_the_reason(
-        world: World, body: Any, reason: str, caplog: pytest.LogCaptureFixture) -> None:
+    world: World, body: Any, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
     record = world.record(body)
     assert world.handle(record) == []  # not retried: retrying cannot fix it
     (dead,) = world.dead_letters()
@@ -270,17 +329,25 @@ class Throttled:
         return self.real.update_stack(**kwargs)
 
 
-def test_throttling_is_retried_with_backoff_then_succeeds(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_throttling_is_retried_with_backoff_then_succeeds(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     v1 = world.version()
     visibility: list[int] = []
-    monkeypatch.setattr(world.sqs, "change_message_visibility",
-                        lambda **kwargs: visibility.append(kwargs["VisibilityTimeout"]))
+    monkeypatch.setattr(
+        world.sqs,
+        "change_message_visibility",
+        lambda **kwargs: visibility.append(kwargs["VisibilityTimeout"]),
+    )
     throttled = Throttled(world.cloudformation)
     record = world.record(event(v1))
     assert world.handle(record, cloudformation=throttled) == [record["messageId"]]
     assert visibility == [30]
     assert world.parameters()["ServedModelPackageArn"] == ""
-    assert world.handle({**record, "attributes": {"ApproximateReceiveCount": "2"}}, cloudformation=throttled) == []
+    assert (
+        world.handle({**record, "attributes": {"ApproximateReceiveCount": "2"}}, cloudformation=throttled)
+        == []
+    )
     assert world.parameters()["ServedModelPackageArn"] == v1
 
 
@@ -303,9 +370,13 @@ def test_a_stack_already_updating_is_retried_later(world: World) -> None:
             raise AssertionError("must not update a stack in progress")
 
     world.cloudformation.update_stack(
-        StackName=STACK, UsePreviousTemplate=True,
-        Parameters=[{"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
-                    {"ParameterKey": "InstanceType", "UsePreviousValue": True}])
+        StackName=STACK,
+        UsePreviousTemplate=True,
+        Parameters=[
+            {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
+            {"ParameterKey": "InstanceType", "UsePreviousValue": True},
+        ],
+    )
     # v1 is being deployed; the approval of v2 must wait; a duplicate of v1 is a no-op meanwhile.
     record = world.record(event(v2))
     assert world.handle(record, cloudformation=Updating()) == [record["messageId"]]
@@ -335,24 +406,37 @@ def test_retries_exhausted_the_queue_redrives_to_the_dead_letter_queue(world: Wo
     v1 = world.version()
     world.cloudformation.delete_stack(StackName=STACK)
     dlq_arn = world.sqs.get_queue_attributes(QueueUrl=world.dlq_url, AttributeNames=["QueueArn"])
-    world.sqs.set_queue_attributes(QueueUrl=world.queue_url, Attributes={
-        "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({
-            "deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": "3"})})
+    world.sqs.set_queue_attributes(
+        QueueUrl=world.queue_url,
+        Attributes={
+            "VisibilityTimeout": "0",
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": "3"}
+            ),
+        },
+    )
     world.sqs.send_message(QueueUrl=world.queue_url, MessageBody=json.dumps(event(v1)))
     for _ in range(4):
         for message in world.sqs.receive_message(QueueUrl=world.queue_url, AttributeNames=["All"]).get(
-                "Messages", []):
-            record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                      "body": message["Body"], "attributes": message["Attributes"]}
+            "Messages", []
+        ):
+            record = {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message["Attributes"],
+            }
             world.shell().handle({"Records": [record]})
-            world.sqs.change_message_visibility(QueueUrl=world.queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                                VisibilityTimeout=0)
+            world.sqs.change_message_visibility(
+                QueueUrl=world.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
     (dead,) = world.dead_letters()
     assert json.loads(dead["Body"])["detail"]["ModelPackageArn"] == v1
 
 
-def test_an_approval_the_registry_does_not_list_yet_is_retried(world: World,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_approval_the_registry_does_not_list_yet_is_retried(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     v1 = world.version()
     # Stub: moto's listing is always consistent; simulate a listing that lags behind the event.
     monkeypatch.setattr(index, "approved_newest_first", lambda sagemaker, group: [])
@@ -361,39 +445,88 @@ def test_an_approval_the_registry_does_not_list_yet_is_retried(world: World,
 
 
 def test_code_pipeline_trigger_starts_an_execution_with_the_variable(world: World) -> None:
-    role_arn = boto3.client("iam").create_role(RoleName="pipeline", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                "Principal": {"Service": "codepipeline.amazonaws.com"}}]}))["Role"]["Arn"]
+    role_arn = boto3.client("iam").create_role(
+        RoleName="pipeline",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "codepipeline.amazonaws.com"},
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
     codepipeline = boto3.client("codepipeline")
-    codepipeline.create_pipeline(pipeline={
-        "name": "deploy-endpoint", "roleArn": role_arn, "pipelineType": "V2",
-        "variables": [{"name": "ServedModelPackageArn", "defaultValue": "default"}],
-        "artifactStore": {"type": "S3", "location": "artifacts"},
-        "stages": [
-            {"name": "Source", "actions": [{"name": "S", "actionTypeId": {
-                "category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
-                "outputArtifacts": [{"name": "out"}], "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"}}]},
-            {"name": "Deploy", "actions": [{"name": "D", "actionTypeId": {
-                "category": "Deploy", "owner": "AWS", "provider": "CloudFormation", "version": "1"},
-                "inputArtifacts": [{"name": "out"}], "configuration": {}}]},
-        ]})
+    codepipeline.create_pipeline(
+        pipeline={
+            "name": "deploy-endpoint",
+            "roleArn": role_arn,
+            "pipelineType": "V2",
+            "variables": [{"name": "ServedModelPackageArn", "defaultValue": "default"}],
+            "artifactStore": {"type": "S3", "location": "artifacts"},
+            "stages": [
+                {
+                    "name": "Source",
+                    "actions": [
+                        {
+                            "name": "S",
+                            "actionTypeId": {
+                                "category": "Source",
+                                "owner": "AWS",
+                                "provider": "S3",
+                                "version": "1",
+                            },
+                            "outputArtifacts": [{"name": "out"}],
+                            "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"},
+                        }
+                    ],
+                },
+                {
+                    "name": "Deploy",
+                    "actions": [
+                        {
+                            "name": "D",
+                            "actionTypeId": {
+                                "category": "Deploy",
+                                "owner": "AWS",
+                                "provider": "CloudFormation",
+                                "version": "1",
+                            },
+                            "inputArtifacts": [{"name": "out"}],
+                            "configuration": {},
+                        }
+                    ],
+                },
+            ],
+        }
+    )
     v1 = world.version()
-    shell = index.Shell(index.Settings.from_environment(world.environment),
-                        index.PipelineDeployer(codepipeline, "deploy-endpoint", "ServedModelPackageArn"),
-                        sagemaker=world.sagemaker, sns=world.sns, sqs=world.sqs)
+    shell = index.Shell(
+        index.Settings.from_environment(world.environment),
+        index.PipelineDeployer(codepipeline, "deploy-endpoint", "ServedModelPackageArn"),
+        sagemaker=world.sagemaker,
+        sns=world.sns,
+        sqs=world.sqs,
+    )
     for _ in range(2):  # the second delivery finds v1 served by the last execution
         assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
     (execution,) = codepipeline.list_pipeline_executions(pipelineName="deploy-endpoint")[
-        "pipelineExecutionSummaries"]
+        "pipelineExecutionSummaries"
+    ]
     variables = codepipeline.get_pipeline_execution(
-        pipelineName="deploy-endpoint", pipelineExecutionId=execution["pipelineExecutionId"])[
-        "pipelineExecution"]["variables"]
+        pipelineName="deploy-endpoint", pipelineExecutionId=execution["pipelineExecutionId"]
+    )["pipelineExecution"]["variables"]
     assert variables == [{"name": "ServedModelPackageArn", "resolvedValue": v1}]
     assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]
 
 
-def test_handler_reads_its_configuration_from_the_environment(world: World,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_handler_reads_its_configuration_from_the_environment(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     v1 = world.version()
     for name, value in world.environment.items():
         monkeypatch.setenv(name, value)
