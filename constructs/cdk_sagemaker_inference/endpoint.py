@@ -34,6 +34,7 @@ CFN_VALIDATE_ADDITIONAL_PROPERTIES = "CloudFormation-Validate::F3002"
 _ENDPOINT_CONFIG_KMS_RULES = (
     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
     "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
+    "PCI.DSS.321-SageMakerEndpointConfigurationKMSKeyConfigured",
 )
 _ALARM_ACTION_RULES = ("HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction")
 _NAMESPACE = "AWS/SageMaker"
