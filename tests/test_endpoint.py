@@ -156,9 +156,6 @@ def test_endpoint_config_keeps_a_generated_name_and_endpoint_gets_a_fixed_one(
     template, endpoint, _ = full
     (config,) = resources(template, "AWS::SageMaker::EndpointConfig")
     assert "EndpointConfigName" not in config["Properties"]
-    assert endpoint.endpoint_name == "Full-Endpoint-F3D3D5A0" or re.fullmatch(
-        NAME_PATTERN, endpoint.endpoint_name
-    )
     assert len(endpoint.endpoint_name) <= 63 and re.fullmatch(NAME_PATTERN, endpoint.endpoint_name)
     template.has_resource_properties(
         "AWS::SageMaker::Endpoint",
@@ -538,16 +535,14 @@ def test_metrics_are_variant_scoped(full: tuple[Template, RealtimeEndpoint, cdk.
         assert metric.dimensions == {"EndpointName": endpoint.endpoint_name, "VariantName": "Blue"}
     green = endpoint.metric("OverheadLatency", variant_name="Green", period=SECONDS(60))
     assert green.dimensions["VariantName"] == "Green" and green.period.to_seconds() == 60
-    assert stack.resolve(green.period.to_seconds()) == 60
 
 
 # -- compliance --------------------------------------------------------------------------------------
 
 
-def test_a_compliance_gated_app_with_endpoints_synthesizes(tmp_path: Any) -> None:
+def test_a_compliance_gated_app_with_endpoints_synthesizes() -> None:
     """All four cdk-nag packs, cdk.json's flags, and the capture bucket in another stack."""
     app = new_app()
-    app_outdir = cdk.App(outdir=str(tmp_path))  # noqa: F841  (only new_app's App is synthesized)
     apply_compliance_gate(app)
     env = cdk.Environment(account="123456789012", region="us-east-1")
     shared_stack = cdk.Stack(app, "Shared", env=env)

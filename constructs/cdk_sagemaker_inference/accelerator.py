@@ -9,7 +9,7 @@ ELASTIC_INFERENCE_RETIRED = (
     "Amazon Elastic Inference reached end of life in April 2024 (no new customers since 2023-04-15); "
     "SageMaker no longer supports AcceleratorType and may refuse the endpoint config. To share an "
     "accelerator today, run several models on one GPU instance as inference components "
-    "(AWS::SageMaker::InferenceComponent, see InferenceComponent), or split one GPU into Multi-Instance "
+    "(AWS::SageMaker::InferenceComponent), or split one GPU into Multi-Instance "
     "GPU partitions (AcceleratorPartitionLayouts, in the SageMaker API only)."
 )
 
