@@ -105,3 +105,24 @@ def test_container_needs_exactly_one_source(stack):
     data = ModelData.from_bucket(s3.Bucket(stack, "Bucket"), "m.tar.gz")
     with pytest.raises(ValidationError, match=r"ContainerDefinition: model_data must be unset for a model"):
         ContainerDefinition(model_package_arn=arn, model_data=data)
+
+
+def test_a_pipeline_binds_several_asset_files_once_each(regional_stack, tmp_path: Path):
+    """Two archives in one pipeline get one asset each; a file used twice stays one asset."""
+    from cdk_sagemaker_inference.model import InferencePipelineModel
+
+    first, second = tmp_path / "a.tar.gz", tmp_path / "b.tar.gz"
+    first.write_bytes(b"first")
+    second.write_bytes(b"second")
+    image = ContainerImage.sagemaker_builtin(Framework.SKLEARN, "1.2-1")
+    shared = ModelData.from_asset(str(first))
+    pipeline = InferencePipelineModel(regional_stack, "Pipeline", containers=[
+        ContainerDefinition(image=image, model_data=shared),
+        ContainerDefinition(image=image, model_data=ModelData.from_asset(str(second))),
+        ContainerDefinition(image=image, model_data=shared),
+    ])
+    urls = [spec.model_data_url for spec in pipeline.containers]
+    resolved = [regional_stack.resolve(url) for url in urls]
+    assert resolved[0] == resolved[2] != resolved[1]
+    assets = [child.node.id for child in pipeline.node.children if child.node.id.startswith("ModelDataAsset")]
+    assert assets == ["ModelDataAsset", "ModelDataAsset1"]

@@ -6,6 +6,7 @@ import abc
 from dataclasses import dataclass
 from pathlib import Path
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
@@ -53,6 +54,9 @@ class ModelData(abc.ABC):
         """
 
 
+_ASSET_ID = "ModelDataAsset"
+
+
 class _BucketModelData(ModelData):
     def __init__(self, bucket: s3.IBucket, key: str) -> None:
         self._bucket = bucket
@@ -72,10 +76,14 @@ class _BucketModelData(ModelData):
 class _AssetModelData(ModelData):
     def __init__(self, path: str) -> None:
         self._path = path
-        self._asset: s3_assets.Asset | None = None
+        self._assets: dict[str, s3_assets.Asset] = {}
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
-        # One asset however many models use the file: created where it is first bound.
-        if self._asset is None:
-            self._asset = s3_assets.Asset(scope, "ModelDataAsset", path=self._path)
-        return _BucketModelData(self._asset.bucket, self._asset.s3_object_key).bind(scope, grantee)
+        # One asset per stack however many models there use the file, created where it is first
+        # bound; numbered, because one pipeline can bind several files in the same scope.
+        stack = Stack.of(scope).node.path
+        if stack not in self._assets:
+            taken = sum(1 for child in scope.node.children if child.node.id.startswith(_ASSET_ID))
+            self._assets[stack] = s3_assets.Asset(scope, f"{_ASSET_ID}{taken or ''}", path=self._path)
+        asset = self._assets[stack]
+        return _BucketModelData(asset.bucket, asset.s3_object_key).bind(scope, grantee)
