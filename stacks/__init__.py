@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Environment
-from cdk_sagemaker_inference import apply_compliance_gate
+from cdk_sagemaker_inference import InstanceType, apply_compliance_gate
 
 from .config import AppConfig
+from .elastic_inference_stack import ElasticInferenceStack
+from .model_registry_stack import ModelRegistryStack
+from .realtime_inference_stack import RealtimeInferenceStack
 from .shared_resources_stack import SharedResourcesStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -35,8 +38,28 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     env = Environment(account=config.account, region=config.region)
     prefix = config.name_prefix
 
-    SharedResourcesStack(app, f"{prefix}-shared", env=env,
-                         description="cdk-sagemaker-inference: KMS key, artifacts bucket, notifications")
+    shared = SharedResourcesStack(
+        app, f"{prefix}-shared", env=env,
+        description="cdk-sagemaker-inference: KMS key, artifacts bucket, notifications",
+    ).resources
+    group_name = f"{prefix}-breast-cancer"
+    if config.include_realtime:
+        realtime = RealtimeInferenceStack(
+            app, f"{prefix}-realtime", env=env, shared=shared, config=config,
+            registry_group_name=group_name if config.include_registry else None,
+            description="cdk-sagemaker-inference: the example pipeline on a real-time endpoint",
+        )
+        if config.include_registry:
+            ModelRegistryStack(
+                app, f"{prefix}-registry", env=env, shared=shared, group_name=group_name,
+                endpoint_stack=realtime, instance_type=InstanceType.of(config.endpoint_instance_type),
+                description="cdk-sagemaker-inference: model registry and approval-triggered deployment",
+            )
+    if config.include_elastic_inference:
+        ElasticInferenceStack(
+            app, f"{prefix}-elastic-inference", env=env, shared=shared,
+            description="cdk-sagemaker-inference: an Elastic Inference endpoint config (end of life)",
+        )
     return app
 
 

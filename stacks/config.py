@@ -44,6 +44,8 @@ class AppConfig:
     #: Autoscaling bounds of the endpoint (1-100, min <= max).
     endpoint_min_capacity: int = 1
     endpoint_max_capacity: int = 4
+    #: Invocations a minute one instance should take before autoscaling adds one (1-100000).
+    endpoint_invocations_per_instance: int = 200
     #: Percentage of requests data capture records (0-100).
     data_capture_sampling_percentage: int = 20
 
@@ -72,6 +74,10 @@ class AppConfig:
         check_range(_WHERE, "endpoint_initial_instance_count", self.endpoint_initial_instance_count, 1, 100)
         check_range(_WHERE, "endpoint_min_capacity", self.endpoint_min_capacity, 1, 100)
         check_range(_WHERE, "endpoint_max_capacity", self.endpoint_max_capacity, self.endpoint_min_capacity, 100)
+        check_range(_WHERE, "endpoint_invocations_per_instance", self.endpoint_invocations_per_instance, 1, 100000)
+        if self.include_registry and not self.include_realtime:
+            raise fail(_WHERE, "include_registry", "false when include_realtime is false (approvals deploy "
+                       "to the real-time endpoint)", self.include_registry)
         check_range(_WHERE, "data_capture_sampling_percentage", self.data_capture_sampling_percentage, 0, 100)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 from cdk_sagemaker_inference import ValidationError
 
 from stacks import cdk_json_context

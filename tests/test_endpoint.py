@@ -30,8 +30,8 @@ from cdk_sagemaker_inference.endpoint import (
 from cdk_sagemaker_inference.instance_type import InstanceType
 from cdk_sagemaker_inference.model import ContainerDefinition, Model
 from cdk_sagemaker_inference.model_data import ModelData
-
 from constructs import Construct
+
 from tests.conftest import new_app
 
 SECONDS = cdk.Duration.seconds

@@ -68,7 +68,7 @@ def test_model_renders_one_primary_container_isolated_without_a_name(single):
         "EnableNetworkIsolation": True,
         "ExecutionRoleArn": {"Fn::GetAtt": [role, "Arn"]},
     }
-    assert sorted(resource["DependsOn"]) == sorted([role, policy])
+    assert resource["DependsOn"] == [policy]  # the role is already ordered by the GetAtt
 
 
 def test_model_role_trusts_sagemaker_and_has_no_managed_or_inline_policies(single):

@@ -28,10 +28,10 @@ THIRD_PARTY_APP = textwrap.dedent(
     shared = SharedResources(stack, "Shared")
     ApprovalDeployment(
         stack, "Approval",
-        model_package_group_name="fraud-detector",
+        model_package_group="fraud-detector",
         trigger=DeploymentTrigger.cloudformation_stack("fraud-endpoint"),
         topic=shared.notifications_topic,
-        encryption_key=shared.key,
+        key=shared.key,
         endpoint_name="fraud-endpoint",
     )
     app.synth()

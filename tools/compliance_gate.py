@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 CFNLINT_CONFIG = REPO / ".cfnlintrc.yaml"
@@ -46,13 +47,23 @@ def stack_summaries(assembly: Path) -> list[StackSummary]:
     return summaries
 
 
-def validation_findings(assembly: Path) -> int:
-    """Violations in the policy-validation report (cdk-nag packs, CloudFormation-Validate)."""
+#: Warnings this project raises on purpose, shown in the summary but not failing the gate: an
+#: Elastic Inference variant is declared correctly and flagged as end of life.
+DELIBERATE_WARNINGS = frozenset({"Annotation::cdk-sagemaker-inference:elasticInferenceRetired"})
+
+
+def validation_violations(assembly: Path) -> list[dict[str, Any]]:
+    """Violations in the policy-validation report (cdk-nag packs, CloudFormation-Validate, warnings)."""
     report_path = assembly / "validation-report.json"
     if not report_path.exists():
-        return 0
+        return []
     report = json.loads(report_path.read_text())
-    return sum(len(plugin.get("violations", [])) for plugin in report.get("pluginReports", []))
+    return [violation for plugin in report.get("pluginReports", []) for violation in plugin.get("violations", [])]
+
+
+def validation_findings(assembly: Path) -> int:
+    """Violations that fail the gate: all but DELIBERATE_WARNINGS."""
+    return sum(1 for v in validation_violations(assembly) if v["ruleName"] not in DELIBERATE_WARNINGS)
 
 
 def cfn_lint(templates: list[Path]) -> list[str]:
@@ -85,6 +96,10 @@ def main(argv: list[str]) -> int:
           f"+ CloudFormation-Validate: {nag} findings; cfn-lint: {len(lint)} findings")
     for line in lint:
         print(f"  {line}")
+    for violation in validation_violations(assembly):
+        paths = ", ".join(c["constructPath"] for c in violation.get("violatingConstructs", []))
+        flag = "flagged" if violation["ruleName"] in DELIBERATE_WARNINGS else violation["severity"]
+        print(f"  {flag}: {violation['ruleName']} at {paths}")
     return 1 if nag or lint else 0
 
 

@@ -17,5 +17,6 @@ from tests.test_app import ACKNOWLEDGMENTS, acknowledgments  # noqa: E402
 
 if __name__ == "__main__":
     app = build_app(cdk_json_context())
+    app.synth()  # some acknowledgments are added while the tree is validated
     ACKNOWLEDGMENTS.write_text(json.dumps(acknowledgments(app), indent=2, sort_keys=True) + "\n")
     print(f"wrote {ACKNOWLEDGMENTS.relative_to(REPO)}")

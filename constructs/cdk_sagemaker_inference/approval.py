@@ -29,13 +29,11 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-
 from constructs import Construct
 
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._validation import check_pattern, check_range, fail, is_token
-from .compliance import acknowledge
-from .model import _nag_form
+from .compliance import acknowledge, acknowledge_wildcard_resource
 
 #: The default name of the endpoint stack's parameter that holds the served version's ARN.
 DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"
@@ -144,7 +142,7 @@ _STACK_ID_REASON = ("A stack's ARN ends with an id CloudFormation assigns at cre
 def _allow(role: iam.Role, actions: list[str], resource: str, reason: str) -> None:
     """Allows ``actions`` on ``resource``, an ARN ending in a wildcard for the ``reason`` given."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[resource]))
-    acknowledge(role, [f"AwsSolutions-IAM5[Resource::{_nag_form(Stack.of(role), resource)}]"], reason)
+    acknowledge_wildcard_resource(role, resource, reason)
 
 
 def _stack_arn(scope: Construct, stack_name: str, stack_id: str = "*") -> str:

@@ -6,11 +6,14 @@ or warning makes ``app.synth()`` (and so ``cdk synth``) fail with a report.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
-from aws_cdk import Acknowledgment, App, Validations
+import jsii
+from aws_cdk import Acknowledgment, App, Stack, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 #: The rule packs every app of this project is held to.
 RULE_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -34,3 +37,48 @@ def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None
     """
     for rule_id in rule_ids:
         Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def acknowledge_wildcard_resource(scope: IConstruct, resource_arn: str, reason: str) -> None:
+    """Acknowledges AwsSolutions-IAM5 on ``scope`` for exactly the wildcard ARN ``resource_arn``.
+
+    cdk-nag names the finding after the resolved ARN, which is final only once cross-stack
+    references are (a bucket in another stack becomes a stack-output reference), so the
+    acknowledgment is added when the construct tree is validated, before the rule packs run.
+    """
+    scope.node.add_validation(_WildcardResourceAcknowledgment(scope, resource_arn, reason))
+
+
+@jsii.implements(IValidation)
+class _WildcardResourceAcknowledgment:
+    """An ``IValidation`` that adds the acknowledgment and reports no error of its own."""
+
+    def __init__(self, scope: IConstruct, resource_arn: str, reason: str) -> None:
+        self._scope = scope
+        self._resource_arn = resource_arn
+        self._reason = reason
+
+    def validate(self) -> list[str]:
+        finding = nag_form(Stack.of(self._scope).resolve(self._resource_arn))
+        acknowledge(self._scope, [f"AwsSolutions-IAM5[Resource::{finding}]"], self._reason)
+        return []
+
+
+def nag_form(node: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag spells it in a finding (its ``flattenCfnReference``)."""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return str(delimiter).join(nag_form(item) for item in items)
+        if "Fn::Sub" in node:
+            return nag_form(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{nag_form(resource)}.{nag_form(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return nag_form(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{nag_form(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))

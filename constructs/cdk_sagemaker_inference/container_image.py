@@ -20,7 +20,6 @@ from aws_cdk import Aws, CfnMapping, Stack, region_info
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
-
 from constructs import Construct
 
 from ._validation import check, check_one_of, check_pattern, fail, is_token

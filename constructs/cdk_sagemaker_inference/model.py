@@ -17,11 +17,10 @@ from aws_cdk import ArnFormat, Aws, CfnCondition, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-
 from constructs import Construct, Node
 
 from ._validation import check, check_count, check_pattern, is_token
-from .compliance import acknowledge
+from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage
 from .model_data import ModelData
 
@@ -244,7 +243,7 @@ class _ModelBase(Construct):
             if execution_config is not None:
                 self._resource.add_property_override("InferenceExecutionConfig", execution_config)
         # SageMaker checks the role's permissions when it creates the model: the policy comes first.
-        self._resource.node.add_dependency(self._role, self._policy)
+        self._resource.node.add_dependency(self._policy)
 
     def _bind(self, container: ContainerDefinition) -> ContainerSpec:
         image = container.image.bind(self, self._principal) if container.image is not None else None
@@ -274,9 +273,9 @@ class _ModelBase(Construct):
                 resources=[log_groups],
             )
         )
-        acknowledge(
+        acknowledge_wildcard_resource(
             self._policy,
-            [f"AwsSolutions-IAM5[Resource::{_nag_form(stack, log_groups)}]"],
+            log_groups,
             "SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>; CloudFormation generates the "
             "endpoint's name after the model exists, so only the prefix is known here.",
         )
@@ -431,15 +430,6 @@ class _ManagedPolicyPrincipal:
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         self._policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
-
-
-def _nag_form(stack: Stack, arn: str) -> str:
-    """``arn`` as cdk-nag names it in a finding: pseudo parameters as ``<AWS::Region>`` etc."""
-    resolved = stack.resolve(arn)
-    if isinstance(resolved, str):
-        return resolved
-    parts = resolved["Fn::Join"][1]
-    return "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
 
 
 def _subnet_selection(selection: ec2.SubnetSelection | None) -> dict[str, Any]:

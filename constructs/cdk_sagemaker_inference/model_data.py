@@ -10,7 +10,6 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
-
 from constructs import Construct
 
 from ._validation import check, check_pattern

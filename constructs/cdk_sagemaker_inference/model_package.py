@@ -9,7 +9,6 @@ from typing import TypeVar
 
 from aws_cdk import RemovalPolicy, Resource
 from aws_cdk import aws_sagemaker as sagemaker
-
 from constructs import Construct
 
 from ._validation import Where, check, check_count, check_pattern

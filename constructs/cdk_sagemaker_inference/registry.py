@@ -18,7 +18,6 @@ from typing import Protocol
 from aws_cdk import ArnFormat, CfnTag, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-
 from constructs import Construct, Node
 
 from ._validation import check_count, check_pattern, is_token

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-
 from constructs import Construct
 
 from ._validation import check_count, check_pattern, is_token
-from .compliance import acknowledge
+from .compliance import acknowledge_wildcard_resource
 from .container_image import ContainerImage
 from .registry import GROUP_NAME_PATTERN, IModelPackageGroup
 
@@ -143,9 +142,9 @@ class ServedModelPackage(Construct):
             grantee=principal, actions=["s3:GetObject"], resource_arns=[artifacts]
         )
         if isinstance(grantee, Construct):
-            acknowledge(
+            acknowledge_wildcard_resource(
                 grantee,
-                [f"AwsSolutions-IAM5[Resource::{_nag_form(Stack.of(self), artifacts)}]"],
+                artifacts,
                 "A served registry version names its own model.tar.gz, unknown at synth; the role reads "
                 "only objects under the registry's artifacts prefix.",
             )
@@ -155,16 +154,3 @@ class ServedModelPackage(Construct):
             image.bind(self, principal)
         return grant
 
-
-def _nag_form(stack: Stack, arn: str) -> str:
-    """``arn`` as cdk-nag names it in a finding: ``<AWS::Region>``, ``<Bucket1234.Arn>`` etc."""
-    resolved = stack.resolve(arn)
-    if isinstance(resolved, str):
-        return resolved
-    parts = resolved["Fn::Join"][1]
-    return "".join(
-        part if isinstance(part, str)
-        else f"<{part['Ref']}>" if "Ref" in part
-        else "<{}.{}>".format(*part["Fn::GetAtt"])
-        for part in parts
-    )

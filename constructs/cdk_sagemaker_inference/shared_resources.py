@@ -16,6 +16,8 @@ _NOT_REPLICATED = (
     "are reproducible from the training pipeline and versioning protects against overwrites."
 )
 
+_NONCURRENT_VERSIONS_KEPT = Duration.days(90)
+
 
 class SharedResources(Construct):
     """A customer-managed KMS key, an encrypted artifacts bucket and an encrypted SNS topic.
@@ -32,7 +34,7 @@ class SharedResources(Construct):
         id: str,
         *,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
-        noncurrent_version_expiration: Duration = Duration.days(90),
+        noncurrent_version_expiration: Duration = _NONCURRENT_VERSIONS_KEPT,
     ) -> None:
         """
         :param removal_policy: what happens to the key and buckets when the stack is deleted.
@@ -58,7 +60,9 @@ class SharedResources(Construct):
             enforce_ssl=True,
             versioned=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # No object_ownership: aws-cdk-lib picks it from how log delivery is granted (a bucket
+            # policy with @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy, else the log-delivery
+            # ACL, which needs ObjectWriter), so the construct works in apps without that flag.
             removal_policy=removal_policy,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
         )

@@ -1,0 +1,51 @@
+"""The bundled example: a breast cancer classifier as a three-container serial pipeline.
+
+The archives come from ``examples/train.py`` (committed under ``examples/artifacts``); see
+``examples/README.md`` for what each holds and why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdk_sagemaker_inference import (
+    ContainerDefinition,
+    ContainerImage,
+    Framework,
+    FrameworkEnvironment,
+    ModelData,
+)
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "examples" / "artifacts"
+#: The quality report registered with the example's model package version.
+METRICS = ARTIFACTS / "metrics.json"
+#: What a caller sends and can ask for.
+REQUEST_CONTENT_TYPES = ["text/csv"]
+RESPONSE_CONTENT_TYPES = ["application/json", "text/csv"]
+
+#: scikit-learn 1.2-1 serves the numpy pre- and post-processing; XGBoost 1.7-1 matches the
+#: xgboost 1.7.6 the model was trained with.
+SKLEARN_IMAGE = ContainerImage.sagemaker_builtin(Framework.SKLEARN, "1.2-1")
+XGBOOST_IMAGE = ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1")
+IMAGES = [SKLEARN_IMAGE, XGBOOST_IMAGE]
+
+
+def example_containers() -> list[ContainerDefinition]:
+    """Preprocessing (CSV in, CSV out) -> XGBoost (CSV scores) -> labels (JSON or CSV)."""
+    return [
+        ContainerDefinition(
+            image=SKLEARN_IMAGE,
+            model_data=ModelData.from_asset(str(ARTIFACTS / "preprocessing" / "model.tar.gz")),
+            environment=FrameworkEnvironment.sklearn(program="inference.py", default_accept="text/csv"),
+        ),
+        ContainerDefinition(
+            image=XGBOOST_IMAGE,
+            model_data=ModelData.from_asset(str(ARTIFACTS / "xgboost" / "model.tar.gz")),
+            environment={"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"},
+        ),
+        ContainerDefinition(
+            image=SKLEARN_IMAGE,
+            model_data=ModelData.from_asset(str(ARTIFACTS / "postprocessing" / "model.tar.gz")),
+            environment=FrameworkEnvironment.sklearn(program="inference.py", default_accept="application/json"),
+        ),
+    ]

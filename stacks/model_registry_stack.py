@@ -1,0 +1,80 @@
+"""ModelRegistryStack: the example's model package group, its first version, approval -> deploy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Aws, DefaultStackSynthesizer, Stack
+from aws_cdk import aws_s3_assets as s3_assets
+from cdk_sagemaker_inference import (
+    ApprovalDeployment,
+    DeploymentTrigger,
+    InstanceType,
+    MetricsReport,
+    ModelMetrics,
+    ModelPackageGroup,
+    ModelPackageVersion,
+    SharedResources,
+)
+from constructs import Construct
+
+from .example_pipeline import METRICS, REQUEST_CONTENT_TYPES, RESPONSE_CONTENT_TYPES
+from .realtime_inference_stack import RealtimeInferenceStack
+
+#: The role `cdk bootstrap` creates for CloudFormation; UpdateStack reuses a stack's role.
+CDK_CFN_EXECUTION_ROLE = (
+    f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/"
+    f"cdk-{DefaultStackSynthesizer.DEFAULT_QUALIFIER}-cfn-exec-role-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+)
+
+
+class ModelRegistryStack(Stack):
+    """The group, the example registered as version 1 (pending review), and ApprovalDeployment.
+
+    Approving a version in the group updates ``endpoint_stack`` so it serves that version.
+
+    :param group_name: the model package group's name.
+    :param endpoint_stack: the stack whose ``ServedModelPackageArn`` parameter approvals set.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        shared: SharedResources,
+        group_name: str,
+        endpoint_stack: RealtimeInferenceStack,
+        instance_type: InstanceType,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.group = ModelPackageGroup(
+            self, "Group", model_package_group_name=group_name,
+            description="Breast cancer classifiers served by the reference endpoint",
+        )
+        metrics = s3_assets.Asset(self, "Metrics", path=str(METRICS))
+        self.first_version = ModelPackageVersion(
+            self,
+            "ExampleVersion",
+            group=self.group,
+            containers=endpoint_stack.model.containers,
+            supported_content_types=REQUEST_CONTENT_TYPES,
+            supported_response_mime_types=RESPONSE_CONTENT_TYPES,
+            supported_realtime_instance_types=[instance_type],
+            supported_transform_instance_types=[instance_type],
+            model_metrics=ModelMetrics(model_quality_statistics=MetricsReport(metrics.s3_object_url)),
+            customer_metadata={"dataset": "sklearn-breast-cancer", "source": "examples/train.py"},
+            description="The bundled example pipeline: preprocessing, XGBoost 1.7-1, labels",
+        )
+        self.approval = ApprovalDeployment(
+            self,
+            "ApprovalDeployment",
+            model_package_group=self.group,
+            trigger=DeploymentTrigger.cloudformation_stack(
+                endpoint_stack.stack_name, execution_role_arn=CDK_CFN_EXECUTION_ROLE
+            ),
+            topic=shared.notifications_topic,
+            key=shared.key,
+            endpoint_name=endpoint_stack.endpoint.endpoint_name,
+        )

@@ -1,0 +1,88 @@
+"""RealtimeInferenceStack: the example pipeline on an autoscaled, encrypted, guarded endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from cdk_sagemaker_inference import (
+    BlueGreenDeployment,
+    DataCapture,
+    InferencePipelineModel,
+    InstanceType,
+    InstanceVariant,
+    ModelPackageGroup,
+    RealtimeEndpoint,
+    ServedModelPackage,
+    SharedResources,
+    TrafficRouting,
+    VariantAutoScaling,
+)
+from constructs import Construct
+
+from .config import AppConfig
+from .example_pipeline import IMAGES, RESPONSE_CONTENT_TYPES, example_containers
+
+#: Where a training pipeline writes the artifacts of versions it registers.
+REGISTERED_ARTIFACTS_PREFIX = "models/"
+
+
+class RealtimeInferenceStack(Stack):
+    """Serves the example pipeline, or the approved registry version once one is set.
+
+    :param shared: the key, artifacts bucket and topic of the SharedResourcesStack.
+    :param config: sizes, capture rate and scaling bounds.
+    :param registry_group_name: the model package group whose approved version this endpoint
+        serves (the ``ServedModelPackageArn`` stack parameter). Default: None, always the example.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        shared: SharedResources,
+        config: AppConfig,
+        registry_group_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.served_version = None
+        if registry_group_name is not None:
+            group = ModelPackageGroup.from_model_package_group_name(self, "Registry", registry_group_name)
+            self.served_version = ServedModelPackage(self, "ServedVersion", group=group)
+        self.model = InferencePipelineModel(
+            self, "Model", containers=example_containers(), served_package=self.served_version
+        )
+        if self.served_version is not None:
+            self.served_version.grant_serving(
+                self.model, artifacts_bucket=shared.artifacts_bucket,
+                prefix=REGISTERED_ARTIFACTS_PREFIX, images=IMAGES,
+            )
+        self.endpoint = RealtimeEndpoint(
+            self,
+            "Endpoint",
+            variants=[InstanceVariant(
+                model=self.model,
+                instance_type=InstanceType.of(config.endpoint_instance_type),
+                initial_instance_count=config.endpoint_initial_instance_count,
+                auto_scaling=VariantAutoScaling(
+                    min_capacity=config.endpoint_min_capacity,
+                    max_capacity=config.endpoint_max_capacity,
+                    target_invocations_per_instance=config.endpoint_invocations_per_instance,
+                ),
+            )],
+            encryption_key=shared.key,
+            data_capture=DataCapture(
+                bucket=shared.artifacts_bucket,
+                prefix="data-capture",
+                sampling_percentage=config.data_capture_sampling_percentage,
+                csv_content_types=["text/csv"],
+                json_content_types=[RESPONSE_CONTENT_TYPES[0]],
+            ),
+            deployment=BlueGreenDeployment(
+                traffic_routing=TrafficRouting.canary(percent=10, wait_interval=Duration.minutes(5)),
+                termination_wait=Duration.minutes(5),
+                maximum_execution_timeout=Duration.hours(1),
+            ),
+        )
