@@ -110,7 +110,10 @@ def test_the_registry_holds_the_example_as_a_pending_first_version(registry: Tem
 
 def test_approvals_of_the_group_redeploy_the_realtime_stack(registry: Template) -> None:
     registry.has_resource_properties("AWS::Events::Rule", {"EventPattern": {
-        "detail": {"ModelPackageGroupName": ["inference-breast-cancer"], "ModelApprovalStatus": ["Approved", "Rejected"]},
+        "detail": {
+            "ModelPackageGroupName": ["inference-breast-cancer"],
+            "ModelApprovalStatus": ["Approved", "Rejected"],
+        },
         "detail-type": ["SageMaker Model Package State Change"],
         "source": ["aws.sagemaker"],
     }})
@@ -137,7 +140,9 @@ def test_the_elastic_inference_stack_declares_the_accelerator_and_flags_it() -> 
     stack = app.node.find_child("inference-elastic-inference")
     Template.from_stack(stack).has_resource_properties(  # type: ignore[arg-type]
         "AWS::SageMaker::EndpointConfig",
-        {"ProductionVariants": [Match.object_like({"AcceleratorType": "ml.eia2.medium", "InstanceType": "ml.m5.large"})]},
+        {"ProductionVariants": [
+            Match.object_like({"AcceleratorType": "ml.eia2.medium", "InstanceType": "ml.m5.large"}),
+        ]},
     )
     Annotations.from_stack(stack).has_warning(  # type: ignore[arg-type]
         "/inference-elastic-inference/Endpoint/EndpointConfig",
