@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -15,6 +14,7 @@ from ._validation import Where, check, check_count, check_pattern
 from .instance_type import InstanceType
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
+from .registry_client import ModelApprovalStatus
 
 _INSTANCE_TYPE_PATTERN = r"ml\.[a-z0-9-]+\.[a-z0-9]+"
 _MIME_TYPE_PATTERN = r"[-\w]+/.+"
@@ -22,14 +22,6 @@ _S3_URI_PATTERN = r"(https|s3)://([^/]+)/?(.*)"
 _T = TypeVar("_T")
 _Source = sagemaker.CfnModelPackage.MetricsSourceProperty
 _Container = sagemaker.CfnModelPackage.ModelPackageContainerDefinitionProperty
-
-
-class ModelApprovalStatus(enum.Enum):
-    """Whether a version may be deployed. Deployment automation acts on ``APPROVED`` only."""
-
-    PENDING_MANUAL_APPROVAL = "PendingManualApproval"
-    APPROVED = "Approved"
-    REJECTED = "Rejected"
 
 
 @dataclass(frozen=True)
