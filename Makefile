@@ -11,7 +11,7 @@ CDK := node_modules/.bin/cdk
 CDK_FLAGS := --no-notices --no-version-reporting --ci
 STAMPS := .make
 
-.PHONY: synth test deploy diff lint typecheck examples clean
+.PHONY: synth test deploy diff lint examples clean
 .DEFAULT_GOAL := synth
 
 $(STAMPS):
@@ -44,11 +44,11 @@ synth: $(STAMPS)/runtime $(STAMPS)/node
 test: $(STAMPS)/dev $(STAMPS)/node
 	$(BIN)/python -m pytest
 
+## lint: ruff, and mypy --strict over the package, the stacks and the Lambda handlers.
 lint: $(STAMPS)/dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-
-typecheck: lint
+	$(BIN)/mypy lambda/*/index.py
 
 ## examples: rebuild the example model artifacts in examples/artifacts from the training script.
 examples: $(STAMPS)/dev

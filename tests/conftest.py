@@ -50,8 +50,3 @@ def reference_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
     app.synth()
     return app
 
-
-@pytest.fixture(scope="session")
-def reference_assembly(reference_app: cdk.App) -> cdk.cx_api.CloudAssembly:
-    return reference_app.synth()
-

@@ -19,8 +19,8 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-import boto3  # type: ignore[import-untyped]
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .predictor import InvocationError, Predictor
 from .registry_client import RegistryClient, RegistryError, VersionDetails, VersionSummary

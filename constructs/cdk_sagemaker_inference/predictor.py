@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from .serializers import CSVDeserializer, CSVSerializer, Deserializer, Serializer
 
