@@ -183,9 +183,11 @@ def test_deployer_role_may_do_exactly_what_the_switch_needs(template: Template) 
         "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
     }
     assert by_action["sagemaker:ListModelPackages"]["Resource"] == "*"
-    assert by_action["sagemaker:DescribeModelPackage"]["Resource"] == _arn(
-        "sagemaker", "model-package/mygroup/*"
-    )
+    # IAM matches the name as given; the lowercased form is listed too, as every registry grant does.
+    assert by_action["sagemaker:DescribeModelPackage"]["Resource"] == [
+        _arn("sagemaker", "model-package/MyGroup/*"),
+        _arn("sagemaker", "model-package/mygroup/*"),
+    ]
     assert by_action["sns:Publish"]["Resource"]["Ref"].startswith("SharedNotifications")
     assert by_action["['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']"]["Resource"][
         "Fn::GetAtt"

@@ -194,3 +194,13 @@ def test_group_refuses_invalid_account_ids(stack: cdk.Stack, account: str) -> No
         match=rf"TestStack/Group: cross_account_ids must be 12-digit AWS account IDs, got '{account}'",
     ):
         ModelPackageGroup(stack, "Group", model_package_group_name="churn", cross_account_ids=[account])
+
+
+@pytest.mark.parametrize(("name", "forms"), [
+    ("churn", ["churn"]),
+    ("Churn-Model", ["Churn-Model", "churn-model"]),
+])
+def test_arn_name_forms_are_the_name_as_given_and_lowercased(name: str, forms: list[str]) -> None:
+    from cdk_sagemaker_inference.registry import arn_name_forms
+
+    assert arn_name_forms(name) == forms

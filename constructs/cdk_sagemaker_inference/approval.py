@@ -34,6 +34,7 @@ from constructs import Construct
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._validation import check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
+from .registry import arn_name_forms
 
 #: The default name of the endpoint stack's parameter that holds the served version's ARN.
 DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"
@@ -250,9 +251,9 @@ class ApprovalDeployment(Construct):
         _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
                "IAM requires Resource '*' for sagemaker:ListModelPackages, which has no resource type; "
                "the handler lists only its group's versions.")
-        _allow(self.deployer_role, ["sagemaker:DescribeModelPackage"],
-               _model_package_versions_arn(self, group_name),
-               "Versions are model-package/<group>/<version>: '/*' covers the versions of this group only.")
+        for versions in _model_package_versions_arns(self, group_name):
+            _allow(self.deployer_role, ["sagemaker:DescribeModelPackage"], versions,
+                   "Versions are model-package/<group>/<version>: '/*' covers the versions of this group only.")
         # Bad events are moved to the dead-letter queue by the handler itself.
         self.dead_letter_queue.grant_send_messages(self.deployer)
         self.deployer.add_event_source(event_sources.SqsEventSource(
@@ -385,14 +386,14 @@ class _ManagedPolicyRole(iam.Role):
 
 
 def _arn_name(name: str) -> str:
-    """SageMaker lower-cases names in ARNs (a token is left as it is)."""
+    """SageMaker lower-cases endpoint names in endpoint ARNs (a token is left as it is)."""
     return name if is_token(name) else name.lower()
 
 
-def _model_package_versions_arn(scope: Construct, group_name: str) -> str:
-    # Versions are model-package/<group>/<version>: "/*" covers the group's versions only.
-    return Stack.of(scope).format_arn(service="sagemaker", resource="model-package",
-                                      resource_name=f"{_arn_name(group_name)}/*")
+def _model_package_versions_arns(scope: Construct, group_name: str) -> list[str]:
+    """Every version of the group, in each form of its name IAM may match (see registry.py)."""
+    return [Stack.of(scope).format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
+            for name in arn_name_forms(group_name)]
 
 
 def _let_logs_use(key: kms.IKey) -> None:

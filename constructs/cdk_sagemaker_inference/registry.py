@@ -69,6 +69,14 @@ class IModelPackageGroup(Protocol):
         """Lets ``grantee`` change the approval status of the group's versions."""
 
 
+def arn_name_forms(name: str) -> list[str]:
+    """A group name as it may appear in the ARNs IAM matches: as given and, when it differs,
+    lowercased (see the module docstring). A token stays as it is."""
+    if is_token(name) or name == name.lower():
+        return [name]
+    return [name, name.lower()]
+
+
 class _ModelPackageGroupBase(Resource):
     """ARNs and grants shared by a declared and an imported group."""
 
@@ -76,11 +84,7 @@ class _ModelPackageGroupBase(Resource):
     model_package_group_arn: str
 
     def _names(self) -> list[str]:
-        """The group name as given and, when it differs, lowercased (see the module docstring)."""
-        name = self.model_package_group_name
-        if is_token(name) or name == name.lower():
-            return [name]
-        return [name, name.lower()]
+        return arn_name_forms(self.model_package_group_name)
 
     def _arns(self, resource: str, suffix: str = "") -> list[str]:
         stack = Stack.of(self)
