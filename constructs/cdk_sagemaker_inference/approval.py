@@ -32,6 +32,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._assets import HANDLER_RUNTIME, handler_code
+from ._iam import ManagedPolicyRole
 from ._validation import check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .registry import arn_name_forms
@@ -339,7 +340,7 @@ class ApprovalDeployment(Construct):
                   dead_letter_queue: sqs.IQueue | None = None) -> tuple[lambda_.Function, iam.Role]:
         """A handler with its own role and encrypted log group, one invocation at a time."""
         log_group = logs.LogGroup(self, f"{id}Logs", encryption_key=self._key, retention=self._log_retention)
-        role = _ManagedPolicyRole(self, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        role = ManagedPolicyRole(self, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                                   description=description)
         function = lambda_.Function(
             self,
@@ -370,19 +371,6 @@ class ApprovalDeployment(Construct):
                         "The handler only calls AWS APIs (TLS, IAM-authenticated) and reaches no private "
                         "resource; pass vpc to ApprovalDeployment to run it in a VPC.")
         return function, role
-
-
-class _ManagedPolicyRole(iam.Role):
-    """A role whose grants go to a customer-managed policy (the HIPAA, NIST and PCI packs refuse
-    the inline DefaultPolicy), including the grants aws-cdk makes for a Lambda function."""
-
-    def __init__(self, scope: Construct, id: str, *, assumed_by: iam.IPrincipal, description: str) -> None:
-        super().__init__(scope, id, assumed_by=assumed_by, description=description)
-        self.policy = iam.ManagedPolicy(self, "Policy", roles=[self], description=description)
-
-    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        self.policy.add_statements(statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
 
 
 def _arn_name(name: str) -> str:

@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import jsii
 from aws_cdk import ArnFormat, Aws, CfnCondition, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
+from ._iam import ManagedPolicyPrincipal
 from ._validation import check, check_count, check_pattern, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage
@@ -204,7 +204,7 @@ class _ModelBase(Construct):
         self._policy = iam.ManagedPolicy(
             self, "Policy", roles=[self._role], description="What this SageMaker model's containers need"
         )
-        self._principal = _ManagedPolicyPrincipal(self._role, self._policy)
+        self._principal = ManagedPolicyPrincipal(self._role, self._policy)
         self._network_isolation = network_isolation
         self._connections = self._configure_network(vpc, security_groups)
         self._containers = [self._bind(container) for container in containers]
@@ -401,35 +401,6 @@ class _ModelBase(Construct):
     def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
         """Adds ``statement`` to the execution role's policy (e.g. a transform job's log group)."""
         self._principal.add_to_principal_policy(statement)
-
-
-@jsii.implements(iam.IPrincipal)
-class _ManagedPolicyPrincipal:
-    """``role``, except that statements granted to it are added to ``policy``."""
-
-    def __init__(self, role: iam.IRole, policy: iam.ManagedPolicy) -> None:
-        self._role = role
-        self._policy = policy
-
-    @property
-    def grant_principal(self) -> iam.IPrincipal:
-        return self
-
-    @property
-    def assume_role_action(self) -> str:
-        return self._role.assume_role_action
-
-    @property
-    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
-        return self._role.policy_fragment
-
-    @property
-    def principal_account(self) -> str | None:
-        return self._role.principal_account
-
-    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        self._policy.add_statements(statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
 
 
 def _subnet_selection(selection: ec2.SubnetSelection | None) -> dict[str, Any]:

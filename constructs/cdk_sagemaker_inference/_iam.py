@@ -1,0 +1,58 @@
+"""Grants into customer-managed policies.
+
+The HIPAA, NIST and PCI packs refuse inline policies (a role's DefaultPolicy), so every role this
+package grants to collects its statements in an ``AWS::IAM::ManagedPolicy`` instead. Two shapes,
+for the two ways a construct holds a role.
+"""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+
+class ManagedPolicyRole(iam.Role):
+    """A role the construct creates, whose grants all go to its managed policy ``policy``, including
+    those aws-cdk-lib makes itself (e.g. for a Lambda function that is given the role)."""
+
+    def __init__(self, scope: Construct, id: str, *, assumed_by: iam.IPrincipal, description: str) -> None:
+        super().__init__(scope, id, assumed_by=assumed_by, description=description)
+        self.policy = iam.ManagedPolicy(self, "Policy", roles=[self], description=description)
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        self.policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
+
+
+@jsii.implements(iam.IPrincipal)
+class ManagedPolicyPrincipal:
+    """``role``, except that statements granted to it are added to ``policy``.
+
+    For a role the construct does not own (a role the user passes in): grants made through this
+    principal land in the construct's own managed policy attached to that role.
+    """
+
+    def __init__(self, role: iam.IRole, policy: iam.ManagedPolicy) -> None:
+        self._role = role
+        self._policy = policy
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        return self
+
+    @property
+    def assume_role_action(self) -> str:
+        return self._role.assume_role_action
+
+    @property
+    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
+        return self._role.policy_fragment
+
+    @property
+    def principal_account(self) -> str | None:
+        return self._role.principal_account
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        self._policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
