@@ -1,0 +1,328 @@
+"""InferenceComponent: exact template, every validation, copy-count scaling, metrics, grants, EI migration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+import pytest
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk.assertions import Match, Template
+from cdk_sagemaker_inference import (
+    ComputeRequirements,
+    ContainerDefinition,
+    ContainerImage,
+    CopyAutoScaling,
+    ElasticInferenceAccelerator,
+    InferenceComponent,
+    InstanceType,
+    InstanceVariant,
+    Model,
+    ModelData,
+    ValidationError,
+)
+from cdk_sagemaker_inference.accelerator import accelerator_memory_mb, replacement_declaration
+from cdk_sagemaker_inference.instance_capacity import CAPACITIES, capacity_of
+from constructs import Construct
+
+SECONDS = cdk.Duration.seconds
+GPU = ComputeRequirements(accelerator_devices=1, min_memory_mb=4096, cpu_cores=2)
+
+
+@jsii.implements(sagemaker.IEndpoint)
+class HostingEndpoint(cdk.Resource):
+    """A stand-in component-hosting endpoint: a CfnEndpoint with a fixed name."""
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.resource = sagemaker.CfnEndpoint(self, "Resource", endpoint_name="shared", endpoint_config_name="cfg")
+        self.endpoint_name = "shared"
+        self.endpoint_arn = self.resource.ref
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"],
+                                          resource_arns=[self.endpoint_arn])
+
+
+def model(scope: Construct, id: str = "Model") -> Model:
+    repository = ecr.Repository.from_repository_name(scope, f"{id}Repository", "llm")
+    bucket = s3.Bucket.from_bucket_name(scope, f"{id}Artifacts", "artifacts")
+    return Model(scope, id, container=ContainerDefinition(
+        image=ContainerImage.from_ecr_repository(repository, tag="1.0"),
+        model_data=ModelData.from_bucket(bucket, f"{id}/model.tar.gz"),
+    ))
+
+
+def component(stack: cdk.Stack, id: str = "Component", **props: Any) -> InferenceComponent:
+    endpoint = stack.node.try_find_child("Endpoint") or HostingEndpoint(stack, "Endpoint")
+    props.setdefault("compute", GPU)
+    props.setdefault("model", stack.node.try_find_child("Model") or model(stack))
+    return InferenceComponent(stack, id, endpoint=endpoint, **props)
+
+
+def resources(stack: cdk.Stack, type_: str) -> dict[str, Any]:
+    found: dict[str, Any] = Template.from_stack(stack).find_resources(type_)
+    return found
+
+
+def test_declares_the_component_exactly(stack: cdk.Stack) -> None:
+    component(stack, instance_type=InstanceType.G5_XLARGE, copy_count=2,
+              model_data_download_timeout=SECONDS(600), container_startup_health_check_timeout=SECONDS(300))
+    [(logical_id, ic)] = resources(stack, "AWS::SageMaker::InferenceComponent").items()
+    [model_id] = resources(stack, "AWS::SageMaker::Model")
+    assert ic["Properties"] == {
+        "InferenceComponentName": "TestStack-Component-4D937385",
+        "EndpointName": "shared",
+        "VariantName": "AllTraffic",
+        "Specification": {
+            "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
+            "ComputeResourceRequirements": {
+                "MinMemoryRequiredInMb": 4096,
+                "NumberOfAcceleratorDevicesRequired": 1,
+                "NumberOfCpuCoresRequired": 2,
+            },
+            "StartupParameters": {
+                "ModelDataDownloadTimeoutInSeconds": 600,
+                "ContainerStartupHealthCheckTimeoutInSeconds": 300,
+            },
+        },
+        "RuntimeConfig": {"CopyCount": 2},
+    }
+    # The endpoint's name is a plain string: the explicit dependency orders creation.
+    assert ic["DependsOn"] == ["EndpointEEF1FD8F"]
+    assert logical_id.startswith("Component")
+
+
+def test_defaults_one_copy_and_no_startup_parameters(stack: cdk.Stack) -> None:
+    built = component(stack, compute=ComputeRequirements(min_memory_mb=128))
+    [ic] = resources(stack, "AWS::SageMaker::InferenceComponent").values()
+    assert ic["Properties"]["RuntimeConfig"] == {"CopyCount": 1}
+    assert ic["Properties"]["Specification"]["ComputeResourceRequirements"] == {"MinMemoryRequiredInMb": 128}
+    assert "StartupParameters" not in ic["Properties"]["Specification"]
+    assert built.scalable_target is None
+    assert not resources(stack, "AWS::ApplicationAutoScaling::ScalableTarget")
+
+
+def test_a_given_name_is_used(stack: cdk.Stack) -> None:
+    built = component(stack, inference_component_name="llm-small")
+    assert built.inference_component_name == "llm-small"
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SageMaker::InferenceComponent", {"InferenceComponentName": "llm-small"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"compute": ComputeRequirements(min_memory_mb=127)},
+         r"Component: compute.min_memory_mb must be a whole number of at least 128, got 127"),
+        ({"compute": ComputeRequirements(min_memory_mb=512.5)},  # type: ignore[arg-type]
+         r"compute.min_memory_mb must be a whole number of at least 128, got 512.5"),
+        ({"compute": ComputeRequirements(min_memory_mb=1024, max_memory_mb=512)},
+         r"compute.max_memory_mb must be at least min_memory_mb \(1024\), got 512"),
+        ({"compute": ComputeRequirements(min_memory_mb=1024, accelerator_devices=0)},
+         r"compute.accelerator_devices must be a whole number of at least 1, got 0"),
+        ({"compute": ComputeRequirements(min_memory_mb=1024, cpu_cores=0.2)},
+         r"compute.cpu_cores must be at least 0.25, got 0.2"),
+        ({"copy_count": -1}, r"copy_count must be a whole number of at least 0, got -1"),
+        ({"copy_count": 1.5}, r"copy_count must be a whole number of at least 0, got 1.5"),
+        ({"variant_name": "bad_name"}, r"variant_name must be 1-63 letters, digits and hyphens"),
+        ({"inference_component_name": "-x"}, r"inference_component_name must be 1-63 letters"),
+        ({"model_data_download_timeout": SECONDS(59)},
+         r"model_data_download_timeout \(seconds\) must be between 60 and 3600, got 59"),
+        ({"container_startup_health_check_timeout": SECONDS(3601)},
+         r"container_startup_health_check_timeout \(seconds\) must be between 60 and 3600, got 3601"),
+        ({"auto_scaling": CopyAutoScaling(min_copies=0, max_copies=2, target_invocations_per_copy=10)},
+         r"auto_scaling.min_copies must be a whole number of at least 1, got 0"),
+        ({"auto_scaling": CopyAutoScaling(min_copies=3, max_copies=2, target_invocations_per_copy=10),
+          "copy_count": 3},
+         r"auto_scaling.max_copies must be at least min_copies \(3\), got 2"),
+        ({"auto_scaling": CopyAutoScaling(min_copies=2, max_copies=4, target_invocations_per_copy=10)},
+         r"copy_count must be between auto_scaling.min_copies and max_copies \(2-4\), got 1"),
+        ({"auto_scaling": CopyAutoScaling(max_copies=4, target_invocations_per_copy=0)},
+         r"auto_scaling.target_invocations_per_copy must be greater than 0, got 0"),
+    ],
+)
+def test_refuses_what_sagemaker_refuses(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        component(stack, **props)
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "compute", "message"),
+    [
+        ("ml.g5.xlarge", ComputeRequirements(accelerator_devices=2, min_memory_mb=1024),
+         r"compute.accelerator_devices must be at most 1 \(ml.g5.xlarge has 1 GPUs\), got 2"),
+        ("ml.m5.large", ComputeRequirements(accelerator_devices=1, min_memory_mb=1024),
+         r"compute.accelerator_devices must be at most 0 \(ml.m5.large has 0 GPUs\), got 1"),
+        ("ml.g5.xlarge", ComputeRequirements(min_memory_mb=16385),
+         r"compute.min_memory_mb must be at most 16384 \(ml.g5.xlarge has 16384 MB of memory\), got 16385"),
+        ("ml.g5.xlarge", ComputeRequirements(min_memory_mb=1024, max_memory_mb=20000),
+         r"compute.max_memory_mb must be at most 16384 .*, got 20000"),
+        ("ml.g4dn.xlarge", ComputeRequirements(min_memory_mb=1024, cpu_cores=4.5),
+         r"compute.cpu_cores must be at most 4 \(ml.g4dn.xlarge has 4 vCPUs\), got 4.5"),
+    ],
+)
+def test_one_copy_must_fit_the_instance_type(
+    stack: cdk.Stack, instance_type: str, compute: ComputeRequirements, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        component(stack, instance_type=instance_type, compute=compute)
+
+
+def test_a_copy_that_fills_the_instance_exactly_fits(stack: cdk.Stack) -> None:
+    component(stack, instance_type="ml.g5.12xlarge",
+              compute=ComputeRequirements(accelerator_devices=4, min_memory_mb=192 * 1024, cpu_cores=48))
+
+
+def test_types_the_package_does_not_know_are_not_checked(stack: cdk.Stack) -> None:
+    component(stack, instance_type="ml.g7e.2xlarge",
+              compute=ComputeRequirements(accelerator_devices=8, min_memory_mb=10**7))
+
+
+def test_capacity_table() -> None:
+    assert capacity_of("ml.g4dn.12xlarge") == capacity_of("ml.g4dn.12xlarge")
+    g6e = capacity_of("ml.g6e.xlarge")
+    assert g6e is not None and (g6e.vcpus, g6e.memory_mb, g6e.accelerators) == (4, 32 * 1024, 1)
+    p4d = capacity_of("ml.p4d.24xlarge")
+    assert p4d is not None and (p4d.vcpus, p4d.accelerators) == (96, 8)
+    assert capacity_of("ml.g7e.2xlarge") is None
+    assert all(name.startswith("ml.") for name in CAPACITIES)
+    # Every CPU family has no GPUs, every GPU family has some.
+    for name, capacity in CAPACITIES.items():
+        assert (capacity.accelerators == 0) == (name.split(".")[1] in ("m5", "c5")), name
+
+
+def test_copy_count_autoscaling_resources(stack: cdk.Stack) -> None:
+    built = component(stack, copy_count=2, auto_scaling=CopyAutoScaling(
+        min_copies=1, max_copies=6, target_invocations_per_copy=30,
+        scale_in_cooldown=SECONDS(600), scale_out_cooldown=SECONDS(30),
+    ))
+    assert built.scalable_target is not None
+    [(ic_id, _)] = resources(stack, "AWS::SageMaker::InferenceComponent").items()
+    [(target_id, target)] = resources(stack, "AWS::ApplicationAutoScaling::ScalableTarget").items()
+    assert target["Properties"] == {
+        "MaxCapacity": 6,
+        "MinCapacity": 1,
+        "ResourceId": "inference-component/TestStack-Component-4D937385",
+        "RoleARN": {"Fn::Join": ["", [
+            "arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
+            ":role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+        ]]},
+        "ScalableDimension": "sagemaker:inference-component:DesiredCopyCount",
+        "ServiceNamespace": "sagemaker",
+    }
+    assert target["DependsOn"] == [ic_id]
+    [policy] = resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    assert policy["Properties"] == {
+        "PolicyName": "TestStackComponentScalingInvocationsPerCopyBBE068BA",
+        "PolicyType": "TargetTrackingScaling",
+        "ScalingTargetId": {"Ref": target_id},
+        "TargetTrackingScalingPolicyConfiguration": {
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"
+            },
+            "ScaleInCooldown": 600,
+            "ScaleOutCooldown": 30,
+            "TargetValue": 30,
+        },
+    }
+
+
+def test_metrics_name_the_component(stack: cdk.Stack) -> None:
+    built = component(stack)
+    rendered = {
+        metric.metric_name: (metric.namespace, metric.statistic, metric.dimensions)
+        for metric in (
+            built.metric_invocations(), built.metric_invocations_per_copy(), built.metric_model_latency(),
+            built.metric_5xx_errors(), built.metric_4xx_errors(), built.metric_gpu_utilization(),
+            built.metric_gpu_memory_utilization(), built.metric_cpu_utilization(),
+            built.metric_memory_utilization(),
+        )
+    }
+    dimension = {"InferenceComponentName": "TestStack-Component-4D937385"}
+    assert rendered == {
+        "Invocations": ("AWS/SageMaker", "Sum", dimension),
+        "InvocationsPerCopy": ("AWS/SageMaker", "Sum", dimension),
+        "ModelLatency": ("AWS/SageMaker", "Average", dimension),
+        "Invocation5XXErrors": ("AWS/SageMaker", "Sum", dimension),
+        "Invocation4XXErrors": ("AWS/SageMaker", "Sum", dimension),
+        "GPUUtilizationNormalized": ("/aws/sagemaker/InferenceComponents", "Average", dimension),
+        "GPUMemoryUtilizationNormalized": ("/aws/sagemaker/InferenceComponents", "Average", dimension),
+        "CPUUtilizationNormalized": ("/aws/sagemaker/InferenceComponents", "Average", dimension),
+        "MemoryUtilizationNormalized": ("/aws/sagemaker/InferenceComponents", "Average", dimension),
+    }
+
+
+def test_grant_invoke_is_on_the_hosting_endpoint(stack: cdk.Stack) -> None:
+    built = component(stack)
+    caller = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    built.grant_invoke(caller)
+    Template.from_stack(stack).has_resource_properties("AWS::IAM::Policy", {
+        "PolicyDocument": {"Statement": [{
+            "Action": "sagemaker:InvokeEndpoint", "Effect": "Allow", "Resource": {"Ref": "EndpointEEF1FD8F"},
+        }]},
+    })
+
+
+def test_import_by_name(stack: cdk.Stack) -> None:
+    endpoint = HostingEndpoint(stack, "Endpoint")
+    imported = InferenceComponent.from_inference_component_name(stack, "Imported", "llm-large", endpoint=endpoint)
+    assert imported.inference_component_name == "llm-large"
+    assert imported.endpoint is endpoint
+    with pytest.raises(ValidationError, match=r"TestStack: inference_component_name must be 1-63"):
+        InferenceComponent.from_inference_component_name(stack, "Bad", "llm_large", endpoint=endpoint)
+
+
+# -- Elastic Inference migration ---------------------------------------------------------------
+
+
+def test_an_ei_variant_becomes_a_component_of_the_same_model(stack: cdk.Stack) -> None:
+    served = model(stack)
+    variant = InstanceVariant(model=served, instance_type=InstanceType.M5_LARGE, initial_instance_count=3,
+                              accelerator=ElasticInferenceAccelerator.EIA2_LARGE,
+                              container_startup_health_check_timeout=SECONDS(900))
+    built = InferenceComponent.from_elastic_inference_variant(
+        stack, "Migrated", variant=variant, endpoint=HostingEndpoint(stack, "Endpoint")
+    )
+    assert built.model is served
+    assert built.instance_type is not None and built.instance_type.name == "ml.g4dn.xlarge"
+    Template.from_stack(stack).has_resource_properties("AWS::SageMaker::InferenceComponent", {
+        "Specification": {
+            "ModelName": {"Fn::GetAtt": [Match.string_like_regexp("^Model"), "ModelName"]},
+            "ComputeResourceRequirements": {"MinMemoryRequiredInMb": 4096, "NumberOfAcceleratorDevicesRequired": 1},
+            "StartupParameters": {"ContainerStartupHealthCheckTimeoutInSeconds": 900},
+        },
+        "RuntimeConfig": {"CopyCount": 3},
+    })
+
+
+def test_the_migration_helper_refuses_a_variant_without_ei(stack: cdk.Stack) -> None:
+    variant = InstanceVariant(model=model(stack))
+    with pytest.raises(ValidationError, match=r"TestStack: variant.accelerator must be set .*, got None"):
+        InferenceComponent.from_elastic_inference_variant(
+            stack, "Migrated", variant=variant, endpoint=HostingEndpoint(stack, "Endpoint")
+        )
+
+
+@pytest.mark.parametrize(
+    ("accelerator", "memory"),
+    [("ml.eia1.medium", 1024), ("ml.eia1.large", 2048), ("ml.eia1.xlarge", 4096),
+     ("ml.eia2.medium", 2048), ("ml.eia2.large", 4096), ("ml.eia2.xlarge", 8192)],
+)
+def test_ei_accelerator_memory(accelerator: str, memory: int) -> None:
+    assert accelerator_memory_mb(accelerator) == memory
+    assert accelerator_memory_mb(ElasticInferenceAccelerator(accelerator)) == memory
+
+
+def test_the_replacement_declaration_names_the_model_and_the_memory() -> None:
+    text = replacement_declaration("Stack/Model", ElasticInferenceAccelerator.EIA1_XLARGE)
+    assert text.startswith("InferenceComponent(scope, id, endpoint=<a component-hosting endpoint on ml.g4dn.xlarge>")
+    assert "model=<Stack/Model>" in text
+    assert "compute=ComputeRequirements(accelerator_devices=1, min_memory_mb=4096)" in text
+    assert "InferenceComponent.from_elastic_inference_variant(" in text
