@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 import pytest
-from cdk_sagemaker_inference.cli import main
-from cdk_sagemaker_inference.predictor import MAX_PAYLOAD_BYTES
+from cdk_sagemaker_inference.runtime.cli import main
+from cdk_sagemaker_inference.runtime.predictor import MAX_PAYLOAD_BYTES
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemakerruntime.models import sagemakerruntime_backends

@@ -11,13 +11,8 @@ import pytest
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
-from cdk_sagemaker_inference._validation import ValidationError
-from cdk_sagemaker_inference.container_image import (
-    ContainerImage,
-    Framework,
-    FrameworkEnvironment,
-    Processor,
-)
+from cdk_sagemaker_inference import ContainerImage, Framework, FrameworkEnvironment, Processor, ValidationError
+from cdk_sagemaker_inference.runtime import framework_image
 
 from tests.conftest import new_app
 
@@ -61,24 +56,70 @@ def test_builtin_image_uri_in_an_agnostic_stack_maps_the_region(stack, framework
     config = ContainerImage.sagemaker_builtin(framework, version).bind(stack, _role(stack))
     mapping = "SageMakerImageRegistryAlgorithms" if uri.startswith(ALGORITHMS) else (
         "SageMakerImageRegistryDeepLearningContainers")
+    key = "".join(word.title() for word in framework.value.split("-")) + version.replace(".", "p").replace("-", "r")
     assert stack.resolve(config.image_uri) == {"Fn::Join": ["", [
-        {"Fn::FindInMap": [mapping, {"Ref": "AWS::Region"}, "account"]},
+        {"Fn::FindInMap": [mapping, {"Ref": "AWS::Region"}, key]},
         ".dkr.ecr.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"},
         uri[uri.index("/"):],
     ]]}
     account = uri.split(".")[0]
     mappings = Template.from_stack(stack).to_json()["Mappings"]
-    assert mappings[mapping]["us-east-1"] == {"account": account}
-    assert mappings[mapping]["cn-north-1"]["account"].isdigit()
+    assert mappings[mapping]["us-east-1"] == {key: account}
+    assert sorted(mappings[mapping]) == framework_image(framework, version).regions
 
 
-def test_one_mapping_per_registry_per_stack(stack):
+def test_one_mapping_per_registry_per_stack_with_one_key_per_image(stack):
     role = _role(stack)
     for framework, version in [(Framework.XGBOOST, "1.7-1"), (Framework.SKLEARN, "1.2-1"),
-                               (Framework.PYTORCH, "2.1.0"), (Framework.TENSORFLOW, "2.13.0")]:
+                               (Framework.PYTORCH, "2.1.0"), (Framework.TENSORFLOW, "2.13.0"),
+                               (Framework.PYTORCH, "2.1")]:
         ContainerImage.sagemaker_builtin(framework, version).bind(stack, role)
-    assert sorted(Template.from_stack(stack).to_json()["Mappings"]) == [
-        "SageMakerImageRegistryAlgorithms", "SageMakerImageRegistryDeepLearningContainers"]
+    mappings = Template.from_stack(stack).to_json()["Mappings"]
+    assert sorted(mappings) == ["SageMakerImageRegistryAlgorithms", "SageMakerImageRegistryDeepLearningContainers"]
+    assert mappings["SageMakerImageRegistryAlgorithms"]["us-east-1"] == {
+        "Xgboost1p7r1": "683313688378", "Sklearn1p2r1": "683313688378"}
+    assert mappings["SageMakerImageRegistryDeepLearningContainers"]["us-east-1"] == {
+        "Pytorch2p1p0": "763104351884", "Tensorflow2p13p0": "763104351884"}
+
+
+def test_elastic_inference_image_maps_only_the_regions_where_that_version_exists(stack):
+    """pytorch-eia 1.5.1 is published in 12 regions, 1.3.1 in 21: an agnostic stack must not map
+    1.5.1 to a registry in a region where it does not exist (deploying there fails at FindInMap)."""
+    role = _role(stack)
+    ContainerImage.sagemaker_builtin(Framework.PYTORCH_EI, "1.5.1").bind(stack, role)
+    ContainerImage.sagemaker_builtin(Framework.PYTORCH_EI, "1.3").bind(stack, role)
+    mapping = Template.from_stack(stack).to_json()["Mappings"]["SageMakerImageRegistryDeepLearningContainers"]
+    with_151 = sorted(region for region, images in mapping.items() if "PytorchEia1p5p1" in images)
+    with_131 = sorted(region for region, images in mapping.items() if "PytorchEia1p3p1" in images)
+    assert len(with_151) == 12 and "eu-west-1" in with_151
+    assert "eu-central-1" not in with_151 and "eu-central-1" in with_131
+    assert len(with_131) == 21
+
+
+@pytest.mark.parametrize(("framework", "short", "full", "tag"), [
+    (Framework.PYTORCH, "2.1", "2.1.0", "2.1.0-cpu-py310"),
+    (Framework.PYTORCH, "2.5", "2.5.1", "2.5.1-cpu-py311"),
+    (Framework.TENSORFLOW, "2.14", "2.14.1", "2.14.1-cpu"),
+    (Framework.MXNET, "1.9", "1.9.0", "1.9.0-cpu-py38"),
+    (Framework.PYTORCH_EI, "1.5", "1.5.1", "1.5.1-cpu-py3"),
+    (Framework.TENSORFLOW_EI, "2.3", "2.3.0", "2.3.0-cpu"),
+])
+def test_short_versions_resolve_to_the_pinned_full_version_as_the_sdk_does(regional_stack, framework, short,
+                                                                           full, tag):
+    config = ContainerImage.sagemaker_builtin(framework, short).bind(regional_stack, _role(regional_stack))
+    assert config.image_uri.endswith(f":{tag}")
+    assert framework_image(framework, short).version == full
+
+
+@pytest.mark.parametrize(("framework", "version", "region"), [
+    # sparkml-serving 3.3 is published in ap-northeast-3, 2.4 is not: one list per framework refused 3.3.
+    (Framework.SPARKML_SERVING, "3.3", "ap-northeast-3"),
+    (Framework.PYTORCH_EI, "1.3.1", "eu-central-1"),
+])
+def test_a_version_resolves_wherever_that_version_is_published(framework, version, region):
+    stack = cdk.Stack(new_app(), "There", env=cdk.Environment(account="123456789012", region=region))
+    config = ContainerImage.sagemaker_builtin(framework, version).bind(stack, _role(stack))
+    assert f".dkr.ecr.{region}.amazonaws.com/" in config.image_uri
 
 
 def test_gpu_image_and_china_domain():
@@ -116,6 +157,8 @@ def test_processor_the_image_is_not_built_for():
 @pytest.mark.parametrize(("framework", "version", "region"), [
     (Framework.XGBOOST, "1.7-1", "xx-nowhere-1"),
     (Framework.PYTORCH_EI, "1.5.1", "eu-west-2"),
+    (Framework.PYTORCH_EI, "1.5.1", "eu-central-1"),
+    (Framework.SPARKML_SERVING, "2.4", "ap-northeast-3"),
 ])
 def test_region_without_the_image(framework, version, region):
     stack = cdk.Stack(new_app(), "Elsewhere", env=cdk.Environment(account="123456789012", region=region))

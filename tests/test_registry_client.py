@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from cdk_sagemaker_inference.registry_client import (
+from cdk_sagemaker_inference.runtime.registry_client import (
     Container,
     ModelApprovalStatus,
     RegistryClient,

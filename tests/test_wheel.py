@@ -58,6 +58,8 @@ def test_wheel_ships_package_data_and_every_handler(wheel: Path) -> None:
     for handler in handlers:
         assert f"cdk_sagemaker_inference/handlers/{handler}/index.py" in names
     assert "cdk_sagemaker_inference/py.typed" in names
+    assert "cdk_sagemaker_inference/runtime/data/framework_images.json" in names
+    assert "cdk_sagemaker_inference/runtime/cli/predict.py" in names
     assert not [name for name in names if name.startswith("constructs/") or "__pycache__" in name]
 
 

@@ -1,8 +1,9 @@
 """cdk-sagemaker-inference: AWS CDK constructs for serving models on Amazon SageMaker.
 
-The clients (Predictor, RegistryClient, serializers) need only boto3 and are imported at once; the
-constructs import aws-cdk-lib, which starts jsii on Node, so they are imported on first use. That
-keeps ``python -m cdk_sagemaker_inference`` and a Lambda that uses the Predictor fast and CDK-free.
+The runtime layer (:mod:`.runtime`: Predictor, RegistryClient, serializers, framework images) needs
+only boto3 and is imported at once; the constructs import aws-cdk-lib, which starts jsii on Node, so
+they are imported on first use. That keeps ``python -m cdk_sagemaker_inference`` and a Lambda that
+uses the Predictor fast and CDK-free.
 """
 
 from __future__ import annotations
@@ -10,35 +11,33 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .predictor import (
-    EndpointNotFoundError,
-    InvocationError,
-    InvocationValidationError,
-    ModelError,
-    Predictor,
-    ThrottledError,
-)
-from .registry_client import (
-    ModelApprovalStatus,
-    RegistryClient,
-    RegistryError,
-    UnknownModelPackageGroupError,
-    UnknownModelPackageVersionError,
-)
-from .serializers import (
+from .runtime import (
     BytesDeserializer,
     BytesSerializer,
     ContentType,
     CSVDeserializer,
     CSVSerializer,
     Deserializer,
+    EndpointNotFoundError,
+    Framework,
+    InvocationError,
+    InvocationValidationError,
     JSONDeserializer,
     JSONSerializer,
     ListDeserializer,
     ListSerializer,
+    ModelApprovalStatus,
+    ModelError,
+    Predictor,
+    Processor,
+    RegistryClient,
+    RegistryError,
     SerializationError,
     Serializer,
     StringDeserializer,
+    ThrottledError,
+    UnknownModelPackageGroupError,
+    UnknownModelPackageVersionError,
 )
 
 if TYPE_CHECKING:
@@ -49,9 +48,7 @@ if TYPE_CHECKING:
     from .container_image import (
         ContainerImage,
         ContainerImageConfig,
-        Framework,
         FrameworkEnvironment,
-        Processor,
     )
     from .endpoint import (
         BlueGreenDeployment,
@@ -91,9 +88,7 @@ _LAZY = {
     "apply_compliance_gate": "compliance",
     "ContainerImage": "container_image",
     "ContainerImageConfig": "container_image",
-    "Framework": "container_image",
     "FrameworkEnvironment": "container_image",
-    "Processor": "container_image",
     "BlueGreenDeployment": "endpoint",
     "DataCapture": "endpoint",
     "InstanceVariant": "endpoint",

@@ -1,10 +1,10 @@
-"""``python -m cdk_sagemaker_inference``: the command line of :mod:`cdk_sagemaker_inference.cli`."""
+"""``python -m cdk_sagemaker_inference``: the command line of :mod:`cdk_sagemaker_inference.runtime.cli`."""
 
 from __future__ import annotations
 
 import sys
 
-from . import cli
+from .runtime import cli
 
 
 def main() -> int:

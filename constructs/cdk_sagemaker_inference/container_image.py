@@ -1,19 +1,16 @@
 """ContainerImage: the image a SageMaker model container runs, and its factories.
 
-The prebuilt images' registry accounts and tags are data (``data/image_registries.json``), read once
-per process; nothing here calls AWS at synth.
+The prebuilt images' versions, tags and registry accounts per region are data, resolved by the
+CDK-free :mod:`.runtime.frameworks`; nothing here calls AWS at synth.
 """
 
 from __future__ import annotations
 
 import abc
-import enum
-import functools
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any
 
 from aws_cdk import Aws, CfnMapping, Stack, region_info
@@ -23,27 +20,15 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ._validation import check, check_one_of, check_pattern, fail, is_token
+from .runtime.frameworks import (
+    Framework,
+    FrameworkImage,
+    Processor,
+    UnknownFrameworkImageError,
+    framework_image,
+)
 
-
-class Framework(enum.Enum):
-    """SageMaker's prebuilt inference images (the ``-EI`` ones run with an Elastic Inference accelerator)."""
-
-    XGBOOST = "xgboost"
-    SKLEARN = "sklearn"
-    SPARKML_SERVING = "sparkml-serving"
-    PYTORCH = "pytorch"
-    TENSORFLOW = "tensorflow"
-    MXNET = "mxnet"
-    PYTORCH_EI = "pytorch-eia"
-    TENSORFLOW_EI = "tensorflow-eia"
-    MXNET_EI = "mxnet-eia"
-
-
-class Processor(enum.Enum):
-    """The processor a prebuilt image is built for."""
-
-    CPU = "cpu"
-    GPU = "gpu"
+__all__ = ["ContainerImage", "ContainerImageConfig", "Framework", "FrameworkEnvironment", "Processor"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +51,9 @@ class ContainerImage(abc.ABC):
         """A SageMaker prebuilt inference image, e.g. ``(Framework.SKLEARN, "1.2-1")``.
 
         :param framework: which prebuilt image.
-        :param version: the framework version; the known ones are listed in the error otherwise.
+        :param version: the framework version, full (``"2.1.0"``) or the SageMaker SDK's short form
+            (``"2.1"``), which pins the full version the SDK maps it to; the known ones are listed
+            in the error otherwise.
         :param processor: the image's processor. Default: CPU, because every prebuilt image has a
             CPU build and the Elastic Inference images have only that.
         """
@@ -120,39 +107,29 @@ class ContainerImage(abc.ABC):
         """
 
 
-@functools.cache
-def _registry_data() -> dict[str, Any]:
-    """The prebuilt images' data file, read once per process."""
-    text = (files("cdk_sagemaker_inference") / "data" / "image_registries.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
 class _BuiltinImage(ContainerImage):
     def __init__(self, framework: Framework, version: str, processor: Processor) -> None:
-        self._spec: dict[str, Any] = _registry_data()["frameworks"][framework.value]
-        where = f"ContainerImage.sagemaker_builtin(Framework.{framework.name})"
-        check_one_of(where, "version", version, self._spec["versions"])
-        tags: dict[str, str] = self._spec["versions"][version]
-        check_one_of(where, "processor", processor.value, tags)
-        self._tag = tags[processor.value]
+        try:
+            self._image = framework_image(framework, version, processor)
+        except UnknownFrameworkImageError as error:
+            where = f"ContainerImage.sagemaker_builtin(Framework.{framework.name})"
+            raise fail(where, error.prop, "one of " + ", ".join(map(repr, error.allowed)), error.value) from None
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
         stack = Stack.of(scope)
-        registry: str = self._spec["registry"]
-        repository: str = self._spec["repository"]
+        image = self._image
         if is_token(stack.region):
-            account = _registry_mapping(stack, registry).find_in_map(Aws.REGION, "account")
+            account = _region_account(stack, image)
             host = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
         else:
-            known: list[str] = self._spec["regions"]
-            check(scope, stack.region in known, "region",
-                  f"one of {', '.join(known)} (where {repository} is published)", stack.region)
-            account = _registry_data()["registries"][registry][stack.region]
+            check(scope, stack.region in image.accounts, "region",
+                  f"one of {', '.join(image.regions)} (where {image.repository}:{image.tag} is published)",
+                  stack.region)
+            account = image.accounts[stack.region]
             suffix = region_info.RegionInfo.get(stack.region).domain_suffix
             host = f"{account}.dkr.ecr.{stack.region}.{suffix}"
         repository_arn = stack.format_arn(
-            service="ecr", account=account, resource="repository", resource_name=repository
+            service="ecr", account=account, resource="repository", resource_name=image.repository
         )
         iam.Grant.add_to_principal(
             grantee=grantee,
@@ -161,19 +138,29 @@ class _BuiltinImage(ContainerImage):
         )
         ecr.AuthorizationToken.grant_read(grantee)
         return ContainerImageConfig(
-            image_uri=f"{host}/{repository}:{self._tag}",
-            elastic_inference_capable=self._spec["elastic_inference"],
+            image_uri=f"{host}/{image.repository}:{image.tag}",
+            elastic_inference_capable=image.elastic_inference,
         )
 
 
-def _registry_mapping(stack: Stack, registry: str) -> CfnMapping:
-    """The stack's region -> account mapping of ``registry``: one per registry per stack."""
-    id = "SageMakerImageRegistry" + "".join(part.title() for part in registry.split("-"))
-    existing = stack.node.try_find_child(id)
-    if isinstance(existing, CfnMapping):
-        return existing
-    accounts: dict[str, str] = _registry_data()["registries"][registry]
-    return CfnMapping(stack, id, mapping={region: {"account": a} for region, a in accounts.items()})
+def _region_account(stack: Stack, image: FrameworkImage) -> str:
+    """``image``'s registry account in the stack's deploy-time region, through a CloudFormation mapping.
+
+    One mapping per registry per stack, keyed by region and then by image (``Pytorch2p1p0``),
+    holding only the regions where that version is published: deploying to any other region fails
+    at ``Fn::FindInMap`` before a resource is created, instead of pointing a model at an image that
+    does not exist there.
+    """
+    id = "SageMakerImageRegistry" + "".join(part.title() for part in image.registry.split("-"))
+    mapping = stack.node.try_find_child(id)
+    if not isinstance(mapping, CfnMapping):
+        mapping = CfnMapping(stack, id)
+    # CloudFormation allows only letters and digits here: 2.1.0 -> 2p1p0, 1.7-1 -> 1p7r1 (one-to-one).
+    framework = "".join(word.title() for word in image.framework.value.split("-"))
+    key = framework + image.version.replace(".", "p").replace("-", "r")
+    for region, account in image.accounts.items():
+        mapping.set_value(region, key, account)
+    return mapping.find_in_map(Aws.REGION, key)
 
 
 class _EcrImage(ContainerImage):

@@ -14,7 +14,7 @@ from ._validation import Where, check, check_count, check_pattern
 from .instance_type import InstanceType
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
-from .registry_client import ModelApprovalStatus
+from .runtime.registry_client import ModelApprovalStatus
 
 _INSTANCE_TYPE_PATTERN = r"ml\.[a-z0-9-]+\.[a-z0-9]+"
 _MIME_TYPE_PATTERN = r"[-\w]+/.+"

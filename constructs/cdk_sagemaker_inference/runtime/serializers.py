@@ -1,7 +1,7 @@
 """Serializers turn Python data into a request body; deserializers turn a response body back.
 
 A serializer names the ``ContentType`` it writes, a deserializer the ``Accept`` type it asks for,
-so a :class:`~cdk_sagemaker_inference.predictor.Predictor` sends both headers without magic
+so a :class:`~cdk_sagemaker_inference.runtime.predictor.Predictor` sends both headers without magic
 strings. Only the standard library is used: this module runs in user code and in Lambda.
 
 ``ListSerializer`` and ``ListDeserializer`` speak NumPy's ``.npy`` format

@@ -1,0 +1,81 @@
+"""The CDK-free layer: everything here needs only boto3 (and the standard library).
+
+Calling endpoints (:class:`Predictor` and the serializers), reading and deciding on registry
+versions (:class:`RegistryClient`), the prebuilt framework images (:func:`framework_image`) and the
+command line (:mod:`.cli`). The constructs may use this layer; it never imports aws-cdk-lib, jsii or
+cdk-nag, so user code and Lambda functions import it without starting Node.
+"""
+
+from __future__ import annotations
+
+from .frameworks import (
+    Framework,
+    FrameworkImage,
+    Processor,
+    UnknownFrameworkImageError,
+    framework_image,
+    framework_versions,
+)
+from .predictor import (
+    EndpointNotFoundError,
+    InvocationError,
+    InvocationValidationError,
+    ModelError,
+    Predictor,
+    ThrottledError,
+)
+from .registry_client import (
+    ModelApprovalStatus,
+    RegistryClient,
+    RegistryError,
+    UnknownModelPackageGroupError,
+    UnknownModelPackageVersionError,
+)
+from .serializers import (
+    BytesDeserializer,
+    BytesSerializer,
+    ContentType,
+    CSVDeserializer,
+    CSVSerializer,
+    Deserializer,
+    JSONDeserializer,
+    JSONSerializer,
+    ListDeserializer,
+    ListSerializer,
+    SerializationError,
+    Serializer,
+    StringDeserializer,
+)
+
+__all__ = [
+    "BytesDeserializer",
+    "BytesSerializer",
+    "CSVDeserializer",
+    "CSVSerializer",
+    "ContentType",
+    "Deserializer",
+    "EndpointNotFoundError",
+    "Framework",
+    "FrameworkImage",
+    "InvocationError",
+    "InvocationValidationError",
+    "JSONDeserializer",
+    "JSONSerializer",
+    "ListDeserializer",
+    "ListSerializer",
+    "ModelApprovalStatus",
+    "ModelError",
+    "Predictor",
+    "Processor",
+    "RegistryClient",
+    "RegistryError",
+    "SerializationError",
+    "Serializer",
+    "StringDeserializer",
+    "ThrottledError",
+    "UnknownFrameworkImageError",
+    "UnknownModelPackageGroupError",
+    "UnknownModelPackageVersionError",
+    "framework_image",
+    "framework_versions",
+]

@@ -1,0 +1,56 @@
+"""``predict``: send stdin to an endpoint and print the answer."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from ..predictor import InvocationError, Predictor
+from ..serializers import BytesDeserializer, BytesSerializer, ContentType, SerializationError
+from .base import CommandLineError
+
+if TYPE_CHECKING:
+    from .base import Commands
+
+ERRORS: tuple[type[Exception], ...] = (InvocationError, SerializationError)
+
+
+def register(commands: Commands) -> None:
+    """Adds ``predict`` to the command line."""
+    predict = commands.add_parser(
+        "predict",
+        help="send stdin to an endpoint and print the answer",
+        description="Sends stdin as the request body and writes the response body to stdout.",
+    )
+    predict.add_argument("--endpoint", required=True, help="endpoint name")
+    predict.add_argument("--content-type", required=True, help="ContentType of stdin, e.g. text/csv")
+    predict.add_argument(
+        "--accept", default=ContentType.ANY, help="Accept type. Default: */* (the container's default)"
+    )
+    predict.add_argument("--target-variant", help="production variant to call. Default: by weight")
+    predict.add_argument("--inference-id", help="id recorded with captured data. Default: none")
+    predict.add_argument(
+        "--custom-attributes", help="CustomAttributes passed to the container. Default: none"
+    )
+    predict.add_argument("--max-attempts", type=int, default=5, help="attempts while throttled. Default: 5")
+    predict.set_defaults(handler=_predict)
+
+
+def _predict(args: argparse.Namespace) -> None:
+    if sys.stdin.isatty():
+        raise CommandLineError("pipe the request body on stdin, e.g. < rows.csv")
+    body = sys.stdin.buffer.read()
+    if not body:
+        raise CommandLineError("no request body on stdin")
+    predictor = Predictor(
+        args.endpoint,
+        serializer=BytesSerializer(args.content_type),
+        deserializer=BytesDeserializer(args.accept),
+        target_variant=args.target_variant,
+        custom_attributes=args.custom_attributes,
+        max_attempts=args.max_attempts,
+    )
+    answer: bytes = predictor.predict(body, inference_id=args.inference_id)
+    sys.stdout.buffer.write(answer if answer.endswith(b"\n") else answer + b"\n")
+    sys.stdout.flush()
