@@ -7,17 +7,19 @@ import pytest
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
-from cdk_sagemaker_inference._validation import ValidationError
-from cdk_sagemaker_inference.accelerator import ELASTIC_INFERENCE_RETIRED, ElasticInferenceAccelerator
-from cdk_sagemaker_inference.container_image import ContainerImage
-from cdk_sagemaker_inference.endpoint import (
-    CFN_VALIDATE_ADDITIONAL_PROPERTIES,
+from cdk_sagemaker_inference import (
+    ContainerDefinition,
+    ContainerImage,
+    ElasticInferenceAccelerator,
+    InstanceType,
     InstanceVariant,
+    Model,
+    ModelData,
     RealtimeEndpoint,
+    ValidationError,
 )
-from cdk_sagemaker_inference.instance_type import InstanceType
-from cdk_sagemaker_inference.model import ContainerDefinition, Model
-from cdk_sagemaker_inference.model_data import ModelData
+from cdk_sagemaker_inference.accelerator import ELASTIC_INFERENCE_RETIRED
+from cdk_sagemaker_inference.endpoint_config import CFN_VALIDATE_ADDITIONAL_PROPERTIES
 
 from tests.conftest import new_app
 
@@ -161,7 +163,7 @@ def test_built_in_validation_rule_is_acknowledged_on_the_endpoint_config_only(
     app, endpoint = ei_app
     app.synth()  # would raise ValidationFailed (CloudFormation-Validate::F3002) without the acknowledgment
     assert CFN_VALIDATE_ADDITIONAL_PROPERTIES == "CloudFormation-Validate::F3002"
-    assert acknowledged(app)[CFN_VALIDATE_ADDITIONAL_PROPERTIES] == [endpoint.endpoint_config.node.path]
+    assert acknowledged(app)[CFN_VALIDATE_ADDITIONAL_PROPERTIES] == [endpoint.endpoint_config.resource.node.path]
 
 
 def test_without_ei_nothing_is_acknowledged_or_warned(stack: cdk.Stack) -> None:
@@ -175,7 +177,7 @@ def test_without_ei_nothing_is_acknowledged_or_warned(stack: cdk.Stack) -> None:
 def test_ei_is_refused_on_gpu_inferentia_and_trainium(stack: cdk.Stack, name: str) -> None:
     with pytest.raises(
         ValidationError,
-        match=r"Endpoint: variants\[0\]\.instance_type must be a CPU type \(not ml\.p\*, ml\.g\*, ml\.inf\*, "
+        match=r"EndpointConfig: variants\[0\]\.instance_type must be a CPU type \(not ml\.p\*, ml\.g\*, ml\.inf\*, "
         rf"ml\.trn\*\) to take an Elastic Inference accelerator, got '{name}'",
     ):
         ei_endpoint(stack, instance_type=InstanceType.of(name))

@@ -14,22 +14,23 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
-from cdk_sagemaker_inference import SharedResources, apply_compliance_gate
-from cdk_sagemaker_inference._validation import ValidationError
-from cdk_sagemaker_inference.container_image import ContainerImage
-from cdk_sagemaker_inference.endpoint import (
-    NAME_PATTERN,
+from cdk_sagemaker_inference import (
     BlueGreenDeployment,
+    ContainerDefinition,
+    ContainerImage,
     DataCapture,
+    InstanceType,
     InstanceVariant,
+    Model,
+    ModelData,
     RealtimeEndpoint,
     ServerlessVariant,
+    SharedResources,
     TrafficRouting,
+    ValidationError,
     VariantAutoScaling,
+    apply_compliance_gate,
 )
-from cdk_sagemaker_inference.instance_type import InstanceType
-from cdk_sagemaker_inference.model import ContainerDefinition, Model
-from cdk_sagemaker_inference.model_data import ModelData
 from constructs import Construct
 
 from tests.conftest import new_app
@@ -156,7 +157,7 @@ def test_endpoint_config_keeps_a_generated_name_and_endpoint_gets_a_fixed_one(
     template, endpoint, _ = full
     (config,) = resources(template, "AWS::SageMaker::EndpointConfig")
     assert "EndpointConfigName" not in config["Properties"]
-    assert len(endpoint.endpoint_name) <= 63 and re.fullmatch(NAME_PATTERN, endpoint.endpoint_name)
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", endpoint.endpoint_name)
     template.has_resource_properties(
         "AWS::SageMaker::Endpoint",
         {
@@ -268,8 +269,9 @@ def test_data_capture_renders_and_grants_put_on_the_prefix_only(
             ],
         },
     )
-    (endpoint,) = resources(template, "AWS::SageMaker::Endpoint")
-    assert any("DataCapturePolicy" in dependency for dependency in endpoint["DependsOn"])
+    # The config (so the endpoint, which runs it) is created after the grant: SageMaker captures at once.
+    (config,) = resources(template, "AWS::SageMaker::EndpointConfig")
+    assert any("DataCapturePolicy" in dependency for dependency in config["DependsOn"])
 
 
 def test_autoscaling_registers_the_variant_and_tracks_invocations_per_instance(
@@ -499,12 +501,14 @@ def test_serverless_variant(stack: cdk.Stack) -> None:
     assert endpoint.scalable_targets == {}
 
 
-def test_grant_invoke_allows_invoke_endpoint_on_this_endpoint_only(
+def test_grant_invoke_allows_invoke_endpoint_on_this_endpoint_only_in_a_managed_policy(
     full: tuple[Template, RealtimeEndpoint, cdk.Stack],
 ) -> None:
+    """The HIPAA, NIST and PCI packs refuse inline policies: the grant lands in a managed one."""
     template, _, _ = full
+    template.resource_count_is("AWS::IAM::Policy", 0)
     template.has_resource_properties(
-        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
         {
             "PolicyDocument": {
                 "Statement": [
@@ -617,7 +621,7 @@ INVALID: list[tuple[str, Build, str]] = [
     (
         "no variants",
         lambda s: RealtimeEndpoint(s, "Endpoint", variants=[]),
-        r"Endpoint: variants must be between 1 and 10 entries long, got 0",
+        r"Endpoint/EndpointConfig: variants must be between 1 and 10 entries long, got 0",
     ),
     ("11 variants", lambda s: deployed(s, 11), r"variants must be between 1 and 10 entries long, got 11"),
     (

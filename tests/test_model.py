@@ -9,16 +9,21 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
-from cdk_sagemaker_inference import SharedResources, apply_compliance_gate
-from cdk_sagemaker_inference._validation import ValidationError
-from cdk_sagemaker_inference.container_image import ContainerImage, Framework, FrameworkEnvironment
-from cdk_sagemaker_inference.model import (
+from cdk_sagemaker_inference import (
     ContainerDefinition,
+    ContainerImage,
+    Framework,
+    FrameworkEnvironment,
     InferenceExecutionMode,
     InferencePipelineModel,
     Model,
+    ModelData,
+    ModelPackageGroup,
+    ServedModelPackage,
+    SharedResources,
+    ValidationError,
+    apply_compliance_gate,
 )
-from cdk_sagemaker_inference.model_data import ModelData
 
 from tests.conftest import new_app
 
@@ -274,14 +279,10 @@ def test_model_in_a_vpc(regional_stack):
         "arn:aws:ec2:us-east-1:123456789012:vpc/", vpc_id]]}}}
 
 
-class _Served:
-    """What served_version.py provides: a version ARN parameter (default "") and a 'set' condition."""
-
-    def __init__(self, stack: cdk.Stack) -> None:
-        parameter = cdk.CfnParameter(stack, "ServedVersion", type="String", default="")
-        self.model_package_arn = parameter.value_as_string
-        self.condition = cdk.CfnCondition(stack, "VersionSet", expression=cdk.Fn.condition_not(
-            cdk.Fn.condition_equals(parameter.value_as_string, "")))
+def _Served(stack: cdk.Stack) -> ServedModelPackage:
+    """A served version parameter ("" by default) of an imported group."""
+    group = ModelPackageGroup.from_model_package_group_name(stack, "Group", "churn")
+    return ServedModelPackage(stack, "Served", group=group)
 
 
 def test_served_package_replaces_the_declared_containers_when_set(regional_stack):
@@ -290,8 +291,8 @@ def test_served_package_replaces_the_declared_containers_when_set(regional_stack
                            containers=[sklearn(hostname="a"), xgboost(hostname="b")])
     properties = _only(Template.from_stack(regional_stack), "AWS::SageMaker::Model")["Properties"]
     assert properties["Containers"] == {"Fn::If": [
-        "VersionSet",
-        [{"ModelPackageName": {"Ref": "ServedVersion"}}],
+        "ServedModelPackageArnIsSet",
+        [{"ModelPackageName": {"Ref": "ServedModelPackageArn"}}],
         [
             {"Image": SKLEARN_URI, "ContainerHostname": "a",
              "Environment": FrameworkEnvironment.sklearn(program="inference.py", default_accept="text/csv")},
@@ -299,7 +300,7 @@ def test_served_package_replaces_the_declared_containers_when_set(regional_stack
         ],
     ]}
     assert properties["InferenceExecutionConfig"] == {"Fn::If": [
-        "VersionSet", {"Ref": "AWS::NoValue"}, {"Mode": "Direct"}]}
+        "ServedModelPackageArnIsSet", {"Ref": "AWS::NoValue"}, {"Mode": "Direct"}]}
     assert "PrimaryContainer" not in properties and "ModelName" not in properties
 
 
@@ -307,7 +308,10 @@ def test_single_model_with_served_package_uses_containers(regional_stack):
     Model(regional_stack, "M", container=xgboost(), served_package=_Served(regional_stack))
     properties = _only(Template.from_stack(regional_stack), "AWS::SageMaker::Model")["Properties"]
     assert properties["Containers"] == {"Fn::If": [
-        "VersionSet", [{"ModelPackageName": {"Ref": "ServedVersion"}}], [{"Image": XGBOOST_URI}]]}
+        "ServedModelPackageArnIsSet",
+        [{"ModelPackageName": {"Ref": "ServedModelPackageArn"}}],
+        [{"Image": XGBOOST_URI}],
+    ]}
     assert "InferenceExecutionConfig" not in properties
 
 

@@ -201,6 +201,6 @@ def test_group_refuses_invalid_account_ids(stack: cdk.Stack, account: str) -> No
     ("Churn-Model", ["Churn-Model", "churn-model"]),
 ])
 def test_arn_name_forms_are_the_name_as_given_and_lowercased(name: str, forms: list[str]) -> None:
-    from cdk_sagemaker_inference.registry import arn_name_forms
+    from cdk_sagemaker_inference._names import arn_name_forms
 
     assert arn_name_forms(name) == forms

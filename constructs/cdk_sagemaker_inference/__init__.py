@@ -41,6 +41,7 @@ from .runtime import (
 )
 
 if TYPE_CHECKING:
+    from ._iam import ManagedPolicyGrant
     from ._validation import ValidationError
     from .accelerator import ElasticInferenceAccelerator
     from .approval import ApprovalDeployment, DeploymentTrigger, IModelPackageGroupRef
@@ -50,15 +51,14 @@ if TYPE_CHECKING:
         ContainerImageConfig,
         FrameworkEnvironment,
     )
-    from .endpoint import (
-        BlueGreenDeployment,
+    from .deployment import BlueGreenDeployment, TrafficRouting, TrafficRoutingType
+    from .endpoint import Endpoint, EndpointBase, EndpointVariant
+    from .endpoint_config import (
         DataCapture,
+        EndpointConfig,
+        IEndpointConfig,
         InstanceVariant,
-        RealtimeEndpoint,
         ServerlessVariant,
-        TrafficRouting,
-        TrafficRoutingType,
-        VariantAutoScaling,
     )
     from .inference_component import ComputeRequirements, CopyAutoScaling, IInferenceComponent, InferenceComponent
     from .instance_type import InstanceType
@@ -70,10 +70,13 @@ if TYPE_CHECKING:
         InferencePipelineModel,
         IServedModelPackage,
         Model,
+        ModelOptions,
     )
     from .model_data import ModelData, ModelDataConfig
     from .model_package import MetricsReport, ModelMetrics, ModelPackageVersion
+    from .realtime import RealtimeEndpoint
     from .registry import IModelPackageGroup, ModelPackageGroup
+    from .scaling import VariantAutoScaling
     from .served_version import ServedModelPackage
     from .shared_resources import SharedResources
 
@@ -89,14 +92,20 @@ _LAZY = {
     "ContainerImage": "container_image",
     "ContainerImageConfig": "container_image",
     "FrameworkEnvironment": "container_image",
-    "BlueGreenDeployment": "endpoint",
-    "DataCapture": "endpoint",
-    "InstanceVariant": "endpoint",
-    "RealtimeEndpoint": "endpoint",
-    "ServerlessVariant": "endpoint",
-    "TrafficRouting": "endpoint",
-    "TrafficRoutingType": "endpoint",
-    "VariantAutoScaling": "endpoint",
+    "ManagedPolicyGrant": "_iam",
+    "BlueGreenDeployment": "deployment",
+    "TrafficRouting": "deployment",
+    "TrafficRoutingType": "deployment",
+    "Endpoint": "endpoint",
+    "EndpointBase": "endpoint",
+    "EndpointVariant": "endpoint",
+    "DataCapture": "endpoint_config",
+    "EndpointConfig": "endpoint_config",
+    "IEndpointConfig": "endpoint_config",
+    "InstanceVariant": "endpoint_config",
+    "ServerlessVariant": "endpoint_config",
+    "RealtimeEndpoint": "realtime",
+    "VariantAutoScaling": "scaling",
     "ComputeRequirements": "inference_component",
     "CopyAutoScaling": "inference_component",
     "IInferenceComponent": "inference_component",
@@ -109,6 +118,7 @@ _LAZY = {
     "InferenceExecutionMode": "model",
     "InferencePipelineModel": "model",
     "Model": "model",
+    "ModelOptions": "model",
     "ModelData": "model_data",
     "ModelDataConfig": "model_data",
     "MetricsReport": "model_package",
@@ -148,10 +158,15 @@ __all__ = [
     "DeploymentTrigger",
     "Deserializer",
     "ElasticInferenceAccelerator",
+    "Endpoint",
+    "EndpointBase",
+    "EndpointConfig",
     "EndpointNotFoundError",
+    "EndpointVariant",
     "Framework",
     "FrameworkEnvironment",
     "IInferenceComponent",
+    "IEndpointConfig",
     "IModel",
     "IModelPackageGroup",
     "IModelPackageGroupRef",
@@ -165,6 +180,7 @@ __all__ = [
     "InvocationValidationError",
     "JSONDeserializer",
     "JSONSerializer",
+    "ManagedPolicyGrant",
     "ListDeserializer",
     "ListSerializer",
     "MetricsReport",
@@ -174,6 +190,7 @@ __all__ = [
     "ModelDataConfig",
     "ModelError",
     "ModelMetrics",
+    "ModelOptions",
     "ModelPackageGroup",
     "ModelPackageVersion",
     "Predictor",

@@ -7,6 +7,8 @@ for the two ways a construct holds a role.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import jsii
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -56,3 +58,42 @@ class ManagedPolicyPrincipal:
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
         self._policy.add_statements(statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
+
+
+#: The id of the customer-managed policy ``ManagedPolicyGrant`` adds to a role this app declares.
+_GRANTS_POLICY_ID = "ManagedGrants"
+
+
+class ManagedPolicyGrant:
+    """``iam.Grant.add_to_principal``, but into a customer-managed policy.
+
+    aws-cdk's grants add statements to a role's inline ``DefaultPolicy``, which the HIPAA, NIST and
+    PCI packs refuse. Every ``grant_*`` of this package goes through here instead.
+    """
+
+    @staticmethod
+    def add_to_principal(
+        *, grantee: iam.IGrantable, actions: Sequence[str], resource_arns: Sequence[str]
+    ) -> iam.Grant:
+        """Allows ``grantee`` ``actions`` on ``resource_arns``.
+
+        A role this app declares (``iam.Role``) gets the statement in its customer-managed policy
+        ``ManagedGrants`` (created on first use, attached to the role, one per role). A principal
+        that already collects its grants in a managed policy (a Model, a ``ManagedPolicyRole``)
+        keeps doing so. Anything else (an imported role, a user, a service principal) is granted
+        as ``iam.Grant.add_to_principal`` would: this app does not own its policies.
+        """
+        principal = grantee.grant_principal
+        if isinstance(principal, iam.Role) and not isinstance(principal, ManagedPolicyRole):
+            policy = principal.node.try_find_child(_GRANTS_POLICY_ID)
+            if not isinstance(policy, iam.ManagedPolicy):
+                policy = iam.ManagedPolicy(
+                    principal,
+                    _GRANTS_POLICY_ID,
+                    roles=[principal],
+                    description="Grants made by cdk-sagemaker-inference constructs",
+                )
+            grantee = ManagedPolicyPrincipal(principal, policy)
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(actions), resource_arns=list(resource_arns)
+        )

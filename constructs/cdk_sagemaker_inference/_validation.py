@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sized
 from typing import Any
 
-from aws_cdk import Token
+from aws_cdk import Duration, Token
 from constructs import IConstruct
 
 Where = IConstruct | str
@@ -75,3 +75,8 @@ def check(where: Where, condition: bool, prop: str, requirement: str, value: Any
     """A rule that is not a range, count, pattern or choice: ``condition`` must hold."""
     if not condition:
         raise fail(where, prop, requirement, value)
+
+
+def whole_seconds(duration: Duration | None) -> int | None:
+    """Whole seconds of ``duration``, as SageMaker's ``...InSeconds`` props take them; None stays None."""
+    return None if duration is None else int(duration.to_seconds())

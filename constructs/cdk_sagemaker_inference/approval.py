@@ -33,9 +33,9 @@ from constructs import Construct
 
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._iam import ManagedPolicyRole
+from ._names import arn_name_forms
 from ._validation import check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
-from .registry import arn_name_forms
 
 #: The default name of the endpoint stack's parameter that holds the served version's ARN.
 DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
-from aws_cdk import ArnFormat, Aws, CfnCondition, Fn, Stack
+import jsii
+from aws_cdk import ArnFormat, CfnCondition, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -40,6 +41,10 @@ class IModel(Protocol):
     @property
     def model_name(self) -> str:
         """The model's name (a token for a model this app declares)."""
+
+    @property
+    def model_arn(self) -> str:
+        """The model's ARN."""
 
     @property
     def role(self) -> iam.IRole | None:
@@ -75,6 +80,12 @@ class IServedModelPackage(Protocol):
     @property
     def condition(self) -> CfnCondition:
         """True when a version is set: the model then serves it."""
+
+    def render_model(
+        self, resource: sagemaker.CfnModel, containers: list[dict[str, Any]], execution_config: dict[str, str] | None
+    ) -> None:
+        """Declares on ``resource`` the version when one is set, else ``containers`` (CloudFormation's
+        ``ContainerDefinition`` shape) with ``execution_config`` (``InferenceExecutionConfig``)."""
 
 
 class InferenceExecutionMode(enum.Enum):
@@ -172,22 +183,52 @@ class ContainerSpec:
         return {key: value for key, value in rendered.items() if value is not None}
 
 
+class ModelOptions(TypedDict, total=False):
+    """What every model takes besides its containers; the defaults are ``Model``'s.
+
+    :param role: the execution role. Default: a role created with exactly what the containers
+        need; a role given is granted the same.
+    :param network_isolation: the containers get no network access. Default: True, because
+        inference code should not reach the internet; turn it off only for a container that
+        downloads at start-up (with it on, the code must sit inside model.tar.gz).
+    :param vpc: the VPC the model runs in. Default: none (SageMaker's own network).
+    :param vpc_subnets: the subnets in ``vpc``. Default: its private subnets with egress.
+    :param security_groups: the model's security groups in ``vpc``. Default: one created with
+        HTTPS egress only.
+    :param served_package: a registry version to serve instead of the declared containers when
+        its condition holds. Default: none (always the declared containers).
+    """
+
+    role: iam.IRole | None
+    network_isolation: bool
+    vpc: ec2.IVpc | None
+    vpc_subnets: ec2.SubnetSelection | None
+    security_groups: Sequence[ec2.ISecurityGroup] | None
+    served_package: IServedModelPackage | None
+
+
+@jsii.implements(iam.IGrantable, ec2.IConnectable)
 class _ModelBase(Construct):
-    """What Model and InferencePipelineModel share: role, grants, network, the CfnModel."""
+    """What Model and InferencePipelineModel share: role, grants, network, the CfnModel.
+
+    A model is an ``iam.IGrantable`` (``bucket.grant_read(model)`` lands in the model's managed
+    policy) and an ``ec2.IConnectable`` (its security groups, for a model in a VPC).
+    """
 
     def _declare(
         self,
         *,
         containers: Sequence[ContainerDefinition],
         mode: InferenceExecutionMode | None,
-        role: iam.IRole | None,
-        network_isolation: bool,
-        vpc: ec2.IVpc | None,
-        vpc_subnets: ec2.SubnetSelection | None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None,
-        served_package: IServedModelPackage | None,
+        role: iam.IRole | None = None,
+        network_isolation: bool = True,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        served_package: IServedModelPackage | None = None,
     ) -> None:
-        """Validates, creates the role and grants, and declares the CfnModel."""
+        """Validates, creates the role and grants, and declares the CfnModel (the one constructor path)."""
+        self._mode = mode
         _check_environments(self, containers)
         if vpc is None:
             check(self, vpc_subnets is None and security_groups is None, "vpc",
@@ -220,21 +261,7 @@ class _ModelBase(Construct):
         )
         execution_config = {"Mode": mode.value} if mode is not None else None
         if served_package is not None:
-            condition = served_package.condition.logical_id
-            packaged = [{"ModelPackageName": served_package.model_package_arn}]
-            self._resource.add_property_override("Containers", Fn.condition_if(condition, packaged, declared))
-            # The template validator checks both branches with the parameter's default (often "", "no
-            # version"); the package branch is taken only when the condition says a version is set.
-            acknowledge(
-                self._resource,
-                ["CloudFormation-Validate::F3031", "CloudFormation-Validate::F3033"],
-                "ModelPackageName is used only when the served-package condition holds, i.e. a version "
-                "ARN is set; the validator substitutes the parameter's empty default into that branch.",
-            )
-            if execution_config is not None:
-                self._resource.add_property_override(
-                    "InferenceExecutionConfig", Fn.condition_if(condition, Aws.NO_VALUE, execution_config)
-                )
+            served_package.render_model(self._resource, declared, execution_config)
         else:
             if len(declared) == 1:
                 self._resource.add_property_override("PrimaryContainer", declared[0])
@@ -357,6 +384,16 @@ class _ModelBase(Construct):
         return self._resource.attr_model_name
 
     @property
+    def model_arn(self) -> str:
+        """The model's ARN."""
+        return self._resource.attr_model_arn
+
+    @property
+    def inference_execution_mode(self) -> InferenceExecutionMode | None:
+        """How requests route through the containers (None for a one-container ``Model``)."""
+        return self._mode
+
+    @property
     def role(self) -> iam.IRole:
         """The execution role (the one given, or the least-privilege role created)."""
         return self._role
@@ -446,43 +483,14 @@ class Model(_ModelBase):
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        container: ContainerDefinition,
-        role: iam.IRole | None = None,
-        network_isolation: bool = True,
-        vpc: ec2.IVpc | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
-        served_package: IServedModelPackage | None = None,
+        self, scope: Construct, id: str, *, container: ContainerDefinition, **options: Unpack[ModelOptions]
     ) -> None:
         """
         :param container: the container.
-        :param role: the execution role. Default: a role created with exactly what the container
-            needs; a role given is granted the same.
-        :param network_isolation: the container gets no network access. Default: True, because
-            inference code should not reach the internet; turn it off only for a container that
-            downloads at start-up (with it on, the code must sit inside model.tar.gz).
-        :param vpc: the VPC the model runs in. Default: none (SageMaker's own network).
-        :param vpc_subnets: the subnets in ``vpc``. Default: its private subnets with egress.
-        :param security_groups: the model's security groups in ``vpc``. Default: one created with
-            HTTPS egress only.
-        :param served_package: a registry version to serve instead of ``container`` when its
-            condition holds. Default: none (always the declared container).
+        :param options: role, network isolation, VPC and served package: see ``ModelOptions``.
         """
         super().__init__(scope, id)
-        self._declare(
-            containers=[container],
-            mode=None,
-            role=role,
-            network_isolation=network_isolation,
-            vpc=vpc,
-            vpc_subnets=vpc_subnets,
-            security_groups=security_groups,
-            served_package=served_package,
-        )
+        self._declare(containers=[container], mode=None, **options)
 
     @staticmethod
     def from_model_name(scope: Construct, id: str, model_name: str) -> IModel:
@@ -507,23 +515,14 @@ class InferencePipelineModel(_ModelBase):
         *,
         containers: Sequence[ContainerDefinition],
         mode: InferenceExecutionMode = InferenceExecutionMode.SERIAL,
-        role: iam.IRole | None = None,
-        network_isolation: bool = True,
-        vpc: ec2.IVpc | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
-        served_package: IServedModelPackage | None = None,
+        **options: Unpack[ModelOptions],
     ) -> None:
         """
         :param containers: 2 to 15 containers, in request order (the API allows 15; older docs say 5).
         :param mode: Default: SERIAL, every request through every container in order. DIRECT lets
             the caller pick one container by hostname, so every container needs a hostname.
-        :param role: see ``Model``.
-        :param network_isolation: see ``Model``. Default: True.
-        :param vpc: see ``Model``.
-        :param vpc_subnets: see ``Model``.
-        :param security_groups: see ``Model``.
-        :param served_package: see ``Model``; the execution config is dropped while it is served.
+        :param options: as for ``Model`` (see ``ModelOptions``); the execution config is dropped
+            while a served package is served.
         """
         super().__init__(scope, id)
         # Not check_count: jsii cannot pass these plain Python objects to Token.is_unresolved.
@@ -537,18 +536,7 @@ class InferencePipelineModel(_ModelBase):
         check(self, len(named) in (0, len(hostnames)), "hostname",
               "set on all containers or on none", hostnames)
         check(self, len(set(named)) == len(named), "hostname", "unique across containers", hostnames)
-        #: How requests route through the containers.
-        self.mode = mode
-        self._declare(
-            containers=containers,
-            mode=mode,
-            role=role,
-            network_isolation=network_isolation,
-            vpc=vpc,
-            vpc_subnets=vpc_subnets,
-            security_groups=security_groups,
-            served_package=served_package,
-        )
+        self._declare(containers=containers, mode=mode, **options)
 
 
 class _ImportedModel(Construct):
@@ -561,6 +549,13 @@ class _ImportedModel(Construct):
     @property
     def model_name(self) -> str:
         return self._model_name
+
+    @property
+    def model_arn(self) -> str:
+        return Stack.of(self).format_arn(
+            service="sagemaker", resource="model", resource_name=self._model_name,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
 
     @property
     def role(self) -> iam.IRole | None:

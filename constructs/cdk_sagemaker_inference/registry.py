@@ -20,7 +20,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
-from ._validation import check_count, check_pattern, is_token
+from ._names import arn_name_forms
+from ._validation import check_count, check_pattern
 
 #: ``ModelPackageGroupName`` in the SageMaker API: 1-63 alphanumerics and inner hyphens.
 GROUP_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
@@ -67,14 +68,6 @@ class IModelPackageGroup(Protocol):
 
     def grant_approve(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` change the approval status of the group's versions."""
-
-
-def arn_name_forms(name: str) -> list[str]:
-    """A group name as it may appear in the ARNs IAM matches: as given and, when it differs,
-    lowercased (see the module docstring). A token stays as it is."""
-    if is_token(name) or name == name.lower():
-        return [name]
-    return [name, name.lower()]
 
 
 class _ModelPackageGroupBase(Resource):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+from aws_cdk import Aws, CfnCondition, CfnParameter, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._validation import check_count, check_pattern, is_token
-from .compliance import acknowledge_wildcard_resource
+from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage
 from .registry import GROUP_NAME_PATTERN, IModelPackageGroup
 
@@ -95,6 +97,27 @@ class ServedModelPackage(Construct):
     def condition(self) -> CfnCondition:
         """True when the parameter is set: the model serves the version."""
         return self._condition
+
+    def render_model(
+        self, resource: sagemaker.CfnModel, containers: list[dict[str, Any]], execution_config: dict[str, str] | None
+    ) -> None:
+        """Declares on ``resource`` the version when the parameter is set, else ``containers`` with
+        ``execution_config`` (a model package carries its own containers and runs them serially)."""
+        condition = self.condition.logical_id
+        packaged = [{"ModelPackageName": self.model_package_arn}]
+        resource.add_property_override("Containers", Fn.condition_if(condition, packaged, containers))
+        # The template validator checks both branches with the parameter's default (often "", "no
+        # version"); the package branch is taken only when the condition says a version is set.
+        acknowledge(
+            resource,
+            ["CloudFormation-Validate::F3031", "CloudFormation-Validate::F3033"],
+            "ModelPackageName is used only when the served-package condition holds, i.e. a version "
+            "ARN is set; the validator substitutes the parameter's empty default into that branch.",
+        )
+        if execution_config is not None:
+            resource.add_property_override(
+                "InferenceExecutionConfig", Fn.condition_if(condition, Aws.NO_VALUE, execution_config)
+            )
 
     def _allowed_pattern(self) -> str:
         """``""`` or ``arn:<partition>:sagemaker:<region>:<account>:model-package/<group>/<n>``,

@@ -1,0 +1,204 @@
+"""EndpointConfig and Endpoint as resources of their own; models as principals; aws-cdk interop."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match, Template
+from cdk_sagemaker_inference import (
+    BlueGreenDeployment,
+    ContainerDefinition,
+    ContainerImage,
+    Endpoint,
+    EndpointConfig,
+    InferenceExecutionMode,
+    InferencePipelineModel,
+    InstanceType,
+    InstanceVariant,
+    ManagedPolicyGrant,
+    Model,
+    ModelData,
+    RealtimeEndpoint,
+    ValidationError,
+    VariantAutoScaling,
+)
+from constructs import Construct
+
+from tests.conftest import new_app
+
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+
+
+def model(scope: Construct, id: str = "Model", **options: object) -> Model:
+    repository = ecr.Repository.from_repository_name(scope, f"{id}Repository", "xgboost")
+    bucket = s3.Bucket.from_bucket_name(scope, f"{id}Artifacts", "artifacts")
+    container = ContainerDefinition(
+        image=ContainerImage.from_ecr_repository(repository, tag="1.7-1"),
+        model_data=ModelData.from_bucket(bucket, f"{id}/model.tar.gz"),
+    )
+    return Model(scope, id, container=container, **options)  # type: ignore[arg-type]
+
+
+def managed_policies_granting(template: Template, action: str) -> list[dict[str, object]]:
+    return [
+        policy for policy in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        if any(statement["Action"] == action for statement in policy["Properties"]["PolicyDocument"]["Statement"])
+    ]
+
+
+# -- models as principals ----------------------------------------------------------------------------
+
+
+def test_bucket_grant_read_of_a_model_lands_in_the_models_managed_policy(stack: cdk.Stack) -> None:
+    bucket = s3.Bucket(stack, "Features", enforce_ssl=True)
+    served = model(stack)
+    bucket.grant_read(served)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    template.has_resource_properties("AWS::IAM::ManagedPolicy", {
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Action": ["s3:GetBucket*", "s3:GetObject*", "s3:List*"],
+            "Resource": Match.array_with([{"Fn::GetAtt": [Match.string_like_regexp("^Features"), "Arn"]}]),
+        })])},
+        "Roles": [{"Ref": Match.string_like_regexp("^ModelRole")}],
+    })
+
+
+def test_a_model_in_a_vpc_is_connectable(stack: cdk.Stack) -> None:
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+    served = model(stack, vpc=vpc)
+    database = ec2.SecurityGroup(stack, "Database", vpc=vpc)
+    database.connections.allow_from(served, ec2.Port.tcp(5432))
+    Template.from_stack(stack).has_resource_properties("AWS::EC2::SecurityGroupIngress", {
+        "FromPort": 5432,
+        "SourceSecurityGroupId": {"Fn::GetAtt": [Match.string_like_regexp("^ModelSecurityGroup"), "GroupId"]},
+    })
+
+
+def test_models_expose_their_arn_and_execution_mode(stack: cdk.Stack) -> None:
+    single = model(stack)
+    pipeline = InferencePipelineModel(stack, "Pipeline", containers=[
+        ContainerDefinition(image=ContainerImage.from_ecr_repository(
+            ecr.Repository.from_repository_name(stack, f"R{i}", "r"), tag="1")) for i in range(2)
+    ])
+    assert single.inference_execution_mode is None
+    assert pipeline.inference_execution_mode is InferenceExecutionMode.SERIAL
+    assert stack.resolve(single.model_arn) == {"Fn::GetAtt": [Match.string_like_regexp("Model"), "ModelArn"]} or \
+        stack.resolve(single.model_arn)["Fn::GetAtt"][1] == "ModelArn"
+    imported = Model.from_model_name(stack, "Imported", "churn")
+    assert stack.resolve(imported.model_arn)["Fn::Join"][1][-1] == ":model/churn"
+
+
+# -- EndpointConfig and Endpoint on their own ------------------------------------------------------
+
+
+def test_endpoint_config_and_endpoint_compose_and_the_endpoint_is_an_aws_sagemaker_iendpoint(
+    stack: cdk.Stack,
+) -> None:
+    config = EndpointConfig(stack, "Config", variants=[InstanceVariant(model=model(stack))])
+    endpoint = Endpoint(stack, "Endpoint", endpoint_config=config, deployment=None)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::SageMaker::Endpoint", {
+        "EndpointName": endpoint.endpoint_name,
+        "EndpointConfigName": {"Fn::GetAtt": [Match.string_like_regexp("^Config"), "EndpointConfigName"]},
+        "DeploymentConfig": Match.absent(),
+    })
+    template.has_resource_properties("AWS::SageMaker::EndpointConfig", {"KmsKeyId": Match.any_value()})
+
+
+def test_an_endpoint_config_for_inference_components_has_variants_without_a_model(stack: cdk.Stack) -> None:
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    EndpointConfig(stack, "Config", execution_role=role,
+                   variants=[InstanceVariant(instance_type=InstanceType.G5_XLARGE, initial_instance_count=2)])
+    Template.from_stack(stack).has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "ExecutionRoleArn": {"Fn::GetAtt": [Match.string_like_regexp("^Role"), "Arn"]},
+        "ProductionVariants": [{"VariantName": "AllTraffic", "InstanceType": "ml.g5.xlarge",
+                                "InitialInstanceCount": 2, "InitialVariantWeight": 1}],
+    })
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda s: EndpointConfig(s, "Config", variants=[InstanceVariant()]),
+     r"Config: execution_role must be set when the variants host inference components \(no model\), got None"),
+    (lambda s: EndpointConfig(s, "Config", variants=[
+        InstanceVariant(), InstanceVariant(model=model(s), variant_name="B")]),
+     r"Config: variants\[\]\.model must be set on every variant or on none \(inference components\)"),
+])
+def test_model_less_variants_are_refused_without_a_role_or_mixed(stack: cdk.Stack, build, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match=message):
+        build(stack)
+
+
+def test_imported_config_and_endpoints(stack: cdk.Stack) -> None:
+    config = EndpointConfig.from_endpoint_config_name(stack, "Config", "churn-config")
+    with pytest.raises(ValidationError, match=r"deployment\.rollback_alarms must be given for an imported"):
+        Endpoint(stack, "Endpoint", endpoint_config=config)
+    by_name = Endpoint.from_endpoint_name(stack, "ByName", "Churn")
+    by_arn = Endpoint.from_endpoint_arn(stack, "ByArn", "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn")
+    assert by_arn.endpoint_name == "churn"
+    role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    by_name.grant_invoke(role)
+    (policy,) = managed_policies_granting(Template.from_stack(stack), "sagemaker:InvokeEndpoint")
+    resources = stack.resolve(policy["Properties"]["PolicyDocument"]["Statement"][0]["Resource"])  # type: ignore[index]
+    # The name as given and lowercased, as SageMaker may spell it in the ARN.
+    assert [r["Fn::Join"][1][-1] for r in resources] == [":endpoint/Churn", ":endpoint/churn"]
+    assert by_name.variant("Blue").metric_invocations().dimensions == {"EndpointName": "Churn", "VariantName": "Blue"}
+
+
+def test_variant_handles_carry_metrics_options_and_autoscaling(stack: cdk.Stack) -> None:
+    config = EndpointConfig(stack, "Config", variants=[
+        InstanceVariant(model=model(stack, "A"), variant_name="Blue"),
+        InstanceVariant(model=model(stack, "B"), variant_name="Green"),
+    ])
+    endpoint = Endpoint(stack, "Endpoint", endpoint_config=config)
+    green = endpoint.variant("Green")
+    latency = green.metric_model_latency(period=cdk.Duration.minutes(1), statistic="p99", label="p99 latency")
+    assert (latency.statistic, latency.period.to_seconds(), latency.label) == ("p99", 60, "p99 latency")
+    assert [v.variant_name for v in endpoint.variants] == ["Blue", "Green"]
+    green.auto_scale(VariantAutoScaling(max_capacity=3, target_invocations_per_instance=100))
+    assert green.scalable_target is not None and endpoint.variant("Blue").scalable_target is None
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {
+        "ResourceId": f"endpoint/{endpoint.endpoint_name}/variant/Green", "MaxCapacity": 3})
+    template.has_resource_properties("AWS::SageMaker::Endpoint", {"RetainAllVariantProperties": True})
+    with pytest.raises(ValidationError, match=r"variant_name must be one of Blue, Green, got 'Red'"):
+        endpoint.variant("Red")
+
+
+# -- aws-cdk interop and grants that pass the gate -----------------------------------------------------
+
+
+def test_api_gateway_sagemaker_integration_takes_a_realtime_endpoint_without_an_inline_policy() -> None:
+    # No gate here: the REST API's own findings (request validation, authorizer) are not this test's.
+    stack = cdk.Stack(new_app(), "Api", env=ENV)
+    endpoint = RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model(stack))],
+                                deployment=BlueGreenDeployment())
+    integration = apigateway.SagemakerIntegration(endpoint)
+    api = apigateway.RestApi(stack, "Api", deploy=False)
+    api.root.add_method("POST", integration, authorization_type=apigateway.AuthorizationType.IAM)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    (policy,) = managed_policies_granting(template, "sagemaker:InvokeEndpoint")
+    assert policy["Properties"]["Roles"] == [{"Ref": Match.string_like_regexp("SagemakerRole")}] or \
+        "SagemakerRole" in policy["Properties"]["Roles"][0]["Ref"]  # type: ignore[index]
+    template.has_resource_properties("AWS::ApiGateway::Method", {"Integration": Match.object_like({
+        "Uri": f"arn:aws:apigateway:us-east-1:runtime.sagemaker:path/endpoints/{endpoint.endpoint_name}/invocations",
+    })})
+
+
+def test_managed_policy_grant_is_public_and_reuses_one_policy_a_role() -> None:
+    stack = cdk.Stack(new_app(), "Grants")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    for arn in ("arn:aws:sqs:us-east-1:123456789012:a", "arn:aws:sqs:us-east-1:123456789012:b"):
+        ManagedPolicyGrant.add_to_principal(grantee=role, actions=["sqs:SendMessage"], resource_arns=[arn])
+    # A role the app does not own, and may not change, is left alone as aws-cdk would.
+    imported = iam.Role.from_role_name(stack, "Imported", "someone-elses", mutable=False)
+    ManagedPolicyGrant.add_to_principal(grantee=imported, actions=["sqs:SendMessage"], resource_arns=["*"])
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    template.resource_count_is("AWS::IAM::ManagedPolicy", 1)
