@@ -1,9 +1,10 @@
 """The CDK-free layer: everything here needs only boto3 (and the standard library).
 
 Calling endpoints (:class:`Predictor` and the serializers), reading and deciding on registry
-versions (:class:`RegistryClient`), the prebuilt framework images (:func:`framework_image`) and the
-command line (:mod:`.cli`). The constructs may use this layer; it never imports aws-cdk-lib, jsii or
-cdk-nag, so user code and Lambda functions import it without starting Node.
+versions (:class:`RegistryClient`), the prebuilt framework images (:func:`framework_image`), a batch
+transform job's semantics (:class:`TransformSettings`) and the command line (:mod:`.cli`). The
+constructs may use this layer; it never imports aws-cdk-lib, jsii or cdk-nag, so user code and
+Lambda functions import it without starting Node.
 """
 
 from __future__ import annotations
@@ -46,8 +47,24 @@ from .serializers import (
     Serializer,
     StringDeserializer,
 )
+from .transform_settings import (
+    AssembleWith,
+    BatchStrategy,
+    CompressionType,
+    JoinSource,
+    SplitType,
+    TransformSettings,
+    TransformSettingsError,
+)
 
 __all__ = [
+    "AssembleWith",
+    "BatchStrategy",
+    "CompressionType",
+    "JoinSource",
+    "SplitType",
+    "TransformSettings",
+    "TransformSettingsError",
     "BytesDeserializer",
     "BytesSerializer",
     "CSVDeserializer",
