@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Environment
-from cdk_sagemaker_inference import InstanceType, apply_compliance_gate
+from cdk_sagemaker_inference import apply_compliance_gate
 
+from .composition import add_inference_stacks
 from .config import AppConfig
-from .elastic_inference_stack import ElasticInferenceStack
-from .model_registry_stack import ModelRegistryStack
-from .realtime_inference_stack import RealtimeInferenceStack
-from .shared_resources_stack import SharedResourcesStack
+from .deployment_pipeline_stack import DeploymentPipelineStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -36,30 +34,13 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     config = AppConfig.from_context(app.node.get_all_context())
     apply_compliance_gate(app)
     env = Environment(account=config.account, region=config.region)
-    prefix = config.name_prefix
-
-    shared = SharedResourcesStack(
-        app, f"{prefix}-shared", env=env,
-        description="cdk-sagemaker-inference: KMS key, artifacts bucket, notifications",
-    ).resources
-    group_name = f"{prefix}-breast-cancer"
-    if config.include_realtime:
-        realtime = RealtimeInferenceStack(
-            app, f"{prefix}-realtime", env=env, shared=shared, config=config,
-            registry_group_name=group_name if config.include_registry else None,
-            description="cdk-sagemaker-inference: the example pipeline on a real-time endpoint",
+    if config.include_pipeline:
+        DeploymentPipelineStack(
+            app, f"{config.name_prefix}-pipeline", env=env, config=config,
+            description="cdk-sagemaker-inference: CDK Pipelines from source through staging to production",
         )
-        if config.include_registry:
-            ModelRegistryStack(
-                app, f"{prefix}-registry", env=env, shared=shared, group_name=group_name,
-                endpoint_stack=realtime, instance_type=InstanceType.of(config.endpoint_instance_type),
-                description="cdk-sagemaker-inference: model registry and approval-triggered deployment",
-            )
-    if config.include_elastic_inference:
-        ElasticInferenceStack(
-            app, f"{prefix}-elastic-inference", env=env, shared=shared,
-            description="cdk-sagemaker-inference: an Elastic Inference endpoint config (end of life)",
-        )
+    else:
+        add_inference_stacks(app, config, env)
     return app
 
 

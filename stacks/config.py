@@ -9,15 +9,27 @@ are left alone.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from cdk_sagemaker_inference._validation import ValidationError, check_pattern, check_range, fail
+from cdk_sagemaker_inference._validation import ValidationError, check_one_of, check_pattern, check_range, fail
 
 _WHERE = "config"
 _OUR_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_CONNECTION_ARN = (r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:"
+                   r"connection/[0-9a-f-]{36}")
 _REGION = r"[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}"
+
+
+class PipelineSource(enum.Enum):
+    """Where the deployment pipeline reads the app's source."""
+
+    #: A CodeConnections connection to GitHub, Bitbucket or GitLab.
+    CODECONNECTIONS = "codeconnections"
+    #: A zip object in a versioned S3 bucket, for accounts without outbound access.
+    S3 = "s3"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +60,29 @@ class AppConfig:
     endpoint_invocations_per_instance: int = 200
     #: Percentage of requests data capture records (0-100).
     data_capture_sampling_percentage: int = 20
+    #: Ship the app through the DeploymentPipelineStack (CDK Pipelines) instead of deploying the
+    #: stacks directly; the pipeline lives in ``account``/``region``. Default: false.
+    include_pipeline: bool = False
+    #: Where the pipeline gets the source: ``codeconnections`` (GitHub, Bitbucket, GitLab through
+    #: a CodeConnections connection) or ``s3`` (a zip object, for accounts without outbound access).
+    pipeline_source: str = PipelineSource.CODECONNECTIONS.value
+    #: The CodeConnections connection's ARN (``codeconnections`` or ``codestar-connections``).
+    pipeline_connection_arn: str | None = None
+    #: The repository as ``owner/name``, and the branch whose pushes start the pipeline.
+    pipeline_repository: str | None = None
+    pipeline_branch: str = "main"
+    #: The bucket and key of the source zip (``s3`` source); the bucket must be versioned.
+    pipeline_source_bucket: str | None = None
+    pipeline_source_key: str = "source.zip"
+    #: The staging and production environments the pipeline deploys to.
+    staging_account: str | None = None
+    staging_region: str | None = None
+    production_account: str | None = None
+    production_region: str | None = None
+    #: Model approvals start the pipeline (the version ARN as a pipeline variable) instead of
+    #: updating a stack directly, so every model switch passes staging, the smoke test and the
+    #: manual approval. Needs ``include_pipeline`` and ``include_registry``. Default: false.
+    pipeline_model_approvals: bool = False
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> AppConfig:
@@ -79,6 +114,62 @@ class AppConfig:
             raise fail(_WHERE, "include_registry", "false when include_realtime is false (approvals deploy "
                        "to the real-time endpoint)", self.include_registry)
         check_range(_WHERE, "data_capture_sampling_percentage", self.data_capture_sampling_percentage, 0, 100)
+        self._validate_pipeline()
+
+    def _validate_pipeline(self) -> None:
+        """The pipeline's keys; a pipeline needs every environment and a complete source."""
+        check_one_of(_WHERE, "pipeline_source", self.pipeline_source, [s.value for s in PipelineSource])
+        check_pattern(_WHERE, "pipeline_connection_arn", self.pipeline_connection_arn, _CONNECTION_ARN,
+                      "a CodeConnections connection ARN such as "
+                      "arn:aws:codeconnections:eu-west-1:123456789012:connection/<id>")
+        check_pattern(_WHERE, "pipeline_repository", self.pipeline_repository, r"[\w.-]+(/[\w.-]+)+",
+                      "owner/name of a repository")
+        check_pattern(_WHERE, "pipeline_branch", self.pipeline_branch, r"[^\s~^:?*\[\\]{1,255}",
+                      "a git branch name")
+        check_pattern(_WHERE, "pipeline_source_bucket", self.pipeline_source_bucket,
+                      r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name")
+        check_pattern(_WHERE, "pipeline_source_key", self.pipeline_source_key, r"\S.{0,1023}", "an S3 object key")
+        for stage in ("staging", "production"):
+            check_pattern(_WHERE, f"{stage}_account", getattr(self, f"{stage}_account"), r"\d{12}",
+                          "a 12-digit AWS account ID")
+            check_pattern(_WHERE, f"{stage}_region", getattr(self, f"{stage}_region"), _REGION,
+                          "an AWS region name such as eu-west-1")
+        if self.pipeline_model_approvals and not self.include_pipeline:
+            raise fail(_WHERE, "pipeline_model_approvals", "false when include_pipeline is false",
+                       self.pipeline_model_approvals)
+        if not self.include_pipeline:
+            return
+        # CDK Pipelines deploys across accounts only from a pipeline stack with a concrete environment.
+        for key in ("account", "region", "staging_account", "staging_region", "production_account",
+                    "production_region"):
+            _require(key, getattr(self, key), "set when include_pipeline is true")
+        if self.pipeline_source == PipelineSource.CODECONNECTIONS.value:
+            for key in ("pipeline_connection_arn", "pipeline_repository"):
+                _require(key, getattr(self, key), "set when pipeline_source is codeconnections")
+        else:
+            _require("pipeline_source_bucket", self.pipeline_source_bucket, "set when pipeline_source is s3")
+        if self.pipeline_model_approvals:
+            if not self.include_registry:
+                raise fail(_WHERE, "pipeline_model_approvals", "false when include_registry is false "
+                           "(approvals come from the registry)", self.pipeline_model_approvals)
+            # A version ARN names one account and region, and the served-version parameter accepts
+            # only versions of the stack's own account and region.
+            for stage in ("staging", "production"):
+                where = (getattr(self, f"{stage}_account"), getattr(self, f"{stage}_region"))
+                if where != (self.account, self.region):
+                    raise fail(_WHERE, "pipeline_model_approvals",
+                               f"false when {stage} is not the pipeline's account and region (a version ARN "
+                               f"names one account and region)", self.pipeline_model_approvals)
+
+    @property
+    def pipeline_source_kind(self) -> PipelineSource:
+        """``pipeline_source`` as the enum."""
+        return PipelineSource(self.pipeline_source)
+
+
+def _require(key: str, value: Any, when: str) -> None:
+    if value is None:
+        raise fail(_WHERE, key, when, value)
 
 
 def _coerce(key: str, raw: Any, annotation: Any) -> Any:
@@ -103,4 +194,4 @@ def _coerce(key: str, raw: Any, annotation: Any) -> Any:
     raise fail(_WHERE, key, "a string", raw)
 
 
-__all__ = ["AppConfig", "ValidationError"]
+__all__ = ["AppConfig", "PipelineSource", "ValidationError"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Aws, DefaultStackSynthesizer, Stack
+from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_s3_assets as s3_assets
 from cdk_sagemaker_inference import (
     ApprovalDeployment,
@@ -35,6 +36,9 @@ class ModelRegistryStack(Stack):
 
     :param group_name: the model package group's name.
     :param endpoint_stack: the stack whose ``ServedModelPackageArn`` parameter approvals set.
+    :param pipeline_name: a pipeline in this account and region that deploys ``endpoint_stack``:
+        an approval starts it with the version's ARN in its ``ServedModelPackageArn`` variable.
+        Default: None, an approval updates ``endpoint_stack`` with the bootstrap CloudFormation role.
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class ModelRegistryStack(Stack):
         group_name: str,
         endpoint_stack: RealtimeInferenceStack,
         instance_type: InstanceType,
+        pipeline_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
@@ -71,10 +76,18 @@ class ModelRegistryStack(Stack):
             self,
             "ApprovalDeployment",
             model_package_group=self.group,
-            trigger=DeploymentTrigger.cloudformation_stack(
-                endpoint_stack.stack_name, execution_role_arn=CDK_CFN_EXECUTION_ROLE
-            ),
+            trigger=self._trigger(endpoint_stack, pipeline_name),
             topic=shared.notifications_topic,
             key=shared.key,
             endpoint_name=endpoint_stack.endpoint.endpoint_name,
+            endpoint_stack_name=endpoint_stack.stack_name,
         )
+
+    def _trigger(self, endpoint_stack: RealtimeInferenceStack, pipeline_name: str | None) -> DeploymentTrigger:
+        if pipeline_name is None:
+            return DeploymentTrigger.cloudformation_stack(
+                endpoint_stack.stack_name, execution_role_arn=CDK_CFN_EXECUTION_ROLE
+            )
+        pipeline = codepipeline.Pipeline.from_pipeline_arn(
+            self, "DeploymentPipeline", self.format_arn(service="codepipeline", resource=pipeline_name))
+        return DeploymentTrigger.code_pipeline(pipeline)

@@ -94,3 +94,73 @@ def test_app_py_stops_with_one_line_and_non_zero_exit(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "error: config: region must be an AWS region name such as eu-west-1, got 'nowhere'"
     )
+
+
+#: A complete pipeline configuration; each test below breaks one thing.
+PIPELINE = {
+    "include_pipeline": True, "account": "111111111111", "region": "eu-west-1",
+    "staging_account": "222222222222", "staging_region": "eu-west-1",
+    "production_account": "333333333333", "production_region": "eu-central-1",
+    "pipeline_connection_arn":
+        "arn:aws:codeconnections:eu-west-1:111111111111:connection/0123abcd-0123-4567-89ab-0123456789ab",
+    "pipeline_repository": "acme/app",
+}
+
+
+def test_a_complete_pipeline_configuration_is_accepted() -> None:
+    config = AppConfig.from_context(PIPELINE)
+    assert config.include_pipeline and config.pipeline_branch == "main"
+    s3 = AppConfig.from_context({**PIPELINE, "pipeline_source": "s3", "pipeline_connection_arn": None,
+                                 "pipeline_source_bucket": "acme-source"})
+    assert (s3.pipeline_source_bucket, s3.pipeline_source_key) == ("acme-source", "source.zip")
+    legacy = "arn:aws:codestar-connections:eu-west-1:111111111111:connection/0123abcd-0123-4567-89ab-0123456789ab"
+    assert AppConfig.from_context({**PIPELINE, "pipeline_connection_arn": legacy}).pipeline_connection_arn == legacy
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"include_pipeline": "sometimes"}, r"config: include_pipeline must be true or false, got 'sometimes'"),
+        ({"pipeline_source": "git"}, r"config: pipeline_source must be one of 'codeconnections', 's3', got 'git'"),
+        ({"pipeline_connection_arn": "arn:aws:iam::111111111111:role/x"},
+         r"config: pipeline_connection_arn must be a CodeConnections connection ARN such as .*, got 'arn:aws:iam"),
+        ({"pipeline_repository": "just-a-name"},
+         r"config: pipeline_repository must be owner/name of a repository, got 'just-a-name'"),
+        ({"pipeline_branch": "feature branch"}, r"config: pipeline_branch must be a git branch name, got 'feature"),
+        ({"pipeline_source_bucket": "Bad_Bucket"},
+         r"config: pipeline_source_bucket must be an S3 bucket name, got 'Bad_Bucket'"),
+        ({"pipeline_source_key": ""}, r"config: pipeline_source_key must be an S3 object key, got ''"),
+        ({"staging_account": "2222"}, r"config: staging_account must be a 12-digit AWS account ID, got '2222'"),
+        ({"production_region": "mars-1"},
+         r"config: production_region must be an AWS region name such as eu-west-1, got 'mars-1'"),
+        ({"account": None}, r"config: account must be set when include_pipeline is true, got None"),
+        ({"region": None}, r"config: region must be set when include_pipeline is true, got None"),
+        ({"staging_account": None}, r"config: staging_account must be set when include_pipeline is true, got None"),
+        ({"production_region": None},
+         r"config: production_region must be set when include_pipeline is true, got None"),
+        ({"pipeline_connection_arn": None},
+         r"config: pipeline_connection_arn must be set when pipeline_source is codeconnections, got None"),
+        ({"pipeline_repository": None},
+         r"config: pipeline_repository must be set when pipeline_source is codeconnections, got None"),
+        ({"pipeline_source": "s3"},
+         r"config: pipeline_source_bucket must be set when pipeline_source is s3, got None"),
+        ({"pipeline_model_approvals": True},
+         r"config: pipeline_model_approvals must be false when staging is not the pipeline's account and region "
+         r"\(a version ARN names one account and region\), got True"),
+        ({"pipeline_model_approvals": True, "staging_account": "111111111111"},
+         r"config: pipeline_model_approvals must be false when production is not the pipeline's account"),
+        ({"pipeline_model_approvals": True, "include_registry": False},
+         r"config: pipeline_model_approvals must be false when include_registry is false"),
+    ],
+)
+def test_bad_pipeline_values_name_the_key_the_value_and_what_is_allowed(
+    change: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        AppConfig.from_context({**PIPELINE, **change})
+
+
+def test_pipeline_model_approvals_need_the_pipeline() -> None:
+    with pytest.raises(ValidationError, match=r"config: pipeline_model_approvals must be false when "
+                                              r"include_pipeline is false, got True"):
+        AppConfig.from_context({"pipeline_model_approvals": True})

@@ -24,13 +24,18 @@ class StackSummary:
     resources: int
     template_bytes: int
     warnings: int
+    template: Path
 
 
 def stack_summaries(assembly: Path) -> list[StackSummary]:
-    """One summary per stack template in the assembly, in manifest order."""
+    """One summary per stack template in the assembly and its nested assemblies (a pipeline's
+    stages), in manifest order."""
     manifest = json.loads((assembly / "manifest.json").read_text())
     summaries = []
     for name, artifact in manifest["artifacts"].items():
+        if artifact["type"] == "cdk:cloud-assembly":
+            summaries.extend(stack_summaries(assembly / artifact["properties"]["directoryName"]))
+            continue
         if artifact["type"] != "aws:cloudformation:stack":
             continue
         template_path = assembly / artifact["properties"]["templateFile"]
@@ -41,9 +46,10 @@ def stack_summaries(assembly: Path) -> list[StackSummary]:
             for entry in entries
             if entry["type"] == "aws:cdk:warning"
         )
-        summaries.append(
-            StackSummary(name, len(template.get("Resources", {})), template_path.stat().st_size, warnings)
-        )
+        summaries.append(StackSummary(
+            artifact.get("displayName", name), len(template.get("Resources", {})), template_path.stat().st_size,
+            warnings, template_path,
+        ))
     return summaries
 
 
@@ -86,7 +92,7 @@ def main(argv: list[str]) -> int:
     assembly = Path(argv[1] if len(argv) > 1 else "cdk.out")
     summaries = stack_summaries(assembly)
     nag = validation_findings(assembly)
-    lint = cfn_lint(sorted(assembly.glob("*.template.json")))
+    lint = cfn_lint([summary.template for summary in summaries])
 
     width = max((len(s.name) for s in summaries), default=5)
     print(f"\n{'stack':<{width}}  resources  template  warnings")

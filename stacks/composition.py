@@ -1,0 +1,70 @@
+"""The reference app's stacks, composed once: the App (laptop deploys) and every pipeline Stage use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Environment
+from cdk_sagemaker_inference import InstanceType
+from constructs import Construct
+
+from .config import AppConfig
+from .elastic_inference_stack import ElasticInferenceStack
+from .model_registry_stack import ModelRegistryStack
+from .realtime_inference_stack import RealtimeInferenceStack
+from .shared_resources_stack import SharedResourcesStack
+
+
+@dataclass(frozen=True)
+class InferenceStacks:
+    """The stacks :func:`add_inference_stacks` declared (None for those the config leaves out)."""
+
+    shared: SharedResourcesStack
+    realtime: RealtimeInferenceStack | None
+    registry: ModelRegistryStack | None
+    elastic_inference: ElasticInferenceStack | None
+
+
+def add_inference_stacks(
+    scope: Construct,
+    config: AppConfig,
+    env: Environment,
+    *,
+    pipeline_name: str | None = None,
+    include_registry: bool | None = None,
+) -> InferenceStacks:
+    """Declares the shared, real-time, registry and Elastic Inference stacks the config asks for.
+
+    :param scope: the App, or a Stage of the deployment pipeline.
+    :param env: the account and region of every stack.
+    :param pipeline_name: the deployment pipeline that approvals start (in the registry's account and
+        region). Default: None, an approval updates the real-time stack's ``ServedModelPackageArn``.
+    :param include_registry: declare the registry stack here. Default: None, as ``config.include_registry``
+        says (a pipeline's staging stage serves the production registry's versions without its own).
+    """
+    prefix = config.name_prefix
+    shared = SharedResourcesStack(
+        scope, f"{prefix}-shared", env=env,
+        description="cdk-sagemaker-inference: KMS key, artifacts bucket, notifications",
+    )
+    group_name = f"{prefix}-breast-cancer"
+    realtime = registry = elastic_inference = None
+    if config.include_realtime:
+        realtime = RealtimeInferenceStack(
+            scope, f"{prefix}-realtime", env=env, shared=shared.resources, config=config,
+            registry_group_name=group_name if config.include_registry else None,
+            description="cdk-sagemaker-inference: the example pipeline on a real-time endpoint",
+        )
+        if config.include_registry if include_registry is None else include_registry:
+            registry = ModelRegistryStack(
+                scope, f"{prefix}-registry", env=env, shared=shared.resources, group_name=group_name,
+                endpoint_stack=realtime, instance_type=InstanceType.of(config.endpoint_instance_type),
+                pipeline_name=pipeline_name,
+                description="cdk-sagemaker-inference: model registry and approval-triggered deployment",
+            )
+    if config.include_elastic_inference:
+        elastic_inference = ElasticInferenceStack(
+            scope, f"{prefix}-elastic-inference", env=env, shared=shared.resources,
+            description="cdk-sagemaker-inference: an Elastic Inference endpoint config (end of life)",
+        )
+    return InferenceStacks(shared, realtime, registry, elastic_inference)
