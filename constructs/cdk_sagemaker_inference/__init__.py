@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from .scaling import VariantAutoScaling
     from .served_version import ServedModelPackage
     from .shared_resources import SharedResources
+    from .transform import BatchTransform, TransformSource
 
 _LAZY = {
     "ValidationError": "_validation",
@@ -128,6 +129,8 @@ _LAZY = {
     "ModelPackageGroup": "registry",
     "ServedModelPackage": "served_version",
     "SharedResources": "shared_resources",
+    "BatchTransform": "transform",
+    "TransformSource": "transform",
 }
 
 
@@ -142,6 +145,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ApprovalDeployment",
+    "BatchTransform",
     "BlueGreenDeployment",
     "BytesDeserializer",
     "BytesSerializer",
@@ -204,6 +208,7 @@ __all__ = [
     "ServedModelPackage",
     "ServerlessVariant",
     "SharedResources",
+    "TransformSource",
     "StringDeserializer",
     "ThrottledError",
     "TrafficRouting",
