@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
-from aws_cdk import ArnFormat, Aws, CfnOutput, DefaultStackSynthesizer, Environment, Stack, Stage, pipelines
+from aws_cdk import ArnFormat, Aws, DefaultStackSynthesizer, Environment, Stack, Stage, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
@@ -22,8 +22,8 @@ from cdk_sagemaker_inference.approval import DEFAULT_PARAMETER_NAME
 from cdk_sagemaker_inference.compliance import acknowledge, acknowledge_wildcard_resource
 from constructs import Construct, IConstruct
 
-from .composition import InferenceStacks, add_inference_stacks
 from .config import AppConfig, PipelineSource
+from .inference_stage import InferenceStage
 
 REPO = Path(__file__).resolve().parent.parent
 #: What the synth step runs: the README's command, so the compliance gate runs in the pipeline.
@@ -100,62 +100,6 @@ def cdk_deploy_role_arn(partition: str, env: Environment) -> str:
     return _role_arn(partition, str(env.account), f"cdk-{qualifier}-deploy-role-{env.account}-{env.region}")
 
 
-class SmokeTestAccessStack(Stack):
-    """A role the pipeline's smoke test assumes to call this stage's endpoint, and nothing else.
-
-    :param endpoint_name: the endpoint the role may invoke.
-    :param smoke_test_role_arn: the pipeline account's smoke-test CodeBuild role, the only principal
-        that may assume this role.
-    """
-
-    def __init__(self, scope: Construct, id: str, *, endpoint_name: str, role_name: str,
-                 smoke_test_role_arn: str, pipeline_account: str, **kwargs: Any) -> None:
-        super().__init__(scope, id, **kwargs)
-        self.role = iam.Role(
-            self, "SmokeTestRole",
-            role_name=role_name,
-            description=f"The deployment pipeline's smoke test calls endpoint {endpoint_name}",
-            assumed_by=iam.AccountPrincipal(pipeline_account).with_conditions(
-                {"ArnEquals": {"aws:PrincipalArn": smoke_test_role_arn}}),
-        )
-        iam.ManagedPolicy(self, "InvokeEndpoint", roles=[self.role], statements=[iam.PolicyStatement(
-            actions=["sagemaker:InvokeEndpoint"],
-            resources=[self.format_arn(service="sagemaker", resource="endpoint",
-                                       resource_name=endpoint_name.lower())],
-        )])
-        self.endpoint_name_output = CfnOutput(self, "EndpointName", value=endpoint_name,
-                                              description="The endpoint the smoke test calls")
-        self.role_arn_output = CfnOutput(self, "SmokeTestRoleArn", value=self.role.role_arn,
-                                         description="The role the smoke test assumes")
-
-
-class InferenceStage(Stage):
-    """One environment of the pipeline: the app's stacks (the same composition as ``cdk deploy``)
-    plus the smoke test's access role.
-
-    :param pipeline_name: with approvals through the pipeline, the pipeline the registry's
-        approvals start. Default: None, approvals update this stage's endpoint stack directly.
-    """
-
-    def __init__(self, scope: Construct, id: str, *, config: AppConfig, env: Environment,
-                 smoke_test_role_arn: str, pipeline_name: str | None = None,
-                 include_registry: bool | None = None) -> None:
-        super().__init__(scope, id, env=env)
-        #: The variable namespace of the step that decides the served version of this stage.
-        self.served_version_namespace: str | None = None
-        self.stacks: InferenceStacks = add_inference_stacks(
-            self, config, env, pipeline_name=pipeline_name, include_registry=include_registry)
-        self.smoke_test_access: SmokeTestAccessStack | None = None
-        if self.stacks.realtime is not None:
-            self.smoke_test_access = SmokeTestAccessStack(
-                self, f"{config.name_prefix}-smoke-test-access", env=env,
-                endpoint_name=self.stacks.realtime.endpoint.endpoint_name,
-                role_name=f"{config.name_prefix}-{id}-smoke-test",
-                smoke_test_role_arn=smoke_test_role_arn, pipeline_account=str(config.account),
-                description="cdk-sagemaker-inference: the deployment pipeline's smoke-test role",
-            )
-
-
 class DeploymentPipelineStack(Stack):
     """A self-mutating CDK pipeline: source, ``make synth``, staging + smoke test, approval, production.
 
@@ -209,7 +153,6 @@ class DeploymentPipelineStack(Stack):
                 build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE)),
         )
         smoke_test_role_name = f"{prefix}-pipeline-smoke-test"
-        smoke_test_role = self._codebuild_role("SmokeTestRole", "the smoke test", role_name=smoke_test_role_name)
         smoke_test_role_arn = _role_arn(Aws.PARTITION, str(config.account), smoke_test_role_name)
         pipeline_name = self.pipeline_name if config.pipeline_model_approvals else None
 
@@ -222,6 +165,7 @@ class DeploymentPipelineStack(Stack):
         staging = self.pipeline.add_stage(self.staging, pre=self._served_version_steps(self.staging))
         if self.staging.smoke_test_access is not None:
             access = self.staging.smoke_test_access
+            smoke_test_role = self._codebuild_role("SmokeTestRole", "the smoke test", role_name=smoke_test_role_name)
             staging.add_post(self._step(
                 "SmokeTest",
                 input=source,
@@ -232,10 +176,10 @@ class DeploymentPipelineStack(Stack):
             ))
             smoke_test_role.add_to_principal_policy(iam.PolicyStatement(
                 actions=["sts:AssumeRole"],
-                resources=[_role_arn(Aws.PARTITION, str(config.staging_account), access.role.role_name)],
+                resources=[_role_arn(Aws.PARTITION, str(config.staging_account), access.role_name)],
             ))
         self.production = InferenceStage(
-            self, "production", config=config, smoke_test_role_arn=smoke_test_role_arn,
+            self, "production", config=config,
             env=Environment(account=config.production_account, region=config.production_region),
             pipeline_name=pipeline_name,
         )
@@ -362,7 +306,9 @@ class DeploymentPipelineStack(Stack):
                     "CDK Pipelines' self-mutation: DescribeStacks and ListBucket on '*', and AssumeRole on "
                     "this account's roles only where they carry the aws-cdk:bootstrap-role tag (deploy, "
                     "file- and image-publishing).")
-        assets = self.pipeline.node.find_child("Assets")
+        assets = self.pipeline.node.try_find_child("Assets")  # none when no stack has assets
+        if assets is None:
+            return
         acknowledge(assets, [
             "AwsSolutions-IAM5[Resource::*]",
             f"AwsSolutions-IAM5[Resource::arn:{self.partition}:logs:{self.region}:{self.account}:"

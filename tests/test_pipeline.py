@@ -401,3 +401,74 @@ def test_the_readme_first_deploy_names_the_pipeline_stack(app: cdk.App) -> None:
     (deploy,) = re.findall(r"^node_modules/.bin/cdk deploy (\S+) --no-notices$", section, flags=re.MULTILINE)
     assert deploy == app.node.find_child("inference-pipeline").stack_name  # type: ignore[attr-defined]
     assert f"\n{SYNTH_COMMAND}\nnode_modules/.bin/cdk deploy" in section
+
+
+# -- model approvals through the pipeline ------------------------------------------------------
+
+ONE_ACCOUNT = {"staging_account": PIPELINE_ACCOUNT, "production_account": PIPELINE_ACCOUNT,
+               "production_region": "eu-west-1", "pipeline_model_approvals": True}
+
+
+@pytest.fixture(scope="module")
+def approvals_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
+    """Approvals start the pipeline: every stage in the pipeline's account and region (gate applied)."""
+    return pipeline_app(tmp_path_factory.mktemp("approvals.out"), **ONE_ACCOUNT)
+
+
+def stage_stack(app: cdk.App, stage: str, stack: str) -> cdk.Stack:
+    found = app.node.find_child("inference-pipeline").node.find_child(stage).node.try_find_child(stack)
+    assert isinstance(found, cdk.Stack) or found is None
+    return found  # type: ignore[return-value]
+
+
+def test_an_approval_starts_the_pipeline_with_the_version_in_its_variable(approvals_app: cdk.App) -> None:
+    registry = Template.from_stack(stage_stack(approvals_app, "production", "inference-registry"))
+    registry.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": {
+        "PIPELINE_NAME": "inference-deployment", "VARIABLE_NAME": "ServedModelPackageArn",
+        "MODEL_PACKAGE_GROUP_NAME": "inference-breast-cancer",
+    }}})
+    starts = [s for p in registry.find_resources("AWS::IAM::ManagedPolicy").values()
+              for s in p["Properties"]["PolicyDocument"]["Statement"]
+              if "codepipeline:StartPipelineExecution" in s["Action"]]
+    assert starts == [{
+        "Action": ["codepipeline:GetPipelineExecution", "codepipeline:ListPipelineExecutions",
+                   "codepipeline:StartPipelineExecution"],
+        "Effect": "Allow",
+        "Resource": f"arn:aws:codepipeline:eu-west-1:{PIPELINE_ACCOUNT}:inference-deployment",
+    }]
+    # The monitor watches production's endpoint stack.
+    registry.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": {
+        "STACK_NAME": "production-inference-realtime"}}})
+    pipeline = Template.from_stack(approvals_app.node.find_child("inference-pipeline"))  # type: ignore[arg-type]
+    assert pipeline_properties(pipeline)["Name"] == "inference-deployment"
+    assert pipeline_properties(pipeline)["Variables"][0]["Name"] == "ServedModelPackageArn"
+
+
+def test_staging_serves_the_production_registry_without_one_of_its_own(approvals_app: cdk.App) -> None:
+    assert stage_stack(approvals_app, "staging", "inference-registry") is None
+    realtime = Template.from_stack(stage_stack(approvals_app, "staging", "inference-realtime"))
+    pattern = realtime.to_json()["Parameters"]["ServedModelPackageArn"]["AllowedPattern"]
+    arn = f"arn:aws:sagemaker:eu-west-1:{PIPELINE_ACCOUNT}:model-package/inference-breast-cancer/7"
+    assert re.fullmatch(pattern, arn) and re.fullmatch(pattern, "")
+
+
+def test_with_approvals_through_the_pipeline_both_stages_take_the_decided_version(approvals_app: cdk.App) -> None:
+    template = Template.from_stack(approvals_app.node.find_child("inference-pipeline"))  # type: ignore[arg-type]
+    for stage in ("staging", "production"):
+        prepare = actions(template, stage)["inference-realtime.Prepare"]
+        assert json.loads(prepare["Configuration"]["ParameterOverrides"]) == {
+            "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}"}
+
+
+# -- an S3 source ---------------------------------------------------------------------------------
+
+
+def test_an_s3_object_can_be_the_source(tmp_path: Path) -> None:
+    app = pipeline_app(tmp_path, pipeline_source="s3", pipeline_source_bucket="acme-source",
+                       pipeline_source_key="app/source.zip", include_realtime=False, include_registry=False)
+    template = Template.from_stack(app.node.find_child("inference-pipeline"))  # type: ignore[arg-type]
+    (source,) = actions(template, "Source").values()
+    assert source["ActionTypeId"]["Provider"] == "S3"
+    assert source["Configuration"] == {"S3Bucket": "acme-source", "S3ObjectKey": "app/source.zip"}
+    # Without an endpoint there is nothing to smoke-test and no served version to decide.
+    assert set(actions(template, "staging")) == {"Prepare", "Deploy"}  # one stack: the shared one
