@@ -49,7 +49,8 @@ def smoke_test_commands(region: str) -> list[str]:
     """Calls the endpoint ``$ENDPOINT_NAME`` in ``region`` as ``$SMOKE_TEST_ROLE_ARN`` with the
     example payload through the ``predict`` CLI, and fails unless every answer has a known label."""
     return [
-        "pip install --quiet .",
+        # The CLI is the package's CDK-free runtime layer: boto3 is all it needs.
+        "pip install --quiet boto3 && pip install --quiet --no-deps .",
         *_assume_role_profile("stage", "SMOKE_TEST_ROLE_ARN", region),
         "AWS_PROFILE=stage python -m cdk_sagemaker_inference predict --endpoint \"$ENDPOINT_NAME\" "
         f"--content-type text/csv --accept application/json < {SMOKE_TEST_PAYLOAD} > answer.json",

@@ -22,6 +22,7 @@ from stacks.deployment_pipeline_stack import (
     smoke_test_commands,
 )
 from tests.conftest import REPO
+from tests.test_app import acknowledgments
 
 PIPELINE_ACCOUNT, STAGING_ACCOUNT, PRODUCTION_ACCOUNT = "111111111111", "222222222222", "333333333333"
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111111111111:connection/0123abcd-0123-4567-89ab-0123456789ab"
@@ -35,6 +36,15 @@ PIPELINE_CONTEXT: dict[str, Any] = {
     "pipeline_repository": "acme/cdk-sagemaker-inference",
 }
 README = (REPO / "README.md").read_text()
+#: Every acknowledgment on the pipeline stack and CodePipeline's support stack (the stages' stacks
+#: are the reference app's, reviewed in acknowledgments.json); `tools/update_acknowledgments.py` writes it.
+PIPELINE_ACKNOWLEDGMENTS = Path(__file__).with_name("pipeline_acknowledgments.json")
+
+
+def pipeline_acknowledgments(app: cdk.App) -> dict[str, dict[str, str]]:
+    """The acknowledgments outside the stages: construct path -> rule id -> reason."""
+    return {path: rules for path, rules in acknowledgments(app).items()
+            if not path.startswith(("inference-pipeline/staging/", "inference-pipeline/production/"))}
 
 
 def pipeline_app(outdir: Path, **context: Any) -> cdk.App:
@@ -260,6 +270,14 @@ def test_the_served_version_step_may_only_assume_its_stage_deploy_role(
     }]
 
 
+def test_the_synth_step_reaches_no_other_account(template: Template) -> None:
+    """The synth runs the repository's code: it may read and write artifacts and logs, nothing else."""
+    actions_granted = {a for s in statements(template, "SynthRole") for a in (
+        s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert {a.split(":")[0] for a in actions_granted} == {"s3", "kms", "logs", "codebuild"}
+    assert not any(a.startswith(("sts:", "iam:", "cloudformation:")) for a in actions_granted)
+
+
 def test_codebuild_roles_keep_their_grants_in_managed_policies(template: Template) -> None:
     roles = template.find_resources("AWS::CodeBuild::Project")
     ours = [p for p in roles.values()
@@ -355,6 +373,11 @@ def test_the_gate_passes_on_every_stack_of_the_pipeline_app(app: cdk.App) -> Non
         "inference-pipeline/production/inference-registry",
     }
     assert compliance_gate.validation_findings(outdir) == 0  # cfn-lint: the `make synth` test below
+    expected = json.loads(PIPELINE_ACKNOWLEDGMENTS.read_text())
+    assert pipeline_acknowledgments(app) == expected
+    for rules in expected.values():
+        for rule, reason in rules.items():
+            assert len(reason) >= 40, f"{rule}: an acknowledgment needs a specific reason, got {reason!r}"
 
 
 def test_make_synth_with_the_pipeline_enabled_synthesizes_it_and_the_gate_is_clean(tmp_path: Path) -> None:
