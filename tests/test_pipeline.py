@@ -13,10 +13,12 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
+from cdk_sagemaker_inference.handlers.approval_deployer import index as approval_deployer
 
 from stacks import build_app, cdk_json_context
 from stacks.deployment_pipeline_stack import (
     CDK_CLI_VERSION,
+    KEEP_SERVED_VERSION,
     SMOKE_TEST_PAYLOAD,
     SYNTH_COMMAND,
     smoke_test_commands,
@@ -481,6 +483,39 @@ def test_with_approvals_through_the_pipeline_both_stages_take_the_decided_versio
         prepare = actions(template, stage)["inference-realtime.Prepare"]
         assert json.loads(prepare["Configuration"]["ParameterOverrides"]) == {
             "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}"}
+
+
+class Executions:
+    """A CodePipeline client's two read calls over executions given newest first (status, variable)."""
+
+    def __init__(self, *executions: tuple[str, str]) -> None:
+        self._executions = {str(n): e for n, e in enumerate(executions)}
+
+    def list_pipeline_executions(self, pipelineName: str, maxResults: int) -> dict[str, Any]:  # noqa: N803
+        return {"pipelineExecutionSummaries": [
+            {"pipelineExecutionId": n, "status": status} for n, (status, _) in self._executions.items()]}
+
+    def get_pipeline_execution(self, pipelineName: str, pipelineExecutionId: str) -> dict[str, Any]:  # noqa: N803
+        _, value = self._executions[pipelineExecutionId]
+        return {"pipelineExecution": {"variables": [{"name": "ServedModelPackageArn", "resolvedValue": value}]}}
+
+
+@pytest.mark.parametrize(
+    ("executions", "served"),
+    [
+        ((("Succeeded", ARN),), ARN),
+        ((("Succeeded", KEEP_SERVED_VERSION), ("Succeeded", ARN)), ARN),    # a code change kept ARN
+        ((("InProgress", KEEP_SERVED_VERSION), ("Failed", "other"), ("Succeeded", ARN)), ARN),
+        ((("Succeeded", KEEP_SERVED_VERSION),), None),                      # never an approved version
+    ],
+)
+def test_the_approval_deployer_reads_through_runs_a_code_change_started(
+    executions: tuple[tuple[str, str], ...], served: str | None
+) -> None:
+    """The deployer and the pipeline agree on the word for "keep what is served"."""
+    assert approval_deployer.KEEP_SERVED_VERSION == KEEP_SERVED_VERSION
+    deployer = approval_deployer.PipelineDeployer(Executions(*executions), "p", "ServedModelPackageArn")
+    assert deployer.served() == served
 
 
 # -- an S3 source ---------------------------------------------------------------------------------

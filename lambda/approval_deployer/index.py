@@ -41,6 +41,9 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 900
 #: How many recent pipeline executions are searched for the served version.
 PIPELINE_HISTORY = 10
+#: The pipeline variable's value in a run no approval started (a code change): such a run kept what
+#: the run before it served (the reference app's DeploymentPipelineStack declares it as the default).
+KEEP_SERVED_VERSION = "keep"
 
 
 class ApprovalStatus(enum.StrEnum):
@@ -201,7 +204,8 @@ class PipelineDeployer:
     """A pipeline deploys: a switch starts an execution with the version in a pipeline variable.
 
     The served version is the variable's value in the newest execution that is running or
-    succeeded (a failed execution served nothing).
+    succeeded (a failed execution served nothing) and that names a version: a run a code change
+    started carries ``KEEP_SERVED_VERSION`` and kept what the run before it served.
     """
 
     def __init__(self, codepipeline: Any, pipeline_name: str, variable_name: str) -> None:
@@ -217,10 +221,11 @@ class PipelineDeployer:
                 continue
             execution = self._codepipeline.get_pipeline_execution(
                 pipelineName=self._pipeline_name, pipelineExecutionId=summary["pipelineExecutionId"])
-            for variable in execution["pipelineExecution"].get("variables", []):
-                if variable["name"] == self._variable_name:
-                    return str(variable["resolvedValue"]) or None
-            return None
+            variables = execution["pipelineExecution"].get("variables", [])
+            values = [str(v["resolvedValue"]) for v in variables if v["name"] == self._variable_name]
+            if values == [KEEP_SERVED_VERSION]:
+                continue
+            return values[0] if values and values[0] else None
         return None
 
     def deploy(self, model_package_arn: str) -> str:
