@@ -8,6 +8,7 @@ test through the ``predict`` CLI) -> a manual approval -> ``production``.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any, cast
 
@@ -41,6 +42,13 @@ KEEP_SERVED_VERSION = "keep"
 SMOKE_TEST_PAYLOAD = "examples/payload.csv"
 #: The labels the example answers with.
 LABELS = ("malignant", "benign")
+#: What the notifications topic hears about: a person must approve, or a run failed (the smoke
+#: test, the gate, a deploy) or succeeded.
+NOTIFIED_EVENTS = [
+    codepipeline.PipelineNotificationEvents.MANUAL_APPROVAL_NEEDED,
+    codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED,
+    codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_SUCCEEDED,
+]
 #: CodeBuild's image: Python 3.11+ and make for `make synth`, the AWS CLI for the steps.
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 
@@ -54,7 +62,7 @@ def smoke_test_commands(region: str) -> list[str]:
         *_assume_role_profile("stage", "SMOKE_TEST_ROLE_ARN", region),
         "AWS_PROFILE=stage python -m cdk_sagemaker_inference predict --endpoint \"$ENDPOINT_NAME\" "
         f"--content-type text/csv --accept application/json < {SMOKE_TEST_PAYLOAD} > answer.json",
-        "python -c " + _shell_quote(
+        "python -c " + shlex.quote(
             "import json; answer = json.load(open('answer.json')); "
             "labels = [p['label'] for p in answer['predictions']]; "
             f"assert labels and set(labels) <= {set(LABELS)!r}, answer; print('labels:', labels)"
@@ -85,10 +93,6 @@ def _assume_role_profile(profile: str, role_variable: str, region: str) -> list[
         f"aws configure set profile.{profile}.credential_source EcsContainer",
         f"aws configure set profile.{profile}.region {region}",
     ]
-
-
-def _shell_quote(text: str) -> str:
-    return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
 def _role_arn(partition: str, account: str, name: str) -> str:
@@ -191,9 +195,22 @@ class DeploymentPipelineStack(Stack):
         self.pipeline.add_stage(self.production,
                                 pre=[self.approval, *self._served_version_steps(self.production, self.approval)])
         self.pipeline.build_pipeline()
+        self._notify()
         self._pass_served_version(self.staging)
         self._pass_served_version(self.production)
         self._comply()
+
+    def _notify(self) -> None:
+        """Failed runs and waiting approvals go to the pipeline stack's (KMS-encrypted) topic."""
+        topic = self.shared.notifications_topic
+        self.code_pipeline.notify_on("Notifications", topic, events=NOTIFIED_EVENTS)
+        # CodeStar Notifications publishes to an encrypted topic only if the key lets it, through SNS.
+        self.shared.key.add_to_resource_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+            resources=["*"],  # "*" in a key policy means this key only.
+            conditions={"StringEquals": {"kms:ViaService": f"sns.{self.region}.amazonaws.com"}},
+        ))
 
     def _step(self, id: str, **props: Any) -> pipelines.CodeBuildStep:
         """A CodeBuild step whose project's grants are acknowledged once the pipeline is built."""

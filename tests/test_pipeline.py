@@ -223,6 +223,23 @@ def test_the_artifact_keys_let_the_stage_accounts_deploy_roles_decrypt(app: cdk.
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
+def test_approvals_needed_and_run_results_reach_the_encrypted_topic(template: Template) -> None:
+    (rule,) = template.find_resources("AWS::CodeStarNotifications::NotificationRule").values()
+    assert rule["Properties"]["EventTypeIds"] == [
+        "codepipeline-pipeline-manual-approval-needed", "codepipeline-pipeline-pipeline-execution-failed",
+        "codepipeline-pipeline-pipeline-execution-succeeded",
+    ]
+    assert rule["Properties"]["Targets"] == [
+        {"TargetAddress": {"Ref": rule["Properties"]["Targets"][0]["TargetAddress"]["Ref"]}, "TargetType": "SNS"}]
+    assert rule["Properties"]["Targets"][0]["TargetAddress"]["Ref"].startswith("SharedNotifications")
+    (key,) = template.find_resources("AWS::KMS::Key").values()
+    assert {
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Effect": "Allow",
+        "Principal": {"Service": "codestar-notifications.amazonaws.com"}, "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}},
+    } in key["Properties"]["KeyPolicy"]["Statement"]
+
+
 # -- IAM ----------------------------------------------------------------------------------------
 
 
