@@ -113,6 +113,10 @@ class DeploymentPipelineStack(Stack):
     staging and production accounts' deploy roles use it. The V2 pipeline declares the variable
     ``ServedModelPackageArn``; each stage's real-time stack is deployed with that version, or with
     the one it serves already when a code change started the run.
+
+    :param config: the app's configuration: the pipeline's source, the staging and production
+        environments (``include_pipeline`` validated them), and what the stages deploy. The
+        pipeline itself lives in the stack's ``env`` (``account``/``region``).
     """
 
     def __init__(self, scope: Construct, id: str, *, config: AppConfig, **kwargs: Any) -> None:

@@ -438,6 +438,13 @@ def test_the_readme_bootstraps_each_stage_with_trust_for_the_pipeline_account() 
     assert "--qualifier" not in README and cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER == "hnb659fds"
 
 
+def test_the_readme_names_the_variable_and_its_default_the_pipeline_declares(template: Template) -> None:
+    section = readme_section("Deploying through CodePipeline")
+    (variable,) = pipeline_properties(template)["Variables"]
+    assert f"declares the variable `{variable['Name']}`\n(default `{variable['DefaultValue']}`)" in section
+    assert f"`{variable['Name']}=<version ARN>`" in section
+
+
 def test_the_readme_first_deploy_names_the_pipeline_stack(app: cdk.App) -> None:
     section = readme_section("Deploying through CodePipeline")
     (deploy,) = re.findall(r"^node_modules/.bin/cdk deploy (\S+) --no-notices$", section, flags=re.MULTILINE)
