@@ -443,6 +443,9 @@ def test_the_readme_names_the_variable_and_its_default_the_pipeline_declares(tem
     (variable,) = pipeline_properties(template)["Variables"]
     assert f"declares the variable `{variable['Name']}`\n(default `{variable['DefaultValue']}`)" in section
     assert f"`{variable['Name']}=<version ARN>`" in section
+    name = pipeline_properties(template)["Name"]
+    assert (f"`aws codepipeline start-pipeline-execution --name {name} "
+            f"--variables name={variable['Name']},value=<version ARN>`") in section
 
 
 def test_the_readme_first_deploy_names_the_pipeline_stack(app: cdk.App) -> None:
