@@ -52,7 +52,7 @@ ENDPOINT = "churn-endpoint"
     [
         ([1, 2.5, "a"], b"1,2.5,a"),
         ([[1, 2], [3, 4]], b"1,2\n3,4"),
-        ([("x,y", 'say "hi"')], b'"x,y","say ""hi"""'),
+        ((1, 2), b"1,2"),
     ],
 )
 def test_csv_serializer_writes_one_row_or_rows(data: Any, body: bytes) -> None:
@@ -60,18 +60,53 @@ def test_csv_serializer_writes_one_row_or_rows(data: Any, body: bytes) -> None:
     assert CSVSerializer().content_type == "text/csv"
 
 
+def test_csv_serializer_quotes_cells_holding_cr_lf_quotes_or_commas() -> None:
+    """A CR, LF, quote or comma inside a cell would split or shift the row at the container."""
+    body = CSVSerializer().serialize([["a\rb", "c\nd", 'say "hi"', "x,y", "plain", 1]])
+    assert body == b'"a\rb","c\nd","say ""hi""","x,y",plain,1'
+    assert CSVDeserializer().deserialize(body) == [["a\rb", "c\nd", 'say "hi"', "x,y", "plain", "1"]]
+
+
+@pytest.mark.parametrize(
+    ("data", "body"),
+    [
+        ("1,2\n3,4", b"1,2\n3,4"),  # a ready CSV string is sent as it is
+        (["1,2", "3,4"], b"1,2\n3,4"),  # a list of CSV lines
+        (["cat", "dog"], b"cat\ndog"),  # a list of strings is lines, as in the SDK
+        ([["cat", "dog"]], b"cat,dog"),
+        (io.StringIO("5,6"), b"5,6"),  # a file-like object
+    ],
+)
+def test_csv_serializer_accepts_a_csv_string_and_csv_lines_as_the_sdk_does(data: Any, body: bytes) -> None:
+    assert CSVSerializer().serialize(data) == body
+
+
+def test_csv_serializer_takes_numpy_arrays() -> None:
+    numpy = pytest.importorskip("numpy")
+    assert CSVSerializer().serialize(numpy.array([[1, 2], [3, 4]])) == b"1,2\n3,4"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
         ([], "non-empty list of values or of rows"),
-        ("1,2", "non-empty list of values or of rows"),
+        ("", "must not be empty: it would be sent as an empty body"),
+        ([[]], "a row must not be empty"),
+        ([[1, 2], []], "a row must not be empty"),
+        (["1,2", ""], "a row must not be empty"),
         (42, "non-empty list of values or of rows"),
-        ([1, [2, 3]], "one row or a list of rows, not a mix"),
+        ([[1, 2], 3], "a row must be a list of values or a CSV line, got 3"),
     ],
 )
-def test_csv_serializer_refuses_what_is_not_rows(data: Any, message: str) -> None:
+def test_csv_serializer_refuses_empty_rows_and_what_is_not_rows(data: Any, message: str) -> None:
     with pytest.raises(SerializationError, match=message):
         CSVSerializer().serialize(data)
+
+
+def test_predictor_refuses_an_empty_body_before_sending() -> None:
+    predictor = Predictor(ENDPOINT, client=object(), serializer=BytesSerializer())
+    with pytest.raises(InvocationValidationError, match="request body must not be empty"):
+        predictor.predict(b"")
 
 
 def test_json_serializer_round_trips_through_json_deserializer() -> None:
@@ -86,7 +121,7 @@ def test_json_serializer_refuses_what_json_cannot_write() -> None:
         JSONSerializer().serialize({1, 2})
 
 
-@pytest.mark.parametrize("data", [[1, 2, 3], [[1.5, 2.0], [3.0, 4.0]], [[True], [False]], [], [[[7]]]])
+@pytest.mark.parametrize("data", [[1, 2, 3], [[1.5, 2.0], [3.0, 4.0]], [[True], [False]], [[[7]]], [2**63 - 1]])
 def test_list_serializer_writes_npy_that_numpy_reads(data: list[Any]) -> None:
     numpy = pytest.importorskip("numpy")
     body = ListSerializer().serialize(data)
@@ -96,12 +131,26 @@ def test_list_serializer_writes_npy_that_numpy_reads(data: list[Any]) -> None:
     assert ListSerializer().content_type == "application/x-npy"
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool"])
-def test_list_deserializer_reads_what_numpy_writes(dtype: str) -> None:
+NUMERIC_DTYPES = ["bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64",
+                  "float16", "float32", "float64", ">i4", ">f8", ">u2"]
+
+
+@pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
+def test_list_deserializer_reads_every_numeric_dtype_numpy_writes(dtype: str) -> None:
     numpy = pytest.importorskip("numpy")
+    array = numpy.array([[1, 0, 1], [0, 1, 1]], dtype=dtype)
     buffer = io.BytesIO()
-    numpy.save(buffer, numpy.array([[1, 0], [0, 1]], dtype=dtype))
-    assert ListDeserializer().deserialize(buffer.getvalue()) == [[1, 0], [0, 1]]
+    numpy.save(buffer, array)
+    assert ListDeserializer().deserialize(buffer.getvalue()) == array.tolist()
+
+
+def test_list_deserializer_keeps_extreme_values_exactly() -> None:
+    numpy = pytest.importorskip("numpy")
+    for array in (numpy.array([0, 2**64 - 1], dtype="uint64"), numpy.array([-(2**63), 2**63 - 1], dtype="int64"),
+                  numpy.array([0.5, 65504.0], dtype="float16"), numpy.array([-128, 127], dtype="int8")):
+        buffer = io.BytesIO()
+        numpy.save(buffer, array)
+        assert ListDeserializer().deserialize(buffer.getvalue()) == array.tolist()
 
 
 @pytest.mark.parametrize(
@@ -110,9 +159,14 @@ def test_list_deserializer_reads_what_numpy_writes(dtype: str) -> None:
         ((1, 2), "data must be a list, got tuple"),
         ([[1, 2], [3]], "rectangular list"),
         ([1, "two"], "only numbers"),
+        ([], r"must not be an empty array, got shape \(0,\)"),
+        ([[], []], r"must not be an empty array, got shape \(2, 0\)"),
+        ([1, 2**63], r"integers must be between -9223372036854775808 and 9223372036854775807 \(int64\), got "),
+        ([-(2**63) - 1], "integers must be between"),
     ],
 )
 def test_list_serializer_refuses_what_npy_cannot_hold(data: Any, message: str) -> None:
+    """Integers beyond int64 are refused, never wrapped; an empty array is refused as the SDK does."""
     with pytest.raises(SerializationError, match=message):
         ListSerializer().serialize(data)
 
@@ -126,7 +180,9 @@ def _npy(descr: str, fortran_order: bool = False) -> bytes:
     ("body", "message"),
     [
         (b"not an array", "not an .npy array"),
-        (_npy("<U3"), "dtype one of <f8, <f4, <i8, <i4, |b1"),
+        (_npy("<U3"), "dtype one of b1, i1, u1, i2, u2, i4, u4, i8, u8, f2, f4, f8"),
+        (_npy("<c16"), "dtype one of"),
+        (_npy("<f8").replace(b"(1,)", b"(9,)"), r"shorter than its shape \(9,\)"),
         (_npy("<f8", fortran_order=True), "must be C-ordered"),
     ],
 )
@@ -147,12 +203,25 @@ def test_bytes_serializer_refuses_text() -> None:
         BytesSerializer().serialize("text")
 
 
-def test_csv_deserializer_turns_numbers_into_floats_and_keeps_text() -> None:
-    assert CSVDeserializer().deserialize(b"0.9,cat\n\n1e-3,dog\n") == [[0.9, "cat"], [0.001, "dog"]]
+def test_csv_deserializer_loses_no_data() -> None:
+    """Cells stay the strings the container wrote, as in the SageMaker SDK: no zeros dropped, no
+    integer rounded to a float, no ``1_000`` or ``Infinity`` turned into a number."""
+    body = b'007,9007199254740993,1_000,Infinity,nan,0.10,-0\n\n"two\nlines",cat\r\nlast,"x,y"\n'
+    assert CSVDeserializer().deserialize(body) == [
+        ["007", "9007199254740993", "1_000", "Infinity", "nan", "0.10", "-0"],
+        ["two\nlines", "cat"],
+        ["last", "x,y"],
+    ]
+
+
+def test_csv_deserializer_encoding_and_accept_as_the_sdk() -> None:
+    deserializer = CSVDeserializer(encoding="latin-1", accept="text/csv; charset=latin-1")
+    assert deserializer.accept == "text/csv; charset=latin-1"
+    assert deserializer.deserialize("é,1".encode("latin-1")) == [["é", "1"]]
 
 
 def test_csv_deserializer_refuses_binary() -> None:
-    with pytest.raises(SerializationError, match="not UTF-8 CSV"):
+    with pytest.raises(SerializationError, match="not utf-8 CSV"):
         CSVDeserializer().deserialize(b"\xff\xfe")
 
 
@@ -223,7 +292,7 @@ def queue_result(body: str, content_type: str = "text/csv", variant: str = "blue
 def test_predict_sends_csv_and_reads_csv(endpoint: Endpoint) -> None:
     queue_result("0.12\n0.87")
     predictions = endpoint.predictor().predict([[0.3, 12, 1], [0.9, 3, 0]])
-    assert predictions == [[0.12], [0.87]]
+    assert predictions == [["0.12"], ["0.87"]]
     (call,) = endpoint.calls
     assert call["Body"] == b"0.3,12,1\n0.9,3,0"
     assert (call["ContentType"], call["Accept"]) == ("text/csv", "text/csv")
@@ -369,7 +438,7 @@ def test_throttling_is_retried_with_exponential_backoff(
     stubber.add_response("invoke_endpoint", ok(b"0.5"))
     sleep = Recorder()
     predictor = Predictor(ENDPOINT, client=client, sleep=sleep, jitter=lambda: 1.0)
-    assert predictor.predict([1]) == [[0.5]]
+    assert predictor.predict([1]) == [["0.5"]]
     assert sleep.waits == [0.2, 0.4]
 
 

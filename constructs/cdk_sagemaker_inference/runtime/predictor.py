@@ -83,7 +83,7 @@ class Predictor:
     Example::
 
         predictor = Predictor("churn", serializer=CSVSerializer(), deserializer=CSVDeserializer())
-        predictor.predict([[0.3, 12, 1], [0.9, 3, 0]])  # -> [[0.12], [0.87]]
+        predictor.predict([[0.3, 12, 1], [0.9, 3, 0]])  # -> [["0.12"], ["0.87"]] (cells as text, as the SDK)
     """
 
     def __init__(
@@ -157,12 +157,15 @@ class Predictor:
             Default: None (the predictor's).
         :raises SerializationError: the serializer cannot write ``data``, or the deserializer
             cannot read the answer.
-        :raises InvocationValidationError: the body is over 6 MB, or SageMaker refused the request.
+        :raises InvocationValidationError: the body is empty or over 6 MB, or SageMaker refused the
+            request.
         :raises EndpointNotFoundError: there is no such endpoint.
         :raises ModelError: the container failed.
         :raises ThrottledError: still throttled after ``max_attempts`` attempts.
         """
         body = self.serializer.serialize(data)
+        if not body:
+            raise InvocationValidationError(f"endpoint {self.endpoint_name}: the request body must not be empty")
         if len(body) > MAX_PAYLOAD_BYTES:
             raise InvocationValidationError(
                 f"endpoint {self.endpoint_name}: the request body must be at most {MAX_PAYLOAD_BYTES} "

@@ -63,43 +63,78 @@ class Deserializer(abc.ABC):
         """The Python value of ``body``; raises :class:`SerializationError` for a body it cannot read."""
 
 
-def _rows(data: Any) -> list[Sequence[Any]]:
-    """``data`` as a list of rows: one row (a flat list) becomes a list of one row."""
-    if isinstance(data, str | bytes) or not isinstance(data, Sequence) or not data:
-        raise SerializationError(f"data must be a non-empty list of values or of rows, got {data!r:.80}")
-    if all(isinstance(row, Sequence) and not isinstance(row, str | bytes) for row in data):
-        return list(data)
-    if any(isinstance(value, Sequence) and not isinstance(value, str) for value in data):
-        raise SerializationError(f"data must be one row or a list of rows, not a mix, got {data!r:.80}")
-    return [data]
+def _is_row_like(value: Any) -> bool:
+    """A value that holds cells (a list or tuple), or a ready CSV line (a string)."""
+    return isinstance(value, str) or (isinstance(value, Sequence) and not isinstance(value, bytes | bytearray))
+
+
+def _csv_line(row: Any) -> str:
+    """One CSV line: a ready line as it is, or the cells of ``row`` quoted the CSV way."""
+    if not _is_row_like(row):
+        raise SerializationError(f"a row must be a list of values or a CSV line, got {row!r:.80}")
+    if not row:
+        raise SerializationError("a row must not be empty: it would be sent as an empty line")
+    if isinstance(row, str):
+        return row
+    text = io.StringIO()
+    # csv's default "\r\n" terminator makes it quote cells holding CR as well as LF (with "\n"
+    # alone a CR passes unquoted and splits the row at the container); it is stripped again below.
+    csv.writer(text).writerow(row)
+    return text.getvalue()[: -len("\r\n")]
 
 
 class CSVSerializer(Serializer):
     """Rows of values as ``text/csv``: one row per line, no header, no trailing newline.
 
-    ``data`` is one row (``[1.0, 2.5]``) or a list of rows (``[[1.0, 2.5], [3.0, 4.5]]``); values
-    that contain a comma or a quote are quoted the CSV way.
+    Accepts what the SageMaker SDK's ``CSVSerializer`` accepts: one row (``[1.0, 2.5]``), a list of
+    rows (``[[1.0, 2.5], [3.0, 4.5]]``), a ready CSV string (``"1.0,2.5\\n3.0,4.5"``, sent as it
+    is), a list of CSV lines (``["1.0,2.5", "3.0,4.5"]``), a file-like object (its ``read()``) or a
+    NumPy array (its ``tolist()``). Cells holding a comma, a quote, CR or LF are quoted the CSV
+    way. A list whose first item is a string or a row is a list of rows, as in the SDK: a row of
+    text values is ``[["cat", "dog"]]``. Empty data, and an empty row, are refused rather than sent
+    as an empty body or line.
     """
+
+    def __init__(self, content_type: str = ContentType.CSV) -> None:
+        """:param content_type: the ``ContentType`` header. Default: ``text/csv``."""
+        self._content_type = content_type
 
     @property
     def content_type(self) -> str:
-        """``text/csv``."""
-        return ContentType.CSV
+        """The content type given at construction (``text/csv`` by default)."""
+        return self._content_type
 
     def serialize(self, data: Any) -> bytes:
         """The rows of ``data`` joined by newlines."""
-        text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerows(_rows(data))
-        return text.getvalue().rstrip("\n").encode()
+        if hasattr(data, "read"):
+            data = data.read()
+        if hasattr(data, "tolist"):  # a NumPy array, without importing NumPy
+            data = data.tolist()
+        if isinstance(data, bytes):
+            data = data.decode()
+        if isinstance(data, str):
+            text = data
+        elif isinstance(data, Sequence) and data:
+            rows = data if _is_row_like(data[0]) else [data]
+            text = "\n".join(_csv_line(row) for row in rows)
+        else:
+            raise SerializationError(f"data must be a non-empty list of values or of rows, got {data!r:.80}")
+        if not text:
+            raise SerializationError("data must not be empty: it would be sent as an empty body")
+        return text.encode()
 
 
 class JSONSerializer(Serializer):
     """Any JSON-serializable value as ``application/json``."""
 
+    def __init__(self, content_type: str = ContentType.JSON) -> None:
+        """:param content_type: the ``ContentType`` header. Default: ``application/json``."""
+        self._content_type = content_type
+
     @property
     def content_type(self) -> str:
-        """``application/json``."""
-        return ContentType.JSON
+        """The content type given at construction (``application/json`` by default)."""
+        return self._content_type
 
     def serialize(self, data: Any) -> bytes:
         """``data`` as compact JSON."""
@@ -109,8 +144,17 @@ class JSONSerializer(Serializer):
             raise SerializationError(f"data must be JSON-serializable: {error}") from error
 
 
-#: NPY ``descr`` codes this module reads and writes, with their struct format character.
-_NPY_TYPES = {"<f8": "d", "<f4": "f", "<i8": "q", "<i4": "i", "|b1": "?"}
+#: NPY dtypes (``descr`` without its byte order) this module reads, with their struct format
+#: character: every integer, float and bool dtype (not complex, text or objects).
+_NPY_TYPES = {
+    "b1": "?",
+    "i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I", "i8": "q", "u8": "Q",
+    "f2": "e", "f4": "f", "f8": "d",
+}
+#: NPY byte-order characters and struct's: little, big, not applicable (one byte).
+_NPY_BYTE_ORDERS = {"<": "<", ">": ">", "|": "<"}
+#: The range of the 64-bit integers ListSerializer writes.
+_INT64 = (-(2**63), 2**63 - 1)
 _NPY_MAGIC = b"\x93NUMPY"
 #: The NPY header is padded with spaces so that the data starts at a multiple of this.
 _NPY_ALIGNMENT = 64
@@ -142,6 +186,8 @@ class ListSerializer(Serializer):
 
     Integers (and only integers) are written as 64-bit integers, anything else numeric as 64-bit
     floats; booleans as booleans. A list of any depth works: ``[1, 2]``, ``[[1.0, 2.0], [3.0, 4.0]]``.
+    An integer outside the 64-bit range is refused (never wrapped or rounded), and so is an empty
+    array, as the SageMaker SDK's ``NumpySerializer`` refuses it.
     """
 
     @property
@@ -151,23 +197,32 @@ class ListSerializer(Serializer):
 
     def serialize(self, data: Any) -> bytes:
         """``data`` in NumPy's ``.npy`` format, version 1.0, C order."""
+        if hasattr(data, "tolist"):  # a NumPy array, without importing NumPy
+            data = data.tolist()
         if not isinstance(data, list):
             raise SerializationError(f"data must be a list, got {type(data).__name__}")
         shape = _shape(data)
         values = _flatten(data)
+        if not values:
+            raise SerializationError(f"data must not be an empty array, got shape {shape}")
         if not all(isinstance(value, int | float) for value in values):
             raise SerializationError(f"data must hold only numbers, got {data!r:.80}")
-        if values and all(isinstance(value, bool) for value in values):
+        if all(isinstance(value, bool) for value in values):
             descr = "|b1"
         elif all(isinstance(value, int) and not isinstance(value, bool) for value in values):
             descr = "<i8"
+            outside = [value for value in values if not _INT64[0] <= value <= _INT64[1]]
+            if outside:
+                raise SerializationError(
+                    f"integers must be between {_INT64[0]} and {_INT64[1]} (int64), got {outside[0]}"
+                )
         else:
             descr = "<f8"
         header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
         # magic (6) + version (2) + header length (2) + header + padding + newline
         padding = -(len(_NPY_MAGIC) + 4 + len(header) + 1) % _NPY_ALIGNMENT
         header_bytes = (header + " " * padding + "\n").encode("latin1")
-        body = struct.pack(f"<{len(values)}{_NPY_TYPES[descr]}", *values)
+        body = struct.pack(f"<{len(values)}{_NPY_TYPES[descr[1:]]}", *values)
         return _NPY_MAGIC + b"\x01\x00" + struct.pack("<H", len(header_bytes)) + header_bytes + body
 
 
@@ -190,28 +245,33 @@ class BytesSerializer(Serializer):
         return bytes(data)
 
 
-def _number_or_text(cell: str) -> float | str:
-    try:
-        return float(cell)
-    except ValueError:
-        return cell
-
-
 class CSVDeserializer(Deserializer):
-    """A ``text/csv`` body as a list of rows; cells that parse as numbers become floats."""
+    """A ``text/csv`` body as a list of rows of strings, as the SageMaker SDK's ``CSVDeserializer``.
+
+    Cells stay text: any number parsing would change some data (``007`` loses its zeros, an id
+    beyond 2**53 its last digits as a float, Python reads ``1_000`` and ``Infinity`` as numbers);
+    convert the columns you know. Quoted cells may hold commas, quotes, CR and LF.
+    """
+
+    def __init__(self, encoding: str = "utf-8", accept: str = ContentType.CSV) -> None:
+        """:param encoding: how the body is decoded. Default: ``utf-8``.
+        :param accept: the ``Accept`` header. Default: ``text/csv``.
+        """
+        self._encoding = encoding
+        self._accept = accept
 
     @property
     def accept(self) -> str:
-        """``text/csv``."""
-        return ContentType.CSV
+        """The accept type given at construction (``text/csv`` by default)."""
+        return self._accept
 
-    def deserialize(self, body: bytes) -> list[list[float | str]]:
-        """One list per non-empty line, e.g. ``b"0.9,cat\\n0.1,dog"`` -> ``[[0.9, "cat"], [0.1, "dog"]]``."""
+    def deserialize(self, body: bytes) -> list[list[str]]:
+        """One list per non-empty line, e.g. ``b"0.9,cat\\n0.1,dog"`` -> ``[["0.9", "cat"], ["0.1", "dog"]]``."""
         try:
-            reader = csv.reader(io.StringIO(body.decode()))
+            text = body.decode(self._encoding)
         except UnicodeDecodeError as error:
-            raise SerializationError(f"response is not UTF-8 CSV: {error}") from error
-        return [[_number_or_text(cell) for cell in row] for row in reader if row]
+            raise SerializationError(f"response is not {self._encoding} CSV: {error}") from error
+        return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
 
 
 class JSONDeserializer(Deserializer):
@@ -231,7 +291,11 @@ class JSONDeserializer(Deserializer):
 
 
 class ListDeserializer(Deserializer):
-    """An ``application/x-npy`` body (C order, float, int or bool) as a nested Python list."""
+    """An ``application/x-npy`` body as a nested Python list.
+
+    Reads C-ordered arrays of every integer (``int8`` to ``int64``, ``uint8`` to ``uint64``), float
+    (``float16``, ``float32``, ``float64``) and bool dtype, in either byte order.
+    """
 
     @property
     def accept(self) -> str:
@@ -246,15 +310,20 @@ class ListDeserializer(Deserializer):
         length_format, start = ("<H", 10) if major == 1 else ("<I", 12)
         (header_length,) = struct.unpack_from(length_format, body, start - struct.calcsize(length_format))
         header = ast.literal_eval(body[start : start + header_length].decode("latin1"))
-        descr, shape = header["descr"], tuple(header["shape"])
-        if descr not in _NPY_TYPES or header["fortran_order"]:
+        descr, shape = str(header["descr"]), tuple(header["shape"])
+        order, dtype = descr[:1], descr[1:]
+        if order not in _NPY_BYTE_ORDERS or dtype not in _NPY_TYPES or header["fortran_order"]:
             raise SerializationError(
                 f"response array must be C-ordered with dtype one of {', '.join(_NPY_TYPES)}, got {header}"
             )
         count = 1
         for dimension in shape:
             count *= dimension
-        values = list(struct.unpack_from(f"<{count}{_NPY_TYPES[descr]}", body, start + header_length))
+        layout = f"{_NPY_BYTE_ORDERS[order]}{count}{_NPY_TYPES[dtype]}"
+        try:
+            values = list(struct.unpack_from(layout, body, start + header_length))
+        except struct.error as error:
+            raise SerializationError(f"response array is shorter than its shape {shape}: {error}") from error
         return _nest(values, shape)
 
 
