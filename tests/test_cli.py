@@ -104,6 +104,7 @@ def test_predict_passes_accept_variant_and_inference_id(
     stdin(monkeypatch, b'{"instances": [[1, 2]]}')
     argv = ["predict", "--endpoint", "churn", "--content-type", "application/json"]
     argv += ["--accept", "application/json", "--target-variant", "blue", "--inference-id", "req-1"]
+    argv += ["--inference-component", "classifier"]
     assert main(argv) == 0
     assert capsys.readouterr().out == '{"scores": [0.5]}\n'
     (request,) = aws.invocations
@@ -112,6 +113,7 @@ def test_predict_passes_accept_variant_and_inference_id(
         "blue",
         "req-1",
     )
+    assert request["InferenceComponentName"] == "classifier"
 
 
 @pytest.mark.parametrize(

@@ -324,6 +324,39 @@ def test_predict_routes_and_tags_requests(endpoint: Endpoint) -> None:
     )
 
 
+def test_predict_targets_an_inference_component_in_its_header(endpoint: Endpoint) -> None:
+    """InvokeEndpoint carries InferenceComponentName as the X-Amzn-SageMaker-Inference-Component header."""
+    headers: list[dict[str, str]] = []
+    endpoint.client.meta.events.register(
+        "request-created.sagemaker-runtime.InvokeEndpoint",
+        lambda request, **_: headers.append(dict(request.headers)),
+    )
+    queue_result("1")
+    queue_result("2")
+    predictor = endpoint.predictor(inference_component="classifier")
+    predictor.predict([1])
+    predictor.predict([2], inference_component="embedder")
+    assert [call["InferenceComponentName"] for call in endpoint.calls] == ["classifier", "embedder"]
+    assert [h["X-Amzn-SageMaker-Inference-Component"] for h in headers] == ["classifier", "embedder"]
+
+
+def test_predict_sends_no_component_header_by_default(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_response("invoke_endpoint", ok(), expected_params={
+        "EndpointName": ENDPOINT, "Body": b"1", "ContentType": "text/csv", "Accept": "text/csv",
+    })
+    assert Predictor(ENDPOINT, client=client).predict([1]) == [[0.5]]
+
+
+def test_predict_names_the_component_exactly(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_response("invoke_endpoint", ok(), expected_params={
+        "EndpointName": ENDPOINT, "Body": b"1", "ContentType": "text/csv", "Accept": "text/csv",
+        "InferenceComponentName": "classifier",
+    })
+    assert Predictor(ENDPOINT, client=client, inference_component="classifier").predict([1]) == [[0.5]]
+
+
 def test_predict_refuses_a_body_over_6_mb_before_sending(endpoint: Endpoint) -> None:
     predictor = endpoint.predictor(serializer=BytesSerializer(), deserializer=BytesDeserializer())
     predictor.predict(b"x" * MAX_PAYLOAD_BYTES)  # the limit itself is fine

@@ -94,6 +94,7 @@ class Predictor:
         deserializer: Deserializer | None = None,
         client: Any = None,
         target_variant: str | None = None,
+        inference_component: str | None = None,
         custom_attributes: str | None = None,
         max_attempts: int = 5,
         backoff_base_seconds: float = 0.2,
@@ -112,6 +113,9 @@ class Predictor:
             pass keeps its own retry configuration, which multiplies with ``max_attempts``.
         :param target_variant: the production variant to send every request to. Default: None
             (SageMaker splits traffic by the variants' weights).
+        :param inference_component: the inference component to send every request to
+            (``InferenceComponentName``), on an endpoint that hosts components. Default: None, an
+            endpoint that serves a model itself.
         :param custom_attributes: the ``CustomAttributes`` header for every request, passed to the
             container as is. Default: None.
         :param max_attempts: attempts in all for one prediction while throttled (ThrottlingException,
@@ -130,6 +134,7 @@ class Predictor:
         self.serializer = serializer or CSVSerializer()
         self.deserializer = deserializer or CSVDeserializer()
         self.target_variant = target_variant
+        self.inference_component = inference_component
         self.custom_attributes = custom_attributes
         self.max_attempts = max_attempts
         #: The sagemaker-runtime client the predictor calls.
@@ -144,12 +149,15 @@ class Predictor:
         data: Any,
         *,
         target_variant: str | None = None,
+        inference_component: str | None = None,
         inference_id: str | None = None,
         custom_attributes: str | None = None,
     ) -> Any:
         """The deserialized predictions for ``data``.
 
         :param target_variant: overrides the predictor's ``target_variant`` for this call.
+            Default: None (the predictor's).
+        :param inference_component: overrides the predictor's ``inference_component`` for this call.
             Default: None (the predictor's).
         :param inference_id: an id SageMaker records with captured data, to join it with ground
             truth later. Default: None.
@@ -179,6 +187,7 @@ class Predictor:
         }
         optional = {
             "TargetVariant": target_variant or self.target_variant,
+            "InferenceComponentName": inference_component or self.inference_component,
             "InferenceId": inference_id,
             "CustomAttributes": custom_attributes or self.custom_attributes,
         }

@@ -29,6 +29,9 @@ def register(commands: Commands) -> None:
         "--accept", default=ContentType.ANY, help="Accept type. Default: */* (the container's default)"
     )
     predict.add_argument("--target-variant", help="production variant to call. Default: by weight")
+    predict.add_argument(
+        "--inference-component", help="inference component to call (InferenceComponentName). Default: none"
+    )
     predict.add_argument("--inference-id", help="id recorded with captured data. Default: none")
     predict.add_argument(
         "--custom-attributes", help="CustomAttributes passed to the container. Default: none"
@@ -48,6 +51,7 @@ def _predict(args: argparse.Namespace) -> None:
         serializer=BytesSerializer(args.content_type),
         deserializer=BytesDeserializer(args.accept),
         target_variant=args.target_variant,
+        inference_component=args.inference_component,
         custom_attributes=args.custom_attributes,
         max_attempts=args.max_attempts,
     )
