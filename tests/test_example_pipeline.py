@@ -1,27 +1,25 @@
 """The reference example: reproducible artifacts, and the three archives run as SageMaker's serial pipeline.
 
-The containers are stood in for by small functions that do what their serving code does
-(sagemaker-scikit-learn-container 1.2-1 over sagemaker-containers 2.8.6, and
-sagemaker-xgboost-container 1.7-1's algorithm-mode serve.py), so the test runs offline.
+The containers run in the local runner (``cdk_sagemaker_inference.runtime.local``), which does
+what their serving code does (sagemaker-scikit-learn-container 1.2-1 over sagemaker-containers
+2.8.6, and sagemaker-xgboost-container 1.7-1's algorithm-mode serve.py), so the test runs offline.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
-import importlib.util
 import io
 import json
 import math
-import pickle
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
-import xgboost as xgb
+from cdk_sagemaker_inference.runtime.local import LocalContainerSpec, LocalModelError, LocalPipeline
+from cdk_sagemaker_inference.runtime.local.containers import EmulatedContainer
 
 from examples import train
 
@@ -37,71 +35,26 @@ def example() -> train.TrainedExample:
     return train.train()
 
 
+def step_spec(step: str) -> LocalContainerSpec:
+    """One step of the example as the reference app declares it (image, archive, environment)."""
+    framework, version = ("xgboost", "1.7-1") if step == "xgboost" else ("sklearn", "1.2-1")
+    environment = {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": JSON if step == "postprocessing" else CSV}
+    if framework == "sklearn":
+        environment |= {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+    return LocalContainerSpec(framework, version, ARTIFACTS / step / "model.tar.gz", environment)
+
+
 @pytest.fixture(scope="module")
-def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each committed model.tar.gz extracted as SageMaker does into /opt/ml/model."""
-    dirs = {}
-    for step in STEPS:
-        target = tmp_path_factory.mktemp(step)
-        with tarfile.open(ARTIFACTS / step / "model.tar.gz") as archive:
-            archive.extractall(target, filter="data")
-        dirs[step] = target
-    return dirs
+def pipeline() -> Iterator[LocalPipeline]:
+    """The three archives in SageMaker's serial order, run by the local runner."""
+    with LocalPipeline([step_spec(step) for step in STEPS]) as loaded:
+        yield loaded
 
 
-def load_script(model_dir: Path, step: str) -> ModuleType:
-    """Imports code/inference.py from an extracted archive (SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code)."""
-    spec = importlib.util.spec_from_file_location(
-        f"example_{step}_inference", model_dir / "code" / "inference.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class SklearnContainer:
-    """The scikit-learn container: model_fn once, then input_fn -> predict_fn -> output_fn a request."""
-
-    def __init__(self, model_dir: Path, step: str) -> None:
-        self.script = load_script(model_dir, step)
-        self.model = self.script.model_fn(str(model_dir))
-
-    def invoke(self, body: str, content_type: str, accept: str) -> tuple[str, str]:
-        """Returns (body, mimetype): sagemaker-containers turns a returned tuple into that response."""
-        data = self.script.input_fn(body, content_type)
-        result: tuple[str, str] = self.script.output_fn(self.script.predict_fn(data, self.model), accept)
-        return result
-
-
-class XGBoostContainer:
-    """The built-in XGBoost 1.7-1 container's serving path (algorithm mode)."""
-
-    def __init__(self, model_dir: Path) -> None:
-        # serve_utils.get_loaded_booster: the first file listed, tried as a pickle, then Booster.load_model.
-        files = [path for path in model_dir.iterdir() if path.is_file() and not path.name.startswith(".")]
-        assert [path.name for path in files] == ["xgboost-model"], (
-            "the container would load whichever comes first"
-        )
-        with pytest.raises(pickle.UnpicklingError):
-            pickle.loads(files[0].read_bytes())
-        self.booster = xgb.Booster()
-        self.booster.load_model(files[0])
-        self.booster.set_param("nthread", "1")
-
-    def invoke(self, payload: bytes, content_type: str, accept: str = CSV) -> tuple[bytes, str]:
-        """serve.invocations with encoder.csv_to_dmatrix in, sagemaker-containers' array_to_csv out."""
-        assert content_type == CSV and accept == CSV
-        text = payload.strip().decode("utf-8")
-        sniffed = csv.Sniffer().sniff(text.split("\n")[0][:512]).delimiter
-        delimiter = "," if sniffed.isalnum() else sniffed
-        rows = [
-            ["nan" if field == "" else field for field in line.split(delimiter)] for line in text.split("\n")
-        ]
-        scores = self.booster.predict(xgb.DMatrix(np.array(rows).astype(float)), validate_features=False)
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(np.array(scores.tolist()).reshape(-1, 1))
-        return out.getvalue().encode("utf-8"), accept
+@pytest.fixture(scope="module")
+def steps(pipeline: LocalPipeline) -> dict[str, EmulatedContainer]:
+    """Each container of the pipeline on its own, to call one step at a time."""
+    return dict(zip(STEPS, pipeline.containers, strict=True))
 
 
 def raw_csv(rows: np.ndarray[Any, np.dtype[np.float64]]) -> str:
@@ -137,27 +90,24 @@ def test_archives_are_small_and_carry_no_time_or_owner(step: str) -> None:
 
 
 def test_the_serial_pipeline_answers_what_the_models_predict_in_process(
-    example: train.TrainedExample, model_dirs: dict[str, Path]
+    example: train.TrainedExample, steps: dict[str, EmulatedContainer], pipeline: LocalPipeline
 ) -> None:
     rows = example.x_test[:40]
     assert np.isnan(rows).any(), "the request must exercise imputation"
-    preprocessing = SklearnContainer(model_dirs["preprocessing"], "preprocessing")
-    xgboost = XGBoostContainer(model_dirs["xgboost"])
-    postprocessing = SklearnContainer(model_dirs["postprocessing"], "postprocessing")
 
-    # Serial mode: ContentType to the first container, each answer (and its mimetype) to the next;
-    # the intermediate containers answer SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT=text/csv.
-    features, features_type = preprocessing.invoke(raw_csv(rows), CSV, accept=CSV)
-    scores, scores_type = xgboost.invoke(features.encode("utf-8"), features_type)
-    labels, labels_type = postprocessing.invoke(scores.decode("utf-8"), scores_type, accept=JSON)
+    # Serial mode, one step at a time: ContentType to the first container, each answer (and its
+    # content type) to the next; the intermediate containers answer SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT.
+    features = steps["preprocessing"].invoke(raw_csv(rows).encode(), CSV, None)
+    scores = steps["xgboost"].invoke(features.body, features.content_type, None)
+    labels = steps["postprocessing"].invoke(scores.body, scores.content_type, JSON)
 
-    assert (features_type, scores_type, labels_type) == (CSV, CSV, JSON)
+    assert (features.content_type, scores.content_type, labels.content_type) == (CSV, CSV, JSON)
     np.testing.assert_array_equal(
-        np.array([line.split(",") for line in features.split("\n")], dtype=np.float64),
+        np.array([line.split(",") for line in features.body.decode().split("\n")], dtype=np.float64),
         example.preprocessing.transform(rows),
     )
     expected_scores = train.predict_scores(example, rows)
-    np.testing.assert_array_equal(np.array(scores.decode().split(), dtype=np.float64), expected_scores)
+    np.testing.assert_array_equal(np.array(scores.body.decode().split(), dtype=np.float64), expected_scores)
     expected = [
         {"label": "malignant", "probability": round(float(score), 4)}
         if score >= train.THRESHOLD
@@ -165,36 +115,35 @@ def test_the_serial_pipeline_answers_what_the_models_predict_in_process(
         for score in expected_scores
     ]
     assert {prediction["label"] for prediction in expected} == {"malignant", "benign"}
-    assert json.loads(labels) == {"predictions": expected}
+    assert json.loads(labels.body) == {"predictions": expected}
+    # The whole pipeline in one call answers the same.
+    assert pipeline.invoke(raw_csv(rows).encode(), CSV, JSON) == labels
 
 
-def test_postprocessing_answers_csv_lines_of_label_and_probability(model_dirs: dict[str, Path]) -> None:
-    postprocessing = SklearnContainer(model_dirs["postprocessing"], "postprocessing")
-    assert postprocessing.invoke("0.9731\n0.0125\n0.5\n", CSV, accept=CSV) == (
-        "malignant,0.9731\nbenign,0.9875\nmalignant,0.5\n",
-        CSV,
-    )
+def test_postprocessing_answers_csv_lines_of_label_and_probability(steps: dict[str, EmulatedContainer]) -> None:
+    answer = steps["postprocessing"].invoke(b"0.9731\n0.0125\n0.5\n", CSV, CSV)
+    assert (answer.body, answer.content_type) == (b"malignant,0.9731\nbenign,0.9875\nmalignant,0.5\n", CSV)
 
 
 @pytest.mark.parametrize(
     ("step", "valid_body"), [("preprocessing", "1," * 29 + "1"), ("postprocessing", "0.5")]
 )
 def test_unsupported_content_and_accept_types_are_refused_by_name(
-    model_dirs: dict[str, Path], step: str, valid_body: str
+    steps: dict[str, EmulatedContainer], step: str, valid_body: str
 ) -> None:
-    container = SklearnContainer(model_dirs[step], step)
+    container = steps[step]
     with pytest.raises(
-        ValueError, match=r"unsupported content type 'application/json': this model accepts text/csv"
+        LocalModelError, match=r"unsupported content type 'application/json': this model accepts text/csv"
     ):
-        container.invoke('{"instances": []}', JSON, accept=CSV)
-    with pytest.raises(ValueError, match=r"unsupported accept type 'text/html'"):
-        container.invoke(valid_body, CSV, accept="text/html")
+        container.invoke(b'{"instances": []}', JSON, CSV)
+    with pytest.raises(LocalModelError, match=r"answered 500: output_fn: ValueError: unsupported accept type 'text/h"):
+        container.invoke(valid_body.encode(), CSV, "text/html")
 
 
-def test_csv_content_type_parameters_and_bytes_bodies_are_accepted(model_dirs: dict[str, Path]) -> None:
-    preprocessing = SklearnContainer(model_dirs["preprocessing"], "preprocessing")
-    data = preprocessing.script.input_fn(("1," * 29 + "\n").encode("utf-8"), "text/csv; charset=utf-8")
-    assert data.shape == (1, 30) and np.isnan(data[0, 29])
+def test_csv_content_type_parameters_and_bytes_bodies_are_accepted(steps: dict[str, EmulatedContainer]) -> None:
+    # "text/csv; charset=utf-8" is not one of the container's text types: the script gets bytes.
+    answer = steps["preprocessing"].invoke(("1," * 29 + "\n").encode("utf-8"), "text/csv; charset=utf-8", CSV)
+    assert len(answer.body.decode().split(",")) == 30
 
 
 @pytest.mark.parametrize(
@@ -208,11 +157,10 @@ def test_csv_content_type_parameters_and_bytes_bodies_are_accepted(model_dirs: d
     ],
 )
 def test_malformed_preprocessing_rows_are_refused_clearly(
-    model_dirs: dict[str, Path], body: str, message: str
+    steps: dict[str, EmulatedContainer], body: str, message: str
 ) -> None:
-    preprocessing = SklearnContainer(model_dirs["preprocessing"], "preprocessing")
-    with pytest.raises(ValueError, match=message):
-        preprocessing.invoke(body, CSV, accept=CSV)
+    with pytest.raises(LocalModelError, match=message):
+        steps["preprocessing"].invoke(body.encode(), CSV, CSV)
 
 
 @pytest.mark.parametrize(
@@ -223,7 +171,8 @@ def test_malformed_preprocessing_rows_are_refused_clearly(
         ("abc", r"row 1: 'abc' is not a number"),
     ],
 )
-def test_malformed_scores_are_refused_clearly(model_dirs: dict[str, Path], body: str, message: str) -> None:
-    postprocessing = SklearnContainer(model_dirs["postprocessing"], "postprocessing")
-    with pytest.raises(ValueError, match=message):
-        postprocessing.invoke(body, CSV, accept=JSON)
+def test_malformed_scores_are_refused_clearly(
+    steps: dict[str, EmulatedContainer], body: str, message: str
+) -> None:
+    with pytest.raises(LocalModelError, match=message):
+        steps["postprocessing"].invoke(body.encode(), CSV, JSON)

@@ -30,6 +30,7 @@ from .base import EXPECTED_ERRORS, PROG
 GROUPS = (
     "predict",
     "registry",
+    "local",
 )
 
 

@@ -1,0 +1,103 @@
+"""``local predict`` / ``local transform``: the README's quick start, model by path, one-line errors."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdk_sagemaker_inference.runtime.cli import main
+from cdk_sagemaker_inference.runtime.local import EMULATED
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "examples" / "artifacts"
+QUICK_START = re.search(
+    r"## Quick start.*?```console\n\$ (?P<command>.*?)\n(?P<output>.*?)```", (REPO / "README.md").read_text(), re.DOTALL
+)
+EXAMPLE_CONTAINERS = [
+    "--container", f"sklearn:1.2-1={ARTIFACTS / 'preprocessing' / 'model.tar.gz'}",
+    "--container", f"xgboost:1.7-1={ARTIFACTS / 'xgboost' / 'model.tar.gz'}",
+    "--container", f"sklearn:1.2-1={ARTIFACTS / 'postprocessing' / 'model.tar.gz'}",
+    "--env", "1:SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT=text/csv",
+]
+
+
+def test_the_readme_quick_start_command_prints_what_the_readme_shows(reference_app: Any, tmp_path: Path) -> None:
+    """The exact command, run by a shell in a checkout after `make synth` (.venv, examples, cdk.out)."""
+    assert QUICK_START is not None
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    (tmp_path / "cdk.out").symlink_to(reference_app.outdir)
+    done = subprocess.run(
+        ["bash", "-c", QUICK_START["command"]], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == QUICK_START["output"]
+
+
+def run(argv: list[str], stdin: bytes, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    return main(argv)
+
+
+def test_local_predict_runs_archives_given_by_path(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = (REPO / "examples" / "request.csv").read_bytes()
+    status = run(["local", "predict", *EXAMPLE_CONTAINERS, "--content-type", "text/csv", "--accept", "text/csv"],
+                 row, capsys, monkeypatch)
+    assert (status, capsys.readouterr().out) == (0, "malignant,0.9978\nbenign,0.9972\n")
+
+
+def test_local_transform_writes_joined_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = (REPO / "examples" / "request.csv").read_text().splitlines()
+    (tmp_path / "in.csv").write_text("".join(f"id{n},{row}\n" for n, row in enumerate(rows)))
+    status = run(["local", "transform", *EXAMPLE_CONTAINERS, "--input", str(tmp_path / "in.csv"),
+                  "--output", str(tmp_path / "out"), "--split-type", "Line", "--accept", "text/csv",
+                  "--assemble-with", "Line", "--input-filter", "$[1:]", "--join-source", "Input",
+                  "--output-filter", "$[0,-2:]"], b"", capsys, monkeypatch)
+    assert (status, capsys.readouterr().out) == (0, f"{tmp_path / 'out' / 'in.csv.out'}\n")
+    assert (tmp_path / "out" / "in.csv.out").read_text() == "id0,malignant,0.9978\nid1,benign,0.9972\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["local", "predict", "--container", "pytorch:2.1.0=model.tar.gz", "--content-type", "text/csv"],
+         "cannot run this model locally: container 1 (pytorch 2.1.0): the pytorch framework is not emulated"),
+        (["local", "predict", "--cdk-out", "nowhere", "--content-type", "text/csv"],
+         "nowhere is not a cloud assembly (no manifest.json): run `make synth` first"),
+        (["local", "predict", *EXAMPLE_CONTAINERS, "--content-type", "application/json"],
+         "container 1 (scikit-learn 1.2-1) answered 500: input_fn: ValueError: unsupported content type"),
+        (["local", "predict", "--env", "1:A=b", "--content-type", "text/csv"],
+         "--env applies to --container archives"),
+    ],
+)
+def test_local_errors_are_one_line_with_status_1(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run(argv, b"1,2\n", capsys, monkeypatch) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"cdk-sagemaker-inference: error: {message}") and error.count("\n") == 1
+
+
+@pytest.mark.parametrize("container", ["xgboost=model.tar.gz", "xgboost:1.7-1", ":1.7-1=m.tar.gz"])
+def test_a_malformed_container_option_is_a_usage_error(container: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["local", "predict", "--container", container, "--content-type", "text/csv"])
+    assert exited.value.code == 2
+    assert "expected FRAMEWORK:VERSION=ARCHIVE" in capsys.readouterr().err
+
+
+def test_the_local_extra_pins_the_versions_the_runner_emulates() -> None:
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["local"]
+    assert sorted(f"{library}=={version}" for library, version in EMULATED.values()) == sorted(
+        pin for pin in extra if not pin.startswith("numpy")
+    )

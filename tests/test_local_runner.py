@@ -1,0 +1,430 @@
+"""The local runner: parity with the endpoint's answers, batch semantics, filters, refusals, versions."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import pickle
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cdk_sagemaker_inference import CSVSerializer, JSONDeserializer
+from cdk_sagemaker_inference.runtime.local import (
+    AssembleWith,
+    BatchSettings,
+    BatchStrategy,
+    IncompatibleArtifactError,
+    JoinSource,
+    LocalContainerSpec,
+    LocalModelError,
+    LocalPipeline,
+    LocalPredictor,
+    LocalRunnerError,
+    LocalTransform,
+    SplitType,
+    UnsupportedContainerError,
+    find_model,
+)
+from cdk_sagemaker_inference.runtime.local.jsonpath import JSONPath, JSONPathError
+
+from examples import train
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "examples" / "artifacts"
+CSV = "text/csv"
+JSON = "application/json"
+SKLEARN_SCRIPT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+
+
+def example_specs() -> list[LocalContainerSpec]:
+    """The reference app's three containers (stacks/example_pipeline.py), by archive and framework."""
+    return [
+        LocalContainerSpec("sklearn", "1.2-1", ARTIFACTS / "preprocessing" / "model.tar.gz",
+                           SKLEARN_SCRIPT | {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": CSV}),
+        LocalContainerSpec("xgboost", "1.7-1", ARTIFACTS / "xgboost" / "model.tar.gz",
+                           {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": CSV}),
+        LocalContainerSpec("sklearn", "1.2-1", ARTIFACTS / "postprocessing" / "model.tar.gz",
+                           SKLEARN_SCRIPT | {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": JSON}),
+    ]
+
+
+@pytest.fixture(scope="module")
+def example() -> train.TrainedExample:
+    return train.train()
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Iterator[LocalPipeline]:
+    with LocalPipeline(example_specs()) as loaded:
+        yield loaded
+
+
+def expected_labels(example: train.TrainedExample, rows: np.ndarray) -> list[tuple[str, float]]:
+    """What the example answers, computed in-process from the trained models and the threshold."""
+    return [
+        ("malignant", round(float(score), 4)) if score >= train.THRESHOLD else ("benign", round(1.0 - float(score), 4))
+        for score in train.predict_scores(example, rows)
+    ]
+
+
+def nan_as_none(rows: np.ndarray) -> list[list[float | None]]:
+    return [[None if math.isnan(value) else value for value in row] for row in rows.tolist()]
+
+
+def test_local_predictor_answers_the_labels_and_probabilities_the_endpoint_would(
+    example: train.TrainedExample, pipeline: LocalPipeline
+) -> None:
+    rows = example.x_test[:60]
+    # The Predictor's own serializers: CSV rows in (an empty field for a missing value), JSON out.
+    predictor = LocalPredictor(pipeline, serializer=CSVSerializer(), deserializer=JSONDeserializer())
+    answer = predictor.predict([["" if value is None else value for value in row] for row in nan_as_none(rows)])
+    got = [(p["label"], p["probability"]) for p in answer["predictions"]]
+    assert got == expected_labels(example, rows)
+    assert {label for label, _ in got} == {"malignant", "benign"}
+
+
+def test_accept_reaches_only_the_last_container_and_defaults_to_its_environment(pipeline: LocalPipeline) -> None:
+    row = ",".join(["1"] * 30).encode()
+    assert pipeline.invoke(row, CSV).content_type == JSON            # postprocessing's default accept
+    assert pipeline.invoke(row, CSV, "*/*").content_type == JSON
+    csv_answer = pipeline.invoke(row, CSV, CSV)
+    assert (csv_answer.content_type, csv_answer.body.count(b"\n")) == (CSV, 1)
+
+
+def test_a_failing_container_is_named_with_its_status(pipeline: LocalPipeline) -> None:
+    with pytest.raises(LocalModelError, match=r"container 1 \(scikit-learn 1.2-1\) answered 500: .*30 fields, got 2"):
+        pipeline.invoke(b"1,2", CSV)
+    with pytest.raises(LocalModelError, match=r"container 1 \(XGBoost 1.7-1\) answered 415: .*x-image is not"):
+        LocalPipeline(example_specs()[1:2]).invoke(b"1,2", "application/x-image")
+    with pytest.raises(LocalModelError, match=r"container 1 \(XGBoost 1.7-1\) answered 406: Accept type text/html"):
+        LocalPipeline(example_specs()[1:2]).invoke(b"1,2", CSV, "text/html")
+
+
+def test_xgboost_answers_like_the_container_in_each_format() -> None:
+    xgboost = LocalPipeline(example_specs()[1:2])
+    features = ",".join(["0.5"] * 30).encode()
+    json_answer = json.loads(xgboost.invoke(features + b"\n" + features, CSV, JSON).body)
+    assert list(json_answer) == ["predictions"] and len(json_answer["predictions"]) == 2
+    score = json_answer["predictions"][0]["score"]
+    assert xgboost.invoke(features + b"\n" + features, CSV, CSV).body == f"{score}\n{score}\n".encode()
+    libsvm = " ".join(f"{index}:0.5" for index in range(30)).encode()
+    assert xgboost.invoke(libsvm, "text/libsvm", CSV).body == f"{score}\n".encode()
+    assert xgboost.invoke(features, CSV, JSON, batch=True).body == f"{score}\n".encode()
+
+
+# --- batch transform ----------------------------------------------------------------------------
+
+
+def id_rows(example: train.TrainedExample, count: int) -> tuple[list[str], np.ndarray]:
+    rows = example.x_test[:count]
+    lines = [
+        f"{100 + n}," + ",".join("" if value is None else repr(value) for value in row)
+        for n, row in enumerate(nan_as_none(rows))
+    ]
+    return lines, rows
+
+
+@pytest.mark.parametrize("strategy", [BatchStrategy.SINGLE_RECORD, BatchStrategy.MULTI_RECORD])
+def test_batch_output_joins_ids_with_labels_line_by_line(
+    example: train.TrainedExample, pipeline: LocalPipeline, tmp_path: Path, strategy: BatchStrategy
+) -> None:
+    lines, rows = id_rows(example, 25)
+    source = tmp_path / "in" / "batch.csv"
+    source.parent.mkdir()
+    source.write_text("\n".join(lines) + "\n")
+    settings = BatchSettings(
+        content_type=CSV, accept=CSV, split_type=SplitType.LINE, batch_strategy=strategy,
+        assemble_with=AssembleWith.LINE, input_filter="$[1:]", join_source=JoinSource.INPUT,
+        output_filter="$[0,-2:]",
+    )
+    written = LocalTransform(pipeline, settings).run(source.parent, tmp_path / "out")
+    assert written == [tmp_path / "out" / "batch.csv.out"]
+    labels = expected_labels(example, rows)
+    expected = [f"{100 + n},{label},{probability}" for n, (label, probability) in enumerate(labels)]
+    assert written[0].read_text().split("\n") == [*expected, ""]
+
+
+def test_batch_without_join_writes_the_answers_and_keeps_folders(
+    example: train.TrainedExample, pipeline: LocalPipeline, tmp_path: Path
+) -> None:
+    lines, rows = id_rows(example, 5)
+    (tmp_path / "in" / "day1").mkdir(parents=True)
+    (tmp_path / "in" / "day1" / "a.csv").write_text("\n".join(line.split(",", 1)[1] for line in lines))
+    settings = BatchSettings(accept=CSV, split_type=SplitType.LINE, assemble_with=AssembleWith.LINE)
+    [written] = LocalTransform(pipeline, settings).run(tmp_path / "in", tmp_path / "out")
+    assert written == tmp_path / "out" / "day1" / "a.csv.out"
+    assert written.read_text() == "".join(f"{label},{p}\n" for label, p in expected_labels(example, rows))
+
+
+def test_multi_record_batches_respect_the_payload_limit(pipeline: LocalPipeline, tmp_path: Path) -> None:
+    calls: list[int] = []
+    original = pipeline.invoke
+
+    def counting(body: bytes, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        calls.append(body.count(b"\n") + 1)
+        return original(body, *args, **kwargs)  # type: ignore[arg-type]
+
+    row = ",".join(["1.5"] * 30)
+    source = tmp_path / "big.csv"
+    source.write_text("\n".join([row] * 20000))  # about 2.4 MB
+    settings = BatchSettings(accept=CSV, split_type=SplitType.LINE, max_payload_mb=1, assemble_with=AssembleWith.LINE)
+    transform = LocalTransform(pipeline, settings)
+    pipeline.invoke = counting  # type: ignore[method-assign]
+    try:
+        output = transform.transform_file(source)
+    finally:
+        del pipeline.invoke
+    assert sum(calls) == 20000 and len(calls) == 3 and all(n * (len(row) + 1) <= 1024 * 1024 + 1 for n in calls)
+    assert output.count(b"\n") == 20000
+
+
+def test_a_failing_input_gets_no_output_and_is_named(pipeline: LocalPipeline, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.csv").write_text(",".join(["1"] * 30))
+    (tmp_path / "in" / "bad.csv").write_text("1,2,3")
+    with pytest.raises(LocalRunnerError, match=r"1 of 2 inputs failed: bad.csv: container 1 .* got 3"):
+        LocalTransform(pipeline, BatchSettings(accept=CSV)).run(tmp_path / "in", tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.csv.out"]
+
+
+def make_archive(path: Path, files: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return path
+
+
+SUM_SCRIPT = b'''
+class Summer:
+    def predict(self, data):
+        return data.sum(axis=-1)
+
+
+def model_fn(model_dir):
+    return Summer()
+'''
+
+
+@pytest.fixture
+def summer(tmp_path: Path) -> Iterator[LocalPipeline]:
+    """A scikit-learn container with only model_fn: the container's default JSON/CSV handlers."""
+    archive = make_archive(tmp_path / "summer.tar.gz", {"code/inference.py": SUM_SCRIPT})
+    with LocalPipeline([LocalContainerSpec("sklearn", "1.2-1", archive, dict(SKLEARN_SCRIPT))]) as loaded:
+        yield loaded
+
+
+def test_default_handlers_decode_and_encode_like_the_container(summer: LocalPipeline) -> None:
+    assert summer.invoke(b"[[1, 2], [3, 4.5]]", JSON).body == b"[3.0, 7.5]"
+    assert summer.invoke(b"1,2\n3,4.5", CSV, CSV).body == b"3.0\n7.5\n"
+    with pytest.raises(LocalModelError, match=r"answered 415: Content type text/plain is not supported"):
+        summer.invoke(b"1", "text/plain")
+    with pytest.raises(LocalModelError, match=r"answered 406: Content type text/html is not supported"):
+        summer.invoke(b"[1]", JSON, "text/html")
+
+
+def test_json_lines_filters_and_join(summer: LocalPipeline, tmp_path: Path) -> None:
+    source = tmp_path / "records.jsonl"
+    source.write_text('{"id": "a", "features": [1, 2, 3]}\n{"id": "b", "features": [0.5, 0.25]}\n')
+    settings = BatchSettings(
+        content_type=JSON, accept=JSON, split_type=SplitType.LINE, batch_strategy=BatchStrategy.SINGLE_RECORD,
+        assemble_with=AssembleWith.LINE, input_filter="$.features", join_source=JoinSource.INPUT,
+        output_filter="$['id','SageMakerOutput']",
+    )
+    assert LocalTransform(summer, settings).transform_file(source).decode().split("\n") == [
+        '{"id": "a", "SageMakerOutput": 6.0}', '{"id": "b", "SageMakerOutput": 0.75}', "",
+    ]
+    array_input = tmp_path / "arrays.jsonl"
+    array_input.write_text("[1, 2]\n")
+    wrapped = BatchSettings(content_type=JSON, accept=JSON, split_type=SplitType.LINE, join_source=JoinSource.INPUT)
+    assert LocalTransform(summer, wrapped).transform_file(array_input) == (
+        b'{"SageMakerInput": [1, 2], "SageMakerOutput": 3.0}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "record", "selected"),
+    [
+        ("$", [1, 2], [1, 2]),
+        ("$[1:]", ["id", "a", "b"], ["a", "b"]),
+        ("$[0,-1]", ["id", "a", "b"], ["id", "b"]),
+        ("$[0,5:]", list(range(7)), [0, 5, 6]),
+        ("$[:2]", list(range(4)), [0, 1]),
+        ("$[2:3]", list(range(4)), [2]),
+        ("$[1]", ["a", "b"], "b"),
+        ("$.features", {"features": [1], "id": 3}, [1]),
+        ("$.a.b", {"a": {"b": 2}}, 2),
+        ("$['id','SageMakerOutput']", {"id": 1, "x": 2, "SageMakerOutput": 3}, {"id": 1, "SageMakerOutput": 3}),
+        ('$["id"]', {"id": 1}, 1),
+        ("$.*", {"a": 1, "b": 2}, [1, 2]),
+        ("$[*]", [1, 2], [1, 2]),
+    ],
+)
+def test_jsonpath_subset(expression: str, record: object, selected: object) -> None:
+    assert JSONPath.parse(expression).apply(record) == selected
+
+
+@pytest.mark.parametrize(
+    ("expression", "record", "message"),
+    [
+        ("$[3]", [1, 2], r"index 3 is outside a record of 2 fields"),
+        ("$[0,-3]", [1, 2], r"index -3 is outside"),
+        ("$.missing", {"id": 1}, r"the record has no 'missing'"),
+        ("$.id", [1], r"needs an object, got an array"),
+        ("$[0]", {"id": 1}, r"indexes need an array"),
+        ("$..id", {}, r"unsupported syntax at '..id'"),
+        ("$[?(@.a)]", [], r"is not names, indexes or slices"),
+        ("features", {}, r"must start with \$"),
+        ("$." + "a" * 62, {}, r"is 64 characters; SageMaker allows 63"),
+    ],
+)
+def test_jsonpath_refusals(expression: str, record: object, message: str) -> None:
+    with pytest.raises(JSONPathError, match=message):
+        JSONPath.parse(expression).apply(record)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_payload_mb": 101}, r"max_payload_mb must be between 1 and 100, got 101"),
+        ({"content_type": "image/png", "input_filter": "$[1:]"},
+         r"need CSV or JSON records, got content type 'image/png'"),
+        ({"join_source": JoinSource.INPUT}, r"JoinSource Input needs SplitType Line"),
+        ({"join_source": JoinSource.INPUT, "split_type": SplitType.LINE, "accept": JSON},
+         r"accept must be text/csv, got 'application/json'"),
+        ({"input_filter": "$$"}, r"invalid filter"),
+    ],
+)
+def test_batch_settings_are_checked(settings: dict[str, object], message: str) -> None:
+    with pytest.raises(LocalRunnerError, match=message):
+        BatchSettings(**settings)  # type: ignore[arg-type]
+
+
+# --- refusals and versions ----------------------------------------------------------------------
+
+
+def test_every_container_it_cannot_emulate_is_named() -> None:
+    archive = ARTIFACTS / "xgboost" / "model.tar.gz"
+    with pytest.raises(UnsupportedContainerError) as refused:
+        LocalPipeline([
+            LocalContainerSpec(None, image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:1.0"),
+            LocalContainerSpec("pytorch", "2.1.0", archive),
+            LocalContainerSpec("sklearn", "1.0-1", archive, dict(SKLEARN_SCRIPT)),
+            LocalContainerSpec("xgboost", "1.7-1", archive, {"SAGEMAKER_PROGRAM": "serve.py"}),
+            LocalContainerSpec("sklearn", "1.2-1", archive, {"SAGEMAKER_PROGRAM": "inference.py",
+                                                             "SAGEMAKER_SUBMIT_DIRECTORY": "s3://code/src.tar.gz"}),
+            LocalContainerSpec("xgboost", "1.7-1", None),
+            LocalContainerSpec("xgboost", "1.7-1", archive),
+        ])
+    assert refused.value.reasons == [
+        "container 1 (123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:1.0): a custom image; only SageMaker's "
+        "prebuilt scikit-learn and XGBoost images are emulated",
+        "container 2 (pytorch 2.1.0): the pytorch framework is not emulated",
+        "container 3 (scikit-learn 1.0-1): version 1.0-1 is not emulated (emulated: 1.2-1)",
+        "container 4 (XGBoost 1.7-1): script mode (a user script in the XGBoost container) is not emulated",
+        "container 5 (scikit-learn 1.2-1): SAGEMAKER_SUBMIT_DIRECTORY must be inside the model archive "
+        "(/opt/ml/model/...), got 's3://code/src.tar.gz': code elsewhere cannot be loaded locally (nor by a "
+        "network-isolated model)",
+        "container 6 (XGBoost 1.7-1): no model.tar.gz",
+    ]
+    assert str(refused.value).startswith("cannot run this model locally: container 1 (")
+
+
+def test_an_xgboost_model_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+    with tarfile.open(ARTIFACTS / "xgboost" / "model.tar.gz") as archive:
+        member = archive.extractfile("xgboost-model")
+        assert member is not None
+        model = json.loads(member.read())
+    assert model["version"][:2] == [1, 7]
+    model["version"] = [2, 1, 4]
+    archive_path = make_archive(tmp_path / "model.tar.gz", {"xgboost-model": json.dumps(model).encode()})
+    with pytest.raises(IncompatibleArtifactError, match=(
+        r"container 1 \(XGBoost 1.7-1\): xgboost-model was saved by xgboost 2.1.4; the container runs xgboost "
+        r"1.7.6, which cannot load models from newer releases: save it with xgboost 1.7 \(pip install "
+        r"'cdk-sagemaker-inference\[local\]'\)"
+    )):
+        LocalPipeline([LocalContainerSpec("xgboost", "1.7-1", archive_path)])
+
+
+def test_a_scikit_learn_pickle_from_another_release_is_refused(tmp_path: Path) -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit([[1.0], [3.0]])
+    script = (
+        b"import os, pickle\n\n"
+        b"def model_fn(model_dir):\n    return pickle.load(open(os.path.join(model_dir, 'm.pkl'), 'rb'))\n"
+    )
+    archive = make_archive(tmp_path / "model.tar.gz", {"code/inference.py": script, "m.pkl": pickle.dumps(scaler)})
+    import sklearn
+
+    with pytest.raises(IncompatibleArtifactError, match=(
+        rf"container 1 \(scikit-learn 1.2-1\): m.pkl was pickled by scikit-learn {sklearn.__version__}; "
+        r"the container runs scikit-learn 1.2.1, which cannot load it reliably: refit and pickle it with 1.2.1"
+    )):
+        LocalPipeline([LocalContainerSpec("sklearn", "1.2-1", archive, dict(SKLEARN_SCRIPT))])
+
+
+def test_a_script_without_model_fn_is_refused(tmp_path: Path) -> None:
+    script = b"def predict_fn(data, model):\n    return data\n"
+    archive = make_archive(tmp_path / "model.tar.gz", {"code/inference.py": script})
+    with pytest.raises(LocalRunnerError, match=r"inference.py defines no model_fn \(the container has no default"):
+        LocalPipeline([LocalContainerSpec("sklearn", "1.2-1", archive, dict(SKLEARN_SCRIPT))])
+    with pytest.raises(LocalRunnerError, match=r"SAGEMAKER_PROGRAM=serve.py is not in the archive"):
+        other_program = SKLEARN_SCRIPT | {"SAGEMAKER_PROGRAM": "serve.py"}
+        LocalPipeline([LocalContainerSpec("sklearn", "1.2-1", archive, other_program)])
+
+
+# --- models declared in a cloud assembly --------------------------------------------------------
+
+
+def test_the_reference_app_pipeline_runs_from_its_cloud_assembly(
+    reference_app: object, example: train.TrainedExample
+) -> None:
+    outdir = Path(reference_app.outdir)  # type: ignore[attr-defined]
+    declared = find_model(outdir)
+    assert (declared.stack, find_model(outdir, "inference-realtime/Model")) == ("inference-realtime", declared)
+    assert [(c.framework, c.version) for c in declared.containers] == [
+        ("sklearn", "1.2-1"), ("xgboost", "1.7-1"), ("sklearn", "1.2-1")
+    ]
+    assert [c.archive.read_bytes() for c in declared.containers if c.archive] == [
+        (ARTIFACTS / step / "model.tar.gz").read_bytes() for step in ("preprocessing", "xgboost", "postprocessing")
+    ]
+    rows = example.x_test[:10]
+    with LocalPipeline.from_cloud_assembly(outdir, model="Model") as pipeline:
+        predictor = LocalPredictor(pipeline, deserializer=JSONDeserializer())
+        answer = predictor.predict([["" if v is None else v for v in row] for row in nan_as_none(rows)])
+    assert [(p["label"], p["probability"]) for p in answer["predictions"]] == expected_labels(example, rows)
+
+
+def write_assembly(directory: Path, containers: list[dict[str, object]]) -> Path:
+    directory.mkdir()
+    template = {"Resources": {"Model": {"Type": "AWS::SageMaker::Model", "Properties": {"Containers": containers},
+                                        "Metadata": {"aws:cdk:path": "app/Custom/Resource"}}}}
+    (directory / "app.template.json").write_text(json.dumps(template))
+    manifest = {"artifacts": {"app": {"type": "aws:cloudformation:stack", "displayName": "app",
+                                      "properties": {"templateFile": "app.template.json"}}}}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    return directory
+
+
+def test_a_cloud_assembly_model_it_cannot_run_is_refused_naming_each_container(tmp_path: Path) -> None:
+    assembly = write_assembly(tmp_path / "cdk.out", [
+        {"Image": {"Fn::Join": ["", [{"Ref": "AWS::AccountId"}, ".dkr.ecr.eu-west-1.amazonaws.com/fraud:1.0"]]}},
+        {"Image": "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.1.0-cpu-py310",
+         "ModelDataUrl": "s3://models/pytorch/model.tar.gz"},
+    ])
+    with pytest.raises(UnsupportedContainerError) as refused:
+        LocalPipeline.from_cloud_assembly(assembly)
+    assert refused.value.reasons == [
+        "container 1 (${AWS::AccountId}.dkr.ecr.eu-west-1.amazonaws.com/fraud:1.0): a custom image; only "
+        "SageMaker's prebuilt scikit-learn and XGBoost images are emulated",
+        "container 2 (pytorch 2.1.0): the pytorch framework is not emulated",
+    ]
+    with pytest.raises(LocalRunnerError, match=r"no model 'Other' in .* \(models: app/Custom\)"):
+        find_model(assembly, "Other")
+    with pytest.raises(LocalRunnerError, match=r"is not a cloud assembly \(no manifest.json\): run `make synth` first"):
+        find_model(tmp_path)
