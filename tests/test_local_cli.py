@@ -101,3 +101,18 @@ def test_the_local_extra_pins_the_versions_the_runner_emulates() -> None:
     assert sorted(f"{library}=={version}" for library, version in EMULATED.values()) == sorted(
         pin for pin in extra if not pin.startswith("numpy")
     )
+
+
+def test_local_predict_runs_without_the_cdk() -> None:
+    """The runner is part of the runtime layer: aws-cdk-lib, jsii and cdk-nag never load."""
+    from tests.test_runtime import BLOCK_CDK
+
+    script = BLOCK_CDK + (
+        "import sys\n"
+        "from cdk_sagemaker_inference.runtime.cli import main\n"
+        f"sys.exit(main(['local', 'predict', *{EXAMPLE_CONTAINERS!r}, '--content-type', 'text/csv']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], input=(REPO / "examples" / "request.csv").read_bytes(),
+                          capture_output=True, timeout=120, check=False)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.startswith(b'{"predictions": [{"label": "malignant"')
