@@ -345,7 +345,7 @@ def test_predict_sends_no_component_header_by_default(stubbed: tuple[Any, Stubbe
     stubber.add_response("invoke_endpoint", ok(), expected_params={
         "EndpointName": ENDPOINT, "Body": b"1", "ContentType": "text/csv", "Accept": "text/csv",
     })
-    assert Predictor(ENDPOINT, client=client).predict([1]) == [[0.5]]
+    assert Predictor(ENDPOINT, client=client).predict([1]) == [["0.5"]]
 
 
 def test_predict_names_the_component_exactly(stubbed: tuple[Any, Stubber]) -> None:
@@ -354,7 +354,7 @@ def test_predict_names_the_component_exactly(stubbed: tuple[Any, Stubber]) -> No
         "EndpointName": ENDPOINT, "Body": b"1", "ContentType": "text/csv", "Accept": "text/csv",
         "InferenceComponentName": "classifier",
     })
-    assert Predictor(ENDPOINT, client=client, inference_component="classifier").predict([1]) == [[0.5]]
+    assert Predictor(ENDPOINT, client=client, inference_component="classifier").predict([1]) == [["0.5"]]
 
 
 def test_predict_refuses_a_body_over_6_mb_before_sending(endpoint: Endpoint) -> None:
