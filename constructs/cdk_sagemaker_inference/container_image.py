@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Aws, CfnMapping, Stack, region_info
+import jsii
+from aws_cdk import Aws, CfnMapping, IResolveContext, IStringProducer, Lazy, Stack, region_info
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
@@ -119,7 +120,10 @@ class _BuiltinImage(ContainerImage):
         stack = Stack.of(scope)
         image = self._image
         if is_token(stack.region):
-            account = _region_account(stack, image)
+            # Resolved in whichever stack uses the URI (a registry version in another stack too),
+            # against that stack's own mapping: aws-cdk-lib would otherwise copy this stack's
+            # mapping there and print an INFO about the copy on every synth.
+            account = Lazy.uncached_string(_RegistryAccount(image))
             host = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
         else:
             check(scope, stack.region in image.accounts, "region",
@@ -143,24 +147,35 @@ class _BuiltinImage(ContainerImage):
         )
 
 
-def _region_account(stack: Stack, image: FrameworkImage) -> str:
-    """``image``'s registry account in the stack's deploy-time region, through a CloudFormation mapping.
+@jsii.implements(IStringProducer)
+class _RegistryAccount:
+    """``image``'s registry account in the deploy-time region of the stack that resolves it.
 
     One mapping per registry per stack, keyed by region and then by image (``Pytorch2p1p0``),
     holding only the regions where that version is published: deploying to any other region fails
     at ``Fn::FindInMap`` before a resource is created, instead of pointing a model at an image that
     does not exist there.
     """
-    id = "SageMakerImageRegistry" + "".join(part.title() for part in image.registry.split("-"))
-    mapping = stack.node.try_find_child(id)
-    if not isinstance(mapping, CfnMapping):
-        mapping = CfnMapping(stack, id)
-    # CloudFormation allows only letters and digits here: 2.1.0 -> 2p1p0, 1.7-1 -> 1p7r1 (one-to-one).
-    framework = "".join(word.title() for word in image.framework.value.split("-"))
-    key = framework + image.version.replace(".", "p").replace("-", "r")
-    for region, account in image.accounts.items():
-        mapping.set_value(region, key, account)
-    return mapping.find_in_map(Aws.REGION, key)
+
+    def __init__(self, image: FrameworkImage) -> None:
+        self._image = image
+
+    def produce(self, context: IResolveContext) -> str:
+        """``Fn::FindInMap`` on the resolving stack's mapping, which gets this image's regions."""
+        stack = Stack.of(context.scope)
+        image = self._image
+        id = "SageMakerImageRegistry" + "".join(part.title() for part in image.registry.split("-"))
+        mapping = stack.node.try_find_child(id)
+        if not isinstance(mapping, CfnMapping):
+            # lazy=False said explicitly: the mapping is always rendered (without it aws-cdk-lib
+            # prints an INFO suggesting lazy mappings).
+            mapping = CfnMapping(stack, id, lazy=False)
+        # CloudFormation allows only letters and digits here: 2.1.0 -> 2p1p0, 1.7-1 -> 1p7r1 (one-to-one).
+        framework = "".join(word.title() for word in image.framework.value.split("-"))
+        key = framework + image.version.replace(".", "p").replace("-", "r")
+        for region, account in image.accounts.items():
+            mapping.set_value(region, key, account)
+        return mapping.find_in_map(Aws.REGION, key)
 
 
 class _EcrImage(ContainerImage):
