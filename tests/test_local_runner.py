@@ -428,3 +428,40 @@ def test_a_cloud_assembly_model_it_cannot_run_is_refused_naming_each_container(t
         find_model(assembly, "Other")
     with pytest.raises(LocalRunnerError, match=r"is not a cloud assembly \(no manifest.json\): run `make synth` first"):
         find_model(tmp_path)
+
+
+def test_a_declared_pipeline_model_runs_locally_as_it_synthesizes(example: train.TrainedExample) -> None:
+    import aws_cdk as cdk
+    from cdk_sagemaker_inference import InferencePipelineModel, Model, local_pipeline
+
+    from stacks.example_pipeline import example_containers
+    from tests.conftest import new_app
+
+    stack = cdk.Stack(new_app(), "Local")
+    model = InferencePipelineModel(stack, "Pipeline", containers=example_containers())
+    imported = Model.from_model_name(stack, "Imported", "churn")
+    rows = example.x_test[:8]
+    with local_pipeline(model) as pipeline:
+        assert pipeline.name == "Local/Pipeline"
+        answer = LocalPredictor(pipeline, deserializer=JSONDeserializer()).predict(
+            [["" if v is None else v for v in row] for row in nan_as_none(rows)]
+        )
+    assert [(p["label"], p["probability"]) for p in answer["predictions"]] == expected_labels(example, rows)
+    with pytest.raises(LocalRunnerError, match=r"Local/Imported: only a model this app declares can run locally"):
+        local_pipeline(imported)  # type: ignore[arg-type]
+
+
+def test_a_container_release_pickle_needs_that_release_installed(tmp_path: Path) -> None:
+    import sklearn
+
+    if sklearn.__version__.startswith("1.2."):
+        pytest.skip("the [local] extra is installed: the pickle loads")
+    # The state of an estimator pickled by scikit-learn 1.2.1 (only its version is read, nothing is unpickled).
+    pickled = b"\x80\x04\x95\x30\x00\x00\x00\x00\x00\x00\x00\x8c\x10_sklearn_version\x94\x8c\x051.2.1\x94."
+    script = b"def model_fn(model_dir):\n    return None\n"
+    archive = make_archive(tmp_path / "model.tar.gz", {"code/inference.py": script, "model.joblib": pickled})
+    with pytest.raises(IncompatibleArtifactError, match=(
+        rf"model.joblib holds scikit-learn 1.2.1 objects and this environment has scikit-learn {sklearn.__version__}: "
+        r"pip install 'cdk-sagemaker-inference\[local\]'"
+    )):
+        LocalPipeline([LocalContainerSpec("sklearn", "1.2-1", archive, dict(SKLEARN_SCRIPT))])

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     )
     from .inference_component import ComputeRequirements, CopyAutoScaling, IInferenceComponent, InferenceComponent
     from .instance_type import InstanceType
+    from .local_model import local_pipeline
     from .model import (
         ContainerDefinition,
         ContainerSpec,
@@ -112,6 +113,7 @@ _LAZY = {
     "IInferenceComponent": "inference_component",
     "InferenceComponent": "inference_component",
     "InstanceType": "instance_type",
+    "local_pipeline": "local_model",
     "ContainerDefinition": "model",
     "ContainerSpec": "model",
     "IModel": "model",
@@ -219,4 +221,5 @@ __all__ = [
     "VariantAutoScaling",
     "acknowledge",
     "apply_compliance_gate",
+    "local_pipeline",
 ]
