@@ -44,7 +44,7 @@ def add_inference_stacks(
     """
     prefix = config.name_prefix
     shared = SharedResourcesStack(
-        scope, f"{prefix}-shared", env=env,
+        scope, f"{prefix}-shared", env=env, notification_email=config.notification_email,
         description="cdk-sagemaker-inference: KMS key, artifacts bucket, notifications",
     )
     group_name = f"{prefix}-breast-cancer"

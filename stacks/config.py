@@ -83,6 +83,9 @@ class AppConfig:
     #: updating a stack directly, so every model switch passes staging, the smoke test and the
     #: manual approval. Needs ``include_pipeline`` and ``include_registry``. Default: false.
     pipeline_model_approvals: bool = False
+    #: An email address subscribed to the notifications topic (alarms, deployment outcomes); it must
+    #: confirm the subscription. Default: none, nobody is notified until someone subscribes.
+    notification_email: str | None = None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> AppConfig:
@@ -114,6 +117,8 @@ class AppConfig:
             raise fail(_WHERE, "include_registry", "false when include_realtime is false (approvals deploy "
                        "to the real-time endpoint)", self.include_registry)
         check_range(_WHERE, "data_capture_sampling_percentage", self.data_capture_sampling_percentage, 0, 100)
+        check_pattern(_WHERE, "notification_email", self.notification_email, r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                      "an email address such as team@example.com")
         self._validate_pipeline()
 
     def _validate_pipeline(self) -> None:
@@ -170,6 +175,8 @@ class AppConfig:
 def _require(key: str, value: Any, when: str) -> None:
     if value is None:
         raise fail(_WHERE, key, when, value)
+        check_pattern(_WHERE, "notification_email", self.notification_email, r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                      "an email address such as team@example.com")
 
 
 def _coerce(key: str, raw: Any, annotation: Any) -> Any:

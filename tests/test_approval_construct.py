@@ -128,12 +128,12 @@ def test_queue_is_encrypted_tls_only_and_redrives_after_max_receive_count(stack:
 
 
 def test_every_dead_letter_queue_has_an_alarm_that_notifies_the_topic(template: Template) -> None:
-    alarms = template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 2
+    alarms = template.find_resources("AWS::CloudWatch::Alarm", {
+        "Properties": {"MetricName": "ApproximateNumberOfMessagesVisible"}})
+    assert len(alarms) == 3  # approval events, undeliverable approval events, stack update events
     for alarm in alarms.values():
         (action,) = alarm["Properties"]["AlarmActions"]
         assert action["Ref"].startswith("SharedNotifications")
-        assert alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
         assert alarm["Properties"]["Threshold"] == 0
         assert alarm["Properties"]["ComparisonOperator"] == "GreaterThanThreshold"
 

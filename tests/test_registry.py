@@ -148,7 +148,8 @@ def test_grant_register_names_both_cases_of_a_mixed_case_group(regional_stack: c
     groups = [f"{ARN}:model-package-group/Churn", f"{ARN}:model-package-group/churn"]
     versions = [f"{ARN}:model-package/Churn/*", f"{ARN}:model-package/churn/*"]
     assert policy_statements(regional_stack) == [
-        {"Action": "sagemaker:CreateModelPackage", "Effect": "Allow", "Resource": groups + versions},
+        {"Action": "sagemaker:CreateModelPackage", "Effect": "Allow", "Resource": groups + versions,
+         "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}},
         {"Action": "sagemaker:DescribeModelPackageGroup", "Effect": "Allow", "Resource": groups},
         {"Action": "sagemaker:DescribeModelPackage", "Effect": "Allow", "Resource": versions},
     ]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cdk_sagemaker_inference.wiring import Templates, WiringCheck
+
 REPO = Path(__file__).resolve().parent.parent
 CFNLINT_CONFIG = REPO / ".cfnlintrc.yaml"
 
@@ -93,20 +95,23 @@ def main(argv: list[str]) -> int:
     summaries = stack_summaries(assembly)
     nag = validation_findings(assembly)
     lint = cfn_lint([summary.template for summary in summaries])
+    # The gate's validation plugin ran it inside the synth already; listed here for the summary.
+    wiring = [str(f) for f in WiringCheck(Templates.from_paths([s.template for s in summaries])).findings()]
 
     width = max((len(s.name) for s in summaries), default=5)
     print(f"\n{'stack':<{width}}  resources  template  warnings")
     for s in summaries:
         print(f"{s.name:<{width}}  {s.resources:>9}  {s.template_bytes / 1024:>6.1f}KB  {s.warnings:>8}")
     print(f"\ncompliance gate: cdk-nag (AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1) "
-          f"+ CloudFormation-Validate: {nag} findings; cfn-lint: {len(lint)} findings")
-    for line in lint:
+          f"+ CloudFormation-Validate: {nag} findings; cfn-lint: {len(lint)} findings; "
+          f"wiring: {len(wiring)} findings")
+    for line in [*lint, *wiring]:
         print(f"  {line}")
     for violation in validation_violations(assembly):
         paths = ", ".join(c["constructPath"] for c in violation.get("violatingConstructs", []))
         flag = "flagged" if violation["ruleName"] in DELIBERATE_WARNINGS else violation["severity"]
         print(f"  {flag}: {violation['ruleName']} at {paths}")
-    return 1 if nag or lint else 0
+    return 1 if nag or lint or wiring else 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import abc
 from collections.abc import Mapping
 from typing import Protocol
 
+import jsii
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -29,11 +30,13 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._iam import ManagedPolicyRole
 from ._names import arn_name_forms
+from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_services_use_key
 from ._validation import check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 
@@ -47,6 +50,11 @@ _STACK_NAME = r"[a-zA-Z][-a-zA-Z0-9]{0,127}"
 _STACK_NAME_RULE = "a stack name: 1-128 letters, digits and hyphens, starting with a letter"
 _DEPLOYER_TIMEOUT = Duration.minutes(1)
 _MONITOR_TIMEOUT = Duration.seconds(30)
+#: Dead-letter queues keep messages 14 days (SQS's maximum); the age alarm leaves 4 days to act.
+_DEAD_LETTER_RETENTION = Duration.days(14)
+_DEAD_LETTER_AGE_ALARM = Duration.days(10)
+#: EventBridge's maximum: an approval event is retried for a day before it goes to the dead letters.
+_EVENT_MAX_AGE = Duration.hours(24)
 
 
 class IModelPackageGroupRef(Protocol):
@@ -179,6 +187,8 @@ class ApprovalDeployment(Construct):
         key: kms.IKey,
         endpoint_name: str,
         endpoint_stack_name: str | None = None,
+        event_retry_attempts: int = 185,
+        event_max_age: Duration = _EVENT_MAX_AGE,
         max_receive_count: int = 10,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         vpc: ec2.IVpc | None = None,
@@ -188,13 +198,20 @@ class ApprovalDeployment(Construct):
         :param model_package_group: the registry group whose approvals deploy, by name or object.
         :param trigger: how a switch happens: ``DeploymentTrigger.cloudformation_stack(...)`` or
             ``DeploymentTrigger.code_pipeline(...)``.
-        :param topic: where outcomes and alarms go (the shared notifications topic).
-        :param key: encrypts the queues and the log groups (the shared key; its policy must let
-            events.amazonaws.com use it, as ``SharedResources``' does). This construct lets
-            CloudWatch Logs of this account and region use it.
+        :param topic: where outcomes and alarms go (the shared notifications topic). This construct
+            lets CloudWatch alarms of this account publish to it (a topic policy replaces SNS's
+            default one); an imported topic gets a warning, since its owner must allow that.
+        :param key: encrypts the queues and the log groups (the shared key). This construct lets
+            EventBridge and CloudWatch alarms encrypt with it, and CloudWatch Logs of this account
+            and region.
         :param endpoint_name: the endpoint whose config the monitor checks after an update.
         :param endpoint_stack_name: the stack that declares the endpoint. Default: the trigger's
             stack; required with a CodePipeline trigger.
+        :param event_retry_attempts: how often EventBridge retries delivering an approval event to
+            the queue, 0-185. Default: 185 (EventBridge's maximum); then the event goes to the
+            rule's own dead-letter queue, which alarms, instead of being dropped.
+        :param event_max_age: how long EventBridge keeps retrying, 1 minute to 24 hours. Default:
+            24 hours (EventBridge's maximum).
         :param max_receive_count: attempts per message before it moves to the dead-letter queue,
             1-1000. Default: 10 (with the backoff about 1.5 hours: long enough for a blue/green
             update in progress to finish, and for Lambda throttles, which also count).
@@ -210,6 +227,8 @@ class ApprovalDeployment(Construct):
         check_pattern(self, "model_package_group", group_name, _GROUP_NAME, _GROUP_NAME_RULE)
         check_pattern(self, "endpoint_name", endpoint_name, _ENDPOINT_NAME, _GROUP_NAME_RULE)
         check_range(self, "max_receive_count", max_receive_count, 1, 1000)
+        check_range(self, "event_retry_attempts", event_retry_attempts, 0, 185)
+        check_range(self, "event_max_age (seconds)", event_max_age.to_seconds(), 60, 86400)
         watched_stack = endpoint_stack_name or trigger.stack_name
         if watched_stack is None:
             raise fail(self, "endpoint_stack_name",
@@ -222,6 +241,8 @@ class ApprovalDeployment(Construct):
         self._vpc = vpc
         self._vpc_subnets = vpc_subnets
         _let_logs_use(key)
+        let_services_use_key(key, [CLOUDWATCH, EVENTS], "AllowAlarmsAndEventBridgeToEncrypt")
+        allow_alarms_to_publish(topic)
 
         # Approval changes -> queue -> deployer.
         self.dead_letter_queue = self._dead_letter_queue("DeadLetterQueue", "approval events")
@@ -263,6 +284,12 @@ class ApprovalDeployment(Construct):
             batch_size=5,
             report_batch_item_failures=True,
         ))
+        # Events EventBridge could not deliver to the queue (retries exhausted or too old).
+        self.event_dead_letter_queue = self._dead_letter_queue(
+            "EventDeadLetterQueue", "approval events EventBridge could not deliver")
+        acknowledge(self.event_dead_letter_queue, ["AwsSolutions-SQS3"],
+                    "This queue is the approval rule target's dead-letter queue (DeadLetterConfig), which the "
+                    "rule checks do not recognise as one; a dead-letter queue needs no dead-letter queue.")
         self.approval_rule = events.Rule(
             self,
             "ApprovalRule",
@@ -275,7 +302,12 @@ class ApprovalDeployment(Construct):
                     "ModelApprovalStatus": ["Approved", "Rejected"],
                 },
             ),
-            targets=[targets.SqsQueue(self.queue)],
+            targets=[_PinnedQueueTarget(
+                self.queue,
+                dead_letter_queue=self.event_dead_letter_queue,
+                retry_attempts=event_retry_attempts,
+                max_event_age=event_max_age,
+            )],
         )
 
         # Endpoint stack update results -> monitor (asynchronous invocation, retried twice).
@@ -312,28 +344,40 @@ class ApprovalDeployment(Construct):
         )
 
     def _dead_letter_queue(self, id: str, what: str) -> sqs.Queue:
-        """An encrypted, TLS-only queue kept 14 days, with an alarm on any visible message."""
+        """An encrypted, TLS-only queue kept 14 days, with two alarms: any visible message (depth),
+        and a message older than 10 days (it expires after 14: an alarm already in ALARM state does
+        not notify again when more messages arrive, so the age alarm is the reminder)."""
         queue = sqs.Queue(
             self,
             id,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self._key,
             enforce_ssl=True,
-            retention_period=Duration.days(14),
+            retention_period=_DEAD_LETTER_RETENTION,
         )
-        alarm = cloudwatch.Alarm(
-            self,
-            f"{id}Alarm",
-            alarm_description=f"{what.capitalize()} of {self.node.path} could not be handled: "
-                              "see the dead-letter queue",
-            metric=queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._topic))
+        where = f"{what.capitalize()} of {self.node.path}"
+        alarms = [
+            (f"{id}Alarm", f"{where} could not be handled: see the dead-letter queue",
+             queue.metric_approximate_number_of_messages_visible(
+                 period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM), 0),
+            (f"{id}AgeAlarm", f"{where}: a dead letter is {_DEAD_LETTER_AGE_ALARM.to_days():.0f} days old and "
+             f"expires after {_DEAD_LETTER_RETENTION.to_days():.0f}",
+             queue.metric_approximate_age_of_oldest_message(
+                 period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM),
+             _DEAD_LETTER_AGE_ALARM.to_seconds()),
+        ]
+        for alarm_id, description, metric, threshold in alarms:
+            alarm = cloudwatch.Alarm(
+                self,
+                alarm_id,
+                alarm_description=description,
+                metric=metric,
+                threshold=threshold,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._topic))
         return queue
 
     def _function(self, id: str, handler: str, timeout: Duration, description: str,
@@ -371,6 +415,41 @@ class ApprovalDeployment(Construct):
                         "The handler only calls AWS APIs (TLS, IAM-authenticated) and reaches no private "
                         "resource; pass vpc to ApprovalDeployment to run it in a VPC.")
         return function, role
+
+
+@jsii.implements(events.IRuleTarget)
+class _PinnedQueueTarget:
+    """An SQS target whose queue policy admits only this rule (``aws:SourceArn``).
+
+    aws-cdk-lib's ``SqsQueue`` target admits any rule of the account for a KMS-encrypted queue
+    (``aws:SourceAccount``), to avoid a dependency cycle through the key policy; the rule's ARN in
+    the queue policy makes no cycle, since the key policy does not name the rule.
+    """
+
+    def __init__(self, queue: sqs.IQueue, *, dead_letter_queue: sqs.IQueue, retry_attempts: int,
+                 max_event_age: Duration) -> None:
+        self._queue = queue
+        self._dead_letter_queue = dead_letter_queue
+        self._retry_attempts = retry_attempts
+        self._max_event_age = max_event_age
+
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        for queue in (self._queue, self._dead_letter_queue):
+            queue.add_to_resource_policy(iam.PolicyStatement(
+                sid=f"AllowEventBridgeRule{rule.node.id}",
+                actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                principals=[iam.ServicePrincipal(EVENTS)],
+                resources=[queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_ref.rule_arn}},
+            ))
+        return events.RuleTargetConfig(
+            arn=self._queue.queue_arn,
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self._dead_letter_queue.queue_arn),
+            retry_policy=events.CfnRule.RetryPolicyProperty(
+                maximum_retry_attempts=self._retry_attempts,
+                maximum_event_age_in_seconds=int(self._max_event_age.to_seconds()),
+            ),
+        )
 
 
 def _arn_name(name: str) -> str:

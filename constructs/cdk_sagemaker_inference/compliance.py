@@ -10,18 +10,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import Acknowledgment, App, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    App,
+    IPolicyValidationContext,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    PolicyViolatingResource,
+    PolicyViolation,
+    Stack,
+    Validations,
+)
 from constructs import IConstruct, IValidation
+
+from .wiring import Templates, WiringCheck
 
 #: The rule packs every app of this project is held to.
 RULE_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
 def apply_compliance_gate(app: App) -> None:
-    """Adds the AwsSolutions, HIPAA Security, NIST 800-53 rev5 and PCI DSS 3.2.1 packs to ``app``."""
+    """Adds the AwsSolutions, HIPAA Security, NIST 800-53 rev5 and PCI DSS 3.2.1 packs to ``app``,
+    and the wiring check (``wiring.py``): every service-to-service edge the templates declare must
+    be allowed by the consumer's resource policy and key policy."""
     from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
     Validations.of(app).add_plugins(
@@ -29,7 +44,44 @@ def apply_compliance_gate(app: App) -> None:
         HIPAASecurityChecks(app),
         NIST80053R5Checks(app),
         PCIDSS321Checks(app),
+        WiringPlugin(),
     )
+
+
+#: The rule name of a wiring finding in the validation report.
+WIRING_RULE = "cdk-sagemaker-inference-ServiceWiring"
+
+
+@jsii.implements(IPolicyValidationPlugin)
+class WiringPlugin:
+    """The wiring check as a validation plugin: a finding fails the synth like a cdk-nag error."""
+
+    @property
+    def name(self) -> str:
+        return "cdk-sagemaker-inference wiring check"
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [WIRING_RULE]
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        paths = {Path(path).name.removesuffix(".template.json"): path for path in context.template_paths}
+        findings = WiringCheck(Templates.from_paths(paths.values())).findings()
+        violations = [
+            PolicyViolation(
+                rule_name=WIRING_RULE,
+                description=f"{finding.source} -> {finding.target}: {finding.reason}",
+                severity="error",
+                violating_resources=[PolicyViolatingResource(
+                    resource_logical_id=finding.logical_id, template_path=paths[finding.stack], locations=["."])],
+            )
+            for finding in findings
+        ]
+        return PolicyValidationPluginReport(success=not violations, violations=violations)
 
 
 def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None:

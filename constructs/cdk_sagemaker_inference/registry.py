@@ -27,6 +27,8 @@ from ._validation import check_count, check_pattern
 GROUP_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 _GROUP_NAME_RULE = "1-63 letters, digits and inner hyphens (^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)"
 _ACCOUNT_PATTERN = r"[0-9]{12}"
+#: The only approval status ``grant_register`` lets a registrant create a version with.
+REGISTRABLE_STATUS = "PendingManualApproval"
 
 #: What another account may do with the group: read it and deploy its versions, never write.
 #: ``sagemaker:CreateModel`` on a version is what ``CreateModel`` with ``ModelPackageName`` needs.
@@ -126,9 +128,17 @@ class _ModelPackageGroupBase(Resource):
         """Lets ``grantee`` create versions in this group (``sagemaker:CreateModelPackage``, which
         SageMaker authorizes on the group and on the new version) and describe the group and its
         versions. It cannot approve them: that is ``grant_approve``.
+
+        ``CreateModelPackage`` is allowed only with ``ModelApprovalStatus=PendingManualApproval``
+        (the condition key ``sagemaker:ModelApprovalStatus``): a registrant cannot register a
+        version as Approved and so deploy it unreviewed. The request must name that status (a
+        request without it has no value for the key and is denied).
         """
-        return self._grant(
-            grantee, ["sagemaker:CreateModelPackage"], [*self._group_arns(), *self._version_arns()]
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:CreateModelPackage"],
+            resource_arns=[*self._group_arns(), *self._version_arns()],
+            conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": REGISTRABLE_STATUS}},
         ).combine(
             self._grant(grantee, ["sagemaker:DescribeModelPackageGroup"], self._group_arns())
         ).combine(

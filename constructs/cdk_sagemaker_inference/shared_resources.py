@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_services_use_key
 from .compliance import acknowledge
 
 _NOT_REPLICATED = (
@@ -25,7 +27,10 @@ class SharedResources(Construct):
     - ``key``: rotation on, RETAIN (data encrypted with it outlives the stack).
     - ``artifacts_bucket``: KMS-encrypted with ``key``, TLS-only, versioned, no public access,
       server access logs to ``access_logs_bucket``.
-    - ``notifications_topic``: KMS-encrypted with ``key``, TLS-only publishes.
+    - ``notifications_topic``: KMS-encrypted with ``key``, TLS-only publishes; CloudWatch alarms of
+      this account may publish to it (a topic policy replaces SNS's default one, so without that
+      statement no alarm action on it could notify anyone), and EventBridge and CloudWatch may use
+      ``key`` for it. Subscribe people and systems with ``subscriptions`` or ``add_subscription``.
     """
 
     def __init__(
@@ -35,12 +40,18 @@ class SharedResources(Construct):
         *,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         noncurrent_version_expiration: Duration = _NONCURRENT_VERSIONS_KEPT,
+        subscriptions: Sequence[sns.ITopicSubscription] = (),
     ) -> None:
         """
         :param removal_policy: what happens to the key and buckets when the stack is deleted.
             Default: RETAIN, because model artifacts and captured data are records.
         :param noncurrent_version_expiration: how long overwritten artifact versions are kept.
             Default: 90 days.
+        :param subscriptions: who receives the notifications, e.g.
+            ``aws_sns_subscriptions.EmailSubscription("team@example.com")``, ``UrlSubscription``
+            (HTTPS), ``SqsSubscription`` or ``LambdaSubscription`` (aws-cdk-lib lets the topic use
+            the queue's key and invoke the function). Email and HTTPS endpoints must confirm.
+            Default: none; without one, alarms and deployment outcomes reach nobody.
         """
         super().__init__(scope, id)
 
@@ -108,14 +119,12 @@ class SharedResources(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
-        # Lets EventBridge, CloudWatch alarms and S3 use the key for what they publish.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                principals=[
-                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-                    iam.ServicePrincipal("events.amazonaws.com"),
-                ],
-                resources=["*"],  # "*" in a key policy means this key only.
-            )
-        )
+        allow_alarms_to_publish(self.notifications_topic)
+        # CloudWatch alarms publish to the topic; EventBridge rules deliver to queues under this key.
+        let_services_use_key(self.key, [CLOUDWATCH, EVENTS], "AllowAlarmsAndEventBridgeToEncrypt")
+        for subscription in subscriptions:
+            self.add_subscription(subscription)
+
+    def add_subscription(self, subscription: sns.ITopicSubscription) -> sns.Subscription:
+        """Subscribes ``subscription`` (email, HTTPS, SQS, Lambda, ...) to the notifications topic."""
+        return self.notifications_topic.add_subscription(subscription)

@@ -1,0 +1,75 @@
+"""Resource-policy and key-policy statements that let an AWS service deliver to a resource.
+
+A real account evaluates these; moto does not. An ``AWS::SNS::TopicPolicy`` replaces the topic's
+default policy, so a topic with only a TLS-deny statement refuses every service; a KMS-encrypted
+topic or queue also needs the producing service in the key policy. ``wiring.py`` checks every such
+edge in the synthesized templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Annotations, ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+
+#: The service principal CloudWatch alarm actions publish with.
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+#: The service principal EventBridge rules deliver with.
+EVENTS = "events.amazonaws.com"
+#: What a service needs of the key that encrypts a topic or queue it sends to.
+SEND_ENCRYPTED_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def allow_alarms_to_publish(topic: sns.ITopic) -> None:
+    """Lets CloudWatch alarms of the topic's account and region publish to ``topic``.
+
+    Scoped with ``aws:SourceAccount`` and ``aws:SourceArn`` (any alarm of that account and region):
+    an alarm's ARN holds its name, which may be generated. Adding it twice adds one statement.
+    An imported topic has no policy this app owns: a warning says its owner must allow it.
+    """
+    stack = Stack.of(topic)
+    alarms = stack.format_arn(service="cloudwatch", resource="alarm", resource_name="*",
+                              arn_format=ArnFormat.COLON_RESOURCE_NAME)
+    statement = iam.PolicyStatement(
+        sid="AllowCloudWatchAlarmsOfThisAccount",
+        actions=["sns:Publish"],
+        principals=[iam.ServicePrincipal(CLOUDWATCH)],
+        resources=[topic.topic_arn],
+        conditions={"ArnLike": {"aws:SourceArn": alarms}, "StringEquals": {"aws:SourceAccount": stack.account}},
+    )
+    if topic.node.try_find_child("Policy") is not None and _has_sid(topic, statement.sid):
+        return
+    if not topic.add_to_resource_policy(statement).statement_added:
+        Annotations.of(topic).add_warning_v2(
+            "cdk-sagemaker-inference:topicPolicyNotManaged",
+            "This topic is imported: its owner must allow cloudwatch.amazonaws.com sns:Publish (and use of its "
+            "KMS key), or alarm actions on it fail on a real account.",
+        )
+
+
+def _has_sid(topic: sns.ITopic, sid: str | None) -> bool:
+    policy = topic.node.find_child("Policy")
+    document = getattr(policy, "document", None)
+    if document is None:
+        return False
+    statements = Stack.of(topic).resolve(document.to_json()).get("Statement", [])
+    return any(s.get("Sid") == sid for s in statements)
+
+
+def let_services_use_key(key: kms.IKey, services: Sequence[str], sid: str) -> None:
+    """Lets ``services`` encrypt messages with ``key`` for the topics and queues it encrypts.
+
+    No source condition: the service calls KMS through SNS or SQS on the sender's behalf, and AWS's
+    documented key policies for CloudWatch alarms and EventBridge targets name only the principal.
+    "*" in a key policy means this key only. Adding the same ``sid`` twice adds one statement.
+    """
+    statement = iam.PolicyStatement(
+        sid=sid,
+        actions=list(SEND_ENCRYPTED_ACTIONS),
+        principals=[iam.ServicePrincipal(service) for service in services],
+        resources=["*"],
+    )
+    key.add_to_resource_policy(statement, allow_no_op=True)

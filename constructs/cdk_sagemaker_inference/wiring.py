@@ -1,0 +1,409 @@
+"""The wiring check: every service-to-service edge in the templates is allowed where AWS decides.
+
+moto evaluates no resource policies, so a template can pass every test and still fail on a real
+account: an alarm that cannot publish to its topic, a rule that cannot deliver to its queue. This
+module reads the synthesized templates (plain JSON, no CDK: ``tools/compliance_gate.py`` and the
+compliance gate's validation plugin both use it) and, for each edge a template declares, checks
+that the consumer admits the producing service, scoped to the producer:
+
+- CloudWatch alarm actions -> SNS topics (``cloudwatch.amazonaws.com``);
+- EventBridge rule targets and their dead-letter queues -> SQS queues, SNS topics, Lambda functions
+  (``events.amazonaws.com``);
+- SNS subscriptions -> SQS queues and Lambda functions (``sns.amazonaws.com``);
+- S3 event notifications -> SQS, SNS, Lambda (``s3.amazonaws.com``) and server access logs -> the
+  log bucket (``logging.s3.amazonaws.com``);
+- Lambda event source mappings -> the function's role reads the queue (and decrypts it).
+
+"Admits" means: the consumer's resource policy (a topic, queue or bucket policy, or a Lambda
+permission) has an Allow for that service principal and action with an ``aws:SourceArn`` that
+matches the producer; a topic without a policy keeps SNS's default one, which lets services of the
+account publish. Where the consumer is encrypted with a KMS key, the key policy must allow the
+service ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (an AWS-managed key such as ``alias/aws/sns``
+never does). References across stacks (``Fn::GetStackOutput``, ``Fn::ImportValue``) are followed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+Template = Mapping[str, Any]
+
+_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+_QUEUE_READ_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+_SOURCE_ARN = "aws:sourcearn"
+_ARN_CONDITIONS = {"arnequals", "arnlike", "stringequals", "stringlike"}
+
+
+@dataclass(frozen=True)
+class WiringFinding:
+    """An edge a real account would refuse: ``source`` cannot reach ``target`` for ``reason``."""
+
+    stack: str
+    logical_id: str
+    source: str
+    target: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.stack}/{self.logical_id}: {self.source} -> {self.target}: {self.reason}"
+
+
+class Resource(NamedTuple):
+    """A resource of one of the templates."""
+
+    stack: str
+    logical_id: str
+    type: str
+    properties: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return f"{self.stack}/{self.logical_id}"
+
+
+class Templates:
+    """The templates of one app by stack name, with references resolved across stacks."""
+
+    def __init__(self, templates: Mapping[str, Template]) -> None:
+        self._templates = templates
+        self._exports: dict[str, tuple[str, Any]] = {}
+        for stack, template in templates.items():
+            for output in template.get("Outputs", {}).values():
+                export = output.get("Export", {}).get("Name")
+                if isinstance(export, str):
+                    self._exports[export] = (stack, output["Value"])
+
+    @staticmethod
+    def from_paths(paths: Iterable[str | Path]) -> Templates:
+        """Templates from ``<stack>.template.json`` files (a cloud assembly's)."""
+        return Templates({Path(p).name.removesuffix(".template.json"): json.loads(Path(p).read_text())
+                          for p in paths})
+
+    def resources(self, *types: str) -> Iterator[Resource]:
+        for stack, template in self._templates.items():
+            for logical_id, resource in template.get("Resources", {}).items():
+                if not types or resource.get("Type") in types:
+                    yield Resource(stack, logical_id, resource["Type"], resource.get("Properties", {}))
+
+    def _output(self, stack: str, expression: Any) -> tuple[str, Any] | None:
+        """The (stack, value) a cross-stack reference points at, or None for anything else."""
+        if isinstance(expression, dict):
+            if "Fn::GetStackOutput" in expression:
+                target = expression["Fn::GetStackOutput"]
+                template = self._templates.get(target.get("StackName"))
+                if template is not None and target.get("OutputName") in template.get("Outputs", {}):
+                    return target["StackName"], template["Outputs"][target["OutputName"]]["Value"]
+            if "Fn::ImportValue" in expression and isinstance(expression["Fn::ImportValue"], str):
+                return self._exports.get(expression["Fn::ImportValue"])
+        return None
+
+    def resource(self, stack: str, expression: Any) -> Resource | None:
+        """The resource ``expression`` (a Ref, a GetAtt or a cross-stack reference) names."""
+        output = self._output(stack, expression)
+        if output is not None:
+            return self.resource(*output)
+        if not isinstance(expression, dict):
+            return None
+        if "Ref" in expression:
+            logical_id = expression["Ref"]
+        elif "Fn::GetAtt" in expression:
+            logical_id = expression["Fn::GetAtt"][0]
+        else:
+            return None
+        resource = self._templates.get(stack, {}).get("Resources", {}).get(logical_id)
+        if resource is None:
+            return None
+        return Resource(stack, logical_id, resource["Type"], resource.get("Properties", {}))
+
+    def render(self, stack: str, expression: Any) -> str:
+        """``expression`` as one comparable string: references become ``${stack/Id}`` or
+        ``${stack/Id.Attribute}``, pseudo parameters ``${AWS::Name}``; ARN partition, region and
+        account fields are normalized so that a literal and a pseudo parameter compare equal."""
+        return _normalize_arn(self._render(stack, expression))
+
+    def _render(self, stack: str, expression: Any) -> str:
+        output = self._output(stack, expression)
+        if output is not None:
+            return self._render(*output)
+        if isinstance(expression, str):
+            return expression
+        if isinstance(expression, dict):
+            if "Ref" in expression:
+                ref = expression["Ref"]
+                return f"${{{ref}}}" if ref.startswith("AWS::") else f"${{{stack}/{ref}}}"
+            if "Fn::GetAtt" in expression:
+                logical_id, attribute = expression["Fn::GetAtt"]
+                return f"${{{stack}/{logical_id}.{attribute}}}"
+            if "Fn::Join" in expression:
+                delimiter, items = expression["Fn::Join"]
+                return str(delimiter).join(self._render(stack, item) for item in items)
+        return json.dumps(expression, sort_keys=True)
+
+    def policies_of(self, resource: Resource, policy_type: str, property_name: str) -> list[Mapping[str, Any]]:
+        """Statements of the ``policy_type`` resources whose ``property_name`` lists ``resource``."""
+        statements: list[Mapping[str, Any]] = []
+        for policy in self.resources(policy_type):
+            attached = policy.properties.get(property_name, [])
+            attached = attached if isinstance(attached, list) else [attached]
+            if any(self.resource(policy.stack, ref) == resource for ref in attached):
+                statements.extend(_statements(policy.properties.get("PolicyDocument", {})))
+        return statements
+
+
+_PSEUDO = {"${AWS::Partition}": "<partition>", "${AWS::Region}": "<region>", "${AWS::AccountId}": "<account>"}
+
+
+def _normalize_arn(text: str) -> str:
+    for pseudo, placeholder in _PSEUDO.items():
+        text = text.replace(pseudo, placeholder)
+    return re.sub(r"arn:([^:]*):([^:]*):([^:]*):([^:]*):",
+                  lambda m: f"arn:<partition>:{m[2]}:{'<region>' if m[3] else ''}:{'<account>' if m[4] else ''}:",
+                  text)
+
+
+def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allows_action(statement: Mapping[str, Any], action: str) -> bool:
+    return any(fnmatch.fnmatch(action.lower(), str(a).lower()) for a in _as_list(statement.get("Action", [])))
+
+
+def _names_service(templates: Templates, stack: str, statement: Mapping[str, Any], service: str) -> bool:
+    principal = statement.get("Principal", {})
+    if not isinstance(principal, dict):
+        return False
+    services = [templates.render(stack, s) for s in _as_list(principal.get("Service", []))]
+    return service in services
+
+
+def _source_arns(templates: Templates, stack: str, statement: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    """The ``aws:SourceArn`` values of a statement, each with whether it is a pattern (``*Like``)."""
+    values: list[tuple[str, bool]] = []
+    for operator, conditions in statement.get("Condition", {}).items():
+        if operator.lower() not in _ARN_CONDITIONS:
+            continue
+        for key, value in conditions.items():
+            if key.lower() == _SOURCE_ARN:
+                values.extend((templates.render(stack, v), operator.lower().endswith("like"))
+                              for v in _as_list(value))
+    return values
+
+
+def _matches_source(source_arns: list[tuple[str, bool]], source_forms: set[str]) -> bool:
+    for value, is_pattern in source_arns:
+        if value in source_forms:
+            return True
+        if is_pattern and any(fnmatch.fnmatchcase(form, value) for form in source_forms):
+            return True
+    return False
+
+
+def _source_forms(templates: Templates, source: Resource) -> set[str]:
+    """The strings the source's ARN may be written as in a condition."""
+    service_arn = {
+        "AWS::CloudWatch::Alarm": "arn:<partition>:cloudwatch:<region>:<account>:alarm:{}",
+        "AWS::Events::Rule": "arn:<partition>:events:<region>:<account>:rule/{}",
+        "AWS::S3::Bucket": "arn:<partition>:s3:::{}",
+    }
+    ref = f"${{{source.name}}}"
+    forms = {f"${{{source.name}.Arn}}", ref}
+    if source.type in service_arn:
+        forms.add(service_arn[source.type].format(ref))
+        for name_property in ("AlarmName", "Name", "BucketName"):
+            name = source.properties.get(name_property)
+            if isinstance(name, str):
+                forms.add(service_arn[source.type].format(name))
+    return forms
+
+
+class WiringCheck:
+    """Runs every edge check over ``templates``; ``findings()`` lists what a real account refuses."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+        self._findings: list[WiringFinding] = []
+
+    def findings(self) -> list[WiringFinding]:
+        self._findings = []
+        self._alarm_actions()
+        self._rule_targets()
+        self._subscriptions()
+        self._bucket_edges()
+        self._event_source_mappings()
+        return sorted(set(self._findings), key=str)
+
+    def _fail(self, source: Resource, target: Resource | str, reason: str) -> None:
+        target_name = target.name if isinstance(target, Resource) else target
+        self._findings.append(WiringFinding(source.stack, source.logical_id, source.type, target_name, reason))
+
+    # -- the edges ------------------------------------------------------------------------------
+
+    def _alarm_actions(self) -> None:
+        for alarm in self.templates.resources("AWS::CloudWatch::Alarm"):
+            for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+                for action in alarm.properties.get(key, []):
+                    target = self.templates.resource(alarm.stack, action)
+                    if target is not None and target.type == "AWS::SNS::Topic":
+                        self._deliver(alarm, target, "cloudwatch.amazonaws.com")
+
+    def _rule_targets(self) -> None:
+        for rule in self.templates.resources("AWS::Events::Rule"):
+            for rule_target in rule.properties.get("Targets", []):
+                arns = [rule_target.get("Arn"), rule_target.get("DeadLetterConfig", {}).get("Arn")]
+                for arn in arns:
+                    target = self.templates.resource(rule.stack, arn) if arn is not None else None
+                    if target is not None:
+                        self._deliver(rule, target, "events.amazonaws.com")
+
+    def _subscriptions(self) -> None:
+        for subscription in self.templates.resources("AWS::SNS::Subscription"):
+            topic = self.templates.resource(subscription.stack, subscription.properties.get("TopicArn"))
+            target = self.templates.resource(subscription.stack, subscription.properties.get("Endpoint"))
+            if topic is not None and target is not None:
+                self._deliver(topic, target, "sns.amazonaws.com")
+
+    def _bucket_edges(self) -> None:
+        for bucket in self.templates.resources("AWS::S3::Bucket"):
+            self._notifications(bucket, bucket.properties.get("NotificationConfiguration", {}))
+            logging = bucket.properties.get("LoggingConfiguration", {})
+            destination = self.templates.resource(bucket.stack, logging.get("DestinationBucketName"))
+            if destination is not None:
+                self._log_delivery(bucket, destination)
+        for custom in self.templates.resources("Custom::S3BucketNotifications"):
+            notified = self.templates.resource(custom.stack, custom.properties.get("BucketName"))
+            if notified is not None:
+                self._notifications(notified, custom.properties.get("NotificationConfiguration", {}))
+
+    def _notifications(self, bucket: Resource, configuration: Mapping[str, Any]) -> None:
+        for key, arn_key in (("TopicConfigurations", "Topic"), ("QueueConfigurations", "Queue"),
+                             ("LambdaConfigurations", "Function"), ("LambdaFunctionConfigurations",
+                                                                    "LambdaFunctionArn"),
+                             ("QueueConfigurations", "QueueArn"), ("TopicConfigurations", "TopicArn")):
+            for notification in configuration.get(key, []):
+                target = self.templates.resource(bucket.stack, notification.get(arn_key))
+                if target is not None:
+                    self._deliver(bucket, target, "s3.amazonaws.com")
+
+    def _log_delivery(self, bucket: Resource, destination: Resource) -> None:
+        if destination.properties.get("AccessControl") == "LogDeliveryWrite":
+            return  # the legacy ACL grant: the log delivery group may write
+        statements = self.templates.policies_of(destination, "AWS::S3::BucketPolicy", "Bucket")
+        if not self._admits(statements, destination.stack, "logging.s3.amazonaws.com", "s3:PutObject", bucket):
+            self._fail(bucket, destination, "the log bucket's policy does not allow logging.s3.amazonaws.com "
+                       "s3:PutObject with an aws:SourceArn of this bucket")
+
+    def _event_source_mappings(self) -> None:
+        for mapping in self.templates.resources("AWS::Lambda::EventSourceMapping"):
+            queue = self.templates.resource(mapping.stack, mapping.properties.get("EventSourceArn"))
+            function = self.templates.resource(mapping.stack, mapping.properties.get("FunctionName"))
+            if queue is None or function is None or queue.type != "AWS::SQS::Queue":
+                continue
+            role = self.templates.resource(function.stack, function.properties.get("Role"))
+            if role is None:
+                continue
+            statements = self._role_statements(role)
+            for action in _QUEUE_READ_ACTIONS:
+                if not self._identity_allows(statements, role.stack, action, queue):
+                    self._fail(mapping, queue, f"the function's role does not allow {action} on the queue")
+            key = self.templates.resource(queue.stack, queue.properties.get("KmsMasterKeyId"))
+            if key is not None and not self._identity_allows(statements, role.stack, "kms:Decrypt", key):
+                self._fail(mapping, key, "the function's role does not allow kms:Decrypt on the queue's key")
+
+    # -- the rules ------------------------------------------------------------------------------
+
+    def _deliver(self, source: Resource, target: Resource, service: str) -> None:
+        """``service`` sends what ``source`` produces to ``target`` (a topic, queue or function)."""
+        if target.type == "AWS::SNS::Topic":
+            statements = self.templates.policies_of(target, "AWS::SNS::TopicPolicy", "Topics")
+            # No topic policy: SNS's default policy lets the account's services publish.
+            if statements and not self._admits(statements, target.stack, service, "sns:Publish", source):
+                self._fail(source, target, f"the topic policy does not allow {service} sns:Publish with an "
+                           "aws:SourceArn of this source (a topic policy replaces SNS's default policy)")
+            self._key_admits(source, target, target.properties.get("KmsMasterKeyId"), service)
+        elif target.type == "AWS::SQS::Queue":
+            statements = self.templates.policies_of(target, "AWS::SQS::QueuePolicy", "Queues")
+            if not self._admits(statements, target.stack, service, "sqs:SendMessage", source):
+                self._fail(source, target, f"the queue policy does not allow {service} sqs:SendMessage with an "
+                           "aws:SourceArn of this source")
+            self._key_admits(source, target, target.properties.get("KmsMasterKeyId"), service)
+        elif target.type == "AWS::Lambda::Function":
+            if not any(self._permits(permission, target, service, source)
+                       for permission in self.templates.resources("AWS::Lambda::Permission")):
+                self._fail(source, target, f"no AWS::Lambda::Permission lets {service} invoke the function with "
+                           "a SourceArn of this source")
+
+    def _admits(self, statements: list[Mapping[str, Any]], stack: str, service: str, action: str,
+                source: Resource) -> bool:
+        forms = _source_forms(self.templates, source)
+        return any(
+            statement.get("Effect") == "Allow"
+            and _names_service(self.templates, stack, statement, service)
+            and _allows_action(statement, action)
+            and _matches_source(_source_arns(self.templates, stack, statement), forms)
+            for statement in statements
+        )
+
+    def _permits(self, permission: Resource, function: Resource, service: str, source: Resource) -> bool:
+        properties = permission.properties
+        return (
+            self.templates.resource(permission.stack, properties.get("FunctionName")) == function
+            and properties.get("Action") in ("lambda:InvokeFunction", "lambda:*")
+            and self.templates.render(permission.stack, properties.get("Principal")) == service
+            and self.templates.render(permission.stack, properties.get("SourceArn"))
+            in _source_forms(self.templates, source)
+        )
+
+    def _key_admits(self, source: Resource, target: Resource, key_reference: Any, service: str) -> None:
+        if key_reference is None:
+            return
+        key = self.templates.resource(target.stack, key_reference)
+        if key is None:
+            rendered = self.templates.render(target.stack, key_reference)
+            if rendered.startswith("alias/aws/") or ":alias/aws/" in rendered:
+                self._fail(source, target, f"it is encrypted with the AWS-managed key {rendered}, whose policy "
+                           f"cannot allow {service}: use a customer-managed key")
+            return
+        statements = _statements(key.properties.get("KeyPolicy", {}))
+        for action in _KEY_ACTIONS:
+            if not any(s.get("Effect") == "Allow" and _names_service(self.templates, key.stack, s, service)
+                       and _allows_action(s, action) for s in statements):
+                self._fail(source, key, f"the key policy of {target.name}'s key does not allow {service} {action}")
+
+    def _role_statements(self, role: Resource) -> list[Mapping[str, Any]]:
+        statements = [s for policy in role.properties.get("Policies", [])
+                      for s in _statements(policy.get("PolicyDocument", {}))]
+        statements += self.templates.policies_of(role, "AWS::IAM::Policy", "Roles")
+        statements += self.templates.policies_of(role, "AWS::IAM::ManagedPolicy", "Roles")
+        for arn in role.properties.get("ManagedPolicyArns", []):
+            policy = self.templates.resource(role.stack, arn)
+            if policy is not None:
+                statements += _statements(policy.properties.get("PolicyDocument", {}))
+        return statements
+
+    def _identity_allows(self, statements: list[Mapping[str, Any]], stack: str, action: str,
+                         resource: Resource) -> bool:
+        forms = {f"${{{resource.name}.Arn}}", f"${{{resource.name}}}"}
+        for statement in statements:
+            if statement.get("Effect") != "Allow" or not _allows_action(statement, action):
+                continue
+            resources = [self.templates.render(stack, r) for r in _as_list(statement.get("Resource", []))]
+            if "*" in resources or forms & set(resources):
+                return True
+        return False
+
+
+def check_wiring(templates: Mapping[str, Template]) -> list[WiringFinding]:
+    """What a real account would refuse among the edges of ``templates`` (stack name -> template)."""
+    return WiringCheck(Templates(templates)).findings()

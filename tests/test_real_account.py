@@ -1,0 +1,185 @@
+"""Issue 7, "works on a real account": one test (or more) per defect, each failing on the code before it.
+
+moto enforces no resource policies and, by default, no IAM, so these tests read the templates
+for what a real account evaluates: topic, queue and key policies, conditions, targets, alarms.
+Handler access under the template's own policies is in ``test_handler_access.py``; the wiring
+check over every edge in ``test_wiring.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Annotations, Match, Template
+from cdk_sagemaker_inference import ModelPackageGroup, SharedResources, ValidationError
+from cdk_sagemaker_inference.approval import ApprovalDeployment, DeploymentTrigger
+
+from stacks import build_app, cdk_json_context
+
+from .conftest import new_app
+
+CFN_EXEC_ROLE = "arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1"
+ALARMS_OF_THIS_ACCOUNT = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:", {"Ref": "AWS::Region"},
+                                            ":", {"Ref": "AWS::AccountId"}, ":alarm:*"]]}
+CLOUDWATCH_MAY_PUBLISH = {
+    "Sid": "AllowCloudWatchAlarmsOfThisAccount",
+    "Effect": "Allow",
+    "Action": "sns:Publish",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Resource": Match.any_value(),
+    "Condition": {"ArnLike": {"aws:SourceArn": ALARMS_OF_THIS_ACCOUNT},
+                  "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+}
+
+
+def _deployment(stack: cdk.Stack, topic: sns.ITopic | None = None, **props: Any) -> ApprovalDeployment:
+    shared = SharedResources(stack, "Shared")
+    return ApprovalDeployment(
+        stack, "Approval", model_package_group="MyGroup",
+        trigger=DeploymentTrigger.cloudformation_stack("inference-realtime", execution_role_arn=CFN_EXEC_ROLE),
+        topic=topic or shared.notifications_topic, key=shared.key, endpoint_name="inference-endpoint", **props,
+    )
+
+
+@pytest.fixture(scope="module")
+def approval() -> Template:
+    stack = cdk.Stack(new_app(), "TestStack")
+    _deployment(stack)
+    return Template.from_stack(stack)
+
+
+# --- 1. Alarms can notify, and somebody is subscribed ------------------------------------------------
+
+
+def test_1_the_shared_topic_lets_this_accounts_alarms_publish(stack: cdk.Stack) -> None:
+    SharedResources(stack, "Shared")
+    Template.from_stack(stack).has_resource_properties("AWS::SNS::TopicPolicy", {
+        "PolicyDocument": {"Statement": Match.array_with([CLOUDWATCH_MAY_PUBLISH])}})
+
+
+def test_1_a_topic_handed_to_approval_deployment_lets_alarms_publish_once(stack: cdk.Stack) -> None:
+    own = sns.Topic(stack, "OwnTopic", enforce_ssl=True)
+    _deployment(stack, topic=own)
+    policies = Template.from_stack(stack).find_resources("AWS::SNS::TopicPolicy")
+    (own_policy,) = [p for name, p in policies.items() if name.startswith("OwnTopic")]
+    statements = own_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Sid"] for s in statements if s.get("Sid") == "AllowCloudWatchAlarmsOfThisAccount"] == [
+        "AllowCloudWatchAlarmsOfThisAccount"]
+
+
+def test_1_an_imported_topic_is_flagged_since_its_owner_must_allow_alarms(stack: cdk.Stack) -> None:
+    imported = sns.Topic.from_topic_arn(stack, "Imported", "arn:aws:sns:us-east-1:123456789012:ops")
+    _deployment(stack, topic=imported)
+    Annotations.from_stack(stack).has_warning(
+        "/TestStack/Imported", Match.string_like_regexp("its owner must allow cloudwatch.amazonaws.com sns:Publish"))
+
+
+def test_1_the_key_lets_alarms_and_eventbridge_encrypt(approval: Template) -> None:
+    approval.has_resource_properties("AWS::KMS::Key", {"KeyPolicy": {"Statement": Match.array_with([{
+        "Sid": "AllowAlarmsAndEventBridgeToEncrypt",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+        "Resource": "*",
+    }])}})
+
+
+def test_1_shared_resources_subscribes_email_https_sqs_and_lambda(stack: cdk.Stack) -> None:
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_sns_subscriptions as subscriptions
+    from aws_cdk import aws_sqs as sqs
+
+    queue = sqs.Queue(stack, "Inbox")
+    function = lambda_.Function(stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+                                code=lambda_.Code.from_inline("def handler(e, c): pass"))
+    shared = SharedResources(stack, "Shared", subscriptions=[
+        subscriptions.EmailSubscription("team@example.com"),
+        subscriptions.UrlSubscription("https://example.com/hook")])
+    shared.add_subscription(subscriptions.SqsSubscription(queue))
+    shared.add_subscription(subscriptions.LambdaSubscription(function))
+    protocols = sorted(s["Properties"]["Protocol"]
+                       for s in Template.from_stack(stack).find_resources("AWS::SNS::Subscription").values())
+    assert protocols == ["email", "https", "lambda", "sqs"]
+
+
+def test_1_the_reference_app_subscribes_notification_email() -> None:
+    app = build_app({**cdk_json_context(), "notification_email": "ops@example.com"})
+    shared = Template.from_stack(app.node.find_child("inference-shared"))  # type: ignore[arg-type]
+    shared.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
+
+
+def test_1_notification_email_is_validated() -> None:
+    with pytest.raises(ValidationError, match=r"config: notification_email must be an email address .*got 'ops'"):
+        build_app({**cdk_json_context(), "notification_email": "ops"})
+
+
+# --- 5. A registrant cannot self-approve -------------------------------------------------------------
+
+
+def test_5_grant_register_allows_create_only_pending_manual_approval(stack: cdk.Stack) -> None:
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="churn")
+    role = iam.Role(stack, "Registrant", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    group.grant_register(role)
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+    (create,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                 if s["Action"] == "sagemaker:CreateModelPackage"]
+    assert create["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+
+
+# --- 7. EventBridge to SQS cannot drop events --------------------------------------------------------
+
+
+def test_7_the_approval_rule_target_has_a_dead_letter_queue_retries_and_a_maximum_age(approval: Template) -> None:
+    approval.has_resource_properties("AWS::Events::Rule", {
+        "EventPattern": Match.object_like({"source": ["aws.sagemaker"]}),
+        "Targets": [{
+            "Arn": {"Fn::GetAtt": [Match.string_like_regexp("ApprovalQueue"), "Arn"]},
+            "Id": "Target0",
+            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [Match.string_like_regexp("ApprovalEventDeadLetterQueue"),
+                                                        "Arn"]}},
+            "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+        }],
+    })
+
+
+def test_7_the_approval_queue_admits_only_the_approval_rule(approval: Template) -> None:
+    rules = approval.find_resources("AWS::Events::Rule", {
+        "Properties": {"EventPattern": Match.object_like({"source": ["aws.sagemaker"]})}})
+    (rule,) = rules
+    queues = [name for name in approval.find_resources("AWS::SQS::Queue")
+              if name.startswith(("ApprovalQueue", "ApprovalEventDeadLetterQueue"))]
+    assert len(queues) == 2
+    for policy in approval.find_resources("AWS::SQS::QueuePolicy").values():
+        if policy["Properties"]["Queues"][0]["Ref"] not in queues:
+            continue
+        events = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                  if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+        assert [s["Condition"] for s in events] == [{"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule, "Arn"]}}}]
+
+
+def test_7_every_dead_letter_queue_alarms_on_depth_and_on_age(approval: Template) -> None:
+    alarms = approval.find_resources("AWS::CloudWatch::Alarm")
+    by_queue: dict[str, set[str]] = {}
+    for alarm in alarms.values():
+        properties = alarm["Properties"]
+        (dimension,) = properties["Dimensions"]
+        by_queue.setdefault(dimension["Value"]["Fn::GetAtt"][0][:-8], set()).add(properties["MetricName"])
+        assert properties["AlarmActions"][0]["Ref"].startswith("SharedNotifications")
+        if properties["MetricName"] == "ApproximateAgeOfOldestMessage":
+            assert properties["Threshold"] == 864000  # 10 days of the 14 a message is kept
+    assert by_queue == {queue: {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+                        for queue in ("ApprovalDeadLetterQueue", "ApprovalEventDeadLetterQueue",
+                                      "ApprovalMonitorDeadLetterQueue")}
+
+
+@pytest.mark.parametrize(("props", "message"), [
+    ({"event_retry_attempts": 186}, r"event_retry_attempts must be between 0 and 185, got 186"),
+    ({"event_max_age": cdk.Duration.hours(25)}, r"event_max_age \(seconds\) must be between 60 and 86400, got 90000"),
+])
+def test_7_event_delivery_limits_are_validated(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        _deployment(stack, **props)

@@ -1,0 +1,232 @@
+"""The wiring check: each service-to-service edge fails when the consumer's policies do not admit it.
+
+The reference app's templates pass; each test then removes what admits one edge (a statement of a
+topic, queue, bucket or key policy, a Lambda permission, a role's grant) and expects the finding a
+real account would show as a failed delivery.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from cdk_sagemaker_inference import SharedResources, apply_compliance_gate
+from cdk_sagemaker_inference.compliance import WIRING_RULE
+from cdk_sagemaker_inference.wiring import check_wiring
+
+from .conftest import new_app
+
+Templates = dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def reference(reference_app: cdk.App) -> Templates:
+    return {path.name.removesuffix(".template.json"): json.loads(path.read_text())
+            for path in Path(reference_app.outdir).glob("*.template.json")}
+
+
+def _resources(templates: Templates, stack: str, type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in templates[stack]["Resources"].items() if v["Type"] == type_}
+
+
+def _without_statements(templates: Templates, stack: str, type_: str,
+                        drop: Callable[[dict[str, Any]], bool], document: str = "PolicyDocument") -> Templates:
+    changed = copy.deepcopy(templates)
+    dropped = 0
+    for resource in _resources(changed, stack, type_).values():
+        statements = resource["Properties"][document]["Statement"]
+        kept = [s for s in statements if not drop(s)]
+        dropped += len(statements) - len(kept)
+        resource["Properties"][document]["Statement"] = kept
+    assert dropped, "the test must remove something"
+    return changed
+
+
+def _without_service(templates: Templates, stack: str, type_: str, service: str, document: str) -> Templates:
+    """``service`` taken out of every statement's principal (statements left with none are dropped)."""
+    changed = copy.deepcopy(templates)
+    for resource in _resources(changed, stack, type_).values():
+        kept = []
+        for statement in resource["Properties"][document]["Statement"]:
+            services = statement.get("Principal", {}).get("Service")
+            if isinstance(services, list) and service in services:
+                services.remove(service)
+                statement["Principal"]["Service"] = services[0] if len(services) == 1 else services
+            elif services == service:
+                continue
+            kept.append(statement)
+        resource["Properties"][document]["Statement"] = kept
+    return changed
+
+
+def _principal(statement: dict[str, Any]) -> str:
+    return json.dumps(statement.get("Principal", {}))
+
+
+def test_the_reference_app_is_wired_for_a_real_account(reference: Templates) -> None:
+    assert check_wiring(reference) == []
+
+
+def test_alarms_need_the_topic_policy_to_admit_cloudwatch(reference: Templates) -> None:
+    changed = _without_statements(reference, "inference-shared", "AWS::SNS::TopicPolicy",
+                                  lambda s: "cloudwatch" in _principal(s))
+    findings = check_wiring(changed)
+    alarms = _resources(reference, "inference-registry", "AWS::CloudWatch::Alarm")
+    assert sorted(f.logical_id for f in findings) == sorted(alarms)
+    assert {f.reason for f in findings} == {
+        "the topic policy does not allow cloudwatch.amazonaws.com sns:Publish with an aws:SourceArn of this "
+        "source (a topic policy replaces SNS's default policy)"}
+
+
+def test_alarms_need_the_topic_key_to_admit_cloudwatch(reference: Templates) -> None:
+    changed = _without_service(reference, "inference-shared", "AWS::KMS::Key", "cloudwatch.amazonaws.com",
+                               "KeyPolicy")
+    reasons = {f.reason for f in check_wiring(changed)}
+    assert reasons == {
+        "the key policy of inference-shared/SharedNotifications7CEDE7F9's key does not allow "
+        f"cloudwatch.amazonaws.com {action}" for action in ("kms:GenerateDataKey", "kms:Decrypt")}
+
+
+def test_rule_to_queue_needs_the_queue_policy_pinned_to_the_rule(reference: Templates) -> None:
+    changed = copy.deepcopy(reference)
+    for policy in _resources(changed, "inference-registry", "AWS::SQS::QueuePolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "events" in _principal(statement):
+                # What aws-cdk-lib's SqsQueue target writes for an encrypted queue: any rule of the account.
+                statement["Condition"] = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    findings = check_wiring(changed)
+    assert {(f.source, f.reason.split(" with")[0]) for f in findings} == {
+        ("AWS::Events::Rule", "the queue policy does not allow events.amazonaws.com sqs:SendMessage")}
+    assert {f.target.split("/")[1][:-8] for f in findings} == {
+        "ApprovalDeploymentQueue", "ApprovalDeploymentEventDeadLetterQueue", "ApprovalDeploymentMonitorDeadLetterQueue"}
+
+
+def test_rule_to_queue_needs_the_queue_key_to_admit_eventbridge(reference: Templates) -> None:
+    changed = _without_service(reference, "inference-shared", "AWS::KMS::Key", "events.amazonaws.com",
+                               "KeyPolicy")
+    assert {f.source for f in check_wiring(changed)} == {"AWS::Events::Rule"}
+
+
+def test_rule_to_function_needs_a_lambda_permission_for_the_rule(reference: Templates) -> None:
+    changed = copy.deepcopy(reference)
+    for logical_id in _resources(changed, "inference-registry", "AWS::Lambda::Permission"):
+        del changed["inference-registry"]["Resources"][logical_id]
+    (finding,) = check_wiring(changed)
+    assert finding.source == "AWS::Events::Rule" and "ApprovalDeploymentMonitor" in finding.target
+    assert finding.reason.startswith("no AWS::Lambda::Permission lets events.amazonaws.com invoke")
+
+
+def test_event_source_mapping_needs_the_role_to_read_and_decrypt_the_queue(reference: Templates) -> None:
+    changed = _without_statements(reference, "inference-registry", "AWS::IAM::ManagedPolicy",
+                                  lambda s: "sqs:ReceiveMessage" in s["Action"] or s["Action"] == "kms:Decrypt"
+                                  or "kms:Decrypt" in s["Action"])
+    reasons = sorted(f.reason for f in check_wiring(changed) if f.source == "AWS::Lambda::EventSourceMapping")
+    assert reasons == [
+        "the function's role does not allow kms:Decrypt on the queue's key",
+        "the function's role does not allow sqs:DeleteMessage on the queue",
+        "the function's role does not allow sqs:GetQueueAttributes on the queue",
+        "the function's role does not allow sqs:ReceiveMessage on the queue",
+    ]
+
+
+def test_server_access_logs_need_the_log_bucket_to_admit_log_delivery(reference: Templates) -> None:
+    changed = _without_statements(reference, "inference-shared", "AWS::S3::BucketPolicy",
+                                  lambda s: "logging.s3" in _principal(s))
+    (finding,) = check_wiring(changed)
+    assert finding.source == "AWS::S3::Bucket" and "SharedAccessLogs" in finding.target
+    assert "logging.s3.amazonaws.com s3:PutObject" in finding.reason
+
+
+# --- edges the reference app does not declare: built here ------------------------------------------
+
+
+def _templates(app: cdk.App) -> Templates:
+    assembly = app.synth()
+    return {stack.stack_name: stack.template for stack in assembly.stacks}
+
+
+def test_subscriptions_to_queues_and_functions_are_admitted_and_checked() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Subscribed")
+    key = kms.Key(stack, "QueueKey")
+    queue = sqs.Queue(stack, "Inbox", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key)
+    function = lambda_.Function(stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
+                                code=lambda_.Code.from_inline("def handler(e, c): pass"))
+    SharedResources(stack, "Shared", subscriptions=[
+        subscriptions.SqsSubscription(queue), subscriptions.LambdaSubscription(function),
+        subscriptions.EmailSubscription("team@example.com"),
+        subscriptions.UrlSubscription("https://example.com/hook"),
+    ])
+    templates = _templates(app)
+    assert check_wiring(templates) == []
+    changed = _without_statements(templates, "Subscribed", "AWS::SQS::QueuePolicy",
+                                  lambda s: "sns" in _principal(s))
+    changed = _without_service(changed, "Subscribed", "AWS::KMS::Key", "sns.amazonaws.com", "KeyPolicy")
+    for logical_id in _resources(changed, "Subscribed", "AWS::Lambda::Permission"):
+        del changed["Subscribed"]["Resources"][logical_id]
+    assert sorted(f.reason.split(" with")[0] for f in check_wiring(changed)) == [
+        "no AWS::Lambda::Permission lets sns.amazonaws.com invoke the function",
+        "the key policy of Subscribed/InboxA8E05DC3's key does not allow sns.amazonaws.com kms:Decrypt",
+        "the key policy of Subscribed/InboxA8E05DC3's key does not allow sns.amazonaws.com kms:GenerateDataKey",
+        "the queue policy does not allow sns.amazonaws.com sqs:SendMessage",
+    ]
+
+
+def test_a_topic_under_the_aws_managed_key_cannot_take_alarms() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Managed")
+    topic = sns.Topic(stack, "Topic", master_key=kms.Alias.from_alias_name(stack, "SnsKey", "alias/aws/sns"))
+    queue = sqs.Queue(stack, "Queue", enforce_ssl=True)
+    alarm = cloudwatch.Alarm(stack, "Alarm", metric=queue.metric_approximate_age_of_oldest_message(),
+                             threshold=60, evaluation_periods=1)
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    (finding,) = check_wiring(_templates(app))
+    assert finding.reason.startswith("it is encrypted with the AWS-managed key ")
+    assert "alias/aws/sns, whose policy cannot allow cloudwatch.amazonaws.com" in finding.reason
+
+
+def test_bucket_notifications_need_the_destination_to_admit_s3() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Notifying")
+    bucket = s3.Bucket(stack, "Bucket")
+    queue = sqs.Queue(stack, "Queue")
+    bucket.add_object_created_notification(s3n.SqsDestination(queue))
+    templates = _templates(app)
+    assert check_wiring(templates) == []
+    changed = _without_statements(templates, "Notifying", "AWS::SQS::QueuePolicy", lambda s: "s3" in _principal(s))
+    (finding,) = check_wiring(changed)
+    assert (finding.source, finding.reason.split(" with")[0]) == (
+        "AWS::S3::Bucket", "the queue policy does not allow s3.amazonaws.com sqs:SendMessage")
+
+
+def test_the_gate_fails_a_synth_whose_alarm_cannot_notify() -> None:
+    """Through ``apply_compliance_gate``, as users get it: a TLS-only topic without the CloudWatch grant."""
+    app = new_app()
+    apply_compliance_gate(app)
+    stack = cdk.Stack(app, "Unwired")
+    topic = sns.Topic(stack, "Topic", enforce_ssl=True)
+    queue = sqs.Queue(stack, "Queue", enforce_ssl=True)
+    alarm = cloudwatch.Alarm(stack, "Alarm", metric=queue.metric_approximate_age_of_oldest_message(),
+                             threshold=60, evaluation_periods=1)
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    with pytest.raises(RuntimeError, match="wiring check"):
+        app.synth()
+    report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
+    wiring = [v for plugin in report["pluginReports"] for v in plugin["violations"] if v["ruleName"] == WIRING_RULE]
+    assert [v["description"] for v in wiring] == [
+        "AWS::CloudWatch::Alarm -> Unwired/TopicBFC7AF6E: the topic policy does not allow cloudwatch.amazonaws.com "
+        "sns:Publish with an aws:SourceArn of this source (a topic policy replaces SNS's default policy)"]
