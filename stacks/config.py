@@ -175,8 +175,6 @@ class AppConfig:
 def _require(key: str, value: Any, when: str) -> None:
     if value is None:
         raise fail(_WHERE, key, when, value)
-        check_pattern(_WHERE, "notification_email", self.notification_email, r"[^@\s]+@[^@\s]+\.[^@\s]+",
-                      "an email address such as team@example.com")
 
 
 def _coerce(key: str, raw: Any, annotation: Any) -> Any:

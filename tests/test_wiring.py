@@ -26,7 +26,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from cdk_sagemaker_inference import SharedResources, apply_compliance_gate
 from cdk_sagemaker_inference.compliance import WIRING_RULE
-from cdk_sagemaker_inference.wiring import check_wiring
+from cdk_sagemaker_inference.wiring import check_template_files, check_wiring
 
 from .conftest import new_app
 
@@ -230,3 +230,20 @@ def test_the_gate_fails_a_synth_whose_alarm_cannot_notify() -> None:
     assert [v["description"] for v in wiring] == [
         "AWS::CloudWatch::Alarm -> Unwired/TopicBFC7AF6E: the topic policy does not allow cloudwatch.amazonaws.com "
         "sns:Publish with an aws:SourceArn of this source (a topic policy replaces SNS's default policy)"]
+
+
+def test_stacks_of_a_pipeline_stage_are_named_from_its_manifest_and_followed_across() -> None:
+    """A stage's template files are named after construct paths, its references after stack names."""
+    app = new_app()
+    stage = cdk.Stage(app, "staging", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    topic_stack = cdk.Stack(stage, "topics")
+    topic = sns.Topic(topic_stack, "Topic", enforce_ssl=True)
+    alarm_stack = cdk.Stack(stage, "alarms")
+    queue = sqs.Queue(alarm_stack, "Queue", enforce_ssl=True)
+    alarm = cloudwatch.Alarm(alarm_stack, "Alarm", metric=queue.metric_approximate_age_of_oldest_message(),
+                             threshold=60, evaluation_periods=1)
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    assembly = Path(app.synth().directory)
+    (finding,) = check_template_files(assembly.glob("assembly-staging/*.template.json"))
+    assert (finding.stack, finding.target.split("/")[0]) == ("staging-alarms", "staging-topics")
+    assert finding.template is not None and finding.template.endswith(".template.json")

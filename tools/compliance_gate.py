@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk_sagemaker_inference.wiring import Templates, WiringCheck
+from cdk_sagemaker_inference.wiring import check_template_files
 
 REPO = Path(__file__).resolve().parent.parent
 CFNLINT_CONFIG = REPO / ".cfnlintrc.yaml"
@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
     nag = validation_findings(assembly)
     lint = cfn_lint([summary.template for summary in summaries])
     # The gate's validation plugin ran it inside the synth already; listed here for the summary.
-    wiring = [str(f) for f in WiringCheck(Templates.from_paths([s.template for s in summaries])).findings()]
+    wiring = [str(f) for f in check_template_files(s.template for s in summaries)]
 
     width = max((len(s.name) for s in summaries), default=5)
     print(f"\n{'stack':<{width}}  resources  template  warnings")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import jsii
@@ -27,7 +26,7 @@ from aws_cdk import (
 )
 from constructs import IConstruct, IValidation
 
-from .wiring import Templates, WiringCheck
+from .wiring import check_template_files
 
 #: The rule packs every app of this project is held to.
 RULE_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
@@ -69,15 +68,14 @@ class WiringPlugin:
         return None
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
-        paths = {Path(path).name.removesuffix(".template.json"): path for path in context.template_paths}
-        findings = WiringCheck(Templates.from_paths(paths.values())).findings()
+        findings = check_template_files(context.template_paths)
         violations = [
             PolicyViolation(
                 rule_name=WIRING_RULE,
                 description=f"{finding.source} -> {finding.target}: {finding.reason}",
                 severity="error",
                 violating_resources=[PolicyViolatingResource(
-                    resource_logical_id=finding.logical_id, template_path=paths[finding.stack], locations=["."])],
+                    resource_logical_id=finding.logical_id, template_path=finding.template or "", locations=["."])],
             )
             for finding in findings
         ]

@@ -49,9 +49,21 @@ class WiringFinding:
     source: str
     target: str
     reason: str
+    #: The template file of ``stack``, when the templates were read from files.
+    template: str | None = None
 
     def __str__(self) -> str:
         return f"{self.stack}/{self.logical_id}: {self.source} -> {self.target}: {self.reason}"
+
+
+def stack_names(assembly: Path) -> dict[str, str]:
+    """Template file name -> stack name, from the assembly's manifest (empty without one)."""
+    manifest = assembly / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    artifacts = json.loads(manifest.read_text()).get("artifacts", {})
+    return {artifact["properties"]["templateFile"]: artifact["properties"].get("stackName", name)
+            for name, artifact in artifacts.items() if artifact.get("type") == "aws:cloudformation:stack"}
 
 
 class Resource(NamedTuple):
@@ -70,8 +82,10 @@ class Resource(NamedTuple):
 class Templates:
     """The templates of one app by stack name, with references resolved across stacks."""
 
-    def __init__(self, templates: Mapping[str, Template]) -> None:
+    def __init__(self, templates: Mapping[str, Template], paths: Mapping[str, Path] | None = None) -> None:
         self._templates = templates
+        #: Stack name -> its template file, when read from files.
+        self.paths = dict(paths or {})
         self._exports: dict[str, tuple[str, Any]] = {}
         for stack, template in templates.items():
             for output in template.get("Outputs", {}).values():
@@ -81,9 +95,15 @@ class Templates:
 
     @staticmethod
     def from_paths(paths: Iterable[str | Path]) -> Templates:
-        """Templates from ``<stack>.template.json`` files (a cloud assembly's)."""
-        return Templates({Path(p).name.removesuffix(".template.json"): json.loads(Path(p).read_text())
-                          for p in paths})
+        """Templates from a cloud assembly's ``.template.json`` files, by stack name.
+
+        A stack's name comes from the ``manifest.json`` next to its template (a pipeline stage's
+        stacks are named ``<stage>-<id>`` while their files are named after the construct path),
+        else from the file name; references between stacks name the stack.
+        """
+        files = {stack_names(path.parent).get(path.name, path.name.removesuffix(".template.json")): path
+                 for path in map(Path, paths)}
+        return Templates({name: json.loads(path.read_text()) for name, path in files.items()}, files)
 
     def resources(self, *types: str) -> Iterator[Resource]:
         for stack, template in self._templates.items():
@@ -246,7 +266,9 @@ class WiringCheck:
 
     def _fail(self, source: Resource, target: Resource | str, reason: str) -> None:
         target_name = target.name if isinstance(target, Resource) else target
-        self._findings.append(WiringFinding(source.stack, source.logical_id, source.type, target_name, reason))
+        path = self.templates.paths.get(source.stack)
+        self._findings.append(WiringFinding(source.stack, source.logical_id, source.type, target_name, reason,
+                                            str(path) if path else None))
 
     # -- the edges ------------------------------------------------------------------------------
 
@@ -407,3 +429,13 @@ class WiringCheck:
 def check_wiring(templates: Mapping[str, Template]) -> list[WiringFinding]:
     """What a real account would refuse among the edges of ``templates`` (stack name -> template)."""
     return WiringCheck(Templates(templates)).findings()
+
+
+def check_template_files(paths: Iterable[str | Path]) -> list[WiringFinding]:
+    """The same over template files: each cloud assembly (the app's, each pipeline stage's, which
+    deploys to its own environment) on its own, since references between stacks stay within one."""
+    by_assembly: dict[Path, list[Path]] = {}
+    for path in map(Path, paths):
+        by_assembly.setdefault(path.parent, []).append(path)
+    return [finding for files in by_assembly.values()
+            for finding in WiringCheck(Templates.from_paths(files)).findings()]
