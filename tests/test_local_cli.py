@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -60,11 +61,29 @@ def test_local_transform_writes_joined_outputs(
     rows = (REPO / "examples" / "request.csv").read_text().splitlines()
     (tmp_path / "in.csv").write_text("".join(f"id{n},{row}\n" for n, row in enumerate(rows)))
     status = run(["local", "transform", *EXAMPLE_CONTAINERS, "--input", str(tmp_path / "in.csv"),
-                  "--output", str(tmp_path / "out"), "--split-type", "Line", "--accept", "text/csv",
+                  "--output", str(tmp_path / "out"), "--content-type", "text/csv", "--split-type", "Line",
+                  "--accept", "text/csv",
                   "--assemble-with", "Line", "--input-filter", "$[1:]", "--join-source", "Input",
                   "--output-filter", "$[0,-2:]"], b"", capsys, monkeypatch)
     assert (status, capsys.readouterr().out) == (0, f"{tmp_path / 'out' / 'in.csv.out'}\n")
     assert (tmp_path / "out" / "in.csv.out").read_text() == "id0,malignant,0.9978\nid1,benign,0.9972\n"
+
+
+def test_local_transform_takes_a_job_request_and_overrides(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = (REPO / "examples" / "request.csv").read_text().splitlines()
+    (tmp_path / "in.csv").write_text("".join(f"id{n},{row}\n" for n, row in enumerate(rows)))
+    (tmp_path / "job.json").write_text(json.dumps({
+        "TransformInput": {"ContentType": "text/csv", "SplitType": "Line"},
+        "TransformOutput": {"Accept": "text/csv", "AssembleWith": "Line"},
+        "DataProcessing": {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"},
+    }))
+    status = run(["local", "transform", *EXAMPLE_CONTAINERS, "--job", str(tmp_path / "job.json"),
+                  "--output-filter", "$[0,-2]", "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out")],
+                 b"", capsys, monkeypatch)
+    assert status == 0
+    assert (tmp_path / "out" / "in.csv.out").read_text() == "id0,malignant\nid1,benign\n"
 
 
 @pytest.mark.parametrize(
@@ -78,6 +97,11 @@ def test_local_transform_writes_joined_outputs(
          "container 1 (scikit-learn 1.2-1) answered 500: input_fn: ValueError: unsupported content type"),
         (["local", "predict", "--env", "1:A=b", "--content-type", "text/csv"],
          "--env applies to --container archives"),
+        (["local", "transform", *EXAMPLE_CONTAINERS, "--input", "x", "--output", "y", "--max-payload-in-mb", "101"],
+         "TransformSettings: max_payload_in_mb must be a whole number between 0 and 100, got 101"),
+        (["local", "transform", *EXAMPLE_CONTAINERS, "--input", "x", "--output", "y", "--split-type", "Line",
+          "--join-source", "Input", "--content-type", "text/csv", "--accept", "application/json"],
+         "no input at x"),
     ],
 )
 def test_local_errors_are_one_line_with_status_1(

@@ -13,19 +13,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cdk_sagemaker_inference import CSVSerializer, JSONDeserializer
-from cdk_sagemaker_inference.runtime.local import (
+from cdk_sagemaker_inference.runtime import (
     AssembleWith,
-    BatchSettings,
     BatchStrategy,
-    IncompatibleArtifactError,
+    CompressionType,
     JoinSource,
+    SplitType,
+    TransformSettings,
+)
+from cdk_sagemaker_inference.runtime.local import (
+    IncompatibleArtifactError,
     LocalContainerSpec,
     LocalModelError,
     LocalPipeline,
     LocalPredictor,
     LocalRunnerError,
     LocalTransform,
-    SplitType,
     UnsupportedContainerError,
     find_model,
 )
@@ -135,7 +138,7 @@ def test_batch_output_joins_ids_with_labels_line_by_line(
     source = tmp_path / "in" / "batch.csv"
     source.parent.mkdir()
     source.write_text("\n".join(lines) + "\n")
-    settings = BatchSettings(
+    settings = TransformSettings(
         content_type=CSV, accept=CSV, split_type=SplitType.LINE, batch_strategy=strategy,
         assemble_with=AssembleWith.LINE, input_filter="$[1:]", join_source=JoinSource.INPUT,
         output_filter="$[0,-2:]",
@@ -153,7 +156,9 @@ def test_batch_without_join_writes_the_answers_and_keeps_folders(
     lines, rows = id_rows(example, 5)
     (tmp_path / "in" / "day1").mkdir(parents=True)
     (tmp_path / "in" / "day1" / "a.csv").write_text("\n".join(line.split(",", 1)[1] for line in lines))
-    settings = BatchSettings(accept=CSV, split_type=SplitType.LINE, assemble_with=AssembleWith.LINE)
+    settings = TransformSettings(
+        content_type=CSV, accept=CSV, split_type=SplitType.LINE, assemble_with=AssembleWith.LINE
+    )
     [written] = LocalTransform(pipeline, settings).run(tmp_path / "in", tmp_path / "out")
     assert written == tmp_path / "out" / "day1" / "a.csv.out"
     assert written.read_text() == "".join(f"{label},{p}\n" for label, p in expected_labels(example, rows))
@@ -170,7 +175,9 @@ def test_multi_record_batches_respect_the_payload_limit(pipeline: LocalPipeline,
     row = ",".join(["1.5"] * 30)
     source = tmp_path / "big.csv"
     source.write_text("\n".join([row] * 20000))  # about 2.4 MB
-    settings = BatchSettings(accept=CSV, split_type=SplitType.LINE, max_payload_mb=1, assemble_with=AssembleWith.LINE)
+    settings = TransformSettings(
+        content_type=CSV, accept=CSV, split_type=SplitType.LINE, max_payload_in_mb=1, assemble_with=AssembleWith.LINE
+    )
     transform = LocalTransform(pipeline, settings)
     pipeline.invoke = counting  # type: ignore[method-assign]
     try:
@@ -186,7 +193,8 @@ def test_a_failing_input_gets_no_output_and_is_named(pipeline: LocalPipeline, tm
     (tmp_path / "in" / "good.csv").write_text(",".join(["1"] * 30))
     (tmp_path / "in" / "bad.csv").write_text("1,2,3")
     with pytest.raises(LocalRunnerError, match=r"1 of 2 inputs failed: bad.csv: container 1 .* got 3"):
-        LocalTransform(pipeline, BatchSettings(accept=CSV)).run(tmp_path / "in", tmp_path / "out")
+        settings = TransformSettings(content_type=CSV, accept=CSV)
+        LocalTransform(pipeline, settings).run(tmp_path / "in", tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.csv.out"]
 
 
@@ -230,7 +238,7 @@ def test_default_handlers_decode_and_encode_like_the_container(summer: LocalPipe
 def test_json_lines_filters_and_join(summer: LocalPipeline, tmp_path: Path) -> None:
     source = tmp_path / "records.jsonl"
     source.write_text('{"id": "a", "features": [1, 2, 3]}\n{"id": "b", "features": [0.5, 0.25]}\n')
-    settings = BatchSettings(
+    settings = TransformSettings(
         content_type=JSON, accept=JSON, split_type=SplitType.LINE, batch_strategy=BatchStrategy.SINGLE_RECORD,
         assemble_with=AssembleWith.LINE, input_filter="$.features", join_source=JoinSource.INPUT,
         output_filter="$['id','SageMakerOutput']",
@@ -240,7 +248,9 @@ def test_json_lines_filters_and_join(summer: LocalPipeline, tmp_path: Path) -> N
     ]
     array_input = tmp_path / "arrays.jsonl"
     array_input.write_text("[1, 2]\n")
-    wrapped = BatchSettings(content_type=JSON, accept=JSON, split_type=SplitType.LINE, join_source=JoinSource.INPUT)
+    wrapped = TransformSettings(
+        content_type=JSON, accept=JSON, split_type=SplitType.LINE, join_source=JoinSource.INPUT
+    )
     assert LocalTransform(summer, wrapped).transform_file(array_input) == (
         b'{"SageMakerInput": [1, 2], "SageMakerOutput": 3.0}'
     )
@@ -290,18 +300,47 @@ def test_jsonpath_refusals(expression: str, record: object, message: str) -> Non
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"max_payload_mb": 101}, r"max_payload_mb must be between 1 and 100, got 101"),
-        ({"content_type": "image/png", "input_filter": "$[1:]"},
-         r"need CSV or JSON records, got content type 'image/png'"),
-        ({"join_source": JoinSource.INPUT}, r"JoinSource Input needs SplitType Line"),
-        ({"join_source": JoinSource.INPUT, "split_type": SplitType.LINE, "accept": JSON},
+        ({"split_type": SplitType.RECORD_IO}, r"SplitType RecordIO is not emulated \(None and Line are\)"),
+        ({"content_type": None, "input_filter": "$[1:]"}, r"need CSV or JSON records, got content type None"),
+        ({"content_type": CSV, "join_source": JoinSource.INPUT}, r"JoinSource Input needs SplitType Line"),
+        ({"content_type": CSV, "join_source": JoinSource.INPUT, "split_type": SplitType.LINE, "accept": JSON},
          r"accept must be text/csv, got 'application/json'"),
-        ({"input_filter": "$$"}, r"invalid filter"),
+        ({"content_type": CSV, "input_filter": "$$"}, r"invalid filter"),
     ],
 )
-def test_batch_settings_are_checked(settings: dict[str, object], message: str) -> None:
+def test_settings_the_runner_cannot_emulate_are_refused(
+    pipeline: LocalPipeline, settings: dict[str, object], message: str
+) -> None:
     with pytest.raises(LocalRunnerError, match=message):
-        BatchSettings(**settings)  # type: ignore[arg-type]
+        LocalTransform(pipeline, TransformSettings(**settings))  # type: ignore[arg-type]
+
+
+def test_gzip_input_and_no_payload_limit(summer: LocalPipeline, tmp_path: Path) -> None:
+    import gzip
+
+    source = tmp_path / "rows.csv.gz"
+    source.write_bytes(gzip.compress(b"1,2\n3,4\n"))
+    settings = TransformSettings(
+        content_type=CSV, accept=CSV, split_type=SplitType.LINE, compression_type=CompressionType.GZIP,
+        max_payload_in_mb=0, assemble_with=AssembleWith.LINE,
+    )
+    assert LocalTransform(summer, settings).transform_file(source) == b"3.0\n7.0\n"
+
+
+def test_settings_of_a_create_transform_job_request_run_as_declared(
+    example: train.TrainedExample, pipeline: LocalPipeline, tmp_path: Path
+) -> None:
+    request = {
+        "BatchStrategy": "MultiRecord", "MaxPayloadInMB": 6,
+        "TransformInput": {"ContentType": CSV, "SplitType": "Line"},
+        "TransformOutput": {"Accept": CSV, "AssembleWith": "Line"},
+        "DataProcessing": {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-2]"},
+    }
+    lines, rows = id_rows(example, 4)
+    (tmp_path / "in.csv").write_text("\n".join(lines))
+    output = LocalTransform(pipeline, TransformSettings.from_request(request)).transform_file(tmp_path / "in.csv")
+    labels = expected_labels(example, rows)
+    assert output.decode().splitlines() == [f"{100 + n},{label}" for n, (label, _) in enumerate(labels)]
 
 
 # --- refusals and versions ----------------------------------------------------------------------

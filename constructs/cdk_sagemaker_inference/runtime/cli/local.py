@@ -14,10 +14,12 @@ through the Predictor's serializers, as ``predict`` against an endpoint.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .base import CommandLineError
 
@@ -113,20 +115,26 @@ def _predict(args: argparse.Namespace) -> None:
     sys.stdout.flush()
 
 
-def _transform(args: argparse.Namespace) -> None:
-    from ..local.transform import AssembleWith, BatchSettings, BatchStrategy, JoinSource, LocalTransform, SplitType
+#: The ``local transform`` options that set a TransformSettings field of the same name.
+_SETTINGS = ("content_type", "accept", "split_type", "batch_strategy", "max_payload_in_mb", "assemble_with",
+             "input_filter", "output_filter", "join_source")
 
-    settings = BatchSettings(
-        content_type=args.content_type,
-        accept=args.accept,
-        split_type=SplitType(args.split_type),
-        batch_strategy=BatchStrategy(args.batch_strategy),
-        max_payload_mb=args.max_payload_mb,
-        assemble_with=AssembleWith(args.assemble_with),
-        input_filter=args.input_filter,
-        output_filter=args.output_filter,
-        join_source=JoinSource(args.join_source),
-    )
+
+def _transform(args: argparse.Namespace) -> None:
+    from ..local.transform import LocalTransform
+    from ..transform_settings import TransformSettings, TransformSettingsError
+
+    request: dict[str, Any] = {}
+    if args.job is not None:
+        try:
+            request = json.loads(args.job.read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            raise CommandLineError(f"--job {args.job}: not a readable JSON request: {error}") from None
+    given = {name: getattr(args, name) for name in _SETTINGS if getattr(args, name) is not None}
+    try:
+        settings = dataclasses.replace(TransformSettings.from_request(request), **given)
+    except TransformSettingsError as error:
+        raise CommandLineError(str(error)) from None
     if not args.input.exists():
         raise CommandLineError(f"no input at {args.input}")
     with _pipeline(args) as pipeline:
@@ -165,14 +173,16 @@ def register(commands: Commands) -> None:
     _model_options(transform)
     transform.add_argument("--input", type=Path, required=True, help="a file, or a folder of files")
     transform.add_argument("--output", type=Path, required=True, help="the folder for the .out files")
-    transform.add_argument("--content-type", default="text/csv", help="ContentType. Default: text/csv")
+    transform.add_argument("--job", type=Path, metavar="JSON",
+                           help="a CreateTransformJob request or DescribeTransformJob answer whose settings to "
+                                "use (the options below override them). Default: none")
+    transform.add_argument("--content-type", help="ContentType. Default: none (the container's default)")
     transform.add_argument("--accept", help="Accept. Default: the last container's default")
-    transform.add_argument("--split-type", choices=["None", "Line"], default="None", help="Default: None")
-    transform.add_argument("--batch-strategy", choices=["SingleRecord", "MultiRecord"], default="MultiRecord",
-                           help="Default: MultiRecord")
-    transform.add_argument("--max-payload-mb", type=int, default=6, help="MaxPayloadInMB, 1-100. Default: 6")
-    transform.add_argument("--assemble-with", choices=["None", "Line"], default="None", help="Default: None")
-    transform.add_argument("--input-filter", default="$", help="InputFilter JSONPath. Default: $")
-    transform.add_argument("--output-filter", default="$", help="OutputFilter JSONPath. Default: $")
-    transform.add_argument("--join-source", choices=["None", "Input"], default="None", help="Default: None")
+    transform.add_argument("--split-type", choices=["None", "Line"], help="Default: None")
+    transform.add_argument("--batch-strategy", choices=["SingleRecord", "MultiRecord"], help="Default: MultiRecord")
+    transform.add_argument("--max-payload-in-mb", type=int, help="MaxPayloadInMB, 0-100 (0: no limit). Default: 6")
+    transform.add_argument("--assemble-with", choices=["None", "Line"], help="Default: None")
+    transform.add_argument("--input-filter", help="InputFilter JSONPath. Default: $")
+    transform.add_argument("--output-filter", help="OutputFilter JSONPath. Default: $")
+    transform.add_argument("--join-source", choices=["None", "Input"], help="Default: None")
     transform.set_defaults(handler=_reported(_transform))

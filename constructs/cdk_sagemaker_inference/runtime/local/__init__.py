@@ -2,7 +2,8 @@
 
 ``LocalPipeline`` runs the scikit-learn 1.2-1 and built-in XGBoost 1.7-1 containers of a model
 in-process with SageMaker's Serial-mode semantics; ``LocalPredictor`` puts the Predictor's
-serializers in front of it; ``LocalTransform`` runs a batch transform over a file or folder.
+serializers in front of it; ``LocalTransform`` runs a batch transform over a file or folder
+with a job's ``TransformSettings``.
 """
 
 from .cloud_assembly import DeclaredModel, declared_models, find_model
@@ -10,16 +11,12 @@ from .containers import Response
 from .errors import IncompatibleArtifactError, LocalModelError, LocalRunnerError, UnsupportedContainerError
 from .frameworks import EMULATED, LocalContainerSpec, identify_image
 from .pipeline import LocalPipeline, LocalPredictor
-from .transform import AssembleWith, BatchSettings, BatchStrategy, JoinSource, LocalTransform, SplitType
+from .transform import LocalTransform
 
 __all__ = [
     "EMULATED",
-    "AssembleWith",
-    "BatchSettings",
-    "BatchStrategy",
     "DeclaredModel",
     "IncompatibleArtifactError",
-    "JoinSource",
     "LocalContainerSpec",
     "LocalModelError",
     "LocalPipeline",
@@ -27,7 +24,6 @@ __all__ = [
     "LocalRunnerError",
     "LocalTransform",
     "Response",
-    "SplitType",
     "UnsupportedContainerError",
     "declared_models",
     "find_model",

@@ -60,7 +60,7 @@ class Response:
     """A container's answer: the body and its content type (the next container's ContentType)."""
 
     body: bytes
-    content_type: str
+    content_type: str | None
 
 
 def parse_header(value: str | None) -> tuple[str, dict[str, str]]:
@@ -112,7 +112,7 @@ class EmulatedContainer(abc.ABC):
         self.model_dir = model_dir
 
     @abc.abstractmethod
-    def invoke(self, body: bytes, content_type: str, accept: str | None, *, batch: bool = False) -> Response:
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False) -> Response:
         """Answers one request; raises :class:`LocalModelError` where the container answers an error.
 
         :param accept: the Accept header; None (or ``*/*``) means the container's default.
@@ -215,10 +215,11 @@ class SklearnContainer(EmulatedContainer):
                 raise LocalRunnerError(f"{name}: model_fn failed: {type(error).__name__}: {error}") from error
         _check_sklearn_model(name, [str(warning.message) for warning in caught])
 
-    def invoke(self, body: bytes, content_type: str, accept: str | None, *, batch: bool = False) -> Response:
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False) -> Response:
         # sagemaker-containers' Request: JSON and CSV bodies as text, anything else as bytes; no
         # Accept (or */*) means SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, which defaults to JSON.
         accept = self._default_accept if not accept or accept == "*/*" else accept
+        content_type = content_type or encoders.JSON  # no ContentType header: sagemaker-containers assumes JSON
         content: str | bytes = body.decode("utf-8", "replace") if content_type in encoders.UTF8_TYPES else body
         with container_environment(self._environment):
             data = self._call("input_fn", self._input_fn, content, content_type, unsupported=415)
@@ -370,7 +371,7 @@ class XGBoostContainer(EmulatedContainer):
         booster.set_param("nthread", 1)
         return booster, pickled
 
-    def _dmatrix(self, body: bytes, content_type: str) -> tuple[Any, str]:
+    def _dmatrix(self, body: bytes, content_type: str | None) -> tuple[Any, str]:
         kind, parameters = parse_header(content_type)
         if kind in CSV_TYPES:
             if parameters.get("label_size", "1") != "1":
@@ -429,7 +430,7 @@ class XGBoostContainer(EmulatedContainer):
             return np.array([_mode(column) for column in stacked.T])
         return np.mean(predictions, axis=0)
 
-    def invoke(self, body: bytes, content_type: str, accept: str | None, *, batch: bool = False) -> Response:
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False) -> Response:
         if not body:
             return Response(b"", FLASK_DEFAULT_MIMETYPE)  # 204 No Content
         try:

@@ -74,11 +74,12 @@ class LocalPipeline:
         return cls(declared.containers, name=declared.path)
 
     def invoke(
-        self, body: bytes, content_type: str, accept: str | None = None, *, batch: bool = False
+        self, body: bytes, content_type: str | None, accept: str | None = None, *, batch: bool = False
     ) -> Response:
         """Sends ``body`` through every container, as InvokeEndpoint does on a Serial pipeline.
 
-        :param content_type: the request's ContentType (the first container's).
+        :param content_type: the request's ContentType (the first container's); None sends none (the
+            scikit-learn container then reads JSON, the XGBoost container libsvm).
         :param accept: the request's Accept (the last container's). Default: None, the last
             container's ``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT``.
         :param batch: run as a batch transform does (``SAGEMAKER_BATCH`` set). Default: False.

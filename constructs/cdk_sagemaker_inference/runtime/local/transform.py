@@ -1,12 +1,16 @@
 """LocalTransform: a batch transform over a local file or folder, through a LocalPipeline.
 
-What a transform job does, record by record, with the settings it declares:
+It reads the same :class:`TransformSettings` the ``BatchTransform`` construct declares (or a
+CreateTransformJob request, through ``TransformSettings.from_request``). What a transform job does,
+record by record, with those settings (unset ones take SageMaker's defaults):
 
-1. **Split** each input file: ``SplitType.NONE`` sends the whole file; ``LINE`` makes each line a record.
+1. **Split** each input file (gunzipped first with ``CompressionType.GZIP``): ``SplitType.NONE``
+   sends the whole file; ``LINE`` makes each line a record (RecordIO and TFRecord are refused).
 2. **InputFilter** selects what the model sees of each record (a CSV line is an array of its fields).
-3. **Batch**: ``SINGLE_RECORD`` sends each record alone; ``MULTI_RECORD`` as many lines as fit in
-   ``max_payload_mb`` per request, joined by newlines. The containers run in batch mode
-   (``SAGEMAKER_BATCH``: the XGBoost container answers one score a line).
+3. **Batch**: ``SINGLE_RECORD`` sends each record alone; ``MULTI_RECORD`` (the default here) as many
+   lines as fit in MaxPayloadInMB (6 unless set; 0: no limit) per request, joined by newlines. The
+   containers run in batch mode (``SAGEMAKER_BATCH``: the XGBoost container answers one score a
+   line), with the job's Environment.
 4. **JoinSource** ``INPUT`` pairs each answer line with its whole input record: CSV fields are
    appended, a JSON object gets ``SageMakerOutput`` (any other JSON value is wrapped as
    ``{"SageMakerInput": ..., "SageMakerOutput": ...}``). **OutputFilter** then selects from that.
@@ -19,7 +23,7 @@ when every record of it succeeded, as SageMaker does.
 from __future__ import annotations
 
 import csv
-import enum
+import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -27,7 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .containers import parse_header
+from ..transform_settings import (
+    AssembleWith,
+    BatchStrategy,
+    CompressionType,
+    JoinSource,
+    SplitType,
+    TransformSettings,
+)
+from .containers import container_environment, parse_header
 from .errors import LocalRunnerError
 from .jsonpath import JSONPath, JSONPathError
 from .pipeline import LocalPipeline
@@ -37,92 +49,65 @@ CSV = "text/csv"
 JSON_TYPES = ("application/json", "application/jsonlines")
 
 
-class SplitType(enum.Enum):
-    """How input files are cut into records (``TransformInput.SplitType``)."""
-
-    NONE = "None"
-    LINE = "Line"
-
-
-class BatchStrategy(enum.Enum):
-    """How many records go into one request (``BatchStrategy``)."""
-
-    SINGLE_RECORD = "SingleRecord"
-    MULTI_RECORD = "MultiRecord"
-
-
-class AssembleWith(enum.Enum):
-    """How answers are written to the output file (``TransformOutput.AssembleWith``)."""
-
-    NONE = "None"
-    LINE = "Line"
-
-
-class JoinSource(enum.Enum):
-    """What the answers are joined with (``DataProcessing.JoinSource``)."""
-
-    NONE = "None"
-    INPUT = "Input"
-
-
-@dataclass(frozen=True, kw_only=True)
-class BatchSettings:
-    """A transform job's data settings, as ``CreateTransformJob`` names them.
-
-    :param content_type: ``TransformInput.ContentType``, the requests' ContentType. Default: ``text/csv``.
-    :param accept: ``TransformOutput.Accept``. Default: None (the last container's default).
-    :param split_type: Default: ``SplitType.NONE`` (SageMaker's default: one request a file).
-    :param batch_strategy: Default: ``MULTI_RECORD``.
-    :param max_payload_mb: ``MaxPayloadInMB``, 1-100. Default: 6.
-    :param assemble_with: Default: ``AssembleWith.NONE`` (SageMaker's default).
-    :param input_filter: ``DataProcessing.InputFilter``. Default: ``$`` (the whole record).
-    :param output_filter: ``DataProcessing.OutputFilter``. Default: ``$``.
-    :param join_source: ``DataProcessing.JoinSource``. Default: ``JoinSource.NONE``.
-    """
-
-    content_type: str = CSV
-    accept: str | None = None
-    split_type: SplitType = SplitType.NONE
-    batch_strategy: BatchStrategy = BatchStrategy.MULTI_RECORD
-    max_payload_mb: int = 6
-    assemble_with: AssembleWith = AssembleWith.NONE
-    input_filter: str = "$"
-    output_filter: str = "$"
-    join_source: JoinSource = JoinSource.NONE
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.max_payload_mb <= 100:
-            raise LocalRunnerError(f"max_payload_mb must be between 1 and 100, got {self.max_payload_mb}")
-        processing = self.input_filter != "$" or self.output_filter != "$" or self.join_source is JoinSource.INPUT
-        if processing and self.record_format is None:
-            raise LocalRunnerError(
-                f"InputFilter, OutputFilter and JoinSource need CSV or JSON records, got content type "
-                f"{self.content_type!r}"
-            )
-        if self.join_source is JoinSource.INPUT:
-            if self.split_type is not SplitType.LINE:
-                raise LocalRunnerError("JoinSource Input needs SplitType Line here: each answer line joins one record")
-            if self.accept is not None and _record_format(self.accept) != self.record_format:
-                raise LocalRunnerError(
-                    f"JoinSource Input joins answers in the input's format: accept must be "
-                    f"{'text/csv' if self.record_format == 'csv' else 'application/json or application/jsonlines'}, "
-                    f"got {self.accept!r}"
-                )
-        try:
-            JSONPath.parse(self.input_filter)
-            JSONPath.parse(self.output_filter)
-        except JSONPathError as error:
-            raise LocalRunnerError(f"invalid filter: {error}") from None
-
-    @property
-    def record_format(self) -> str | None:
-        """``csv`` or ``json`` for records the filters can read; None for any other content type."""
-        return _record_format(self.content_type)
-
-
-def _record_format(content_type: str) -> str | None:
+def _record_format(content_type: str | None) -> str | None:
+    """``csv`` or ``json`` for records the filters can read; None for any other content type."""
     media_type, _ = parse_header(content_type)
     return "csv" if media_type == CSV else "json" if media_type in JSON_TYPES else None
+
+
+@dataclass(frozen=True)
+class _Job:
+    """The settings with SageMaker's defaults filled in, checked for what the runner can do."""
+
+    split_type: SplitType
+    batch_strategy: BatchStrategy
+    #: None: no limit (MaxPayloadInMB 0, chunked requests).
+    max_payload_bytes: int | None
+    assemble_with: AssembleWith
+    join_source: JoinSource
+    input_filter: JSONPath
+    output_filter: JSONPath
+    record_format: str | None
+
+    @staticmethod
+    def of(settings: TransformSettings) -> _Job:
+        split_type = settings.split_type or SplitType.NONE
+        if split_type in (SplitType.RECORD_IO, SplitType.TF_RECORD):
+            raise LocalRunnerError(f"SplitType {split_type.value} is not emulated (None and Line are)")
+        join_source = settings.join_source or JoinSource.NONE
+        record_format = _record_format(settings.content_type)
+        processing = (settings.input_filter, settings.output_filter) != (None, None) or join_source is JoinSource.INPUT
+        if processing and record_format is None:
+            raise LocalRunnerError(
+                f"InputFilter, OutputFilter and JoinSource need CSV or JSON records, got content type "
+                f"{settings.content_type!r}"
+            )
+        if join_source is JoinSource.INPUT:
+            if split_type is not SplitType.LINE:
+                raise LocalRunnerError("JoinSource Input needs SplitType Line here: each answer line joins one record")
+            if settings.accept is not None and _record_format(settings.accept) != record_format:
+                expected = "text/csv" if record_format == "csv" else "application/json or application/jsonlines"
+                raise LocalRunnerError(
+                    f"JoinSource Input joins answers in the input's format: accept must be {expected}, "
+                    f"got {settings.accept!r}"
+                )
+        try:
+            filters = JSONPath.parse(settings.input_filter or "$"), JSONPath.parse(settings.output_filter or "$")
+        except JSONPathError as error:
+            raise LocalRunnerError(f"invalid filter: {error}") from None
+        payload = settings.effective_max_payload_in_mb
+        return _Job(
+            split_type=split_type,
+            # Unset, SageMaker asks the container (GET /execution-parameters): the XGBoost container
+            # answers MultiRecord; the scikit-learn one answers only if the script says.
+            batch_strategy=settings.batch_strategy or BatchStrategy.MULTI_RECORD,
+            max_payload_bytes=payload * MEGABYTE if payload else None,
+            assemble_with=settings.assemble_with or AssembleWith.NONE,
+            join_source=join_source,
+            input_filter=filters[0],
+            output_filter=filters[1],
+            record_format=record_format,
+        )
 
 
 def _parse(text: str, record_format: str) -> Any:
@@ -148,25 +133,34 @@ def _lines(text: str) -> list[str]:
 
 
 class LocalTransform:
-    """Runs ``settings`` over files with a loaded pipeline (its containers in batch mode)."""
+    """Runs a transform job's settings over files with a loaded pipeline (its containers in batch mode)."""
 
-    def __init__(self, pipeline: LocalPipeline, settings: BatchSettings) -> None:
+    def __init__(self, pipeline: LocalPipeline, settings: TransformSettings) -> None:
+        """:param settings: the job's settings, e.g. ``BatchTransform.settings`` or
+            ``TransformSettings.from_request(describe_transform_job_answer)``.
+        :raises LocalRunnerError: settings the runner cannot emulate (RecordIO, TFRecord) or that
+            cannot pair answers with records.
+        """
         self.pipeline = pipeline
         self.settings = settings
-        self._input_filter = JSONPath.parse(settings.input_filter)
-        self._output_filter = JSONPath.parse(settings.output_filter)
+        self._job = _Job.of(settings)
 
     def transform_file(self, source: Path) -> bytes:
         """The ``.out`` content for one input file; raises naming the file and record on failure."""
-        text = source.read_bytes().decode("utf-8")
-        records = [text] if self.settings.split_type is SplitType.NONE else _lines(text)
+        content = source.read_bytes()
+        if self.settings.compression_type is CompressionType.GZIP:
+            content = gzip.decompress(content)
+        text = content.decode("utf-8")
+        records = [text] if self._job.split_type is SplitType.NONE else _lines(text)
         output: list[str] = []
-        for first, batch in self._batches(source, records):
-            model_input = "\n".join(self._filter_input(source, first + n, r) for n, r in enumerate(batch))
-            answer = self.pipeline.invoke(
-                model_input.encode("utf-8"), self.settings.content_type, self.settings.accept, batch=True
-            ).body.decode("utf-8")
-            output.extend(self._assemble(source, first, batch, answer))
+        # The job's Environment reaches every container, as SageMaker passes it to each.
+        with container_environment(self.settings.environment):
+            for first, batch in self._batches(source, records):
+                model_input = "\n".join(self._filter_input(source, first + n, r) for n, r in enumerate(batch))
+                answer = self.pipeline.invoke(
+                    model_input.encode("utf-8"), self.settings.content_type, self.settings.accept, batch=True
+                ).body.decode("utf-8")
+                output.extend(self._assemble(source, first, batch, answer))
         return "".join(output).encode("utf-8")
 
     def run(self, source: Path, destination: Path) -> list[Path]:
@@ -195,18 +189,18 @@ class LocalTransform:
 
     def _batches(self, source: Path, records: list[str]) -> Iterator[tuple[int, list[str]]]:
         """``(index of the first record, records)`` a request."""
-        if self.settings.batch_strategy is BatchStrategy.SINGLE_RECORD or self.settings.split_type is SplitType.NONE:
+        if self._job.batch_strategy is BatchStrategy.SINGLE_RECORD or self._job.split_type is SplitType.NONE:
             for index, record in enumerate(records):
                 self._check_size(source, index, len(record.encode("utf-8")))
                 yield index, [record]
             return
-        limit = self.settings.max_payload_mb * MEGABYTE
+        limit = self._job.max_payload_bytes
         batch: list[str] = []
         start, size = 0, 0
         for index, record in enumerate(records):
             length = len(record.encode("utf-8"))
             self._check_size(source, index, length)
-            if batch and size + 1 + length > limit:
+            if batch and limit is not None and size + 1 + length > limit:
                 yield start, batch
                 batch, start, size = [], index, 0
             size += length + (1 if batch else 0)
@@ -215,30 +209,29 @@ class LocalTransform:
             yield start, batch
 
     def _check_size(self, source: Path, index: int, length: int) -> None:
-        if length > self.settings.max_payload_mb * MEGABYTE:
+        limit = self._job.max_payload_bytes
+        if limit is not None and length > limit:
             raise LocalRunnerError(
                 f"{source.name}, record {index + 1}: {length} bytes is over MaxPayloadInMB "
-                f"({self.settings.max_payload_mb} MB)"
+                f"({limit // MEGABYTE} MB)"
             )
 
     def _filter_input(self, source: Path, index: int, record: str) -> str:
-        if self.settings.input_filter == "$":
+        record_format = self._job.record_format
+        if not self._job.input_filter.segments or record_format is None:
             return record
-        record_format = self.settings.record_format
-        assert record_format is not None  # BatchSettings checked it
         try:
-            return _render(self._input_filter.apply(_parse(record, record_format)), record_format)
+            return _render(self._job.input_filter.apply(_parse(record, record_format)), record_format)
         except (JSONPathError, ValueError) as error:
             raise LocalRunnerError(f"{source.name}, record {index + 1}: InputFilter: {error}") from None
 
     def _assemble(self, source: Path, first: int, batch: list[str], answer: str) -> list[str]:
-        settings = self.settings
-        line_end = "\n" if settings.assemble_with is AssembleWith.LINE else ""
-        joining = settings.join_source is JoinSource.INPUT
-        if not joining and settings.output_filter == "$":
+        job = self._job
+        line_end = "\n" if job.assemble_with is AssembleWith.LINE else ""
+        joining = job.join_source is JoinSource.INPUT
+        record_format = job.record_format
+        if record_format is None or (not joining and not job.output_filter.segments):
             return [line + line_end for line in _lines(answer)] if line_end else [answer]
-        record_format = settings.record_format
-        assert record_format is not None  # BatchSettings checked it
         answers = _lines(answer)
         if joining and len(answers) != len(batch):
             raise LocalRunnerError(
@@ -251,7 +244,7 @@ class LocalTransform:
                 value = _parse(line, record_format)
                 if joining:
                     value = self._join(_parse(batch[offset], record_format), value, record_format)
-                records.append(_render(self._output_filter.apply(value), record_format) + line_end)
+                records.append(_render(job.output_filter.apply(value), record_format) + line_end)
             except (JSONPathError, ValueError) as error:
                 raise LocalRunnerError(f"{source.name}, record {first + offset + 1}: OutputFilter: {error}") from None
         return records
