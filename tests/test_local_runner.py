@@ -504,3 +504,50 @@ def test_a_container_release_pickle_needs_that_release_installed(tmp_path: Path)
         r"pip install 'cdk-sagemaker-inference\[local\]'"
     )):
         LocalPipeline([LocalContainerSpec("sklearn", "1.2-1", archive, dict(SKLEARN_SCRIPT))])
+
+
+@pytest.fixture(scope="module")
+def declared_batch() -> tuple[object, Path]:
+    """A BatchTransform of the example pipeline (CSV rows with an ID, joined to their labels), synthesized."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
+
+    from cdk_sagemaker_inference import BatchTransform, InferencePipelineModel, TransformSource
+    from stacks.example_pipeline import example_containers
+    from tests.conftest import new_app
+
+    app = new_app()
+    stack = cdk.Stack(app, "Batch")
+    bucket = s3.Bucket(stack, "Data", enforce_ssl=True)
+    model = InferencePipelineModel(stack, "Model", containers=example_containers())
+    transform = BatchTransform(
+        stack, "Transform", model=model, source=TransformSource.s3_prefix(bucket, "in/"), output_bucket=bucket,
+        output_prefix="out/", content_type=CSV, accept=CSV, split_type="Line", batch_strategy="MultiRecord",
+        assemble_with="Line", input_filter="$[1:]", join_source="Input", output_filter="$[0,-2:]",
+    )
+    return transform, Path(app.synth().directory)
+
+
+def test_a_declared_batch_transform_runs_locally_with_its_model_and_settings(
+    declared_batch: tuple[object, Path], example: train.TrainedExample, tmp_path: Path
+) -> None:
+    from cdk_sagemaker_inference import local_transform
+    from cdk_sagemaker_inference.runtime.cli import main
+
+    construct, assembly = declared_batch
+    lines, rows = id_rows(example, 6)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "rows.csv").write_text("\n".join(lines) + "\n")
+    expected = "".join(f"{100 + n},{label},{p}\n" for n, (label, p) in enumerate(expected_labels(example, rows)))
+
+    with LocalTransform.from_cloud_assembly(assembly, transform="Batch/Transform") as from_assembly:
+        assert from_assembly.settings == construct.settings  # type: ignore[attr-defined]
+        [written] = from_assembly.run(tmp_path / "in", tmp_path / "out")
+    assert written.read_text() == expected
+    with local_transform(construct) as from_construct:  # type: ignore[arg-type]
+        assert from_construct.transform_file(tmp_path / "in" / "rows.csv").decode() == expected
+    assert main(["local", "transform", "--cdk-out", str(assembly), "--transform", "Transform",
+                 "--input", str(tmp_path / "in"), "--output", str(tmp_path / "cli")]) == 0
+    assert (tmp_path / "cli" / "rows.csv.out").read_text() == expected
+    with pytest.raises(LocalRunnerError, match=r"no batch transform 'Other' in .* \(batch transforms: Batch/Transf"):
+        LocalTransform.from_cloud_assembly(assembly, transform="Other")

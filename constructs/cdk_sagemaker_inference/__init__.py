@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     )
     from .inference_component import ComputeRequirements, CopyAutoScaling, IInferenceComponent, InferenceComponent
     from .instance_type import InstanceType
-    from .local_model import local_pipeline
+    from .local_model import local_pipeline, local_transform
     from .model import (
         ContainerDefinition,
         ContainerSpec,
@@ -114,6 +114,7 @@ _LAZY = {
     "InferenceComponent": "inference_component",
     "InstanceType": "instance_type",
     "local_pipeline": "local_model",
+    "local_transform": "local_model",
     "ContainerDefinition": "model",
     "ContainerSpec": "model",
     "IModel": "model",
@@ -222,4 +223,5 @@ __all__ = [
     "acknowledge",
     "apply_compliance_gate",
     "local_pipeline",
+    "local_transform",
 ]

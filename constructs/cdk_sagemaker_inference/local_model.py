@@ -1,4 +1,4 @@
-"""local_pipeline: a declared Model or InferencePipelineModel, run on this machine before deploying.
+"""local_pipeline and local_transform: declared models and batch transforms, run on this machine.
 
 The CDK side of the local runner (``runtime.local``): it synthesizes the model's app, which stages
 the model archives and renders the containers exactly as CloudFormation will get them, and loads
@@ -16,6 +16,8 @@ from .model import IModel
 from .runtime.local.cloud_assembly import declared_models
 from .runtime.local.errors import LocalRunnerError
 from .runtime.local.pipeline import LocalPipeline
+from .runtime.local.transform import LocalTransform
+from .transform import BatchTransform
 
 
 def local_pipeline(model: IModel) -> LocalPipeline:
@@ -41,3 +43,12 @@ def local_pipeline(model: IModel) -> LocalPipeline:
         if declared.logical_id == logical_id and declared.stack in (stack.stack_name, stack.node.path):
             return LocalPipeline(declared.containers, name=model.node.path)
     raise LocalRunnerError(f"{model.node.path}: not found in the synthesized app at {assembly.directory}")
+
+
+def local_transform(transform: BatchTransform) -> LocalTransform:
+    """A ``BatchTransform``'s job run locally: its model (see :func:`local_pipeline`) with its settings.
+
+    ``local_transform(batch).run(Path("input"), Path("output"))`` writes what the job would write
+    under its output path. Close it (or use it in a ``with``) to remove the extracted archives.
+    """
+    return LocalTransform(local_pipeline(transform.model), transform.settings)

@@ -121,11 +121,19 @@ _SETTINGS = ("content_type", "accept", "split_type", "batch_strategy", "max_payl
 
 
 def _transform(args: argparse.Namespace) -> None:
+    from ..local.cloud_assembly import find_transform
+    from ..local.pipeline import LocalPipeline
     from ..local.transform import LocalTransform
     from ..transform_settings import TransformSettings, TransformSettingsError
 
+    declared = None
     request: dict[str, Any] = {}
-    if args.job is not None:
+    if args.transform is not None:
+        if args.job is not None or args.container or args.model:
+            raise CommandLineError("--transform brings its model and settings: no --job, --model or --container")
+        declared = find_transform(args.cdk_out, args.transform)
+        request = declared.request
+    elif args.job is not None:
         try:
             request = json.loads(args.job.read_text("utf-8"))
         except (OSError, ValueError) as error:
@@ -137,7 +145,8 @@ def _transform(args: argparse.Namespace) -> None:
         raise CommandLineError(str(error)) from None
     if not args.input.exists():
         raise CommandLineError(f"no input at {args.input}")
-    with _pipeline(args) as pipeline:
+    model = LocalPipeline(declared.model.containers, name=declared.model.path) if declared else _pipeline(args)
+    with model as pipeline:
         written = LocalTransform(pipeline, settings).run(args.input, args.output)
     for path in written:
         print(path)
@@ -173,6 +182,9 @@ def register(commands: Commands) -> None:
     _model_options(transform)
     transform.add_argument("--input", type=Path, required=True, help="a file, or a folder of files")
     transform.add_argument("--output", type=Path, required=True, help="the folder for the .out files")
+    transform.add_argument("--transform", metavar="PATH",
+                           help="a BatchTransform of the cloud assembly, e.g. inference-batch/Transform: its model and "
+                                "job settings (the options below override them). Default: none")
     transform.add_argument("--job", type=Path, metavar="JSON",
                            help="a CreateTransformJob request or DescribeTransformJob answer whose settings to "
                                 "use (the options below override them). Default: none")

@@ -6,7 +6,14 @@ serializers in front of it; ``LocalTransform`` runs a batch transform over a fil
 with a job's ``TransformSettings``.
 """
 
-from .cloud_assembly import DeclaredModel, declared_models, find_model
+from .cloud_assembly import (
+    DeclaredModel,
+    DeclaredTransform,
+    declared_models,
+    declared_transforms,
+    find_model,
+    find_transform,
+)
 from .containers import Response
 from .errors import IncompatibleArtifactError, LocalModelError, LocalRunnerError, UnsupportedContainerError
 from .frameworks import EMULATED, LocalContainerSpec, identify_image
@@ -16,6 +23,7 @@ from .transform import LocalTransform
 __all__ = [
     "EMULATED",
     "DeclaredModel",
+    "DeclaredTransform",
     "IncompatibleArtifactError",
     "LocalContainerSpec",
     "LocalModelError",
@@ -26,6 +34,8 @@ __all__ = [
     "Response",
     "UnsupportedContainerError",
     "declared_models",
+    "declared_transforms",
     "find_model",
+    "find_transform",
     "identify_image",
 ]

@@ -20,6 +20,7 @@ from .errors import LocalRunnerError
 from .frameworks import LocalContainerSpec, identify_image
 
 MODEL_TYPE = "AWS::SageMaker::Model"
+STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,37 @@ class DeclaredModel:
 
     def matches(self, model: str) -> bool:
         """``model`` names this one: its path or the path's end, or a construct path its logical ID comes from."""
-        model = model.strip("/").removesuffix("/Resource")
-        if self.path == model or self.path.endswith("/" + model):
-            return True
-        # CDK's logical ID: the construct path below the stack, alphanumerics only, plus an 8-digit hash.
-        relative = model.removeprefix(self.stack + "/")
-        return re.fullmatch(re.sub(r"[^A-Za-z0-9]", "", relative) + "[0-9A-F]{8}", self.logical_id) is not None
+        return _named(self.path, self.stack, self.logical_id, model)
+
+
+@dataclass(frozen=True)
+class DeclaredTransform:
+    """A ``BatchTransform`` found in a cloud assembly: its job's parameters and the model it runs."""
+
+    #: The state machine's construct path, e.g. ``inference-batch/Transform/StateMachine``.
+    path: str
+    stack: str
+    logical_id: str
+    #: The CreateTransformJob parameters as declared (deploy-time values as placeholders):
+    #: ``TransformSettings.from_request`` reads them.
+    request: dict[str, Any]
+    model: DeclaredModel
+
+    def matches(self, transform: str) -> bool:
+        """``transform`` names this one: the BatchTransform's construct path (or its end), or the state machine's."""
+        return _named(self.path, self.stack, self.logical_id, transform, nested=True)
+
+
+def _named(path: str, stack: str, logical_id: str, wanted: str, *, nested: bool = False) -> bool:
+    """``wanted`` is the construct at ``path`` (or, ``nested``, a construct holding it), by path or path end,
+    or by the logical ID CDK derives from the construct path when the assembly has no path metadata."""
+    wanted = wanted.strip("/").removesuffix("/Resource")
+    parent = path.rsplit("/", 1)[0] if nested else path
+    if wanted in (path, parent) or path.endswith("/" + wanted) or parent.endswith("/" + wanted):
+        return True
+    # CDK's logical ID: the construct path below the stack, alphanumerics only, plus an 8-digit hash.
+    prefix = re.sub(r"[^A-Za-z0-9]", "", wanted.removeprefix(stack + "/"))
+    return re.fullmatch(prefix + ("[A-Za-z0-9]*" if nested else "") + "[0-9A-F]{8}", logical_id) is not None
 
 
 def _literal(value: Any) -> str:
@@ -112,20 +138,83 @@ def _container(declared: dict[str, Any], assets: dict[str, Path]) -> LocalContai
     return LocalContainerSpec(framework, version, archive, environment, image=image)
 
 
-def declared_models(directory: Path) -> list[DeclaredModel]:
-    """Every model of the cloud assembly in ``directory``, in manifest and template order."""
-    models = []
+def _resources(directory: Path) -> Iterator[tuple[str, str, str, dict[str, Any], dict[str, Path]]]:
+    """``(stack, logical id, construct path, resource, assets)`` of every resource of every stack."""
     for stack_directory, stack, manifest in _stacks(directory):
         template = json.loads((stack_directory / stack["properties"]["templateFile"]).read_text("utf-8"))
         assets = _asset_paths(stack_directory, stack, manifest)
         stack_name = stack.get("displayName") or stack["properties"].get("stackName", "")
         for logical_id, resource in template.get("Resources", {}).items():
-            if resource.get("Type") != MODEL_TYPE:
-                continue
             path = resource.get("Metadata", {}).get("aws:cdk:path", f"{stack_name}/{logical_id}")
-            containers = tuple(_container(c, assets) for c in _declared_containers(resource.get("Properties", {})))
-            models.append(DeclaredModel(path.removesuffix("/Resource"), stack_name, logical_id, containers))
-    return models
+            yield stack_name, logical_id, path.removesuffix("/Resource"), resource, assets
+
+
+def declared_models(directory: Path) -> list[DeclaredModel]:
+    """Every model of the cloud assembly in ``directory``, in manifest and template order."""
+    return [
+        DeclaredModel(path, stack, logical_id,
+                      tuple(_container(c, assets) for c in _declared_containers(resource.get("Properties", {}))))
+        for stack, logical_id, path, resource, assets in _resources(directory)
+        if resource.get("Type") == MODEL_TYPE
+    ]
+
+
+def _transform_request(definition: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The CreateTransformJob task's parameters in a state machine definition, and its placeholders.
+
+    The definition is JSON text joined with deploy-time values (bucket names, the model's name);
+    each of those becomes a quote-free placeholder so the text parses.
+    """
+    parts = definition["Fn::Join"][1] if isinstance(definition, dict) and "Fn::Join" in definition else [definition]
+    tokens: dict[str, Any] = {}
+    text = ""
+    for part in parts:
+        if isinstance(part, str):
+            text += part
+        else:
+            placeholder = f"@@token{len(tokens)}@@"
+            tokens[placeholder] = part
+            text += placeholder
+    try:
+        states = json.loads(text).get("States", {})
+    except ValueError:
+        return None
+    for state in states.values():
+        if "createTransformJob" in str(state.get("Resource", "")):
+            return dict(state.get("Parameters", {})), tokens
+    return None
+
+
+def declared_transforms(directory: Path) -> list[DeclaredTransform]:
+    """Every BatchTransform (a state machine that creates a transform job of a model of its stack)."""
+    models = declared_models(directory)
+    transforms = []
+    for stack, logical_id, path, resource, _ in _resources(directory):
+        if resource.get("Type") != STATE_MACHINE_TYPE:
+            continue
+        found = _transform_request(resource.get("Properties", {}).get("DefinitionString"))
+        if found is None:
+            continue
+        request, tokens = found
+        name = tokens.get(str(request.get("ModelName")), {})
+        model_id = name.get("Fn::GetAtt", [None])[0] if isinstance(name, dict) else None
+        model = next((m for m in models if m.stack == stack and m.logical_id == model_id), None)
+        if model is None:
+            raise LocalRunnerError(f"{path}: its model ({request.get('ModelName')}) is not declared in {stack}")
+        transforms.append(DeclaredTransform(path, stack, logical_id, request, model))
+    return transforms
+
+
+def find_transform(directory: Path, transform: str | None = None) -> DeclaredTransform:
+    """The BatchTransform at construct path ``transform`` (or ending with it); without one, the only one."""
+    transforms = declared_transforms(directory)
+    found = [t for t in transforms if transform is None or t.matches(transform)]
+    if len(found) == 1:
+        return found[0]
+    known = ", ".join(t.path for t in transforms) or "none"
+    if not found:
+        raise LocalRunnerError(f"no batch transform {transform!r} in {directory} (batch transforms: {known})")
+    raise LocalRunnerError(f"{directory} declares several batch transforms ({known}): choose one with --transform")
 
 
 def find_model(directory: Path, model: str | None = None) -> DeclaredModel:

@@ -39,6 +39,7 @@ from ..transform_settings import (
     SplitType,
     TransformSettings,
 )
+from .cloud_assembly import find_transform
 from .containers import container_environment, parse_header
 from .errors import LocalRunnerError
 from .jsonpath import JSONPath, JSONPathError
@@ -144,6 +145,28 @@ class LocalTransform:
         self.pipeline = pipeline
         self.settings = settings
         self._job = _Job.of(settings)
+
+    @classmethod
+    def from_cloud_assembly(cls, directory: str | Path = "cdk.out", *, transform: str | None = None) -> LocalTransform:
+        """The ``BatchTransform`` at construct path ``transform`` in a synthesized cloud assembly: the
+        model it runs and its job's settings, as the state machine will pass them to CreateTransformJob.
+
+        :param transform: the BatchTransform's construct path, or its end. Default: the only one.
+        Close it (or use it in a ``with``) to remove the model's extracted archives.
+        """
+        declared = find_transform(Path(directory), transform)
+        pipeline = LocalPipeline(declared.model.containers, name=declared.model.path)
+        try:
+            return cls(pipeline, TransformSettings.from_request(declared.request))
+        except Exception:
+            pipeline.close()
+            raise
+
+    def __enter__(self) -> LocalTransform:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pipeline.close()
 
     def transform_file(self, source: Path) -> bytes:
         """The ``.out`` content for one input file; raises naming the file and record on failure."""
