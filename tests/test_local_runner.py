@@ -511,8 +511,8 @@ def declared_batch() -> tuple[object, Path]:
     """A BatchTransform of the example pipeline (CSV rows with an ID, joined to their labels), synthesized."""
     import aws_cdk as cdk
     from aws_cdk import aws_s3 as s3
-
     from cdk_sagemaker_inference import BatchTransform, InferencePipelineModel, TransformSource
+
     from stacks.example_pipeline import example_containers
     from tests.conftest import new_app
 
