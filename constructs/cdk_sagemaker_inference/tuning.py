@@ -1,0 +1,838 @@
+"""HyperparameterTuning: a SageMaker tuning job run by Step Functions, and the winner into the registry.
+
+CloudFormation has no tuning-job resource, so the construct declares a state machine; each
+execution is one tuning job:
+
+1. ``Name`` (Pass): ``<prefix>-<12 hex digits of a UUID>``, at most 32 characters, new for every
+   execution and kept in the state, so a retried step reuses it.
+2. ``Tune``: ``sagemaker:createHyperParameterTuningJob.sync`` waits until the job ends.
+3. ``HasBest`` (Choice): a job whose every training job failed has no ``BestTrainingJob``.
+4. With ``registration``: ``DescribeBest`` (the winner's artifacts), ``WriteMetrics`` (a JSON report
+   of the objective and the winning hyperparameters, next to the job's output), ``Register``
+   (``CreateModelPackage``: PendingManualApproval, the report as model quality metrics, the
+   hyperparameters and objective as customer metadata, the job name as idempotency token).
+5. ``NotifySuccess`` or ``NotifyFailure``: the outcome as JSON to the SNS topic; any failure ends
+   the execution failed.
+
+The steps after the tuning job are direct AWS SDK integrations rather than a Lambda function: the
+work is a fixed sequence of three calls with no decision in it, so there is no code to deploy,
+patch or test apart from the definition, and every call and its IAM statement are visible in one
+template (see README, "Decisions where the issues were silent").
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import Annotations, ArnFormat, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from ._iam import ManagedPolicyRole
+from ._names import NAME_PATTERN, arn_name_forms
+from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range
+from .approval import _let_logs_use  # one definition of the key policy CloudWatch Logs needs
+from .compliance import acknowledge, acknowledge_wildcard_resource
+from .container_image import ContainerImage, Framework
+from .instance_type import InstanceType
+from .model import ContainerSpec
+from .runtime.registry_client import ModelApprovalStatus
+
+#: At most 32 characters in a tuning job name; the construct appends "-" and 12 hex digits.
+JOB_NAME_PREFIX_MAX = 32 - 1 - 12
+_JOB_NAME_PREFIX = rf"[a-z0-9](-*[a-z0-9]){{0,{JOB_NAME_PREFIX_MAX - 1}}}"
+_HYPERPARAMETER_NAME = r"[a-zA-Z_][a-zA-Z0-9_.:-]{0,255}"
+_DEFAULT_JOB_RUNTIME = Duration.hours(1)
+_METRICS_REPORT = "best-model-metrics.json"
+#: The rule Step Functions creates to learn that a tuning job ended (the ``.sync`` pattern).
+_SYNC_RULE = "StepFunctionsGetEventsForSageMakerTuningJobsRule"
+_MAX_RANGES = 30
+_MAX_JOBS = 750
+_MAX_PARALLEL_JOBS = 100
+
+
+class ScalingType(enum.Enum):
+    """How the tuner searches a numeric range."""
+
+    AUTO = "Auto"
+    LINEAR = "Linear"
+    #: Only for ranges whose values are all above 0.
+    LOGARITHMIC = "Logarithmic"
+    #: Only for continuous ranges within 0 <= value < 1.
+    REVERSE_LOGARITHMIC = "ReverseLogarithmic"
+
+
+class TuningStrategy(enum.Enum):
+    """How the tuner chooses the next hyperparameters."""
+
+    BAYESIAN = "Bayesian"
+    RANDOM = "Random"
+    #: Stops weak jobs itself: training-job early stopping must be off.
+    HYPERBAND = "Hyperband"
+    #: Every combination of categorical values, once: the grid decides the number of jobs.
+    GRID = "Grid"
+
+
+class ObjectiveType(enum.Enum):
+    """Whether the tuner looks for the largest or the smallest value of the objective metric."""
+
+    MAXIMIZE = "Maximize"
+    MINIMIZE = "Minimize"
+
+
+@dataclass(frozen=True)
+class ContinuousRange:
+    """A real-valued hyperparameter between ``min_value`` and ``max_value``.
+
+    :param scaling: Default: ``AUTO`` (SageMaker chooses).
+    """
+
+    name: str
+    min_value: float
+    max_value: float
+    scaling: ScalingType = ScalingType.AUTO
+
+
+@dataclass(frozen=True)
+class IntegerRange:
+    """A whole-number hyperparameter between ``min_value`` and ``max_value``.
+
+    :param scaling: Default: ``AUTO``. ``REVERSE_LOGARITHMIC`` is for continuous ranges only.
+    """
+
+    name: str
+    min_value: int
+    max_value: int
+    scaling: ScalingType = ScalingType.AUTO
+
+
+@dataclass(frozen=True)
+class CategoricalRange:
+    """A hyperparameter that takes one of 1-30 ``values``."""
+
+    name: str
+    values: Sequence[str]
+
+
+HyperparameterRange = ContinuousRange | IntegerRange | CategoricalRange
+
+
+@dataclass(frozen=True)
+class TuningObjective:
+    """The metric the tuner optimizes and in which direction. Prefer the two factories."""
+
+    metric_name: str
+    type: ObjectiveType
+
+    @staticmethod
+    def maximize(metric_name: str) -> TuningObjective:
+        """Look for the largest value, e.g. ``validation:auc``."""
+        return TuningObjective(metric_name, ObjectiveType.MAXIMIZE)
+
+    @staticmethod
+    def minimize(metric_name: str) -> TuningObjective:
+        """Look for the smallest value, e.g. ``validation:rmse``."""
+        return TuningObjective(metric_name, ObjectiveType.MINIMIZE)
+
+
+#: The objective metrics SageMaker's built-in XGBoost emits, and which direction is better
+#: (SageMaker developer guide, "Tune an XGBoost model"). ``train:`` metrics exist too, but tuning
+#: on the training split rewards overfitting.
+XGBOOST_OBJECTIVES: Mapping[str, ObjectiveType] = {
+    "validation:accuracy": ObjectiveType.MAXIMIZE,
+    "validation:auc": ObjectiveType.MAXIMIZE,
+    "validation:aucpr": ObjectiveType.MAXIMIZE,
+    "validation:error": ObjectiveType.MINIMIZE,
+    "validation:f1": ObjectiveType.MAXIMIZE,
+    "validation:logloss": ObjectiveType.MINIMIZE,
+    "validation:mae": ObjectiveType.MINIMIZE,
+    "validation:map": ObjectiveType.MAXIMIZE,
+    "validation:merror": ObjectiveType.MINIMIZE,
+    "validation:mlogloss": ObjectiveType.MINIMIZE,
+    "validation:mse": ObjectiveType.MINIMIZE,
+    "validation:ndcg": ObjectiveType.MAXIMIZE,
+    "validation:rmse": ObjectiveType.MINIMIZE,
+}
+#: The hyperparameters of the built-in XGBoost that SageMaker tunes (same source).
+XGBOOST_TUNABLE = (
+    "alpha", "colsample_bylevel", "colsample_bynode", "colsample_bytree", "eta", "gamma", "lambda",
+    "max_delta_step", "max_depth", "min_child_weight", "num_round", "subsample",
+)
+
+
+class TrainingAlgorithm(abc.ABC):
+    """What the training jobs run. Create one with the static factories."""
+
+    #: The image the training jobs run.
+    image: ContainerImage
+    #: Regular expressions SageMaker applies to the logs to find each metric (custom images).
+    metric_definitions: Mapping[str, str]
+
+    @staticmethod
+    def builtin_xgboost(version: str = "1.7-1") -> TrainingAlgorithm:
+        """SageMaker's built-in XGBoost (the same image trains and serves).
+
+        Objectives are checked against the metrics it emits (``XGBOOST_OBJECTIVES``, with their
+        direction) and ranges against its tunable hyperparameters (``XGBOOST_TUNABLE``).
+
+        :param version: Default: ``1.7-1``, the image the reference example serves.
+        """
+        return _BuiltinXGBoost(version)
+
+    @staticmethod
+    def from_image(image: ContainerImage, *, metric_definitions: Mapping[str, str]) -> TrainingAlgorithm:
+        """Any training image; SageMaker finds the metrics in its logs.
+
+        :param metric_definitions: metric name -> regular expression with one group that captures
+            the value, e.g. ``{"validation:auc": r"validation-auc:([0-9.]+)"}``; 1-40 entries, and
+            the objective must be one of them.
+        """
+        return _CustomAlgorithm(image, dict(metric_definitions))
+
+    @abc.abstractmethod
+    def validate(self, where: Where, objective: TuningObjective, ranges: Sequence[HyperparameterRange],
+                 static: Mapping[str, str]) -> None:
+        """Refuses an objective or hyperparameters this algorithm does not have."""
+
+
+class _BuiltinXGBoost(TrainingAlgorithm):
+    def __init__(self, version: str) -> None:
+        self.image = ContainerImage.sagemaker_builtin(Framework.XGBOOST, version)
+        self.metric_definitions = {}
+
+    def validate(self, where: Where, objective: TuningObjective, ranges: Sequence[HyperparameterRange],
+                 static: Mapping[str, str]) -> None:
+        check_one_of(where, "objective.metric_name", objective.metric_name, XGBOOST_OBJECTIVES)
+        expected = XGBOOST_OBJECTIVES[objective.metric_name]
+        check(where, objective.type is expected, "objective.type",
+              f"{expected.value} for {objective.metric_name} (the built-in XGBoost's direction)",
+              objective.type.value)
+        for tuned in ranges:
+            check_one_of(where, "ranges name", tuned.name, XGBOOST_TUNABLE)
+        tuned_names = {tuned.name for tuned in ranges}
+        check(where, "num_round" in static or "num_round" in tuned_names, "static_hyperparameters",
+              "a mapping with num_round (the built-in XGBoost requires it) unless num_round is tuned",
+              dict(static))
+
+
+class _CustomAlgorithm(TrainingAlgorithm):
+    def __init__(self, image: ContainerImage, metric_definitions: dict[str, str]) -> None:
+        self.image = image
+        self.metric_definitions = metric_definitions
+
+    def validate(self, where: Where, objective: TuningObjective, ranges: Sequence[HyperparameterRange],
+                 static: Mapping[str, str]) -> None:
+        check_count(where, "metric_definitions", self.metric_definitions, 1, 40)
+        for name, regex in self.metric_definitions.items():
+            check_count(where, "metric_definitions name", name, 1, 255)
+            check_count(where, f"metric_definitions[{name!r}]", regex, 1, 500)
+        check_one_of(where, "objective.metric_name", objective.metric_name, self.metric_definitions)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """A training channel's data in S3: one object or every object under a prefix.
+
+    :param bucket: where the data is.
+    :param key: an object key, or a prefix ending in ``/``.
+    :param content_type: Default: ``text/csv`` (the built-in XGBoost's CSV input: label first,
+        no header).
+    """
+
+    bucket: s3.IBucket
+    key: str
+    content_type: str = "text/csv"
+
+    @staticmethod
+    def from_asset(scope: Construct, id: str, path: str, *, content_type: str = "text/csv") -> TrainingData:
+        """A local file uploaded as a CDK asset (kept as one object, not zipped)."""
+        asset = s3_assets.Asset(scope, id, path=path)
+        return TrainingData(asset.bucket, asset.s3_object_key, content_type)
+
+    @property
+    def s3_uri(self) -> str:
+        """``s3://<bucket>/<key>``."""
+        return f"s3://{self.bucket.bucket_name}/{self.key}"
+
+
+@dataclass(frozen=True)
+class BestModelRegistration:
+    """Registers the best training job's model as a new version of ``group`` after tuning.
+
+    The tuned model becomes one container of the registered version, between
+    ``containers_before`` and ``containers_after`` (e.g. an inference pipeline's pre- and
+    post-processing: pass a Model's ``containers[0:1]`` and ``containers[2:]``), with the training
+    image and ``environment``. The version is PendingManualApproval: a reviewer approves it, and an
+    ``ApprovalDeployment`` on the group then deploys it.
+
+    :param group: the model package group's name (any ``IModelPackageGroup`` works too).
+    :param supported_content_types: request content types, e.g. ``["text/csv"]``.
+    :param supported_response_mime_types: response MIME types.
+    :param containers_before: image containers before the tuned one. Default: none.
+    :param containers_after: image containers after it. Default: none.
+    :param environment: the tuned container's environment. Default: none.
+    :param supported_realtime_instance_types: Default: none stated (any).
+    """
+
+    group: str | Any
+    supported_content_types: Sequence[str]
+    supported_response_mime_types: Sequence[str]
+    containers_before: Sequence[ContainerSpec] = ()
+    containers_after: Sequence[ContainerSpec] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    supported_realtime_instance_types: Sequence[InstanceType] = ()
+
+    @property
+    def group_name(self) -> str:
+        """The group's name."""
+        return self.group if isinstance(self.group, str) else str(self.group.model_package_group_name)
+
+
+class HyperparameterTuning(Construct):
+    """A Step Functions state machine whose every execution runs one hyperparameter tuning job.
+
+    Start an execution (no input needed) to tune; with ``registration`` the best model is then
+    registered for approval. Outcomes go to ``topic``. Resources: the state machine (logs of every
+    event to a KMS-encrypted log group, X-Ray tracing), its role, and the training jobs' role
+    (reads the channels, writes under ``output_prefix``, uses ``encryption_key``), each with
+    customer-managed policies only.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        algorithm: TrainingAlgorithm,
+        objective: TuningObjective,
+        ranges: Sequence[HyperparameterRange],
+        train: TrainingData,
+        output_bucket: s3.IBucket,
+        encryption_key: kms.IKey,
+        topic: sns.ITopic,
+        validation: TrainingData | None = None,
+        static_hyperparameters: Mapping[str, str] | None = None,
+        strategy: TuningStrategy = TuningStrategy.BAYESIAN,
+        max_jobs: int | None = 20,
+        max_parallel_jobs: int = 2,
+        early_stopping: bool = False,
+        instance_type: InstanceType = InstanceType.M5_XLARGE,
+        instance_count: int = 1,
+        volume_size_gb: int = 30,
+        max_job_runtime: Duration = _DEFAULT_JOB_RUNTIME,
+        output_prefix: str = "tuning/",
+        job_name_prefix: str = "tuning",
+        network_isolation: bool = True,
+        registration: BestModelRegistration | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+    ) -> None:
+        """
+        :param algorithm: ``TrainingAlgorithm.builtin_xgboost()`` or ``TrainingAlgorithm.from_image(...)``.
+        :param objective: e.g. ``TuningObjective.maximize("validation:auc")``; checked against the
+            algorithm (the built-in XGBoost maximizes ``validation:auc`` and minimizes
+            ``validation:rmse``: the other direction is refused).
+        :param ranges: 1-30 ranges with distinct names, none also static.
+        :param train: the ``train`` channel.
+        :param output_bucket: where model artifacts and the metrics report go.
+        :param encryption_key: encrypts the artifacts, the training volumes (except on instance
+            types with local NVMe storage, which SageMaker refuses a key for) and the logs.
+        :param topic: receives the outcome of every execution.
+        :param validation: the ``validation`` channel. Default: none; required for a ``validation:``
+            objective.
+        :param static_hyperparameters: fixed hyperparameters, at most 100. Default: none.
+        :param strategy: Default: ``BAYESIAN``. ``GRID`` takes only categorical ranges and no
+            ``max_jobs``; ``HYPERBAND`` no ``early_stopping``.
+        :param max_jobs: training jobs in total, 1-750. Default: 20; ``None`` for ``GRID``.
+        :param max_parallel_jobs: training jobs at a time, 1-100 and at most ``max_jobs``. Default: 2,
+            because a Bayesian search learns from finished jobs and fewer at a time search better.
+        :param early_stopping: SageMaker stops jobs unlikely to beat the finished ones. Default: False.
+        :param instance_type: Default: ``ml.m5.xlarge``.
+        :param instance_count: instances per training job, 1-100. Default: 1.
+        :param volume_size_gb: storage per instance, 1-16384 GB. Default: 30.
+        :param max_job_runtime: per training job, 1 s to 28 days. Default: one hour.
+        :param output_prefix: key prefix in ``output_bucket``, ending in ``/``. Default: ``tuning/``.
+        :param job_name_prefix: 1-19 lowercase letters, digits and inner hyphens; each execution
+            names its job ``<prefix>-<12 hex digits>``. Default: ``tuning``.
+        :param network_isolation: training containers get no network access. Default: True (the
+            built-in algorithms need none).
+        :param registration: register the best model. Default: none (tune and notify only).
+        :param log_retention: of the state machine's logs. Default: one year.
+        """
+        super().__init__(scope, id)
+        static = dict(static_hyperparameters or {})
+        self._validate(algorithm, objective, ranges, static, train, validation, strategy, max_jobs,
+                       max_parallel_jobs, early_stopping, instance_count, volume_size_gb, max_job_runtime,
+                       output_prefix, job_name_prefix)
+        if registration is not None:
+            _validate_registration(self, registration)
+        stack = Stack.of(self)
+        self.job_name_prefix = job_name_prefix
+        self.objective = objective
+
+        # The training jobs' role.
+        self.training_role = ManagedPolicyRole(
+            self, "TrainingRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Training jobs of the tuning jobs {job_name_prefix}-*")
+        image_uri = algorithm.image.bind(self, self.training_role).image_uri
+        channels = {"train": train} if validation is None else {"train": train, "validation": validation}
+        for channel in channels.values():
+            self._grant_read(channel)
+        output_objects = output_bucket.arn_for_objects(f"{output_prefix}*")
+        self.training_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:PutObject"], resources=[output_objects]))
+        acknowledge_wildcard_resource(self.training_role, output_objects,
+                                      "Training jobs write their model artifacts under the tuning output prefix, "
+                                      "in folders named after jobs that do not exist at synth.")
+        encryption_key.grant_encrypt_decrypt(self.training_role)
+        self.training_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["kms:CreateGrant"], resources=[encryption_key.key_arn],
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
+        training_logs = stack.format_arn(service="logs", resource="log-group",
+                                         resource_name="/aws/sagemaker/TrainingJobs:*",
+                                         arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        self.training_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            resources=[training_logs]))
+        acknowledge_wildcard_resource(self.training_role, training_logs,
+                                      "SageMaker writes training logs to streams of /aws/sagemaker/TrainingJobs "
+                                      "named after each training job.")
+        self.training_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"], resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}}))
+        acknowledge_wildcard_resource(self.training_role, "*",
+                                      "cloudwatch:PutMetricData has no resource type; the condition limits it "
+                                      "to the /aws/sagemaker/TrainingJobs namespace.")
+
+        # The state machine's role, its log group and the definition.
+        self.role = ManagedPolicyRole(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+                                      description=f"Runs the tuning jobs {job_name_prefix}-*")
+        request = self._tuning_request(algorithm, image_uri, objective, ranges, static, channels, output_bucket,
+                                       output_prefix, encryption_key, strategy, max_jobs, max_parallel_jobs,
+                                       early_stopping, instance_type, instance_count, volume_size_gb,
+                                       max_job_runtime, network_isolation)
+        self._grant_tuning()
+        definition = self._definition(request, topic, output_bucket, output_prefix, registration, image_uri)
+        topic.grant_publish(self.role)
+        _let_logs_use(encryption_key)
+        log_group = logs.LogGroup(self, "Logs", encryption_key=encryption_key, retention=log_retention)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            role=self.role,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True,
+            comment=f"Tunes {objective.metric_name} ({objective.type.value}); one tuning job per execution",
+        )
+        acknowledge(self.role.policy, ["AwsSolutions-IAM5[Resource::*]"],
+                    "Step Functions' log delivery (logs:*LogDelivery, logs:Describe*) and X-Ray tracing "
+                    "(xray:PutTraceSegments, ...) support no resource-level permissions.")
+        acknowledge(self.role.policy, ["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                                       "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"],
+                    "aws-cdk's grants for the KMS-encrypted topic and report: the actions apply to the keys "
+                    "that encrypt them.")
+        acknowledge(self.training_role.policy, ["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                                                "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"],
+                    "aws-cdk's encrypt/decrypt grant: the actions apply to the one key that encrypts the "
+                    "artifacts and volumes.")
+
+    # --- validation -------------------------------------------------------------------------
+    def _validate(self, algorithm: TrainingAlgorithm, objective: TuningObjective,
+                  ranges: Sequence[HyperparameterRange], static: Mapping[str, str], train: TrainingData,
+                  validation: TrainingData | None, strategy: TuningStrategy, max_jobs: int | None,
+                  max_parallel_jobs: int, early_stopping: bool, instance_count: int, volume_size_gb: int,
+                  max_job_runtime: Duration, output_prefix: str, job_name_prefix: str) -> None:
+        check_pattern(self, "job_name_prefix", job_name_prefix, _JOB_NAME_PREFIX,
+                      f"1-{JOB_NAME_PREFIX_MAX} lowercase letters, digits and inner hyphens (the job name "
+                      "adds 13 characters and may have 32)")
+        check(self, 1 <= len(ranges) <= _MAX_RANGES, "ranges", f"between 1 and {_MAX_RANGES} entries long",
+              len(ranges))
+        names = [tuned.name for tuned in ranges]
+        check(self, len(set(names)) == len(names), "ranges", "ranges with distinct names", names)
+        for tuned in ranges:
+            _validate_range(self, tuned)
+        check(self, len(static) <= 100, "static_hyperparameters", "at most 100 entries", len(static))
+        for name, value in static.items():
+            check_pattern(self, "static_hyperparameters name", name, _HYPERPARAMETER_NAME,
+                          "a hyperparameter name (letters, digits, _ . : -)")
+            check_count(self, f"static_hyperparameters[{name!r}]", value, 0, 2500)
+            check(self, name not in names, f"static_hyperparameters[{name!r}]",
+                  "a hyperparameter that is not also tuned", value)
+        algorithm.validate(self, objective, ranges, static)
+        if objective.metric_name.startswith("validation:"):
+            check(self, validation is not None, "validation",
+                  f"set: the objective {objective.metric_name} is measured on the validation channel", None)
+        for prop, channel in (("train", train), ("validation", validation)):
+            if channel is not None:
+                check_count(self, f"{prop}.key", channel.key, 1, 1024)
+                check_count(self, f"{prop}.content_type", channel.content_type, 1, 256)
+        if strategy is TuningStrategy.GRID:
+            check(self, max_jobs is None, "max_jobs", "None with the Grid strategy (the grid decides)", max_jobs)
+            check(self, all(isinstance(tuned, CategoricalRange) for tuned in ranges), "ranges",
+                  "categorical only with the Grid strategy", names)
+        else:
+            check(self, max_jobs is not None, "max_jobs", f"set with the {strategy.value} strategy", max_jobs)
+            check_range(self, "max_jobs", max_jobs, 1, _MAX_JOBS)
+        check_range(self, "max_parallel_jobs", max_parallel_jobs, 1,
+                    min(_MAX_PARALLEL_JOBS, max_jobs) if max_jobs is not None else _MAX_PARALLEL_JOBS)
+        if strategy is TuningStrategy.HYPERBAND:
+            check(self, not early_stopping, "early_stopping",
+                  "False with the Hyperband strategy (it stops jobs itself)", early_stopping)
+        check_range(self, "instance_count", instance_count, 1, 100)
+        check_range(self, "volume_size_gb", volume_size_gb, 1, 16384)
+        check_range(self, "max_job_runtime", max_job_runtime.to_seconds(), 1, 28 * 24 * 3600)
+        check_pattern(self, "output_prefix", output_prefix, r"([^/\s][^\s]*)?/",
+                      "a key prefix ending in '/' (e.g. 'tuning/')")
+
+    # --- IAM --------------------------------------------------------------------------------
+    def _grant_read(self, channel: TrainingData) -> None:
+        objects = channel.bucket.arn_for_objects(channel.key + ("*" if channel.key.endswith("/") else ""))
+        self.training_role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"],
+                                                                        resources=[objects]))
+        # An S3Prefix channel lists the bucket under its key.
+        self.training_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:ListBucket"], resources=[channel.bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [channel.key + "*"]}}))
+        if channel.key.endswith("/"):
+            acknowledge_wildcard_resource(self.training_role, objects,
+                                          "A channel given as a prefix reads every object under it.")
+        if channel.bucket.encryption_key is not None:
+            channel.bucket.encryption_key.grant_decrypt(self.training_role)
+
+    def _job_arn(self, resource: str, suffix: str = "*") -> str:
+        return Stack.of(self).format_arn(service="sagemaker", resource=resource,
+                                         resource_name=f"{self.job_name_prefix}-{suffix}")
+
+    def _grant_tuning(self) -> None:
+        """What ``createHyperParameterTuningJob.sync`` needs: the job, the role, the rule it polls with."""
+        jobs = self._job_arn("hyper-parameter-tuning-job")
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+                     "sagemaker:StopHyperParameterTuningJob", "sagemaker:ListTags"],
+            resources=[jobs]))
+        acknowledge_wildcard_resource(self.role, jobs, "Each execution names its tuning job <prefix>-<12 hex "
+                                      "digits>, unknown at synth; the prefix is this construct's.")
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"], resources=[self.training_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            resources=[Stack.of(self).format_arn(service="events", resource="rule", resource_name=_SYNC_RULE)]))
+
+    # --- the definition ---------------------------------------------------------------------
+    def _tuning_request(self, algorithm: TrainingAlgorithm, image_uri: str, objective: TuningObjective,
+                        ranges: Sequence[HyperparameterRange], static: Mapping[str, str],
+                        channels: Mapping[str, TrainingData], output_bucket: s3.IBucket, output_prefix: str,
+                        key: kms.IKey, strategy: TuningStrategy, max_jobs: int | None, max_parallel_jobs: int,
+                        early_stopping: bool, instance_type: InstanceType, instance_count: int,
+                        volume_size_gb: int, max_job_runtime: Duration, network_isolation: bool) -> dict[str, Any]:
+        """The CreateHyperParameterTuningJob request, as the state's Parameters."""
+        limits: dict[str, Any] = {"MaxParallelTrainingJobs": max_parallel_jobs}
+        if max_jobs is not None:
+            limits["MaxNumberOfTrainingJobs"] = max_jobs
+        algorithm_specification: dict[str, Any] = {"TrainingImage": image_uri, "TrainingInputMode": "File"}
+        if algorithm.metric_definitions:
+            algorithm_specification["MetricDefinitions"] = [
+                {"Name": name, "Regex": regex} for name, regex in algorithm.metric_definitions.items()]
+        resources: dict[str, Any] = {"InstanceType": instance_type.name, "InstanceCount": instance_count,
+                                     "VolumeSizeInGB": volume_size_gb}
+        if instance_type.has_local_nvme_storage:
+            # SageMaker refuses a volume key there; the local NVMe storage is encrypted by the hardware.
+            Annotations.of(self).add_warning_v2("cdk-sagemaker-inference:trainingVolumeKeyOmitted",
+                                     f"{instance_type.name} has local NVMe storage: no VolumeKmsKeyId")
+        else:
+            resources["VolumeKmsKeyId"] = key.key_arn
+        definition: dict[str, Any] = {
+            "AlgorithmSpecification": algorithm_specification,
+            "RoleArn": self.training_role.role_arn,
+            "InputDataConfig": [
+                {
+                    "ChannelName": name,
+                    "ContentType": channel.content_type,
+                    "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": channel.s3_uri,
+                                                    "S3DataDistributionType": "FullyReplicated"}},
+                }
+                for name, channel in channels.items()
+            ],
+            "OutputDataConfig": {"S3OutputPath": f"s3://{output_bucket.bucket_name}/{output_prefix}",
+                                 "KmsKeyId": key.key_arn},
+            "ResourceConfig": resources,
+            "StoppingCondition": {"MaxRuntimeInSeconds": int(max_job_runtime.to_seconds())},
+            "EnableNetworkIsolation": network_isolation,
+            "EnableInterContainerTrafficEncryption": True,
+        }
+        if static:
+            definition["StaticHyperParameters"] = dict(static)
+        return {
+            "HyperParameterTuningJobName.$": "$.tuning.name",
+            "HyperParameterTuningJobConfig": {
+                "Strategy": strategy.value,
+                "HyperParameterTuningJobObjective": {"Type": objective.type.value,
+                                                     "MetricName": objective.metric_name},
+                "ResourceLimits": limits,
+                "ParameterRanges": _render_ranges(ranges),
+                "TrainingJobEarlyStoppingType": "Auto" if early_stopping else "Off",
+            },
+            "TrainingJobDefinition": definition,
+        }
+
+    def _definition(self, request: dict[str, Any], topic: sns.ITopic, output_bucket: s3.IBucket,
+                    output_prefix: str, registration: BestModelRegistration | None,
+                    image_uri: str) -> sfn.IChainable:
+        name = sfn.Pass(self, "Name", comment="A tuning job name of at most 32 characters, new each execution",
+                        parameters={"name.$": f"States.Format('{self.job_name_prefix}-{{}}', "
+                                              "States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), 4))"},
+                        result_path="$.tuning")
+        failed = _publish(self, "NotifyFailure", topic, "Tuning failed",
+                          {"outcome": "failed", "tuning_job.$": "$.tuning.name", "error.$": "$.error"})
+        failed.next(sfn.Fail(self, "Failed", error="TuningFailed",
+                             cause="See the execution history and the notification"))
+        tune = sfn.CustomState(self, "Tune", state_json={
+            "Type": "Task",
+            "Resource": f"arn:{Stack.of(self).partition}:states:::sagemaker:createHyperParameterTuningJob.sync",
+            "Parameters": request,
+            # The whole DescribeHyperParameterTuningJob answer: a selector of BestTrainingJob would fail
+            # the execution, uncaught, when no training job completed.
+            "ResultPath": "$.tuning.result",
+        })
+        tune.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        no_best = _publish(self, "NotifyNoBest", topic, "Tuning found no model",
+                           {"outcome": "no completed training job", "tuning_job.$": "$.tuning.name"})
+        no_best.next(sfn.Fail(self, "NoBest", error="NoBestTrainingJob",
+                              cause="No training job of the tuning job completed"))
+        summary = {
+            "tuning_job.$": "$.tuning.name",
+            "training_job.$": "$.tuning.result.BestTrainingJob.TrainingJobName",
+            "objective.$": "$.tuning.result.BestTrainingJob.FinalHyperParameterTuningJobObjectiveMetric",
+            "hyperparameters.$": "$.tuning.result.BestTrainingJob.TunedHyperParameters",
+        }
+        succeeded: sfn.IChainable
+        if registration is None:
+            succeeded = _publish(self, "NotifySuccess", topic, "Tuning completed",
+                                 {"outcome": "tuned", **summary})
+        else:
+            succeeded = self._registration(registration, summary, topic, output_bucket, output_prefix,
+                                           image_uri, failed)
+        has_best = sfn.Choice(self, "HasBest").when(
+            sfn.Condition.is_present("$.tuning.result.BestTrainingJob.TrainingJobName"), succeeded).otherwise(no_best)
+        return name.next(tune).next(has_best)
+
+    def _registration(self, registration: BestModelRegistration, summary: Mapping[str, str],
+                      topic: sns.ITopic, output_bucket: s3.IBucket, output_prefix: str, image_uri: str,
+                      failed: sfn.IChainable) -> sfn.IChainable:
+        """DescribeBest -> WriteMetrics -> Register -> NotifySuccess, each failure to ``failed``."""
+        stack = Stack.of(self)
+        describe = self._sdk_call("DescribeBest", "sagemaker", "describeTrainingJob",
+                                  {"TrainingJobName.$": "$.tuning.result.BestTrainingJob.TrainingJobName"},
+                                  result_selector={"model_data_url.$": "$.ModelArtifacts.S3ModelArtifacts"},
+                                  result_path="$.best_model")
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sagemaker:DescribeTrainingJob"], resources=[self._job_arn("training-job")]))
+        acknowledge_wildcard_resource(self.role, self._job_arn("training-job"),
+                                      "Training jobs are named <tuning job>-<number>-<id> by SageMaker.")
+        report_key = f"States.Format('{output_prefix}{{}}/{_METRICS_REPORT}', $.tuning.name)"
+        write = self._sdk_call("WriteMetrics", "s3", "putObject", {
+            "Bucket": output_bucket.bucket_name,
+            "Key.$": report_key,
+            "ContentType": "application/json",
+            "Body.$": "States.JsonToString($.report)",
+        }, result_path=sfn.JsonPath.DISCARD)
+        report_objects = output_bucket.arn_for_objects(f"{output_prefix}{self.job_name_prefix}-*/{_METRICS_REPORT}")
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:PutObject"],
+                                                              resources=[report_objects]))
+        acknowledge_wildcard_resource(self.role, report_objects,
+                                      "The metrics report of each tuning job, in the folder named after it.")
+        if output_bucket.encryption_key is not None:
+            output_bucket.encryption_key.grant_encrypt(self.role)
+        best = "$.tuning.result.BestTrainingJob"
+        report = sfn.Pass(self, "Report", comment="The objective and winning hyperparameters, for the registry",
+                          parameters={
+                              "objective_metric.$": f"{best}.FinalHyperParameterTuningJobObjectiveMetric",
+                              "hyperparameters.$": f"{best}.TunedHyperParameters",
+                              "tuning_job.$": "$.tuning.name",
+                              "training_job.$": "$.tuning.result.BestTrainingJob.TrainingJobName",
+                          }, result_path="$.report")
+        metadata = sfn.Pass(self, "Metadata", comment="Customer metadata: the objective next to the hyperparameters",
+                            parameters={
+                                "objective_metric.$": "$.report.objective_metric.MetricName",
+                                "objective_value.$": "States.Format('{}', $.report.objective_metric.Value)",
+                                "tuning_job.$": "$.tuning.name",
+                                "training_job.$": "$.tuning.result.BestTrainingJob.TrainingJobName",
+                            }, result_path="$.metadata")
+        tuned: dict[str, Any] = {"Image": image_uri, "ModelDataUrl.$": "$.best_model.model_data_url"}
+        if registration.environment:
+            tuned["Environment"] = dict(registration.environment)
+        specification: dict[str, Any] = {
+            "Containers": [*(_container(c) for c in registration.containers_before), tuned,
+                           *(_container(c) for c in registration.containers_after)],
+            "SupportedContentTypes": list(registration.supported_content_types),
+            "SupportedResponseMIMETypes": list(registration.supported_response_mime_types),
+        }
+        if registration.supported_realtime_instance_types:
+            specification["SupportedRealtimeInferenceInstanceTypes"] = [
+                t.name for t in registration.supported_realtime_instance_types]
+        group = registration.group_name
+        register = self._sdk_call("Register", "sagemaker", "createModelPackage", {
+            "ModelPackageGroupName": group,
+            "ModelPackageDescription.$": "States.Format('Best model of tuning job {}: {} {}', $.tuning.name, "
+                                         "$.metadata.objective_metric, $.metadata.objective_value)",
+            "ModelApprovalStatus": ModelApprovalStatus.PENDING_MANUAL_APPROVAL.value,
+            "InferenceSpecification": specification,
+            "ModelMetrics": {"ModelQuality": {"Statistics": {
+                "ContentType": "application/json",
+                # A bucket name has no quotes or braces: safe inside the intrinsic's literal.
+                "S3Uri.$": f"States.Format('s3://{output_bucket.bucket_name}/{output_prefix}{{}}/"
+                           f"{_METRICS_REPORT}', $.tuning.name)",
+            }}},
+            "CustomerMetadataProperties.$": "States.JsonMerge($.tuning.result.BestTrainingJob.TunedHyperParameters, "
+                                            "$.metadata, false)",
+            # Retries of this step register one version, not several.
+            "ClientToken.$": "$.tuning.name",
+        }, result_selector={"model_package_arn.$": "$.ModelPackageArn"}, result_path="$.registered")
+        versions = [stack.format_arn(service="sagemaker", resource=kind, resource_name=name + suffix)
+                    for kind, suffix in (("model-package-group", ""), ("model-package", "/*"))
+                    for name in arn_name_forms(group)]
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sagemaker:CreateModelPackage"], resources=versions,
+            # Registering can never approve: a reviewer does.
+            conditions={"StringEquals": {"sagemaker:ModelApprovalStatus":
+                                         ModelApprovalStatus.PENDING_MANUAL_APPROVAL.value}}))
+        for arn in versions[len(versions) // 2:]:
+            acknowledge_wildcard_resource(self.role, arn, "SageMaker numbers the new version of the group; "
+                                          "'/*' covers this group's versions only.")
+        notify = _publish(self, "NotifySuccess", topic, "Best model registered for approval", {
+            "outcome": "registered", **summary,
+            "model_package_group": group, "model_package_arn.$": "$.registered.model_package_arn",
+            "approval_status": ModelApprovalStatus.PENDING_MANUAL_APPROVAL.value,
+        })
+        for step in (describe, write, register):
+            step.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        return sfn.Chain.start(describe).next(report).next(metadata).next(write).next(register).next(notify)
+
+    def _sdk_call(self, id: str, service: str, action: str, parameters: Mapping[str, Any], *,
+                  result_path: str, result_selector: Mapping[str, str] | None = None) -> sfn.CustomState:
+        """A direct AWS SDK integration state, retried on transient errors."""
+        state: dict[str, Any] = {
+            "Type": "Task",
+            "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:{service}:{action}",
+            "Parameters": dict(parameters),
+            "ResultPath": result_path,
+            "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 5, "MaxAttempts": 3,
+                       "BackoffRate": 2}],
+        }
+        if result_selector is not None:
+            state["ResultSelector"] = dict(result_selector)
+        return sfn.CustomState(self, id, state_json=state)
+
+
+def _publish(scope: Construct, id: str, topic: sns.ITopic, subject: str, message: Mapping[str, Any]) -> sfn.CustomState:
+    """An SNS publish of ``message`` (JSONPath values resolved) as JSON."""
+    return sfn.CustomState(scope, id, state_json={
+        "Type": "Task",
+        "Resource": f"arn:{Stack.of(scope).partition}:states:::sns:publish",
+        "Parameters": {"TopicArn": topic.topic_arn, "Subject": subject, "Message": dict(message)},
+        "ResultPath": sfn.JsonPath.DISCARD,
+    })
+
+
+def _container(spec: ContainerSpec) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"Image": spec.image_uri}
+    if spec.model_data_url is not None:
+        rendered["ModelDataUrl"] = spec.model_data_url
+    if spec.environment:
+        rendered["Environment"] = dict(spec.environment)
+    return rendered
+
+
+def _render_ranges(ranges: Sequence[HyperparameterRange]) -> dict[str, Any]:
+    """``ParameterRanges`` as the API spells it (values are strings there)."""
+    rendered: dict[str, list[dict[str, Any]]] = {}
+    for tuned in ranges:
+        if isinstance(tuned, CategoricalRange):
+            rendered.setdefault("CategoricalParameterRanges", []).append(
+                {"Name": tuned.name, "Values": list(tuned.values)})
+        else:
+            kind = "IntegerParameterRanges" if isinstance(tuned, IntegerRange) else "ContinuousParameterRanges"
+            rendered.setdefault(kind, []).append({
+                "Name": tuned.name, "MinValue": _number(tuned.min_value), "MaxValue": _number(tuned.max_value),
+                "ScalingType": tuned.scaling.value,
+            })
+    return rendered
+
+
+def _number(value: float) -> str:
+    """A range bound as the API takes it: a string, without a trailing '.0' for whole numbers."""
+    return repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
+
+
+def _validate_range(where: Where, tuned: HyperparameterRange) -> None:
+    prop = f"ranges[{tuned.name!r}]"
+    check_pattern(where, "ranges name", tuned.name, _HYPERPARAMETER_NAME,
+                  "a hyperparameter name (letters, digits, _ . : -)")
+    if isinstance(tuned, CategoricalRange):
+        check(where, 1 <= len(tuned.values) <= 30, f"{prop}.values", "between 1 and 30 entries long",
+              list(tuned.values))
+        check(where, len(set(tuned.values)) == len(tuned.values), f"{prop}.values", "distinct values",
+              list(tuned.values))
+        for value in tuned.values:
+            check_count(where, f"{prop}.values", value, 1, 256)
+        return
+    if isinstance(tuned, IntegerRange):
+        for bound in (tuned.min_value, tuned.max_value):
+            check(where, isinstance(bound, int) and not isinstance(bound, bool), prop,
+                  "whole-number bounds", (tuned.min_value, tuned.max_value))
+        check(where, tuned.scaling is not ScalingType.REVERSE_LOGARITHMIC, f"{prop}.scaling",
+              "Auto, Linear or Logarithmic for an integer range", tuned.scaling.value)
+    check(where, tuned.min_value < tuned.max_value, prop, "a range whose min_value is below max_value",
+          (tuned.min_value, tuned.max_value))
+    if tuned.scaling is ScalingType.LOGARITHMIC:
+        check(where, tuned.min_value > 0, f"{prop}.min_value", "above 0 with Logarithmic scaling",
+              tuned.min_value)
+    if tuned.scaling is ScalingType.REVERSE_LOGARITHMIC:
+        check(where, 0 <= tuned.min_value and tuned.max_value < 1, prop,
+              "within 0 <= value < 1 with ReverseLogarithmic scaling", (tuned.min_value, tuned.max_value))
+
+
+def _validate_registration(where: Where, registration: BestModelRegistration) -> None:
+    check_pattern(where, "registration.group", registration.group_name, NAME_PATTERN,
+                  "1-63 letters, digits and inner hyphens")
+    containers = len(registration.containers_before) + 1 + len(registration.containers_after)
+    check(where, containers <= 15, "registration containers", "at most 15 in all, the tuned one included",
+          containers)
+    for container in (*registration.containers_before, *registration.containers_after):
+        check(where, container.image_uri is not None, "registration containers",
+              "image containers (a version cannot wrap another model package)", container.model_package_arn)
+    for prop, types in (("supported_content_types", registration.supported_content_types),
+                        ("supported_response_mime_types", registration.supported_response_mime_types)):
+        check(where, len(types) >= 1, f"registration.{prop}", "at least one entry", list(types))
+    for name in registration.supported_realtime_instance_types:
+        check_pattern(where, "registration.supported_realtime_instance_types", name.name,
+                      r"ml\.[a-z0-9-]+\.[a-z0-9]+", "instance types like 'ml.m5.large'")
+
+
+__all__ = [
+    "BestModelRegistration",
+    "CategoricalRange",
+    "ContinuousRange",
+    "HyperparameterRange",
+    "HyperparameterTuning",
+    "IntegerRange",
+    "ObjectiveType",
+    "ScalingType",
+    "TrainingAlgorithm",
+    "TrainingData",
+    "TuningObjective",
+    "TuningStrategy",
+    "XGBOOST_OBJECTIVES",
+    "XGBOOST_TUNABLE",
+]

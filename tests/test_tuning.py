@@ -1,0 +1,475 @@
+"""HyperparameterTuning: the exact state machine, every IAM statement each call needs, every refusal."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import botocore.session
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_ecr as ecr
+from aws_cdk.assertions import Annotations, Match, Template
+from cdk_sagemaker_inference import SharedResources, ValidationError, apply_compliance_gate
+from cdk_sagemaker_inference.container_image import ContainerImage
+from cdk_sagemaker_inference.instance_type import InstanceType
+from cdk_sagemaker_inference.model import ContainerSpec
+from cdk_sagemaker_inference.tuning import (
+    BestModelRegistration,
+    CategoricalRange,
+    ContinuousRange,
+    HyperparameterTuning,
+    IntegerRange,
+    ScalingType,
+    TrainingAlgorithm,
+    TrainingData,
+    TuningObjective,
+    TuningStrategy,
+)
+
+from .conftest import new_app
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+XGBOOST_RANGES = [
+    ContinuousRange("eta", 0.01, 0.5, ScalingType.LOGARITHMIC),
+    IntegerRange("max_depth", 1, 10),
+]
+STATIC = {"num_round": "100", "objective": "binary:logistic"}
+REGISTRATION = BestModelRegistration(
+    group="churn", supported_content_types=["text/csv"], supported_response_mime_types=["text/csv"]
+)
+
+
+def _tuning(stack: cdk.Stack, id: str = "Tuning", **overrides: Any) -> HyperparameterTuning:
+    shared = stack.node.try_find_child("Shared") or SharedResources(stack, "Shared")
+    assert isinstance(shared, SharedResources)
+    props: dict[str, Any] = {
+        "algorithm": TrainingAlgorithm.builtin_xgboost(),
+        "objective": TuningObjective.maximize("validation:auc"),
+        "ranges": XGBOOST_RANGES,
+        "static_hyperparameters": STATIC,
+        "train": TrainingData(shared.artifacts_bucket, "data/train.csv"),
+        "validation": TrainingData(shared.artifacts_bucket, "data/validation.csv"),
+        "output_bucket": shared.artifacts_bucket,
+        "encryption_key": shared.key,
+        "topic": shared.notifications_topic,
+        "registration": REGISTRATION,
+    }
+    props.update(overrides)
+    return HyperparameterTuning(stack, id, **props)
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    stack = cdk.Stack(new_app(), "TestStack")
+    _tuning(stack)
+    return Template.from_stack(stack)
+
+
+def _placeholder(token: dict[str, Any]) -> str:
+    """A CloudFormation reference inside the definition string, written as ``${...}``."""
+    if "Ref" in token:
+        return f"${{{token['Ref']}}}"
+    if "Fn::GetAtt" in token:
+        resource, attribute = token["Fn::GetAtt"]
+        return f"${{{resource}.{attribute}}}"
+    mapping, key, attribute = token["Fn::FindInMap"]
+    return f"${{{mapping}:{_placeholder(key)}:{attribute}}}"
+
+
+def definition(template: Template) -> dict[str, Any]:
+    """The state machine's definition, parsed, with references as ``${...}`` placeholders."""
+    (machine,) = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    parsed: dict[str, Any] = json.loads("".join(p if isinstance(p, str) else _placeholder(p) for p in parts))
+    return parsed
+
+
+def _statements(template: Template, prefix: str) -> list[dict[str, Any]]:
+    policies = template.find_resources("AWS::IAM::ManagedPolicy")
+    (policy,) = [p for name, p in policies.items() if name.startswith(prefix)]
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _arn(service: str, resource: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":{service}:", {"Ref": "AWS::Region"}, ":",
+                              {"Ref": "AWS::AccountId"}, f":{resource}"]]}
+
+
+def _bucket_objects(suffix: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", [{"Fn::GetAtt": ["SharedArtifacts5222D996", "Arn"]}, suffix]]}
+
+
+KEY = {"Fn::GetAtt": ["SharedKey204AD1D7", "Arn"]}
+BUCKET = {"Fn::GetAtt": ["SharedArtifacts5222D996", "Arn"]}
+
+
+# --- the definition -----------------------------------------------------------------------------
+def test_definition_is_exactly_the_reviewed_one(template: Template) -> None:
+    expected = json.loads((FIXTURES / "tuning_state_machine.json").read_text())
+    assert definition(template) == expected
+
+
+def test_each_execution_names_its_job_prefix_dash_last_uuid_group_kept_in_the_state(template: Template) -> None:
+    states = definition(template)["States"]
+    assert definition(template)["StartAt"] == "Name"
+    assert states["Name"]["Parameters"] == {
+        "name.$": "States.Format('tuning-{}', States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), 4))"
+    }
+    assert states["Name"]["ResultPath"] == "$.tuning"
+    assert states["Tune"]["Parameters"]["HyperParameterTuningJobName.$"] == "$.tuning.name"
+    # The fifth group of a UUID has 12 hex digits: a 19-character prefix makes 32 characters.
+    assert len("p" * 19 + "-" + "0123456789ab") == 32
+
+
+def test_registration_is_pending_manual_approval_idempotent_with_objective_and_hyperparameters(
+    template: Template,
+) -> None:
+    register = definition(template)["States"]["Register"]["Parameters"]
+    assert register["ModelApprovalStatus"] == "PendingManualApproval"
+    assert register["ClientToken.$"] == "$.tuning.name"
+    assert register["CustomerMetadataProperties.$"] == (
+        "States.JsonMerge($.tuning.result.BestTrainingJob.TunedHyperParameters, $.metadata, false)")
+    assert register["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri.$"] == (
+        "States.Format('s3://${SharedArtifacts5222D996}/tuning/{}/best-model-metrics.json', $.tuning.name)")
+    states = definition(template)["States"]
+    assert states["Metadata"]["Parameters"]["objective_value.$"] == (
+        "States.Format('{}', $.report.objective_metric.Value)")
+    assert states["WriteMetrics"]["Parameters"]["Key.$"] == (
+        "States.Format('tuning/{}/best-model-metrics.json', $.tuning.name)")
+
+
+def test_every_failure_is_published_then_fails_the_execution(template: Template) -> None:
+    states = definition(template)["States"]
+    for name in ("Tune", "DescribeBest", "WriteMetrics", "Register"):
+        assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                          "Next": "NotifyFailure"}]
+    assert states["NotifyFailure"]["Next"] == "Failed"
+    assert states["HasBest"]["Default"] == "NotifyNoBest"
+    assert states["NotifyNoBest"]["Next"] == "NoBest"
+    assert states["NoBest"]["Type"] == states["Failed"]["Type"] == "Fail"
+    assert states["NotifySuccess"]["End"] is True
+
+
+def test_without_registration_success_is_only_notified() -> None:
+    stack = cdk.Stack(new_app(), "TestStack")
+    _tuning(stack, registration=None)
+    states = definition(Template.from_stack(stack))["States"]
+    assert states["HasBest"]["Choices"][0]["Next"] == "NotifySuccess"
+    assert states["NotifySuccess"]["Parameters"]["Message"]["outcome"] == "tuned"
+    assert not {"DescribeBest", "WriteMetrics", "Register"} & states.keys()
+
+
+def test_registration_wraps_the_tuned_model_between_pipeline_containers() -> None:
+    stack = cdk.Stack(new_app(), "TestStack")
+    before = ContainerSpec("pre:1", "s3://b/pre.tar.gz", {"A": "1"}, None, None, False)
+    after = ContainerSpec("post:1", None, {}, None, None, False)
+    _tuning(stack, registration=BestModelRegistration(
+        group="churn", supported_content_types=["text/csv"], supported_response_mime_types=["application/json"],
+        containers_before=[before], containers_after=[after], environment={"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT":
+                                                                          "text/csv"},
+        supported_realtime_instance_types=[InstanceType.M5_LARGE]))
+    specification = definition(Template.from_stack(stack))["States"]["Register"]["Parameters"][
+        "InferenceSpecification"]
+    image = ("${SageMakerImageRegistryAlgorithms:${AWS::Region}:Xgboost1p7r1}.dkr.ecr.${AWS::Region}."
+             "${AWS::URLSuffix}/sagemaker-xgboost:1.7-1")
+    assert specification == {
+        "Containers": [
+            {"Image": "pre:1", "ModelDataUrl": "s3://b/pre.tar.gz", "Environment": {"A": "1"}},
+            {"Image": image, "ModelDataUrl.$": "$.best_model.model_data_url",
+             "Environment": {"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"}},
+            {"Image": "post:1"},
+        ],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["application/json"],
+        "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large"],
+    }
+
+
+def test_options_render_as_the_api_spells_them() -> None:
+    stack = cdk.Stack(new_app(), "TestStack")
+    repository = ecr.Repository.from_repository_name(stack, "Repo", "trainer")
+    _tuning(
+        stack,
+        algorithm=TrainingAlgorithm.from_image(ContainerImage.from_ecr_repository(repository, tag="1"),
+                                               metric_definitions={"valid:f1": r"f1=([0-9.]+)"}),
+        objective=TuningObjective.maximize("valid:f1"),
+        ranges=[CategoricalRange("kernel", ["rbf", "linear"]), ContinuousRange("c", 0.5, 0.99,
+                                                                               ScalingType.REVERSE_LOGARITHMIC)],
+        static_hyperparameters=None, validation=None, strategy=TuningStrategy.RANDOM, max_jobs=50,
+        max_parallel_jobs=10, early_stopping=True, instance_type=InstanceType.C5D_XLARGE, instance_count=2,
+        volume_size_gb=100, max_job_runtime=Duration.minutes(30), output_prefix="hpo/", job_name_prefix="svm",
+        network_isolation=False,
+    )
+    template = Template.from_stack(stack)
+    request = definition(template)["States"]["Tune"]["Parameters"]
+    assert request["HyperParameterTuningJobConfig"] == {
+        "Strategy": "Random",
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "valid:f1"},
+        "ResourceLimits": {"MaxParallelTrainingJobs": 10, "MaxNumberOfTrainingJobs": 50},
+        "ParameterRanges": {
+            "CategoricalParameterRanges": [{"Name": "kernel", "Values": ["rbf", "linear"]}],
+            "ContinuousParameterRanges": [{"Name": "c", "MinValue": "0.5", "MaxValue": "0.99",
+                                           "ScalingType": "ReverseLogarithmic"}],
+        },
+        "TrainingJobEarlyStoppingType": "Auto",
+    }
+    job = request["TrainingJobDefinition"]
+    assert job["AlgorithmSpecification"]["MetricDefinitions"] == [{"Name": "valid:f1", "Regex": "f1=([0-9.]+)"}]
+    # Local NVMe storage: SageMaker refuses a volume key, so none is sent (and a warning says so).
+    assert job["ResourceConfig"] == {"InstanceType": "ml.c5d.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 100}
+    assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
+    assert job["EnableNetworkIsolation"] is False
+    assert [channel["ChannelName"] for channel in job["InputDataConfig"]] == ["train"]
+    assert "StaticHyperParameters" not in job
+    assert job["OutputDataConfig"]["S3OutputPath"] == "s3://${SharedArtifacts5222D996}/hpo/"
+    warnings = Annotations.from_stack(stack).find_warning("/TestStack/Tuning", Match.string_like_regexp(
+        "ml.c5d.xlarge has local NVMe storage: no VolumeKmsKeyId"))
+    assert len(warnings) == 1
+
+
+def test_grid_renders_no_job_count() -> None:
+    stack = cdk.Stack(new_app(), "TestStack")
+    _tuning(stack, strategy=TuningStrategy.GRID, max_jobs=None,
+            ranges=[CategoricalRange("max_depth", ["3", "6"]), CategoricalRange("eta", ["0.1", "0.3"])])
+    limits = definition(Template.from_stack(stack))["States"]["Tune"]["Parameters"][
+        "HyperParameterTuningJobConfig"]["ResourceLimits"]
+    assert limits == {"MaxParallelTrainingJobs": 2}
+
+
+# --- the parameters match the SageMaker and S3 APIs ---------------------------------------------
+def _check_shape(shape: Any, value: Any, path: str) -> Iterator[str]:
+    """Names in ``value`` that ``shape`` (botocore) does not have, and required members missing."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        given = {key.removesuffix(".$"): item for key, item in value.items()}
+        for key, item in given.items():
+            if key not in shape.members:
+                yield f"{path}.{key}: unknown"
+            elif not isinstance(item, str) or not item.startswith(("$", "States.")):
+                yield from _check_shape(shape.members[key], item, f"{path}.{key}")
+        for required in shape.required_members:
+            if required not in given:
+                yield f"{path}.{required}: required"
+    elif shape.type_name == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _check_shape(shape.member, item, f"{path}[{index}]")
+    elif shape.type_name == "string" and isinstance(value, str) and shape.enum:
+        if value not in shape.enum:
+            yield f"{path}: {value!r} not in {shape.enum}"
+
+
+def _operation(resource: str) -> tuple[str, str]:
+    """(service, operation) of a task's resource ARN."""
+    match = re.fullmatch(r"arn:\$\{AWS::Partition\}:states:::(?:aws-sdk:)?([a-z0-9]+):([a-zA-Z]+)(\.sync)?",
+                         resource)
+    assert match, resource
+    return match.group(1), match.group(2)[0].upper() + match.group(2)[1:]
+
+
+def test_every_task_sends_only_parameters_its_api_has(template: Template) -> None:
+    session = botocore.session.get_session()
+    tasks = {name: s for name, s in definition(template)["States"].items() if s["Type"] == "Task"}
+    assert len(tasks) == 7
+    for name, state in tasks.items():
+        service, operation = _operation(state["Resource"])
+        model = session.get_service_model({"sns": "sns", "s3": "s3", "sagemaker": "sagemaker"}[service])
+        problems = list(_check_shape(model.operation_model(operation).input_shape, state["Parameters"], name))
+        assert problems == []
+
+
+#: The IAM actions a task's integration calls (Step Functions' documented policies).
+_SYNC_ACTIONS = {
+    "sagemaker:CreateHyperParameterTuningJob": [
+        "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:StopHyperParameterTuningJob", "sagemaker:ListTags",
+    ],
+}
+
+
+def test_the_role_allows_every_call_a_task_makes(template: Template) -> None:
+    allowed = {action for statement in _statements(template, "TuningRolePolicy")
+               for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
+    for state in definition(template)["States"].values():
+        if state["Type"] != "Task":
+            continue
+        service, operation = _operation(state["Resource"])
+        action = f"{service}:{operation}"
+        for needed in _SYNC_ACTIONS.get(action, [action]):
+            assert needed in allowed, f"{needed} ({state['Resource']}) is not allowed"
+
+
+# --- IAM, exactly ---------------------------------------------------------------------------------
+def test_state_machine_role_policy_is_exactly_what_the_steps_need(template: Template) -> None:
+    assert _statements(template, "TuningRolePolicy") == [
+        {"Action": ["sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+                    "sagemaker:ListTags", "sagemaker:StopHyperParameterTuningJob"],
+         "Effect": "Allow", "Resource": _arn("sagemaker", "hyper-parameter-tuning-job/tuning-*")},
+        {"Action": "iam:PassRole", "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+         "Effect": "Allow", "Resource": {"Fn::GetAtt": ["TuningTrainingRole2F7BB69C", "Arn"]}},
+        {"Action": ["events:DescribeRule", "events:PutRule", "events:PutTargets"], "Effect": "Allow",
+         "Resource": _arn("events", "rule/StepFunctionsGetEventsForSageMakerTuningJobsRule")},
+        {"Action": "sagemaker:DescribeTrainingJob", "Effect": "Allow",
+         "Resource": _arn("sagemaker", "training-job/tuning-*")},
+        {"Action": "s3:PutObject", "Effect": "Allow",
+         "Resource": _bucket_objects("/tuning/tuning-*/best-model-metrics.json")},
+        {"Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], "Effect": "Allow",
+         "Resource": KEY},
+        {"Action": "sagemaker:CreateModelPackage",
+         "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+         "Effect": "Allow",
+         "Resource": [_arn("sagemaker", "model-package-group/churn"), _arn("sagemaker", "model-package/churn/*")]},
+        {"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": "SharedNotifications7CEDE7F9"}},
+        {"Action": ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",
+                    "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy", "logs:UpdateLogDelivery", "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+         "Effect": "Allow", "Resource": "*"},
+    ]
+
+
+def test_training_role_policy_reads_the_channels_writes_the_output_and_nothing_else(template: Template) -> None:
+    assert _statements(template, "TuningTrainingRolePolicy") == [
+        {"Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "Effect": "Allow",
+         "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:", {"Ref": "AWS::Region"}, ":",
+                                        {"Fn::FindInMap": ["SageMakerImageRegistryAlgorithms",
+                                                           {"Ref": "AWS::Region"}, "Xgboost1p7r1"]},
+                                        ":repository/sagemaker-xgboost"]]}},
+        {"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"},
+        {"Action": "s3:GetObject", "Effect": "Allow",
+         "Resource": [_bucket_objects("/data/train.csv"), _bucket_objects("/data/validation.csv")]},
+        {"Action": "s3:ListBucket", "Condition": {"StringLike": {"s3:prefix": ["data/train.csv*"]}},
+         "Effect": "Allow", "Resource": BUCKET},
+        {"Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], "Effect": "Allow",
+         "Resource": KEY},
+        {"Action": "s3:ListBucket", "Condition": {"StringLike": {"s3:prefix": ["data/validation.csv*"]}},
+         "Effect": "Allow", "Resource": BUCKET},
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": _bucket_objects("/tuning/*")},
+        {"Action": "kms:CreateGrant", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+         "Effect": "Allow", "Resource": KEY},
+        {"Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+         "Effect": "Allow", "Resource": _arn("logs", "log-group:/aws/sagemaker/TrainingJobs:*")},
+        {"Action": "cloudwatch:PutMetricData",
+         "Condition": {"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}},
+         "Effect": "Allow", "Resource": "*"},
+    ]
+
+
+def test_roles_trust_only_their_service_and_have_no_inline_policy(template: Template) -> None:
+    roles = template.find_resources("AWS::IAM::Role")
+    services = sorted(r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+                      for r in roles.values())
+    assert services == ["sagemaker.amazonaws.com", "states.amazonaws.com"]
+    assert template.find_resources("AWS::IAM::Policy") == {}
+
+
+def test_state_machine_logs_everything_encrypted_and_traces(template: Template) -> None:
+    template.has_resource_properties("AWS::StepFunctions::StateMachine", {
+        "LoggingConfiguration": {"IncludeExecutionData": True, "Level": "ALL",
+                                 "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": {
+                                     "Fn::GetAtt": [template.find_resources("AWS::Logs::LogGroup").popitem()[0],
+                                                    "Arn"]}}}]},
+        "TracingConfiguration": {"Enabled": True},
+    })
+    template.has_resource_properties("AWS::Logs::LogGroup", {"KmsKeyId": KEY, "RetentionInDays": 365})
+
+
+# --- every refusal ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"job_name_prefix": "a" * 20}, r"job_name_prefix must be 1-19 lowercase letters.*got 'aaaaaaaaaaaaaaaaaaaa'"),
+        ({"job_name_prefix": "Tuning"}, r"job_name_prefix must be 1-19 lowercase"),
+        ({"job_name_prefix": "tuning-"}, r"job_name_prefix must be 1-19 lowercase"),
+        ({"ranges": []}, r"ranges must be between 1 and 30 entries long, got 0"),
+        ({"ranges": [ContinuousRange(f"p{i}", 0, 1) for i in range(31)]}, r"ranges must be between 1 and 30"),
+        ({"ranges": [IntegerRange("max_depth", 1, 5), IntegerRange("max_depth", 2, 6)]},
+         r"ranges must be ranges with distinct names"),
+        ({"ranges": [ContinuousRange("eta", 0.5, 0.1)]}, r"ranges\['eta'\] must be a range whose min_value is below"),
+        ({"ranges": [IntegerRange("max_depth", 3, 3)]}, r"ranges\['max_depth'\] must be a range whose min_value"),
+        ({"ranges": [ContinuousRange("alpha", 0, 10, ScalingType.LOGARITHMIC)]},
+         r"ranges\['alpha'\].min_value must be above 0 with Logarithmic scaling, got 0"),
+        ({"ranges": [ContinuousRange("subsample", 0.5, 1.0, ScalingType.REVERSE_LOGARITHMIC)]},
+         r"ranges\['subsample'\] must be within 0 <= value < 1 with ReverseLogarithmic scaling, got \(0.5, 1.0\)"),
+        ({"ranges": [IntegerRange("max_depth", 1, 5, ScalingType.REVERSE_LOGARITHMIC)]},
+         r"ranges\['max_depth'\].scaling must be Auto, Linear or Logarithmic for an integer range, "
+         r"got 'ReverseLogarithmic'"),
+        ({"ranges": [IntegerRange("max_depth", 1, 5.5)]},  # type: ignore[arg-type]
+         r"ranges\['max_depth'\] must be whole-number bounds"),
+        ({"ranges": [CategoricalRange("eta", [])]}, r"ranges\['eta'\].values must be between 1 and 30 entries long"),
+        ({"ranges": [CategoricalRange("eta", ["0.1", "0.1"])]}, r"ranges\['eta'\].values must be distinct values"),
+        ({"ranges": [ContinuousRange("bad name", 0, 1)]}, r"ranges name must be a hyperparameter name"),
+        ({"ranges": [ContinuousRange("learning_rate", 0.1, 0.5)]}, r"ranges name must be one of 'alpha'"),
+        ({"static_hyperparameters": {"objective": "binary:logistic"}},
+         r"static_hyperparameters must be a mapping with num_round"),
+        ({"static_hyperparameters": {**STATIC, "eta": "0.1"}},
+         r"static_hyperparameters\['eta'\] must be a hyperparameter that is not also tuned"),
+        ({"static_hyperparameters": {f"k{i}": "1" for i in range(101)}},
+         r"static_hyperparameters must be at most 100 entries, got 101"),
+        ({"objective": TuningObjective.minimize("validation:auc")},
+         r"objective.type must be Maximize for validation:auc \(the built-in XGBoost's direction\), got 'Minimize'"),
+        ({"objective": TuningObjective.maximize("validation:rmse")},
+         r"objective.type must be Minimize for validation:rmse.*got 'Maximize'"),
+        ({"objective": TuningObjective.maximize("validation:accuracy_score")},
+         r"objective.metric_name must be one of 'validation:accuracy'"),
+        ({"validation": None}, r"validation must be set: the objective validation:auc is measured on the validation"),
+        ({"strategy": TuningStrategy.GRID}, r"max_jobs must be None with the Grid strategy"),
+        ({"strategy": TuningStrategy.GRID, "max_jobs": None}, r"ranges must be categorical only with the Grid"),
+        ({"max_jobs": None}, r"max_jobs must be set with the Bayesian strategy"),
+        ({"max_jobs": 0}, r"max_jobs must be between 1 and 750, got 0"),
+        ({"max_jobs": 751}, r"max_jobs must be between 1 and 750, got 751"),
+        ({"max_jobs": 5, "max_parallel_jobs": 6}, r"max_parallel_jobs must be between 1 and 5, got 6"),
+        ({"max_jobs": 500, "max_parallel_jobs": 101}, r"max_parallel_jobs must be between 1 and 100, got 101"),
+        ({"max_parallel_jobs": 0}, r"max_parallel_jobs must be between 1 and 20, got 0"),
+        ({"strategy": TuningStrategy.HYPERBAND, "early_stopping": True},
+         r"early_stopping must be False with the Hyperband strategy"),
+        ({"instance_count": 0}, r"instance_count must be between 1 and 100, got 0"),
+        ({"volume_size_gb": 0}, r"volume_size_gb must be between 1 and 16384, got 0"),
+        ({"max_job_runtime": Duration.days(29)}, r"max_job_runtime must be between 1 and 2419200, got 2505600"),
+        ({"output_prefix": "tuning"}, r"output_prefix must be a key prefix ending in '/'"),
+        ({"registration": BestModelRegistration(group="bad_name", supported_content_types=["text/csv"],
+                                                supported_response_mime_types=["text/csv"])},
+         r"registration.group must be 1-63 letters, digits and inner hyphens, got 'bad_name'"),
+        ({"registration": BestModelRegistration(group="g", supported_content_types=[],
+                                                supported_response_mime_types=["text/csv"])},
+         r"registration.supported_content_types must be at least one entry"),
+        ({"registration": BestModelRegistration(
+            group="g", supported_content_types=["text/csv"], supported_response_mime_types=["text/csv"],
+            containers_before=[ContainerSpec("i", None, {}, None, None, False)] * 15)},
+         r"registration containers must be at most 15 in all, the tuned one included, got 16"),
+        ({"registration": BestModelRegistration(
+            group="g", supported_content_types=["text/csv"], supported_response_mime_types=["text/csv"],
+            containers_after=[ContainerSpec(None, None, {}, None, "arn:pkg", False)])},
+         r"registration containers must be image containers"),
+    ],
+)
+def test_refuses(stack: cdk.Stack, overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=r"^TestStack/Tuning: " + message):
+        _tuning(stack, **overrides)
+
+
+def test_custom_image_objective_must_be_a_defined_metric(stack: cdk.Stack) -> None:
+    repository = ecr.Repository.from_repository_name(stack, "Repo", "trainer")
+    image = ContainerImage.from_ecr_repository(repository, tag="1")
+    with pytest.raises(ValidationError, match=r"objective.metric_name must be one of 'loss', got 'validation:auc'"):
+        _tuning(stack, algorithm=TrainingAlgorithm.from_image(image, metric_definitions={"loss": "loss=(.*)"}))
+    with pytest.raises(ValidationError, match=r"metric_definitions must be between 1 and 40 entries long"):
+        _tuning(stack, id="Other", algorithm=TrainingAlgorithm.from_image(image, metric_definitions={}))
+
+
+def test_accepts_the_largest_prefix_and_the_documented_ranges(stack: cdk.Stack) -> None:
+    tuning = _tuning(stack, job_name_prefix="a" * 19, ranges=[
+        ContinuousRange("eta", 0.1, 0.5), ContinuousRange("alpha", 0, 1000), IntegerRange("max_depth", 0, 10),
+        ContinuousRange("min_child_weight", 0, 120)])
+    assert tuning.job_name_prefix == "a" * 19
+
+
+def test_passes_the_compliance_gate() -> None:
+    app = new_app()
+    apply_compliance_gate(app)
+    _tuning(cdk.Stack(app, "Gated"))
+    app.synth()  # raises on any unacknowledged finding of the four rule packs
