@@ -2,7 +2,8 @@
 
 Calling endpoints (:class:`Predictor` and the serializers), reading and deciding on registry
 versions (:class:`RegistryClient`), the prebuilt framework images (:func:`framework_image`), a batch
-transform job's semantics (:class:`TransformSettings`) and the command line (:mod:`.cli`). The
+transform job's semantics (:class:`TransformSettings`), a tuning job's report (:mod:`.tuning_report`,
+whose plots also need matplotlib, the ``[report]`` extra) and the command line (:mod:`.cli`). The
 constructs may use this layer; it never imports aws-cdk-lib, jsii or cdk-nag, so user code and
 Lambda functions import it without starting Node.
 """

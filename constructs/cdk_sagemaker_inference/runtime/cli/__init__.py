@@ -31,6 +31,7 @@ GROUPS = (
     "predict",
     "registry",
     "local",
+    "tuning",
 )
 
 
