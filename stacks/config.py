@@ -49,6 +49,9 @@ class AppConfig:
     include_elastic_inference: bool = False
     #: Deploy the ModelRegistryStack and approval-triggered deployment.
     include_registry: bool = True
+    #: Deploy the ModelTuningStack: a state machine that tunes the example's XGBoost and, with the
+    #: registry, registers the best model for approval. Costs nothing until an execution starts.
+    include_tuning: bool = True
     #: Instance type of the real-time endpoint.
     endpoint_instance_type: str = "ml.m5.large"
     #: Instances the endpoint starts with (1-100).

@@ -77,6 +77,11 @@ def _placeholder(token: dict[str, Any]) -> str:
     if "Fn::GetAtt" in token:
         resource, attribute = token["Fn::GetAtt"]
         return f"${{{resource}.{attribute}}}"
+    if "Fn::Sub" in token:
+        return str(token["Fn::Sub"])
+    if "Fn::GetStackOutput" in token:
+        output = token["Fn::GetStackOutput"]
+        return f"${{{output['StackName']}.{output['OutputName']}}}"
     mapping, key, attribute = token["Fn::FindInMap"]
     return f"${{{mapping}:{_placeholder(key)}:{attribute}}}"
 
