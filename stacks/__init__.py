@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Environment
-from cdk_sagemaker_inference import apply_compliance_gate
+from cdk_sagemaker_inference import InstanceType, apply_compliance_gate
 
 from .composition import add_inference_stacks
 from .config import AppConfig
 from .deployment_pipeline_stack import DeploymentPipelineStack
+from .model_tuning_stack import ModelTuningStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -40,7 +41,19 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
             description="cdk-sagemaker-inference: CDK Pipelines from source through staging to production",
         )
     else:
-        add_inference_stacks(app, config, env)
+        stacks = add_inference_stacks(app, config, env)
+        if config.include_tuning:
+            # Not a pipeline stage's: tuning is started by hand and registers into the registry,
+            # whose approvals then deploy; there is nothing to promote.
+            registry = None
+            if stacks.realtime is not None and stacks.registry is not None:
+                registry = (stacks.registry.group.model_package_group_name, stacks.realtime)
+            ModelTuningStack(
+                app, f"{config.name_prefix}-tuning", env=env, shared=stacks.shared.resources, registry=registry,
+                instance_type=InstanceType.of(config.endpoint_instance_type),
+                description="cdk-sagemaker-inference: hyperparameter tuning of the example, the best model into "
+                            "the registry",
+            )
     return app
 
 

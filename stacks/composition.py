@@ -11,7 +11,6 @@ from constructs import Construct
 from .config import AppConfig
 from .elastic_inference_stack import ElasticInferenceStack
 from .model_registry_stack import ModelRegistryStack
-from .model_tuning_stack import ModelTuningStack
 from .realtime_inference_stack import RealtimeInferenceStack
 from .shared_resources_stack import SharedResourcesStack
 
@@ -24,7 +23,6 @@ class InferenceStacks:
     realtime: RealtimeInferenceStack | None
     registry: ModelRegistryStack | None
     elastic_inference: ElasticInferenceStack | None
-    tuning: ModelTuningStack | None = None
 
 
 def add_inference_stacks(
@@ -35,7 +33,7 @@ def add_inference_stacks(
     pipeline_name: str | None = None,
     include_registry: bool | None = None,
 ) -> InferenceStacks:
-    """Declares the shared, real-time, registry, tuning and Elastic Inference stacks the config asks for.
+    """Declares the shared, real-time, registry and Elastic Inference stacks the config asks for.
 
     :param scope: the App, or a Stage of the deployment pipeline.
     :param env: the account and region of every stack.
@@ -50,7 +48,7 @@ def add_inference_stacks(
         description="cdk-sagemaker-inference: KMS key, artifacts bucket, notifications",
     )
     group_name = f"{prefix}-breast-cancer"
-    realtime = registry = elastic_inference = tuning = None
+    realtime = registry = elastic_inference = None
     if config.include_realtime:
         realtime = RealtimeInferenceStack(
             scope, f"{prefix}-realtime", env=env, shared=shared.resources, config=config,
@@ -64,18 +62,9 @@ def add_inference_stacks(
                 pipeline_name=pipeline_name,
                 description="cdk-sagemaker-inference: model registry and approval-triggered deployment",
             )
-    if config.include_tuning:
-        # The best model is registered where the registry is declared, else tuning only notifies.
-        tuning = ModelTuningStack(
-            scope, f"{prefix}-tuning", env=env, shared=shared.resources,
-            registry=(group_name, realtime) if registry is not None and realtime is not None else None,
-            instance_type=InstanceType.of(config.endpoint_instance_type),
-            description="cdk-sagemaker-inference: hyperparameter tuning of the example, the best model into the "
-                        "registry",
-        )
     if config.include_elastic_inference:
         elastic_inference = ElasticInferenceStack(
             scope, f"{prefix}-elastic-inference", env=env, shared=shared.resources,
             description="cdk-sagemaker-inference: an Elastic Inference endpoint config (end of life)",
         )
-    return InferenceStacks(shared, realtime, registry, elastic_inference, tuning)
+    return InferenceStacks(shared, realtime, registry, elastic_inference)
