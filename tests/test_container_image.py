@@ -37,7 +37,7 @@ def _role(stack: cdk.Stack, id: str = "Role") -> iam.Role:
 
 
 def _policy_statements(stack: cdk.Stack) -> list[object]:
-    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy")
     (policy,) = policies.values()
     statements: list[object] = policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
@@ -219,7 +219,7 @@ def test_asset_image_is_staged_once_and_pullable(regional_stack, tmp_path: Path)
     assembly = regional_stack.node.root.synth()  # stages the folder; never runs docker
     manifest = json.loads((Path(assembly.directory) / "TestStack.assets.json").read_text())
     assert len(manifest["dockerImages"]) == 1
-    assert len(Template.from_stack(regional_stack).find_resources("AWS::IAM::Policy")) == 2
+    assert len(Template.from_stack(regional_stack).find_resources("AWS::IAM::ManagedPolicy")) == 2
 
 
 def test_sklearn_environment():

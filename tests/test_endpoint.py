@@ -647,8 +647,9 @@ INVALID: list[tuple[str, Build, str]] = [
     ),
     (
         "instance type",
-        lambda s: instance(s, instance_type=InstanceType.of("m5.large")),
-        r"variants\[0\]\.instance_type must be an instance type like ml\.m5\.large, got 'm5\.large'",
+        lambda s: instance(s, instance_type="m5.large"),
+        r"^InstanceVariant: instance_type must be a SageMaker instance type such as ml\.m5\.large \(a family in "
+        r"InstanceType.HOSTING_FAMILIES\), got 'm5\.large'$",
     ),
     (
         "instance count",

@@ -263,7 +263,7 @@ def test_grant_invoke_is_on_the_hosting_endpoint(stack: cdk.Stack) -> None:
     built = component(stack)
     caller = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     built.grant_invoke(caller)
-    Template.from_stack(stack).has_resource_properties("AWS::IAM::Policy", {
+    Template.from_stack(stack).has_resource_properties("AWS::IAM::ManagedPolicy", {
         "PolicyDocument": {"Statement": [{
             "Action": "sagemaker:InvokeEndpoint", "Effect": "Allow", "Resource": {"Ref": "EndpointEEF1FD8F"},
         }]},

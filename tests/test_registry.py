@@ -20,7 +20,7 @@ def lambda_role(stack: cdk.Stack) -> iam.Role:
 
 
 def policy_statements(stack: cdk.Stack) -> list[dict[str, Any]]:
-    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy")
     (policy,) = policies.values()
     statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
     return statements

@@ -98,7 +98,7 @@ def test_grant_serving_reads_the_prefix_decrypts_and_pulls(regional_stack: cdk.S
         images=[ContainerImage.from_ecr_repository(repository, tag="1")],
     )
 
-    (policy,) = Template.from_stack(regional_stack).find_resources("AWS::IAM::Policy").values()
+    (policy,) = Template.from_stack(regional_stack).find_resources("AWS::IAM::ManagedPolicy").values()
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {
             "Action": "s3:GetObject",

@@ -83,17 +83,25 @@ class ManagedPolicyGrant:
         keeps doing so. Anything else (an imported role, a user, a service principal) is granted
         as ``iam.Grant.add_to_principal`` would: this app does not own its policies.
         """
-        principal = grantee.grant_principal
-        if isinstance(principal, iam.Role) and not isinstance(principal, ManagedPolicyRole):
-            policy = principal.node.try_find_child(_GRANTS_POLICY_ID)
-            if not isinstance(policy, iam.ManagedPolicy):
-                policy = iam.ManagedPolicy(
-                    principal,
-                    _GRANTS_POLICY_ID,
-                    roles=[principal],
-                    description="Grants made by cdk-sagemaker-inference constructs",
-                )
-            grantee = ManagedPolicyPrincipal(principal, policy)
         return iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(actions), resource_arns=list(resource_arns)
+            grantee=ManagedPolicyGrant.principal(grantee), actions=list(actions), resource_arns=list(resource_arns)
         )
+
+    @staticmethod
+    def principal(grantee: iam.IGrantable) -> iam.IGrantable:
+        """``grantee``, except that a role this app declares becomes itself with its grants going to
+        its ``ManagedGrants`` policy: pass the result to aws-cdk's own ``grant_*`` methods
+        (``repository.grant_pull``, ``key.grant_decrypt``...) to keep their statements out of the
+        inline ``DefaultPolicy`` too."""
+        principal = grantee.grant_principal
+        if not isinstance(principal, iam.Role) or isinstance(principal, ManagedPolicyRole):
+            return grantee
+        policy = principal.node.try_find_child(_GRANTS_POLICY_ID)
+        if not isinstance(policy, iam.ManagedPolicy):
+            policy = iam.ManagedPolicy(
+                principal,
+                _GRANTS_POLICY_ID,
+                roles=[principal],
+                description="Grants made by cdk-sagemaker-inference constructs",
+            )
+        return ManagedPolicyPrincipal(principal, policy)

@@ -7,6 +7,8 @@ every construct refuses a bad name with the same message.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 #: SageMaker's pattern for endpoint, endpoint config, model, variant and container host names.
 NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 #: ``NAME_PATTERN`` in words, for validation messages.
@@ -26,3 +28,32 @@ def arn_name_forms(name: str) -> list[str]:
     if _TOKEN_MARK in name or name == name.lower():
         return [name]
     return [name, name.lower()]
+
+
+#: A model package version ARN, as ``ContainerDefinition.from_model_package`` takes it.
+MODEL_PACKAGE_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/.+"
+#: ``MODEL_PACKAGE_ARN_PATTERN`` in words.
+MODEL_PACKAGE_ARN_RULE = "a model package ARN (arn:<partition>:sagemaker:<region>:<account>:model-package/...)"
+
+
+class Environment(Protocol):
+    """Where ARNs point: an aws-cdk ``Stack`` is one (its values may be tokens)."""
+
+    @property
+    def partition(self) -> str:
+        """The partition, e.g. ``aws``."""
+
+    @property
+    def region(self) -> str:
+        """The region, e.g. ``eu-west-1``."""
+
+    @property
+    def account(self) -> str:
+        """The 12-digit account ID."""
+
+
+def sagemaker_arn(env: Environment, resource_type: str, resource_name: str) -> str:
+    """``arn:<partition>:sagemaker:<region>:<account>:<resource_type>/<resource_name>``, the form of
+    every SageMaker resource ARN (endpoint, endpoint-config, model, model-package-group,
+    model-package, inference-component)."""
+    return f"arn:{env.partition}:sagemaker:{env.region}:{env.account}:{resource_type}/{resource_name}"

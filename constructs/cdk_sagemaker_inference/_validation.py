@@ -7,12 +7,14 @@ resolved only at deploy time, so they are not checked here.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import re
-from collections.abc import Iterable, Sized
-from typing import Any
+from collections.abc import Iterable, Mapping, Sized
+from typing import Any, TypeVar
 
 from aws_cdk import Duration, Token
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 Where = IConstruct | str
 
@@ -29,7 +31,43 @@ def _where(where: Where) -> str:
 
 def fail(where: Where, prop: str, requirement: str, value: Any) -> ValidationError:
     """The error for ``prop`` at ``where``: raise the returned exception."""
-    return ValidationError(f"{_where(where)}: {prop} must be {requirement}, got {value!r}")
+    return ValidationError(f"{_where(where)}: {prop} must be {requirement}, got {describe(value)}")
+
+
+_MAX_SHOWN_CHARACTERS = 80
+_MAX_SHOWN_ITEMS = 10
+
+
+def describe(value: Any) -> str:
+    """``value`` as an error message shows it: short, one line, never a memory address.
+
+    Scalars as Python writes them (long strings cut), enum members by value, constructs by path,
+    dataclasses and other objects by class name, collections item by item up to 10.
+    """
+    if isinstance(value, enum.Enum):
+        return describe(value.value)
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= _MAX_SHOWN_CHARACTERS else text[: _MAX_SHOWN_CHARACTERS - 4] + "...'"
+    if isinstance(value, Construct):
+        return f"<{value.node.path}>"
+    if isinstance(value, Mapping):
+        items = [f"{describe(k)}: {describe(v)}" for k, v in list(value.items())[:_MAX_SHOWN_ITEMS]]
+        more = ", ..." if len(value) > _MAX_SHOWN_ITEMS else ""
+        return "{" + ", ".join(items) + more + "}"
+    if isinstance(value, list | tuple):
+        items = [describe(item) for item in value[:_MAX_SHOWN_ITEMS]]
+        more = ", ..." if len(value) > _MAX_SHOWN_ITEMS else ""
+        ends = "()" if isinstance(value, tuple) else "[]"
+        return ends[0] + ", ".join(items) + more + ends[1]
+    if dataclasses.is_dataclass(value):
+        return f"{type(value).__name__}(...)"
+    text = repr(value)
+    if " object at 0x" in text or "jsii" in text or len(text) > _MAX_SHOWN_CHARACTERS:
+        return f"<{type(value).__name__}>"
+    return text
 
 
 def is_token(value: Any) -> bool:
@@ -46,12 +84,52 @@ def check_range(where: Where, prop: str, value: float | None, low: float, high: 
 
 
 def check_count(where: Where, prop: str, items: Sized, low: int, high: int) -> None:
-    """A list, dict or string with between ``low`` and ``high`` entries or characters."""
+    """A list, dict or string with between ``low`` and ``high`` entries or characters; the error
+    shows a string (cut if long) and how many entries a collection has."""
     if is_token(items):
         return
     if not low <= len(items) <= high:
-        unit = "characters" if isinstance(items, str) else "entries"
-        raise fail(where, prop, f"between {low} and {high} {unit} long", items)
+        if isinstance(items, str):
+            raise fail(where, prop, f"between {low} and {high} characters long", items)
+        raise ValidationError(
+            f"{_where(where)}: {prop} must be between {low} and {high} entries long, got {len(items)} entries"
+        )
+
+
+def check_integer(where: Where, prop: str, value: float | None, low: int, high: int | None = None) -> None:
+    """An integer (not a bool, not 1.5) from ``low`` to ``high`` (no upper bound when None);
+    ``None`` (the prop is not set) and tokens pass."""
+    if value is None or is_token(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        requirement = f"an integer between {low} and {high}" if high is not None else f"an integer of at least {low}"
+        raise fail(where, prop, requirement, value)
+    if high is None:
+        check(where, value >= low, prop, f"at least {low}", value)
+    else:
+        check_range(where, prop, value, low, high)
+
+
+EnumValue = TypeVar("EnumValue", bound=enum.Enum)
+
+
+def to_enum(where: Where, prop: str, value: EnumValue | str, kind: type[EnumValue]) -> EnumValue:
+    """``value`` as a member of ``kind``: a member passes, its string value is looked up, anything
+    else is refused listing the allowed values."""
+    if isinstance(value, kind):
+        return value
+    for member in kind:
+        if member.value == value:
+            return member
+    raise fail(where, prop, "one of " + ", ".join(describe(m.value) for m in kind), value)
+
+
+class StrictEnum(enum.Enum):
+    """An enum whose constructor refuses an unknown value listing the known ones, in the one voice."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        raise fail(cls.__name__, "value", "one of " + ", ".join(describe(m.value) for m in cls), value)
 
 
 def check_pattern(where: Where, prop: str, value: str | None, pattern: str, description: str) -> None:
@@ -68,7 +146,7 @@ def check_one_of(where: Where, prop: str, value: Any, allowed: Iterable[Any]) ->
         return
     options = list(allowed)
     if value not in options:
-        raise fail(where, prop, "one of " + ", ".join(repr(o) for o in options), value)
+        raise fail(where, prop, "one of " + ", ".join(describe(o) for o in options), value)
 
 
 def check(where: Where, condition: bool, prop: str, requirement: str, value: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import enum
+from ._validation import StrictEnum
 
 #: Why every Elastic Inference variant carries a warning, and what to use instead.
 ELASTIC_INFERENCE_RETIRED = (
@@ -14,7 +14,7 @@ ELASTIC_INFERENCE_RETIRED = (
 )
 
 
-class ElasticInferenceAccelerator(enum.Enum):
+class ElasticInferenceAccelerator(StrictEnum):
     """The Elastic Inference accelerator sizes SageMaker accepted (``ProductionVariant.AcceleratorType``).
 
     EI attached a network-attached GPU slice to a CPU instance, for EI-enabled TensorFlow, MXNet and

@@ -35,7 +35,7 @@ from constructs import Construct
 
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._iam import ManagedPolicyRole
-from ._names import arn_name_forms
+from ._names import NAME_PATTERN, arn_name_forms
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_services_use_key
 from ._validation import check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
@@ -43,7 +43,7 @@ from .compliance import acknowledge, acknowledge_wildcard_resource
 #: The default name of the endpoint stack's parameter that holds the served version's ARN.
 DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"
 
-_GROUP_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+_GROUP_NAME = NAME_PATTERN
 _GROUP_NAME_RULE = "1-63 letters, digits and inner hyphens"
 _ENDPOINT_NAME = _GROUP_NAME
 _STACK_NAME = r"[a-zA-Z][-a-zA-Z0-9]{0,127}"

@@ -20,6 +20,8 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ._asset_binder import AssetBinder
+from ._iam import ManagedPolicyGrant
 from ._validation import check, check_one_of, check_pattern, fail, is_token
 from .runtime.frameworks import (
     Framework,
@@ -135,12 +137,12 @@ class _BuiltinImage(ContainerImage):
         repository_arn = stack.format_arn(
             service="ecr", account=account, resource="repository", resource_name=image.repository
         )
-        iam.Grant.add_to_principal(
+        ManagedPolicyGrant.add_to_principal(
             grantee=grantee,
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
             resource_arns=[repository_arn],
         )
-        ecr.AuthorizationToken.grant_read(grantee)
+        ecr.AuthorizationToken.grant_read(ManagedPolicyGrant.principal(grantee))
         return ContainerImageConfig(
             image_uri=f"{host}/{image.repository}:{image.tag}",
             elastic_inference_capable=image.elastic_inference,
@@ -187,7 +189,7 @@ class _EcrImage(ContainerImage):
         self._elastic_inference = elastic_inference
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
-        self._repository.grant_pull(grantee)
+        self._repository.grant_pull(ManagedPolicyGrant.principal(grantee))
         return ContainerImageConfig(
             image_uri=self._repository.repository_uri_for_tag_or_digest(self._tag_or_digest),
             elastic_inference_capable=self._elastic_inference,
@@ -207,16 +209,12 @@ class _AssetImage(ContainerImage):
             "directory": directory, "file": file, "build_args": build_args, "platform": platform
         }
         self._elastic_inference = elastic_inference
-        self._asset: ecr_assets.DockerImageAsset | None = None
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
-        # One asset however many models use the image: created where it is first bound.
-        if self._asset is None:
-            self._asset = ecr_assets.DockerImageAsset(scope, "ImageAsset", **self._props)
-        self._asset.repository.grant_pull(grantee)
-        return ContainerImageConfig(
-            image_uri=self._asset.image_uri, elastic_inference_capable=self._elastic_inference
-        )
+        # One asset per stack and source, however many models there use it (see _asset_binder.py).
+        asset = AssetBinder.of(scope).image(**self._props)
+        asset.repository.grant_pull(ManagedPolicyGrant.principal(grantee))
+        return ContainerImageConfig(image_uri=asset.image_uri, elastic_inference_capable=self._elastic_inference)
 
 
 class FrameworkEnvironment:

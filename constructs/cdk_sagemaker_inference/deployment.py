@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Sequence
 
 from aws_cdk import Annotations, Duration
@@ -12,7 +11,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._metrics import variant_metric
-from ._validation import check, check_range, whole_seconds
+from ._validation import StrictEnum, check, check_integer, check_range, whole_seconds
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
 
@@ -23,7 +22,7 @@ _ALARMS_PER_VARIANT = 2
 _FIVE_MINUTES = Duration.minutes(5)
 
 
-class TrafficRoutingType(enum.Enum):
+class TrafficRoutingType(StrictEnum):
     """How a blue/green deployment moves traffic to the new fleet."""
 
     #: Everything at once, after the new fleet is healthy.
@@ -98,9 +97,9 @@ def validate_deployment(where: Construct, deployment: BlueGreenDeployment, varia
     """SageMaker's limits on ``deployment`` of an endpoint with ``variants`` (None: unknown, imported)."""
     routing = deployment.traffic_routing
     if routing.type is TrafficRoutingType.CANARY:
-        check_range(where, "deployment.traffic_routing.percent (canary)", routing.step_percent, 1, 50)
+        check_integer(where, "deployment.traffic_routing.percent (canary)", routing.step_percent, 1, 50)
     if routing.type is TrafficRoutingType.LINEAR:
-        check_range(where, "deployment.traffic_routing.percent (linear)", routing.step_percent, 10, 50)
+        check_integer(where, "deployment.traffic_routing.percent (linear)", routing.step_percent, 10, 50)
     check_range(where, "deployment.traffic_routing.wait_interval (seconds)",
                 whole_seconds(routing.wait_interval), 0, 3600)
     check_range(where, "deployment.maximum_execution_timeout (seconds)",
@@ -123,7 +122,8 @@ def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment,
     fallback = [
         v.variant_name
         for v in variants
-        if isinstance(v, InstanceVariant) and (v.accelerator or (v.instance_type.family or "").startswith("inf1"))
+        if isinstance(v, InstanceVariant)
+        and (v.accelerator or (v.resolved_instance_type.family or "").startswith("inf1"))
     ]
     if fallback and routing.type is not TrafficRoutingType.ALL_AT_ONCE:
         Annotations.of(where).add_warning_v2(

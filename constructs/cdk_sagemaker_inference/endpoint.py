@@ -16,7 +16,7 @@ from constructs import Construct
 
 from ._iam import ManagedPolicyGrant
 from ._metrics import variant_metric
-from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms
+from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
 from ._validation import check_pattern, fail
 from .deployment import (
     DEFAULT_DEPLOYMENT,
@@ -126,8 +126,9 @@ class EndpointBase(Resource):
     def _init_variants(self, variants: Sequence[Variant] | None) -> None:
         self._known_variants = variants is not None
         self._variants: dict[str, EndpointVariant] = {
-            v.variant_name: EndpointVariant(self, v.variant_name, v.instance_type if isinstance(v, InstanceVariant)
-                                            else None)
+            v.variant_name: EndpointVariant(
+                self, v.variant_name, v.resolved_instance_type if isinstance(v, InstanceVariant) else None
+            )
             for v in variants or []
         }
 
@@ -306,9 +307,7 @@ class _ImportedEndpoint(EndpointBase):
         self._init_variants(None)
 
     def _format_arn(self, name: str) -> str:
-        return Stack.of(self).format_arn(
-            service="sagemaker", resource="endpoint", resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
-        )
+        return sagemaker_arn(Stack.of(self), "endpoint", name)
 
     def _arns(self) -> list[str]:
         # A name imported by the user may differ in case from the one in SageMaker's ARN.

@@ -10,18 +10,28 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Protocol
 
-from aws_cdk import Annotations, ArnFormat, Duration, Resource, Stack
+from aws_cdk import Annotations, Duration, Resource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
-from ._names import NAME_PATTERN, NAME_RULE
-from ._validation import check, check_count, check_one_of, check_pattern, check_range, is_token, whole_seconds
+from ._names import NAME_PATTERN, NAME_RULE, sagemaker_arn
+from ._validation import (
+    check,
+    check_count,
+    check_integer,
+    check_one_of,
+    check_pattern,
+    check_range,
+    is_token,
+    to_enum,
+    whole_seconds,
+)
 from .accelerator import ELASTIC_INFERENCE_RETIRED, ElasticInferenceAccelerator
 from .compliance import acknowledge, acknowledge_wildcard_resource
-from .instance_type import InstanceType
+from .instance_type import InstanceType, to_instance_type
 from .model import IModel
 from .scaling import VariantAutoScaling, validate_auto_scaling
 
@@ -43,7 +53,7 @@ class InstanceVariant:
 
     :param model: the model it serves. Default: None, a variant that hosts inference components
         (the endpoint config then needs ``execution_role``, and every variant must be model-less).
-    :param instance_type: Default: ml.m5.large, the smallest
+    :param instance_type: an ``InstanceType`` or its name (``"ml.g5.xlarge"``). Default: ml.m5.large, the smallest
         general-purpose type that autoscales.
     :param variant_name: Default: "AllTraffic". Keep it stable: guardrails and autoscaling follow the
         name across updates. Several variants need distinct names.
@@ -53,21 +63,45 @@ class InstanceVariant:
         Default: None, SageMaker's default for the type.
     :param model_data_download_timeout: 60-3600 s. Default: None, SageMaker's default.
     :param container_startup_health_check_timeout: 60-3600 s. Default: None, SageMaker's default.
-    :param accelerator: an Elastic Inference accelerator (end of life; a CPU type and an
+    :param accelerator: an ``ElasticInferenceAccelerator`` or its value (``"ml.eia2.medium"``; end of
+        life; a CPU type and an
         EI-capable model only). Default: None.
     :param auto_scaling: Default: None, the instance count stays as deployed.
     """
 
     model: IModel | None = None
-    instance_type: InstanceType = InstanceType.M5_LARGE
+    instance_type: InstanceType | str = InstanceType.M5_LARGE
     variant_name: str = "AllTraffic"
     initial_instance_count: int = 1
     initial_weight: float = 1.0
     volume_size_gb: int | None = None
     model_data_download_timeout: Duration | None = None
     container_startup_health_check_timeout: Duration | None = None
-    accelerator: ElasticInferenceAccelerator | None = None
+    accelerator: ElasticInferenceAccelerator | str | None = None
     auto_scaling: VariantAutoScaling | None = None
+
+    def __post_init__(self) -> None:
+        # Values read from configuration arrive as strings: the enum's value is as good as the enum.
+        instance_type = to_instance_type("InstanceVariant", "instance_type", self.instance_type)
+        object.__setattr__(self, "instance_type", instance_type)
+        if self.accelerator is not None:
+            object.__setattr__(
+                self,
+                "accelerator",
+                to_enum("InstanceVariant", "accelerator", self.accelerator, ElasticInferenceAccelerator),
+            )
+
+    @property
+    def resolved_instance_type(self) -> InstanceType:
+        """``instance_type`` as an ``InstanceType`` (a name given is converted when the variant is created)."""
+        assert isinstance(self.instance_type, InstanceType)
+        return self.instance_type
+
+    @property
+    def resolved_accelerator(self) -> ElasticInferenceAccelerator | None:
+        """``accelerator`` as an ``ElasticInferenceAccelerator`` (None without one)."""
+        assert self.accelerator is None or isinstance(self.accelerator, ElasticInferenceAccelerator)
+        return self.accelerator
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -149,7 +183,7 @@ class IEndpointConfig(Protocol):
 def storage_key(scope: Construct, variants: Sequence[Variant], description: str) -> kms.IKey | None:
     """A new rotating key ``Key`` in ``scope`` for the variants' storage, or None when a variant's
     type has local NVMe storage (SageMaker refuses a KmsKeyId there: the hardware encrypts it)."""
-    if any(v.instance_type.has_local_nvme_storage for v in variants if isinstance(v, InstanceVariant)):
+    if any(v.resolved_instance_type.has_local_nvme_storage for v in variants if isinstance(v, InstanceVariant)):
         return None
     return kms.Key(scope, "Key", enable_key_rotation=True, description=description)
 
@@ -263,9 +297,10 @@ class EndpointConfig(Resource):
     def _validate_serverless(self, prop: str, variant: ServerlessVariant, capture: DataCapture | None) -> None:
         check(self, len(self._variants) == 1, "variants", "a single variant when one is serverless",
               [v.variant_name for v in self._variants])
+        check_integer(self, f"{prop}.memory_size_mb", variant.memory_size_mb, 1024)
         check_one_of(self, f"{prop}.memory_size_mb", variant.memory_size_mb, _SERVERLESS_MEMORY_SIZES)
-        check_range(self, f"{prop}.max_concurrency", variant.max_concurrency, 1, 200)
-        check_range(self, f"{prop}.provisioned_concurrency", variant.provisioned_concurrency, 1, 200)
+        check_integer(self, f"{prop}.max_concurrency", variant.max_concurrency, 1, 200)
+        check_integer(self, f"{prop}.provisioned_concurrency", variant.provisioned_concurrency, 1, 200)
         if variant.provisioned_concurrency is not None and not is_token(variant.max_concurrency):
             check(self, variant.provisioned_concurrency <= variant.max_concurrency,
                   f"{prop}.provisioned_concurrency", f"at most max_concurrency ({variant.max_concurrency})",
@@ -279,16 +314,12 @@ class EndpointConfig(Resource):
         check(self, capture is None, "data_capture", "None on a serverless endpoint", capture)
 
     def _validate_instance(self, prop: str, variant: InstanceVariant) -> None:
-        instance_type = variant.instance_type
-        check_pattern(self, f"{prop}.instance_type", instance_type.name, r"ml\.[a-z0-9-]+\.[a-z0-9]+",
-                      "an instance type like ml.m5.large")
-        if not is_token(variant.initial_instance_count):
-            check(self, variant.initial_instance_count >= 1, f"{prop}.initial_instance_count", "at least 1",
-                  variant.initial_instance_count)
+        instance_type = variant.resolved_instance_type
+        check_integer(self, f"{prop}.initial_instance_count", variant.initial_instance_count, 1)
         if not is_token(variant.initial_weight):
             check(self, variant.initial_weight >= 0, f"{prop}.initial_weight", "at least 0",
                   variant.initial_weight)
-        check_range(self, f"{prop}.volume_size_gb", variant.volume_size_gb, 1, 512)
+        check_integer(self, f"{prop}.volume_size_gb", variant.volume_size_gb, 1, 512)
         if instance_type.has_local_nvme_storage:
             check(self, variant.volume_size_gb is None, f"{prop}.volume_size_gb",
                   f"None on {instance_type.name} (local NVMe storage, no EBS volume)", variant.volume_size_gb)
@@ -310,9 +341,11 @@ class EndpointConfig(Resource):
     # -- warnings and acknowledgments -----------------------------------------------------------
 
     def _flag_local_storage(self) -> None:
-        local = sorted(
-            {v.instance_type.name for v in self._instance_variants() if v.instance_type.has_local_nvme_storage}
-        )
+        local = sorted({
+            v.resolved_instance_type.name
+            for v in self._instance_variants()
+            if v.resolved_instance_type.has_local_nvme_storage
+        })
         if not local:
             return
         reason = (
@@ -380,7 +413,7 @@ class EndpointConfig(Resource):
 
 
 def _validate_data_capture(where: Construct, capture: DataCapture) -> None:
-    check_range(where, "data_capture.sampling_percentage", capture.sampling_percentage, 0, 100)
+    check_integer(where, "data_capture.sampling_percentage", capture.sampling_percentage, 0, 100)
     check(where, capture.capture_input or capture.capture_output, "data_capture.capture_input/capture_output",
           "True for at least one of them", (capture.capture_input, capture.capture_output))
     check_pattern(where, "data_capture.prefix", capture.prefix, r"[^/]+(/[^/]+)*",
@@ -405,11 +438,11 @@ def _render_variant(variant: Variant) -> sagemaker.CfnEndpointConfig.ProductionV
                 provisioned_concurrency=variant.provisioned_concurrency,
             ),
         )
-    accelerator = variant.accelerator
+    accelerator = variant.resolved_accelerator
     return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
         variant_name=variant.variant_name,
         model_name=model_name,
-        instance_type=variant.instance_type.name,
+        instance_type=variant.resolved_instance_type.name,
         initial_instance_count=variant.initial_instance_count,
         initial_variant_weight=variant.initial_weight,
         volume_size_in_gb=variant.volume_size_gb,
@@ -451,12 +484,7 @@ class _ImportedEndpointConfig(Resource):
 
     @property
     def endpoint_config_arn(self) -> str:
-        return Stack.of(self).format_arn(
-            service="sagemaker",
-            resource="endpoint-config",
-            resource_name=self._name,
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
+        return sagemaker_arn(Stack.of(self), "endpoint-config", self._name)
 
     @property
     def variants(self) -> None:

@@ -18,6 +18,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
+from . import _names
+from ._iam import ManagedPolicyGrant
 from ._validation import check, check_pattern, check_range, is_token
 from .accelerator import REPLACEMENT_INSTANCE_TYPE, ElasticInferenceAccelerator, accelerator_memory_mb
 from .instance_capacity import InstanceCapacity, capacity_of
@@ -25,7 +27,7 @@ from .instance_type import InstanceType
 from .model import IModel
 
 #: SageMaker's pattern for inference component, endpoint and variant names.
-NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+NAME_PATTERN = _names.NAME_PATTERN
 _NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
 MIN_MEMORY_MB = 128
@@ -152,7 +154,7 @@ class _InferenceComponentBase(Resource):
 
         The grant is on the endpoint, so ``grantee`` may invoke any of its components.
         """
-        return iam.Grant.add_to_principal(
+        return ManagedPolicyGrant.add_to_principal(
             grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self._endpoint.endpoint_arn]
         )
 

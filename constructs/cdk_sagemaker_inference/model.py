@@ -7,7 +7,6 @@ generated name a change creates the new model, updates the endpoint and then del
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, Unpack
@@ -20,7 +19,8 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
 from ._iam import ManagedPolicyPrincipal
-from ._validation import check, check_count, check_pattern, is_token
+from ._names import MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE, NAME_PATTERN, sagemaker_arn
+from ._validation import StrictEnum, check, check_count, check_pattern, is_token, to_enum
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage
 from .model_data import ModelData
@@ -88,7 +88,7 @@ class IServedModelPackage(Protocol):
         ``ContainerDefinition`` shape) with ``execution_config`` (``InferenceExecutionConfig``)."""
 
 
-class InferenceExecutionMode(enum.Enum):
+class InferenceExecutionMode(StrictEnum):
     """How an inference pipeline routes a request through its containers."""
 
     #: Through every container in order: ContentType to the first, Accept to the last.
@@ -102,7 +102,7 @@ MAX_ENVIRONMENT_ENTRIES = 100
 MAX_ENVIRONMENT_ENTRY_BYTES = 1024
 MAX_ENVIRONMENT_TOTAL_BYTES = 32 * 1024
 #: ``ContainerHostname`` in the SageMaker API.
-HOSTNAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+HOSTNAME_PATTERN = NAME_PATTERN
 #: SageMaker writes an endpoint's container logs to ``/aws/sagemaker/Endpoints/<endpoint name>``.
 ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 #: The CloudWatch namespaces SageMaker publishes instance metrics to with the execution role.
@@ -149,8 +149,7 @@ class ContainerDefinition:
         :param hostname: see ``ContainerDefinition``. Default: none.
         """
         check_pattern("ContainerDefinition.from_model_package", "model_package_arn", model_package_arn,
-                      r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/.+",
-                      "a model package ARN (arn:<partition>:sagemaker:<region>:<account>:model-package/...)")
+                      MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE)
         return ContainerDefinition(
             model_package_arn=model_package_arn, environment=dict(environment or {}), hostname=hostname
         )
@@ -514,17 +513,19 @@ class InferencePipelineModel(_ModelBase):
         id: str,
         *,
         containers: Sequence[ContainerDefinition],
-        mode: InferenceExecutionMode = InferenceExecutionMode.SERIAL,
+        mode: InferenceExecutionMode | str = InferenceExecutionMode.SERIAL,
         **options: Unpack[ModelOptions],
     ) -> None:
         """
         :param containers: 2 to 15 containers, in request order (the API allows 15; older docs say 5).
-        :param mode: Default: SERIAL, every request through every container in order. DIRECT lets
+        :param mode: an ``InferenceExecutionMode`` or its value ("Serial", "Direct"). Default: SERIAL,
+            every request through every container in order. DIRECT lets
             the caller pick one container by hostname, so every container needs a hostname.
         :param options: as for ``Model`` (see ``ModelOptions``); the execution config is dropped
             while a served package is served.
         """
         super().__init__(scope, id)
+        mode = to_enum(self, "mode", mode, InferenceExecutionMode)
         # Not check_count: jsii cannot pass these plain Python objects to Token.is_unresolved.
         check(self, 2 <= len(containers) <= 15, "containers", "between 2 and 15 entries long",
               len(containers))
@@ -552,10 +553,7 @@ class _ImportedModel(Construct):
 
     @property
     def model_arn(self) -> str:
-        return Stack.of(self).format_arn(
-            service="sagemaker", resource="model", resource_name=self._model_name,
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
+        return sagemaker_arn(Stack.of(self), "model", self._model_name)
 
     @property
     def role(self) -> iam.IRole | None:

@@ -6,12 +6,12 @@ import abc
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from ._asset_binder import AssetBinder
+from ._iam import ManagedPolicyGrant
 from ._validation import check, check_pattern
 
 
@@ -53,9 +53,6 @@ class ModelData(abc.ABC):
         """
 
 
-_ASSET_ID = "ModelDataAsset"
-
-
 class _BucketModelData(ModelData):
     def __init__(self, bucket: s3.IBucket, key: str) -> None:
         self._bucket = bucket
@@ -64,25 +61,19 @@ class _BucketModelData(ModelData):
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
         # s3:GetObject on the one object, not bucket.grant_read's GetBucket*/List* on the bucket:
         # SageMaker only downloads the artifact.
-        iam.Grant.add_to_principal(
+        ManagedPolicyGrant.add_to_principal(
             grantee=grantee, actions=["s3:GetObject"], resource_arns=[self._bucket.arn_for_objects(self._key)]
         )
         if self._bucket.encryption_key is not None:
-            self._bucket.encryption_key.grant_decrypt(grantee)
+            self._bucket.encryption_key.grant_decrypt(ManagedPolicyGrant.principal(grantee))
         return ModelDataConfig(url=self._bucket.s3_url_for_object(self._key))
 
 
 class _AssetModelData(ModelData):
     def __init__(self, path: str) -> None:
         self._path = path
-        self._assets: dict[str, s3_assets.Asset] = {}
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
-        # One asset per stack however many models there use the file, created where it is first
-        # bound; numbered, because one pipeline can bind several files in the same scope.
-        stack = Stack.of(scope).node.path
-        if stack not in self._assets:
-            taken = sum(1 for child in scope.node.children if child.node.id.startswith(_ASSET_ID))
-            self._assets[stack] = s3_assets.Asset(scope, f"{_ASSET_ID}{taken or ''}", path=self._path)
-        asset = self._assets[stack]
+        # One asset per stack and file, however many models there use it (see _asset_binder.py).
+        asset = AssetBinder.of(scope).file(self._path)
         return _BucketModelData(asset.bucket, asset.s3_object_key).bind(scope, grantee)

@@ -11,12 +11,11 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._validation import Where, check, check_count, check_pattern
-from .instance_type import InstanceType
+from .instance_type import InstanceType, to_instance_type
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
 from .runtime.registry_client import ModelApprovalStatus
 
-_INSTANCE_TYPE_PATTERN = r"ml\.[a-z0-9-]+\.[a-z0-9]+"
 _MIME_TYPE_PATTERN = r"[-\w]+/.+"
 _S3_URI_PATTERN = r"(https|s3)://([^/]+)/?(.*)"
 _T = TypeVar("_T")
@@ -101,8 +100,8 @@ class ModelPackageVersion(Resource):
         containers: Sequence[ContainerSpec],
         supported_content_types: Sequence[str],
         supported_response_mime_types: Sequence[str],
-        supported_realtime_instance_types: Sequence[InstanceType] = (),
-        supported_transform_instance_types: Sequence[InstanceType] = (),
+        supported_realtime_instance_types: Sequence[InstanceType | str] = (),
+        supported_transform_instance_types: Sequence[InstanceType | str] = (),
         approval_status: ModelApprovalStatus = ModelApprovalStatus.PENDING_MANUAL_APPROVAL,
         model_metrics: ModelMetrics | None = None,
         customer_metadata: Mapping[str, str] | None = None,
@@ -118,7 +117,7 @@ class ModelPackageVersion(Resource):
             ``["text/csv"]``; at least one. Create-only.
         :param supported_response_mime_types: the response MIME types it returns (``type/subtype``);
             at least one. Create-only.
-        :param supported_realtime_instance_types: instance types the version is tested on for
+        :param supported_realtime_instance_types: instance types (or their names) the version is tested on for
             endpoints. Default: none stated (any). Create-only.
         :param supported_transform_instance_types: instance types for batch transform.
             Default: none stated (any). Create-only.
@@ -147,12 +146,11 @@ class ModelPackageVersion(Resource):
         for mime_type in supported_response_mime_types:
             check_pattern(self, "supported_response_mime_types", mime_type, _MIME_TYPE_PATTERN,
                           "MIME types like 'text/csv'")
-        realtime = [t.name for t in supported_realtime_instance_types]
-        transform = [t.name for t in supported_transform_instance_types]
-        for prop, names in (("supported_realtime_instance_types", realtime),
-                            ("supported_transform_instance_types", transform)):
-            for name in names:
-                check_pattern(self, prop, name, _INSTANCE_TYPE_PATTERN, "instance types like 'ml.m5.large'")
+        # Each name is checked (an InstanceType is taken as it is).
+        realtime = [to_instance_type(self, "supported_realtime_instance_types", t).name
+                    for t in supported_realtime_instance_types]
+        transform = [to_instance_type(self, "supported_transform_instance_types", t).name
+                     for t in supported_transform_instance_types]
         if customer_metadata is not None:
             check_count(self, "customer_metadata", customer_metadata, 1, 50)
             for key, value in customer_metadata.items():

@@ -15,16 +15,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from aws_cdk import ArnFormat, CfnTag, RemovalPolicy, Resource, Stack
+from aws_cdk import CfnTag, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
-from ._names import arn_name_forms
+from ._iam import ManagedPolicyGrant
+from ._names import NAME_PATTERN, arn_name_forms, sagemaker_arn
 from ._validation import check_count, check_pattern
 
 #: ``ModelPackageGroupName`` in the SageMaker API: 1-63 alphanumerics and inner hyphens.
-GROUP_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+GROUP_NAME_PATTERN = NAME_PATTERN
 _GROUP_NAME_RULE = "1-63 letters, digits and inner hyphens (^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)"
 _ACCOUNT_PATTERN = r"[0-9]{12}"
 #: The only approval status ``grant_register`` lets a registrant create a version with.
@@ -82,16 +83,7 @@ class _ModelPackageGroupBase(Resource):
         return arn_name_forms(self.model_package_group_name)
 
     def _arns(self, resource: str, suffix: str = "") -> list[str]:
-        stack = Stack.of(self)
-        return [
-            stack.format_arn(
-                service="sagemaker",
-                resource=resource,
-                resource_name=name + suffix,
-                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-            )
-            for name in self._names()
-        ]
+        return [sagemaker_arn(Stack.of(self), resource, name + suffix) for name in self._names()]
 
     def _group_arns(self) -> list[str]:
         return self._arns("model-package-group")
@@ -104,12 +96,7 @@ class _ModelPackageGroupBase(Resource):
         <account>:model-package/<group name>/<version>``. Default: ``"*"``, every version (a
         pattern for IAM). The name keeps its case, as SageMaker's authorization does.
         """
-        return Stack.of(self).format_arn(
-            service="sagemaker",
-            resource="model-package",
-            resource_name=f"{self.model_package_group_name}/{version}",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
+        return sagemaker_arn(Stack.of(self), "model-package", f"{self.model_package_group_name}/{version}")
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` describe the group and list and describe its versions.
@@ -152,7 +139,7 @@ class _ModelPackageGroupBase(Resource):
         return self._grant(grantee, ["sagemaker:UpdateModelPackage"], self._version_arns())
 
     def _grant(self, grantee: iam.IGrantable, actions: Sequence[str], resources: Sequence[str]) -> iam.Grant:
-        return iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
+        return ManagedPolicyGrant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
 
 
 class ModelPackageGroup(_ModelPackageGroupBase):

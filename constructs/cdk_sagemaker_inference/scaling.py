@@ -9,7 +9,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
-from ._validation import check, is_token
+from ._validation import check, check_integer, is_token
 from .instance_type import InstanceType
 
 # Application Auto Scaling's service-linked role for SageMaker variants: it holds exactly the
@@ -47,9 +47,8 @@ def validate_auto_scaling(
     """The rules Application Auto Scaling and SageMaker impose on ``scaling`` of a variant of ``instance_type``."""
     check(where, not instance_type.is_burstable, f"{prop}.instance_type",
           "a non-burstable type (not ml.t*) to autoscale", instance_type.name)
-    if not is_token(scaling.min_capacity):
-        check(where, scaling.min_capacity >= 1, f"{prop}.auto_scaling.min_capacity", "at least 1",
-              scaling.min_capacity)
+    check_integer(where, f"{prop}.auto_scaling.min_capacity", scaling.min_capacity, 1)
+    check_integer(where, f"{prop}.auto_scaling.max_capacity", scaling.max_capacity, 1)
     if not (is_token(scaling.min_capacity) or is_token(scaling.max_capacity)):
         check(where, scaling.max_capacity >= scaling.min_capacity, f"{prop}.auto_scaling.max_capacity",
               f"at least min_capacity ({scaling.min_capacity})", scaling.max_capacity)

@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ._iam import ManagedPolicyGrant
 from ._validation import check_count, check_pattern, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage
@@ -161,7 +162,7 @@ class ServedModelPackage(Construct):
         # A Model is a Python construct, not a jsii object: jsii gets its principal.
         principal = grantee.grant_principal
         artifacts = artifacts_bucket.arn_for_objects(f"{prefix}*")
-        grant = iam.Grant.add_to_principal(
+        grant = ManagedPolicyGrant.add_to_principal(
             grantee=principal, actions=["s3:GetObject"], resource_arns=[artifacts]
         )
         if isinstance(grantee, Construct):
@@ -172,7 +173,8 @@ class ServedModelPackage(Construct):
                 "only objects under the registry's artifacts prefix.",
             )
         if artifacts_bucket.encryption_key is not None:
-            grant = grant.combine(artifacts_bucket.encryption_key.grant_decrypt(principal))
+            key = artifacts_bucket.encryption_key
+            grant = grant.combine(key.grant_decrypt(ManagedPolicyGrant.principal(principal)))
         for image in images:
             image.bind(self, principal)
         return grant

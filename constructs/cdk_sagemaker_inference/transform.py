@@ -37,7 +37,7 @@ from ._iam import ManagedPolicyRole
 from ._validation import check, check_count, check_pattern, check_range, fail, is_token
 from .approval import _let_logs_use  # one definition of the key policy CloudWatch Logs needs
 from .compliance import acknowledge, acknowledge_wildcard_resource
-from .instance_type import InstanceType
+from .instance_type import InstanceType, to_instance_type
 from .model import IModel
 from .runtime.transform_settings import (
     AssembleWith,
@@ -208,10 +208,7 @@ class BatchTransform(Construct):
                        model.node.path)
         self.model = model
         self.source = source
-        self.instance_type = (instance_type if isinstance(instance_type, InstanceType)
-                              else InstanceType.of(instance_type))
-        check_pattern(self, "instance_type", self.instance_type.name, r"ml\.[a-z0-9-]+\.[a-z0-9]+",
-                      "a SageMaker instance type such as ml.m5.large")
+        self.instance_type = to_instance_type(self, "instance_type", instance_type)
         check(self, isinstance(instance_count, int) and not isinstance(instance_count, bool), "instance_count",
               "a whole number", instance_count)
         check_range(self, "instance_count", instance_count, 1, 100)

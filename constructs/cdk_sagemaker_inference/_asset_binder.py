@@ -1,0 +1,64 @@
+"""One binder for the local sources models use: container images and model data, per stack and source.
+
+An asset belongs to the stack whose asset manifest publishes it. Created where a model first binds
+it, an asset shared by two stacks was published only with the first (deploying the second alone
+referenced an image never pushed), and two sources bound by one model collided on one construct id.
+Here every stack gets its own asset per source, under one ``SageMakerAssets`` construct, with an id
+derived from the source, so the same source in the same stack is one asset and anything else is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+_BINDER_ID = "SageMakerAssets"
+
+
+class AssetBinder(Construct):
+    """The assets of one stack, keyed by source. Get it with ``AssetBinder.of(scope)``."""
+
+    @staticmethod
+    def of(scope: Construct) -> AssetBinder:
+        """The binder of ``scope``'s stack (created on first use)."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(_BINDER_ID)
+        if isinstance(existing, AssetBinder):
+            return existing
+        return AssetBinder(stack, _BINDER_ID)
+
+    def image(
+        self, *, directory: str, file: str | None, build_args: Mapping[str, str], platform: ecr_assets.Platform
+    ) -> ecr_assets.DockerImageAsset:
+        """The image built from ``directory`` with these options, one per stack."""
+        source = {"directory": str(Path(directory).resolve()), "file": file, "build_args": dict(build_args),
+                  "platform": platform.platform}
+        id = _id("Image", source)
+        existing = self.node.try_find_child(id)
+        if isinstance(existing, ecr_assets.DockerImageAsset):
+            return existing
+        return ecr_assets.DockerImageAsset(
+            self, id, directory=directory, file=file, build_args=dict(build_args) or None, platform=platform
+        )
+
+    def file(self, path: str) -> s3_assets.Asset:
+        """The file at ``path`` uploaded to the stack's assets bucket, one per stack."""
+        id = _id("File", {"path": str(Path(path).resolve())})
+        existing = self.node.try_find_child(id)
+        if isinstance(existing, s3_assets.Asset):
+            return existing
+        return s3_assets.Asset(self, id, path=path)
+
+
+def _id(kind: str, source: Mapping[str, Any]) -> str:
+    """A construct id from the source: equal sources, equal ids (no timestamps, no counters)."""
+    digest = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{kind}{digest}"
