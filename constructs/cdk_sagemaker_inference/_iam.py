@@ -7,7 +7,8 @@ for the two ways a construct holds a role.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jsii
 from aws_cdk import aws_iam as iam
@@ -73,7 +74,11 @@ class ManagedPolicyGrant:
 
     @staticmethod
     def add_to_principal(
-        *, grantee: iam.IGrantable, actions: Sequence[str], resource_arns: Sequence[str]
+        *,
+        grantee: iam.IGrantable,
+        actions: Sequence[str],
+        resource_arns: Sequence[str],
+        conditions: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> iam.Grant:
         """Allows ``grantee`` ``actions`` on ``resource_arns``.
 
@@ -84,7 +89,10 @@ class ManagedPolicyGrant:
         as ``iam.Grant.add_to_principal`` would: this app does not own its policies.
         """
         return iam.Grant.add_to_principal(
-            grantee=ManagedPolicyGrant.principal(grantee), actions=list(actions), resource_arns=list(resource_arns)
+            grantee=ManagedPolicyGrant.principal(grantee),
+            actions=list(actions),
+            resource_arns=list(resource_arns),
+            conditions=dict(conditions) if conditions is not None else None,
         )
 
     @staticmethod

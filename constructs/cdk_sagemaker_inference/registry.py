@@ -121,7 +121,7 @@ class _ModelPackageGroupBase(Resource):
         version as Approved and so deploy it unreviewed. The request must name that status (a
         request without it has no value for the key and is denied).
         """
-        return iam.Grant.add_to_principal(
+        return ManagedPolicyGrant.add_to_principal(
             grantee=grantee,
             actions=["sagemaker:CreateModelPackage"],
             resource_arns=[*self._group_arns(), *self._version_arns()],
