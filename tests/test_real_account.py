@@ -124,7 +124,7 @@ def test_5_grant_register_allows_create_only_pending_manual_approval(stack: cdk.
     group = ModelPackageGroup(stack, "Group", model_package_group_name="churn")
     role = iam.Role(stack, "Registrant", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     group.grant_register(role)
-    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
     (create,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
                  if s["Action"] == "sagemaker:CreateModelPackage"]
     assert create["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
