@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from cdk_sagemaker_inference.tuning import (
     TuningStrategy,
 )
 
-from .conftest import new_app
+from .conftest import REPO, new_app
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 XGBOOST_RANGES = [
@@ -478,3 +479,21 @@ def test_passes_the_compliance_gate() -> None:
     apply_compliance_gate(app)
     _tuning(cdk.Stack(app, "Gated"))
     app.synth()  # raises on any unacknowledged finding of the four rule packs
+
+
+def _asl_validate(definition_: dict[str, Any], path: Path) -> subprocess.CompletedProcess[str]:
+    # A partition the validator's ARN patterns know, in place of the reference.
+    path.write_text(json.dumps(definition_).replace("${AWS::Partition}", "aws"))
+    return subprocess.run([str(REPO / "node_modules" / ".bin" / "asl-validator"), "--json-path", str(path)],
+                          capture_output=True, text=True, check=False)
+
+
+def test_the_definition_passes_the_asl_validator(template: Template, tmp_path: Path) -> None:
+    result = _asl_validate(definition(template), tmp_path / "definition.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_asl_validator_refuses_a_broken_definition(template: Template, tmp_path: Path) -> None:
+    broken = definition(template)
+    broken["States"]["Tune"]["Next"] = "Nowhere"
+    assert _asl_validate(broken, tmp_path / "broken.json").returncode != 0
