@@ -11,7 +11,7 @@ CDK := node_modules/.bin/cdk
 CDK_FLAGS := --no-notices --no-version-reporting --ci
 STAMPS := .make
 
-.PHONY: synth test deploy diff lint examples clean
+.PHONY: synth test deploy diff lint examples bench clean
 .DEFAULT_GOAL := synth
 
 $(STAMPS):
@@ -28,6 +28,10 @@ $(STAMPS)/runtime: $(STAMPS)/venv requirements.txt pyproject.toml
 
 $(STAMPS)/dev: $(STAMPS)/runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
+	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
 $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
@@ -52,6 +56,11 @@ lint: $(STAMPS)/dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/mypy lambda/*/index.py
+
+## bench: synth times of the reference app and of 1 and 10 slices against an empty app and
+## aws-sagemaker-alpha, with ratios (not part of make test). REPEAT=5 for steadier medians.
+bench: $(STAMPS)/bench
+	$(BIN)/python tools/bench.py --repeat $(or $(REPEAT),3)
 
 ## examples: rebuild the example model artifacts in examples/artifacts from the training script.
 examples: $(STAMPS)/dev

@@ -114,6 +114,7 @@ class _BuiltinImage(ContainerImage):
     def __init__(self, framework: Framework, version: str, processor: Processor) -> None:
         try:
             self._image = framework_image(framework, version, processor)
+            self._account: str | None = None
         except UnknownFrameworkImageError as error:
             where = f"ContainerImage.sagemaker_builtin(Framework.{framework.name})"
             raise fail(where, error.prop, "one of " + ", ".join(map(repr, error.allowed)), error.value) from None
@@ -125,7 +126,9 @@ class _BuiltinImage(ContainerImage):
             # Resolved in whichever stack uses the URI (a registry version in another stack too),
             # against that stack's own mapping: aws-cdk-lib would otherwise copy this stack's
             # mapping there and print an INFO about the copy on every synth.
-            account = Lazy.uncached_string(_RegistryAccount(image))
+            if self._account is None:  # one producer per image, whatever number of models use it
+                self._account = Lazy.uncached_string(_RegistryAccount(image))
+            account = self._account
             host = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
         else:
             check(scope, stack.region in image.accounts, "region",
@@ -161,10 +164,18 @@ class _RegistryAccount:
 
     def __init__(self, image: FrameworkImage) -> None:
         self._image = image
+        # The token per resolving stack: the mapping's entries are written once (each entry is a
+        # call into jsii, and the URI is resolved many times during a synth).
+        self._by_stack: dict[Stack, str] = {}
 
     def produce(self, context: IResolveContext) -> str:
         """``Fn::FindInMap`` on the resolving stack's mapping, which gets this image's regions."""
         stack = Stack.of(context.scope)
+        if stack not in self._by_stack:
+            self._by_stack[stack] = self._map(stack)
+        return self._by_stack[stack]
+
+    def _map(self, stack: Stack) -> str:
         image = self._image
         id = "SageMakerImageRegistry" + "".join(part.title() for part in image.registry.split("-"))
         mapping = stack.node.try_find_child(id)

@@ -15,8 +15,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .serializers import CSVDeserializer, CSVSerializer, Deserializer, Serializer
@@ -74,6 +72,11 @@ def backoff_delay(retry: int, *, base_seconds: float, cap_seconds: float, jitter
 
 def _runtime_client() -> Any:
     # botocore's own retries are turned off: the Predictor's backoff is the one retry policy.
+    # boto3 is imported when a client is made: a CDK app that imports this package for its
+    # constructs does not pay for it on every synth.
+    import boto3
+    from botocore.config import Config
+
     return boto3.client("sagemaker-runtime", config=Config(retries={"total_max_attempts": 1}))
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 #: ApprovalDescription's length limit in UpdateModelPackage.
@@ -152,8 +151,12 @@ class RegistryClient:
 
     def __init__(self, client: Any = None) -> None:
         """:param client: a ``sagemaker`` boto3 client. Default: a new one for the default session."""
+        if client is None:
+            import boto3  # when a client is made, not when the package is imported (as in predictor.py)
+
+            client = boto3.client("sagemaker")
         #: The sagemaker client the registry client calls.
-        self.client = client if client is not None else boto3.client("sagemaker")
+        self.client = client
 
     def list_versions(self, group: str, *, page_size: int = MAX_PAGE_SIZE) -> list[VersionSummary]:
         """Every version of ``group``, newest first.
