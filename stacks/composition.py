@@ -12,6 +12,7 @@ from .config import AppConfig
 from .elastic_inference_stack import ElasticInferenceStack
 from .model_registry_stack import ModelRegistryStack
 from .realtime_inference_stack import RealtimeInferenceStack
+from .shared_accelerator_stack import SharedAcceleratorStack
 from .shared_resources_stack import SharedResourcesStack
 
 
@@ -23,6 +24,7 @@ class InferenceStacks:
     realtime: RealtimeInferenceStack | None
     registry: ModelRegistryStack | None
     elastic_inference: ElasticInferenceStack | None
+    shared_accelerator: SharedAcceleratorStack | None = None
 
 
 def add_inference_stacks(
@@ -67,4 +69,10 @@ def add_inference_stacks(
             scope, f"{prefix}-elastic-inference", env=env, shared=shared.resources,
             description="cdk-sagemaker-inference: an Elastic Inference endpoint config (end of life)",
         )
-    return InferenceStacks(shared, realtime, registry, elastic_inference)
+    shared_accelerator = None
+    if config.include_shared_accelerator:
+        shared_accelerator = SharedAcceleratorStack(
+            scope, f"{prefix}-shared-accelerator", env=env, shared=shared.resources,
+            description="cdk-sagemaker-inference: two models sharing a GPU instance type as inference components",
+        )
+    return InferenceStacks(shared, realtime, registry, elastic_inference, shared_accelerator)

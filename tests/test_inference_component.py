@@ -1,28 +1,32 @@
-"""InferenceComponent: exact template, every validation, copy-count scaling, metrics, grants, EI migration."""
+"""Inference components and the endpoint configs that host them: exact templates, every validation,
+copy-count scaling, metrics, grants, Elastic Inference migration."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import aws_cdk as cdk
-import jsii
 import pytest
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 from cdk_sagemaker_inference import (
     ComputeRequirements,
     ContainerDefinition,
     ContainerImage,
     CopyAutoScaling,
     ElasticInferenceAccelerator,
+    Endpoint,
+    EndpointConfig,
+    Framework,
     InferenceComponent,
     InstanceType,
     InstanceVariant,
+    ManagedInstanceScaling,
     Model,
     ModelData,
+    RoutingStrategy,
     ValidationError,
 )
 from cdk_sagemaker_inference.accelerator import accelerator_memory_mb, replacement_declaration
@@ -33,19 +37,10 @@ SECONDS = cdk.Duration.seconds
 GPU = ComputeRequirements(accelerator_devices=1, min_memory_mb=4096, cpu_cores=2)
 
 
-@jsii.implements(sagemaker.IEndpoint)
-class HostingEndpoint(cdk.Resource):
-    """A stand-in component-hosting endpoint: a CfnEndpoint with a fixed name."""
-
-    def __init__(self, scope: Construct, id: str) -> None:
-        super().__init__(scope, id)
-        self.resource = sagemaker.CfnEndpoint(self, "Resource", endpoint_name="shared", endpoint_config_name="cfg")
-        self.endpoint_name = "shared"
-        self.endpoint_arn = self.resource.ref
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["sagemaker:InvokeEndpoint"],
-                                          resource_arns=[self.endpoint_arn])
+def hosting(scope: Construct, instance_type: str = "ml.g5.12xlarge", id: str = "Endpoint") -> Endpoint:
+    """A component-hosting endpoint: a config whose one variant has no model."""
+    config = EndpointConfig(scope, f"{id}Config", variants=[InstanceVariant(instance_type=instance_type)])
+    return Endpoint(scope, id, endpoint_config=config, deployment=None)
 
 
 def model(scope: Construct, id: str = "Model") -> Model:
@@ -58,7 +53,7 @@ def model(scope: Construct, id: str = "Model") -> Model:
 
 
 def component(stack: cdk.Stack, id: str = "Component", **props: Any) -> InferenceComponent:
-    endpoint = stack.node.try_find_child("Endpoint") or HostingEndpoint(stack, "Endpoint")
+    endpoint = props.pop("endpoint", None) or stack.node.try_find_child("Endpoint") or hosting(stack)
     props.setdefault("compute", GPU)
     props.setdefault("model", stack.node.try_find_child("Model") or model(stack))
     return InferenceComponent(stack, id, endpoint=endpoint, **props)
@@ -70,13 +65,13 @@ def resources(stack: cdk.Stack, type_: str) -> dict[str, Any]:
 
 
 def test_declares_the_component_exactly(stack: cdk.Stack) -> None:
-    component(stack, instance_type=InstanceType.G5_XLARGE, copy_count=2,
+    component(stack, copy_count=2,
               model_data_download_timeout=SECONDS(600), container_startup_health_check_timeout=SECONDS(300))
     [(logical_id, ic)] = resources(stack, "AWS::SageMaker::InferenceComponent").items()
     [model_id] = resources(stack, "AWS::SageMaker::Model")
     assert ic["Properties"] == {
         "InferenceComponentName": "TestStack-Component-4D937385",
-        "EndpointName": "shared",
+        "EndpointName": "TestStack-Endpoint-03B36749",
         "VariantName": "AllTraffic",
         "Specification": {
             "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
@@ -93,7 +88,7 @@ def test_declares_the_component_exactly(stack: cdk.Stack) -> None:
         "RuntimeConfig": {"CopyCount": 2},
     }
     # The endpoint's name is a plain string: the explicit dependency orders creation.
-    assert ic["DependsOn"] == ["EndpointEEF1FD8F"]
+    assert ic["DependsOn"] == ["Endpoint"]
     assert logical_id.startswith("Component")
 
 
@@ -119,25 +114,25 @@ def test_a_given_name_is_used(stack: cdk.Stack) -> None:
     ("props", "message"),
     [
         ({"compute": ComputeRequirements(min_memory_mb=127)},
-         r"Component: compute.min_memory_mb must be a whole number of at least 128, got 127"),
+         r"TestStack/Component: compute.min_memory_mb must be at least 128, got 127"),
         ({"compute": ComputeRequirements(min_memory_mb=512.5)},  # type: ignore[arg-type]
-         r"compute.min_memory_mb must be a whole number of at least 128, got 512.5"),
+         r"compute.min_memory_mb must be an integer of at least 128, got 512.5"),
         ({"compute": ComputeRequirements(min_memory_mb=1024, max_memory_mb=512)},
          r"compute.max_memory_mb must be at least min_memory_mb \(1024\), got 512"),
         ({"compute": ComputeRequirements(min_memory_mb=1024, accelerator_devices=0)},
-         r"compute.accelerator_devices must be a whole number of at least 1, got 0"),
+         r"compute.accelerator_devices must be at least 1, got 0"),
         ({"compute": ComputeRequirements(min_memory_mb=1024, cpu_cores=0.2)},
          r"compute.cpu_cores must be at least 0.25, got 0.2"),
-        ({"copy_count": -1}, r"copy_count must be a whole number of at least 0, got -1"),
-        ({"copy_count": 1.5}, r"copy_count must be a whole number of at least 0, got 1.5"),
-        ({"variant_name": "bad_name"}, r"variant_name must be 1-63 letters, digits and hyphens"),
+        ({"copy_count": -1}, r"copy_count must be at least 0, got -1"),
+        ({"copy_count": 1.5}, r"copy_count must be an integer of at least 0, got 1.5"),
+        ({"variant_name": "Blue"}, r"TestStack/Endpoint: variant_name must be one of AllTraffic, got 'Blue'"),
         ({"inference_component_name": "-x"}, r"inference_component_name must be 1-63 letters"),
         ({"model_data_download_timeout": SECONDS(59)},
          r"model_data_download_timeout \(seconds\) must be between 60 and 3600, got 59"),
         ({"container_startup_health_check_timeout": SECONDS(3601)},
          r"container_startup_health_check_timeout \(seconds\) must be between 60 and 3600, got 3601"),
         ({"auto_scaling": CopyAutoScaling(min_copies=0, max_copies=2, target_invocations_per_copy=10)},
-         r"auto_scaling.min_copies must be a whole number of at least 1, got 0"),
+         r"auto_scaling.min_copies must be at least 1, got 0"),
         ({"auto_scaling": CopyAutoScaling(min_copies=3, max_copies=2, target_invocations_per_copy=10),
           "copy_count": 3},
          r"auto_scaling.max_copies must be at least min_copies \(3\), got 2"),
@@ -171,16 +166,22 @@ def test_one_copy_must_fit_the_instance_type(
     stack: cdk.Stack, instance_type: str, compute: ComputeRequirements, message: str
 ) -> None:
     with pytest.raises(ValidationError, match=message):
-        component(stack, instance_type=instance_type, compute=compute)
+        component(stack, endpoint=hosting(stack, instance_type), compute=compute)
 
 
 def test_a_copy_that_fills_the_instance_exactly_fits(stack: cdk.Stack) -> None:
-    component(stack, instance_type="ml.g5.12xlarge",
-              compute=ComputeRequirements(accelerator_devices=4, min_memory_mb=192 * 1024, cpu_cores=48))
+    built = component(stack, compute=ComputeRequirements(accelerator_devices=4, min_memory_mb=192 * 1024,
+                                                         cpu_cores=48))
+    assert built.instance_type is not None and built.instance_type.name == "ml.g5.12xlarge"
+
+
+def test_a_bad_instance_type_is_refused_in_one_line(stack: cdk.Stack) -> None:
+    with pytest.raises(ValidationError, match=r"TestStack/Component: instance_type must be .*, got 'g5.xlarge'"):
+        component(stack, endpoint=Endpoint.from_endpoint_name(stack, "Shared", "shared"), instance_type="g5.xlarge")
 
 
 def test_types_the_package_does_not_know_are_not_checked(stack: cdk.Stack) -> None:
-    component(stack, instance_type="ml.g7e.2xlarge",
+    component(stack, endpoint=hosting(stack, "ml.g7e.2xlarge"),
               compute=ComputeRequirements(accelerator_devices=8, min_memory_mb=10**7))
 
 
@@ -265,13 +266,13 @@ def test_grant_invoke_is_on_the_hosting_endpoint(stack: cdk.Stack) -> None:
     built.grant_invoke(caller)
     Template.from_stack(stack).has_resource_properties("AWS::IAM::ManagedPolicy", {
         "PolicyDocument": {"Statement": [{
-            "Action": "sagemaker:InvokeEndpoint", "Effect": "Allow", "Resource": {"Ref": "EndpointEEF1FD8F"},
+            "Action": "sagemaker:InvokeEndpoint", "Effect": "Allow", "Resource": {"Ref": "Endpoint"},
         }]},
     })
 
 
 def test_import_by_name(stack: cdk.Stack) -> None:
-    endpoint = HostingEndpoint(stack, "Endpoint")
+    endpoint = hosting(stack)
     imported = InferenceComponent.from_inference_component_name(stack, "Imported", "llm-large", endpoint=endpoint)
     assert imported.inference_component_name == "llm-large"
     assert imported.endpoint is endpoint
@@ -279,7 +280,146 @@ def test_import_by_name(stack: cdk.Stack) -> None:
         InferenceComponent.from_inference_component_name(stack, "Bad", "llm_large", endpoint=endpoint)
 
 
+def test_on_an_imported_endpoint_the_variant_and_type_are_given(stack: cdk.Stack) -> None:
+    endpoint = Endpoint.from_endpoint_name(stack, "Shared", "shared-gpu")
+    built = component(stack, endpoint=endpoint)
+    assert (built.variant_name, built.instance_type) == ("AllTraffic", None)  # nothing to check against
+    Template.from_stack(stack).has_resource_properties("AWS::SageMaker::InferenceComponent", {
+        "EndpointName": "shared-gpu", "VariantName": "AllTraffic",
+    })
+    with pytest.raises(ValidationError, match=r"compute.accelerator_devices must be at most 1 \(ml.g6.xlarge"):
+        component(stack, "Second", endpoint=endpoint, variant_name="Blue", instance_type="ml.g6.xlarge",
+                  compute=ComputeRequirements(accelerator_devices=2, min_memory_mb=1024))
+
+
+def test_refuses_an_endpoint_whose_variant_serves_a_model(stack: cdk.Stack) -> None:
+    config = EndpointConfig(stack, "ModelConfig", variants=[InstanceVariant(model=model(stack))])
+    endpoint = Endpoint(stack, "Serving", endpoint_config=config, deployment=None)
+    with pytest.raises(ValidationError, match=r"TestStack/Component: endpoint must be an endpoint whose variant "
+                       r"AllTraffic hosts inference components \(no model\), got 'TestStack/Serving'"):
+        component(stack, endpoint=endpoint, model=model(stack, "Other"))
+
+
+# -- endpoint configs that host components -----------------------------------------------------
+
+
+def test_a_component_hosting_config_exactly(stack: cdk.Stack) -> None:
+    config = EndpointConfig(stack, "Config", variants=[InstanceVariant(
+        instance_type="ml.g5.12xlarge", initial_instance_count=2,
+        managed_instance_scaling=ManagedInstanceScaling(min_instances=1, max_instances=4),
+        routing_strategy="LEAST_OUTSTANDING_REQUESTS",
+    )])
+    [(config_id, rendered)] = resources(stack, "AWS::SageMaker::EndpointConfig").items()
+    assert rendered["Properties"] == {
+        "ExecutionRoleArn": {"Fn::GetAtt": ["ConfigExecutionRole0B28499E", "Arn"]},
+        "ProductionVariants": [{
+            "VariantName": "AllTraffic",
+            "InstanceType": "ml.g5.12xlarge",
+            "InitialInstanceCount": 2,
+            "InitialVariantWeight": 1,
+            "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 4},
+            "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"},
+        }],
+    }
+    # SageMaker checks the role when it creates the config: the role's policy exists first.
+    assert rendered["DependsOn"] == ["ConfigExecutionRolePolicy29CE6104"]
+    assert config.execution_role is not None and config_id == "Config"
+
+
+def test_the_default_execution_role_writes_endpoint_logs_and_metrics_only(stack: cdk.Stack) -> None:
+    EndpointConfig(stack, "Config", variants=[InstanceVariant(instance_type="ml.g5.xlarge")])
+    [role] = resources(stack, "AWS::IAM::Role").values()
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+    }]
+    [policy] = resources(stack, "AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert [statement["Action"] for statement in statements] == [
+        ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "cloudwatch:PutMetricData",
+    ]
+    assert statements[1]["Condition"] == {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}
+    assert "log-group:/aws/sagemaker/Endpoints/*" in str(statements[0]["Resource"])
+
+
+def test_a_given_execution_role_is_used(stack: cdk.Stack) -> None:
+    role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::123456789012:role/hosting", mutable=False)
+    config = EndpointConfig(stack, "Config", variants=[InstanceVariant(instance_type="ml.g5.xlarge")],
+                            execution_role=role)
+    assert config.execution_role is role
+    Template.from_stack(stack).has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "ExecutionRoleArn": "arn:aws:iam::123456789012:role/hosting",
+    })
+    assert not resources(stack, "AWS::IAM::Role")
+
+
+def test_a_config_that_serves_models_gets_no_execution_role(stack: cdk.Stack) -> None:
+    config = EndpointConfig(stack, "Config", variants=[InstanceVariant(model=model(stack))])
+    assert config.execution_role is None
+    [rendered] = resources(stack, "AWS::SageMaker::EndpointConfig").values()
+    assert "ExecutionRoleArn" not in rendered["Properties"]
+
+
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        ({"managed_instance_scaling": ManagedInstanceScaling(min_instances=-1, max_instances=2)},
+         r"TestStack/Config: variants\[0\].managed_instance_scaling.min_instances must be at least 0, got -1"),
+        ({"managed_instance_scaling": ManagedInstanceScaling(max_instances=0, min_instances=0),
+          "initial_instance_count": 1},
+         r"variants\[0\].managed_instance_scaling.max_instances must be at least 1, got 0"),
+        ({"managed_instance_scaling": ManagedInstanceScaling(max_instances=2.5)},  # type: ignore[arg-type]
+         r"managed_instance_scaling.max_instances must be an integer of at least 1, got 2.5"),
+        ({"managed_instance_scaling": ManagedInstanceScaling(min_instances=3, max_instances=2)},
+         r"managed_instance_scaling.max_instances must be at least min_instances \(3\), got 2"),
+        ({"managed_instance_scaling": ManagedInstanceScaling(min_instances=2, max_instances=3)},
+         r"variants\[0\].initial_instance_count must be between managed_instance_scaling.min_instances and "
+         r"max_instances \(2-3\), got 1"),
+        ({"routing_strategy": "KV_AWARE"},
+         r"InstanceVariant: routing_strategy must be one of 'LEAST_OUTSTANDING_REQUESTS', 'RANDOM', got 'KV_AWARE'"),
+    ],
+)
+def test_component_hosting_variants_refuse_what_sagemaker_refuses(
+    stack: cdk.Stack, variant: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        EndpointConfig(stack, "Config", variants=[InstanceVariant(instance_type="ml.g5.xlarge", **variant)])
+
+
+def test_managed_instance_scaling_is_for_component_hosting_variants_only(stack: cdk.Stack) -> None:
+    with pytest.raises(ValidationError, match=r"variants\[0\].managed_instance_scaling must be None on a variant "
+                       r"that serves a model"):
+        EndpointConfig(stack, "Config", variants=[InstanceVariant(
+            model=model(stack), managed_instance_scaling=ManagedInstanceScaling(max_instances=2))])
+
+
+def test_routing_applies_to_any_instance_variant(stack: cdk.Stack) -> None:
+    EndpointConfig(stack, "Config", variants=[InstanceVariant(model=model(stack),
+                                                              routing_strategy=RoutingStrategy.RANDOM)])
+    Template.from_stack(stack).has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "ProductionVariants": [Match.object_like({"RoutingConfig": {"RoutingStrategy": "RANDOM"}})],
+    })
+
+
 # -- Elastic Inference migration ---------------------------------------------------------------
+
+
+def ei_model(scope: Construct) -> Model:
+    bucket = s3.Bucket.from_bucket_name(scope, "LegacyArtifacts", "artifacts")
+    return Model(scope, "Legacy", container=ContainerDefinition(
+        image=ContainerImage.sagemaker_builtin(Framework.PYTORCH_EI, "1.5.1"),
+        model_data=ModelData.from_bucket(bucket, "legacy/model.tar.gz"),
+    ))
+
+
+def test_an_ei_variant_warns_with_the_declaration_that_replaces_it(stack: cdk.Stack) -> None:
+    EndpointConfig(stack, "Config", variants=[InstanceVariant(
+        model=ei_model(stack), accelerator=ElasticInferenceAccelerator.EIA2_MEDIUM)])
+    [warning] = Annotations.from_stack(stack).find_warning("/TestStack/Config", Match.any_value())
+    text = warning.entry.data
+    assert "Elastic Inference reached end of life" in text
+    assert ("Replace it with InferenceComponent(scope, id, endpoint=<a component-hosting endpoint on "
+            "ml.g4dn.xlarge>, model=<TestStack/Legacy>, compute=ComputeRequirements(accelerator_devices=1, "
+            "min_memory_mb=2048)), or InferenceComponent.from_elastic_inference_variant(") in text
 
 
 def test_an_ei_variant_becomes_a_component_of_the_same_model(stack: cdk.Stack) -> None:
@@ -288,7 +428,7 @@ def test_an_ei_variant_becomes_a_component_of_the_same_model(stack: cdk.Stack) -
                               accelerator=ElasticInferenceAccelerator.EIA2_LARGE,
                               container_startup_health_check_timeout=SECONDS(900))
     built = InferenceComponent.from_elastic_inference_variant(
-        stack, "Migrated", variant=variant, endpoint=HostingEndpoint(stack, "Endpoint")
+        stack, "Migrated", variant=variant, endpoint=hosting(stack, "ml.g4dn.xlarge")
     )
     assert built.model is served
     assert built.instance_type is not None and built.instance_type.name == "ml.g4dn.xlarge"
@@ -300,13 +440,31 @@ def test_an_ei_variant_becomes_a_component_of_the_same_model(stack: cdk.Stack) -
         },
         "RuntimeConfig": {"CopyCount": 3},
     })
+    assert not Annotations.from_stack(stack).find_warning("/TestStack/Migrated", Match.any_value())
+
+
+def test_on_an_imported_endpoint_the_migration_suggests_g4dn(stack: cdk.Stack) -> None:
+    variant = InstanceVariant(model=model(stack), accelerator="ml.eia1.medium")
+    built = InferenceComponent.from_elastic_inference_variant(
+        stack, "Migrated", variant=variant, endpoint=Endpoint.from_endpoint_name(stack, "Gpu", "gpu")
+    )
+    assert built.instance_type is not None and built.instance_type.name == "ml.g4dn.xlarge"
+    assert built.compute == ComputeRequirements(accelerator_devices=1, min_memory_mb=1024)
+
+
+def test_migrating_an_ei_image_warns_to_switch_to_the_gpu_image(stack: cdk.Stack) -> None:
+    variant = InstanceVariant(model=ei_model(stack), accelerator=ElasticInferenceAccelerator.EIA2_MEDIUM)
+    InferenceComponent.from_elastic_inference_variant(stack, "Migrated", variant=variant, endpoint=hosting(stack))
+    Annotations.from_stack(stack).has_warning(
+        "/TestStack/Migrated", Match.string_like_regexp("TestStack/Legacy runs an Elastic Inference image.*GPU image")
+    )
 
 
 def test_the_migration_helper_refuses_a_variant_without_ei(stack: cdk.Stack) -> None:
     variant = InstanceVariant(model=model(stack))
     with pytest.raises(ValidationError, match=r"TestStack: variant.accelerator must be set .*, got None"):
         InferenceComponent.from_elastic_inference_variant(
-            stack, "Migrated", variant=variant, endpoint=HostingEndpoint(stack, "Endpoint")
+            stack, "Migrated", variant=variant, endpoint=hosting(stack)
         )
 
 

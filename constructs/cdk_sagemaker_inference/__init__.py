@@ -58,9 +58,11 @@ if TYPE_CHECKING:
         EndpointConfig,
         IEndpointConfig,
         InstanceVariant,
+        ManagedInstanceScaling,
+        RoutingStrategy,
         ServerlessVariant,
     )
-    from .inference_component import ComputeRequirements, CopyAutoScaling, IInferenceComponent, InferenceComponent
+    from .inference_component import ComputeRequirements, IInferenceComponent, InferenceComponent
     from .instance_type import InstanceType
     from .local_model import local_pipeline, local_transform
     from .model import (
@@ -77,7 +79,7 @@ if TYPE_CHECKING:
     from .model_package import MetricsReport, ModelMetrics, ModelPackageVersion
     from .realtime import RealtimeEndpoint
     from .registry import IModelPackageGroup, ModelPackageGroup
-    from .scaling import VariantAutoScaling
+    from .scaling import CopyAutoScaling, VariantAutoScaling
     from .served_version import ServedModelPackage
     from .shared_resources import SharedResources
     from .transform import BatchTransform, TransformSource
@@ -118,11 +120,13 @@ _LAZY = {
     "EndpointConfig": "endpoint_config",
     "IEndpointConfig": "endpoint_config",
     "InstanceVariant": "endpoint_config",
+    "ManagedInstanceScaling": "endpoint_config",
+    "RoutingStrategy": "endpoint_config",
     "ServerlessVariant": "endpoint_config",
     "RealtimeEndpoint": "realtime",
     "VariantAutoScaling": "scaling",
     "ComputeRequirements": "inference_component",
-    "CopyAutoScaling": "inference_component",
+    "CopyAutoScaling": "scaling",
     "IInferenceComponent": "inference_component",
     "InferenceComponent": "inference_component",
     "InstanceType": "instance_type",
@@ -218,6 +222,7 @@ __all__ = [
     "JSONSerializer",
     "ListDeserializer",
     "ListSerializer",
+    "ManagedInstanceScaling",
     "ManagedPolicyGrant",
     "MetricsReport",
     "Model",
@@ -236,6 +241,7 @@ __all__ = [
     "RealtimeEndpoint",
     "RegistryClient",
     "RegistryError",
+    "RoutingStrategy",
     "ScalingType",
     "SerializationError",
     "Serializer",

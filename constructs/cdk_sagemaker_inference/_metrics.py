@@ -1,4 +1,5 @@
-"""The CloudWatch metrics SageMaker publishes per endpoint variant: the one place that spells them."""
+"""The CloudWatch metrics SageMaker publishes per endpoint variant and per inference component:
+the one place that spells them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 NAMESPACE = "AWS/SageMaker"
+#: Where SageMaker publishes inference components' CPU, GPU and memory utilization.
+COMPONENT_UTILIZATION_NAMESPACE = "/aws/sagemaker/InferenceComponents"
 DEFAULT_PERIOD = Duration.minutes(5)
 
 
@@ -19,11 +22,22 @@ def variant_metric(
     The statistic defaults to ``default_statistic`` and the period to 5 minutes, as aws-cdk's
     canned metrics do.
     """
+    dimensions = {"EndpointName": endpoint_name, "VariantName": variant_name}
+    return _metric(NAMESPACE, dimensions, metric_name, default_statistic, options)
+
+
+def component_metric(
+    component_name: str, metric_name: str, default_statistic: str, *, namespace: str = NAMESPACE, **options: Any
+) -> cloudwatch.Metric:
+    """``metric_name`` of one inference component (dimension ``InferenceComponentName``): invocation
+    metrics are in AWS/SageMaker, utilization in ``COMPONENT_UTILIZATION_NAMESPACE``. Defaults as
+    ``variant_metric``."""
+    return _metric(namespace, {"InferenceComponentName": component_name}, metric_name, default_statistic, options)
+
+
+def _metric(
+    namespace: str, dimensions: dict[str, str], metric_name: str, default_statistic: str, options: dict[str, Any]
+) -> cloudwatch.Metric:
     options.setdefault("statistic", default_statistic)
     options.setdefault("period", DEFAULT_PERIOD)
-    return cloudwatch.Metric(
-        namespace=NAMESPACE,
-        metric_name=metric_name,
-        dimensions_map={"EndpointName": endpoint_name, "VariantName": variant_name},
-        **options,
-    )
+    return cloudwatch.Metric(namespace=namespace, metric_name=metric_name, dimensions_map=dimensions, **options)

@@ -7,6 +7,7 @@ generated one CloudFormation creates the new config, updates the endpoint and de
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
+from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, NAME_RULE, sagemaker_arn
 from ._validation import (
     check,
@@ -29,10 +31,10 @@ from ._validation import (
     to_enum,
     whole_seconds,
 )
-from .accelerator import ELASTIC_INFERENCE_RETIRED, ElasticInferenceAccelerator
+from .accelerator import ELASTIC_INFERENCE_RETIRED, ElasticInferenceAccelerator, replacement_declaration
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .instance_type import InstanceType, to_instance_type
-from .model import IModel
+from .model import IModel, grant_logs_and_metrics
 from .scaling import VariantAutoScaling, validate_auto_scaling
 
 #: aws-cdk-lib's built-in CloudFormation validation (flag ``@aws-cdk/core:validateAgainstDefaultRules``)
@@ -47,12 +49,37 @@ _SERVERLESS_MEMORY_SIZES = range(1024, 6145, 1024)
 _MAX_VARIANTS = 10
 
 
+class RoutingStrategy(enum.Enum):
+    """How an endpoint picks the instance (and, with inference components, the copy) for a request
+    (``ProductionVariant.RoutingConfig``; the values AWS::SageMaker::EndpointConfig accepts without
+    further configuration)."""
+
+    #: To the instance with the most spare capacity: steadier latency for uneven request costs.
+    LEAST_OUTSTANDING_REQUESTS = "LEAST_OUTSTANDING_REQUESTS"
+    #: To a random instance: SageMaker's default.
+    RANDOM = "RANDOM"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ManagedInstanceScaling:
+    """SageMaker adds instances to a component-hosting variant when its components' copies do not
+    fit, and removes instances no copy uses (``ProductionVariant.ManagedInstanceScaling``).
+
+    :param max_instances: the most instances (an integer >= 1, >= min_instances).
+    :param min_instances: the fewest instances (an integer >= 0). Default: 1, so that the endpoint
+        keeps serving; 0 lets it release every instance when no copy runs.
+    """
+
+    max_instances: int
+    min_instances: int = 1
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class InstanceVariant:
     """A production variant on dedicated instances.
 
     :param model: the model it serves. Default: None, a variant that hosts inference components
-        (the endpoint config then needs ``execution_role``, and every variant must be model-less).
+        (the endpoint config then has an ``execution_role``, and every variant must be model-less).
     :param instance_type: an ``InstanceType`` or its name (``"ml.g5.xlarge"``). Default: ml.m5.large, the smallest
         general-purpose type that autoscales.
     :param variant_name: Default: "AllTraffic". Keep it stable: guardrails and autoscaling follow the
@@ -67,6 +94,10 @@ class InstanceVariant:
         life; a CPU type and an
         EI-capable model only). Default: None.
     :param auto_scaling: Default: None, the instance count stays as deployed.
+    :param managed_instance_scaling: instances follow the components' copies (model-less variants
+        only). Default: None, the instance count stays as deployed.
+    :param routing_strategy: a ``RoutingStrategy`` or its value: how requests are spread over
+        instances and copies. Default: None, SageMaker's (random).
     """
 
     model: IModel | None = None
@@ -79,6 +110,8 @@ class InstanceVariant:
     container_startup_health_check_timeout: Duration | None = None
     accelerator: ElasticInferenceAccelerator | str | None = None
     auto_scaling: VariantAutoScaling | None = None
+    managed_instance_scaling: ManagedInstanceScaling | None = None
+    routing_strategy: RoutingStrategy | str | None = None
 
     def __post_init__(self) -> None:
         # Values read from configuration arrive as strings: the enum's value is as good as the enum.
@@ -89,6 +122,12 @@ class InstanceVariant:
                 self,
                 "accelerator",
                 to_enum("InstanceVariant", "accelerator", self.accelerator, ElasticInferenceAccelerator),
+            )
+        if self.routing_strategy is not None:
+            object.__setattr__(
+                self,
+                "routing_strategy",
+                to_enum("InstanceVariant", "routing_strategy", self.routing_strategy, RoutingStrategy),
             )
 
     @property
@@ -102,6 +141,12 @@ class InstanceVariant:
         """``accelerator`` as an ``ElasticInferenceAccelerator`` (None without one)."""
         assert self.accelerator is None or isinstance(self.accelerator, ElasticInferenceAccelerator)
         return self.accelerator
+
+    @property
+    def resolved_routing_strategy(self) -> RoutingStrategy | None:
+        """``routing_strategy`` as a ``RoutingStrategy`` (None without one)."""
+        assert self.routing_strategy is None or isinstance(self.routing_strategy, RoutingStrategy)
+        return self.routing_strategy
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -214,12 +259,16 @@ class EndpointConfig(Resource):
             (none on types with local NVMe storage).
         :param data_capture: Default: None, nothing is recorded (not available on serverless).
         :param execution_role: the role SageMaker uses for the inference components of model-less
-            variants. Default: None; required when the variants have no model.
+            variants (only for them). Default: for model-less variants, a role that may write endpoint
+            logs and publish SageMaker metrics, in a customer-managed policy; the components' models
+            keep their own roles for their artifacts and images.
         """
         super().__init__(scope, id)
         self._variants = list(variants)
         self.execution_role = execution_role
         self._validate(data_capture)
+        if self.execution_role is None and all(v.model is None for v in self._variants):
+            self.execution_role = self._default_execution_role()
         #: The key of the storage volumes (None on types with local NVMe storage).
         self.encryption_key = encryption_key or storage_key(
             self, self._variants, f"Encrypts the storage of endpoint config {id}"
@@ -231,8 +280,11 @@ class EndpointConfig(Resource):
             production_variants=[_render_variant(v) for v in self._variants],
             kms_key_id=self.encryption_key.key_arn if self.encryption_key else None,
             data_capture_config=_render_data_capture(data_capture) if data_capture else None,
-            execution_role_arn=execution_role.role_arn if execution_role else None,
+            execution_role_arn=self.execution_role.role_arn if self.execution_role else None,
         )
+        if isinstance(self.execution_role, ManagedPolicyRole):
+            # SageMaker checks the role when it creates the endpoint config: its policy comes first.
+            self._resource.node.add_dependency(self.execution_role.policy)
         self._flag_local_storage()
         self._flag_elastic_inference()
         if data_capture:
@@ -281,9 +333,6 @@ class EndpointConfig(Resource):
         with_model = [v.model is not None for v in self._variants]
         check(self, all(with_model) or not any(with_model), "variants[].model",
               "set on every variant or on none (inference components)", names)
-        if not any(with_model):
-            check(self, self.execution_role is not None, "execution_role",
-                  "set when the variants host inference components (no model)", None)
         for index, variant in enumerate(self._variants):
             prop = f"variants[{index}]"
             check_pattern(self, f"{prop}.variant_name", variant.variant_name, NAME_PATTERN, NAME_RULE)
@@ -337,6 +386,23 @@ class EndpointConfig(Resource):
                   "True (EI-enabled TensorFlow, MXNet or PyTorch images) to take an EI accelerator", capable)
         if variant.auto_scaling:
             validate_auto_scaling(self, prop, instance_type, variant.auto_scaling)
+        if variant.managed_instance_scaling:
+            self._validate_managed_scaling(prop, variant, variant.managed_instance_scaling)
+
+    def _validate_managed_scaling(self, prop: str, variant: InstanceVariant, scaling: ManagedInstanceScaling) -> None:
+        check(self, variant.model is None, f"{prop}.managed_instance_scaling",
+              "None on a variant that serves a model (it scales the instances of inference components)",
+              variant.managed_instance_scaling)
+        low, high = scaling.min_instances, scaling.max_instances
+        check_integer(self, f"{prop}.managed_instance_scaling.min_instances", low, 0)
+        check_integer(self, f"{prop}.managed_instance_scaling.max_instances", high, 1)
+        if not (is_token(low) or is_token(high)):
+            check(self, high >= low, f"{prop}.managed_instance_scaling.max_instances",
+                  f"at least min_instances ({low})", high)
+            if not is_token(variant.initial_instance_count):
+                check(self, low <= variant.initial_instance_count <= high, f"{prop}.initial_instance_count",
+                      f"between managed_instance_scaling.min_instances and max_instances ({low}-{high})",
+                      variant.initial_instance_count)
 
     # -- warnings and acknowledgments -----------------------------------------------------------
 
@@ -355,11 +421,33 @@ class EndpointConfig(Resource):
         Annotations.of(self).add_warning_v2("cdk-sagemaker-inference:endpointNoKmsKey", reason)
         acknowledge(self._resource, _KMS_RULES, reason)
 
+    def _default_execution_role(self) -> iam.IRole:
+        """The role of a config whose variants host inference components: endpoint logs and metrics."""
+        role = ManagedPolicyRole(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Execution role of an endpoint config that hosts inference components",
+        )
+        grant_logs_and_metrics(role, role.policy)
+        acknowledge(
+            role.policy,
+            ["AwsSolutions-IAM5[Resource::*]"],
+            "IAM requires Resource '*' for cloudwatch:PutMetricData, which has no resource type; a "
+            "condition limits it to the /aws/sagemaker/* namespaces.",
+        )
+        return role
+
     def _flag_elastic_inference(self) -> None:
         ei_variants = [v.variant_name for v in self._instance_variants() if v.accelerator]
-        for name in ei_variants:
+        for variant in self._instance_variants():
+            accelerator = variant.resolved_accelerator
+            if accelerator is None or variant.model is None:
+                continue
             Annotations.of(self).add_warning_v2(
-                "cdk-sagemaker-inference:elasticInferenceRetired", f"Variant {name}: {ELASTIC_INFERENCE_RETIRED}"
+                "cdk-sagemaker-inference:elasticInferenceRetired",
+                f"Variant {variant.variant_name}: {ELASTIC_INFERENCE_RETIRED} Replace it with "
+                f"{replacement_declaration(variant.model.node.path, accelerator)}.",
             )
         if ei_variants:
             acknowledge(
@@ -451,6 +539,20 @@ def _render_variant(variant: Variant) -> sagemaker.CfnEndpointConfig.ProductionV
             variant.container_startup_health_check_timeout
         ),
         accelerator_type=accelerator.value if accelerator else None,
+        managed_instance_scaling=_render_managed_scaling(variant.managed_instance_scaling),
+        routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
+            routing_strategy=variant.resolved_routing_strategy.value
+        ) if variant.resolved_routing_strategy else None,
+    )
+
+
+def _render_managed_scaling(
+    scaling: ManagedInstanceScaling | None,
+) -> sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None:
+    if scaling is None:
+        return None
+    return sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+        status="ENABLED", min_instance_count=scaling.min_instances, max_instance_count=scaling.max_instances
     )
 
 

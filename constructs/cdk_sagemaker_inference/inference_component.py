@@ -9,42 +9,34 @@ instances, and Application Auto Scaling changes the copy count of each component
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from aws_cdk import Duration, Names, Resource, Stack
+from aws_cdk import Annotations, Duration, Names, Resource
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
-from . import _names
 from ._iam import ManagedPolicyGrant
-from ._validation import check, check_pattern, check_range, is_token
-from .accelerator import REPLACEMENT_INSTANCE_TYPE, ElasticInferenceAccelerator, accelerator_memory_mb
+from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, component_metric
+from ._names import NAME_PATTERN, NAME_RULE
+from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
+from .accelerator import REPLACEMENT_INSTANCE_TYPE, accelerator_memory_mb
+from .endpoint import Endpoint, EndpointBase
+from .endpoint_config import InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
-from .instance_type import InstanceType
+from .instance_type import InstanceType, to_instance_type
 from .model import IModel
+from .scaling import CopyAutoScaling, scale_component
 
-#: SageMaker's pattern for inference component, endpoint and variant names.
-NAME_PATTERN = _names.NAME_PATTERN
-_NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
 MIN_MEMORY_MB = 128
 #: ``NumberOfCpuCoresRequired``: at least a quarter of a core.
 MIN_CPU_CORES = 0.25
-#: Application Auto Scaling's dimension for a component's copies (botocore's ScalableDimension enum).
-COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
-#: Invocation metrics (``AWS/SageMaker``) and utilization metrics of components.
-INVOCATION_NAMESPACE = "AWS/SageMaker"
-UTILIZATION_NAMESPACE = "/aws/sagemaker/InferenceComponents"
-# Application Auto Scaling's service-linked role for SageMaker: its policy covers inference
-# components (DescribeInferenceComponent, UpdateInferenceComponentRuntimeConfig) as well as variants.
-_SCALING_ROLE = (
-    "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
-    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
-)
-_FIVE_MINUTES = Duration.minutes(5)
+_INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
+#: The variant name SageMaker's tools give a single variant.
+DEFAULT_VARIANT_NAME = "AllTraffic"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,54 +56,6 @@ class ComputeRequirements:
     accelerator_devices: int | None = None
     cpu_cores: float | None = None
     max_memory_mb: int | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CopyAutoScaling:
-    """Target tracking of ``SageMakerInferenceComponentInvocationsPerCopy`` for a component.
-
-    The endpoint's managed instance scaling adds instances when new copies do not fit, and removes
-    instances that no copy uses. Scaling to zero copies needs a step-scaling policy on
-    ``NoCapacityInvocationFailures`` (target tracking cannot scale out from zero), which this package
-    does not declare: ``min_copies`` is at least 1.
-
-    :param max_copies: the most copies (>= min_copies).
-    :param target_invocations_per_copy: invocations a minute one copy should get (> 0); measure it
-        with a load test.
-    :param min_copies: the fewest copies (>= 1). Default: 1.
-    :param scale_in_cooldown: Default: 5 minutes, so that a lull does not remove copies at once.
-    :param scale_out_cooldown: Default: 1 minute, so that copies follow a surge quickly.
-    """
-
-    max_copies: int
-    target_invocations_per_copy: float
-    min_copies: int = 1
-    scale_in_cooldown: Duration = _FIVE_MINUTES
-    scale_out_cooldown: Duration = Duration.minutes(1)
-
-
-class ElasticInferenceVariant(Protocol):
-    """What the migration helper reads from an Elastic Inference variant (``InstanceVariant``)."""
-
-    @property
-    def model(self) -> IModel:
-        """The model the variant serves."""
-
-    @property
-    def accelerator(self) -> ElasticInferenceAccelerator | None:
-        """The EI accelerator."""
-
-    @property
-    def initial_instance_count(self) -> int:
-        """The variant's instances: one component copy each."""
-
-    @property
-    def model_data_download_timeout(self) -> Duration | None:
-        """Carried over to the component."""
-
-    @property
-    def container_startup_health_check_timeout(self) -> Duration | None:
-        """Carried over to the component."""
 
 
 class IInferenceComponent(Protocol):
@@ -150,81 +94,72 @@ class _InferenceComponentBase(Resource):
         return self._endpoint
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allows ``grantee`` sagemaker:InvokeEndpoint on the hosting endpoint.
+        """Allows ``grantee`` sagemaker:InvokeEndpoint on the hosting endpoint, in a customer-managed
+        policy when ``grantee`` is a role this app declares (see ``ManagedPolicyGrant``).
 
         The grant is on the endpoint, so ``grantee`` may invoke any of its components.
         """
         return ManagedPolicyGrant.add_to_principal(
-            grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self._endpoint.endpoint_arn]
+            grantee=grantee, actions=_INVOKE_ACTIONS, resource_arns=[self._endpoint.endpoint_arn]
         )
 
-    def metric(
-        self,
-        metric_name: str,
-        *,
-        statistic: str = cloudwatch.Stats.AVERAGE,
-        period: Duration = _FIVE_MINUTES,
-        namespace: str = INVOCATION_NAMESPACE,
-    ) -> cloudwatch.Metric:
-        """A metric SageMaker publishes for this component (dimension ``InferenceComponentName``).
+    def metric(self, metric_name: str, **options: Any) -> cloudwatch.Metric:
+        """A metric SageMaker publishes for this component in AWS/SageMaker (dimension
+        ``InferenceComponentName``).
 
-        :param statistic: Default: average.
-        :param period: Default: 5 minutes.
-        :param namespace: Default: AWS/SageMaker (invocations); utilization metrics are in
-            ``/aws/sagemaker/InferenceComponents``.
+        :param options: ``cloudwatch.MetricOptions`` keywords. Default: average over 5 minutes.
         """
-        return cloudwatch.Metric(
-            namespace=namespace,
-            metric_name=metric_name,
-            dimensions_map={"InferenceComponentName": self._name},
-            statistic=statistic,
-            period=period,
-        )
+        return component_metric(self._name, metric_name, cloudwatch.Stats.AVERAGE, **options)
 
-    def metric_invocations(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """Requests sent to the component (sum). Default: 5 minutes."""
-        return self.metric("Invocations", statistic=cloudwatch.Stats.SUM, period=period)
+    def metric_invocations(self, **options: Any) -> cloudwatch.Metric:
+        """Requests sent to the component. Default: sum over 5 minutes."""
+        return component_metric(self._name, "Invocations", cloudwatch.Stats.SUM, **options)
 
-    def metric_invocations_per_copy(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """Requests per copy (sum), what copy-count autoscaling tracks. Default: 5 minutes."""
-        return self.metric("InvocationsPerCopy", statistic=cloudwatch.Stats.SUM, period=period)
+    def metric_invocations_per_copy(self, **options: Any) -> cloudwatch.Metric:
+        """Requests per copy, what copy-count autoscaling tracks. Default: sum over 5 minutes."""
+        return component_metric(self._name, "InvocationsPerCopy", cloudwatch.Stats.SUM, **options)
 
-    def metric_model_latency(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """Time the model took to answer, in microseconds (average). Default: 5 minutes."""
-        return self.metric("ModelLatency", period=period)
+    def metric_model_latency(self, **options: Any) -> cloudwatch.Metric:
+        """Time the model took to answer, in microseconds. Default: average over 5 minutes."""
+        return self.metric("ModelLatency", **options)
 
-    def metric_5xx_errors(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """Requests the model failed (HTTP 5XX, sum). Default: 5 minutes."""
-        return self.metric("Invocation5XXErrors", statistic=cloudwatch.Stats.SUM, period=period)
+    def metric_5xx_errors(self, **options: Any) -> cloudwatch.Metric:
+        """Requests the model failed (HTTP 5XX). Default: sum over 5 minutes."""
+        return component_metric(self._name, "Invocation5XXErrors", cloudwatch.Stats.SUM, **options)
 
-    def metric_4xx_errors(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """Requests refused as invalid (HTTP 4XX, sum). Default: 5 minutes."""
-        return self.metric("Invocation4XXErrors", statistic=cloudwatch.Stats.SUM, period=period)
+    def metric_4xx_errors(self, **options: Any) -> cloudwatch.Metric:
+        """Requests refused as invalid (HTTP 4XX). Default: sum over 5 minutes."""
+        return component_metric(self._name, "Invocation4XXErrors", cloudwatch.Stats.SUM, **options)
 
-    def metric_gpu_utilization(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """GPU use of the component's copies as a share of their reserved GPUs, in percent (average)."""
-        return self.metric("GPUUtilizationNormalized", period=period, namespace=UTILIZATION_NAMESPACE)
+    def metric_gpu_utilization(self, **options: Any) -> cloudwatch.Metric:
+        """GPU use as a percentage of the copies' reserved GPUs. Default: average over 5 minutes."""
+        return self._utilization("GPUUtilizationNormalized", options)
 
-    def metric_gpu_memory_utilization(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """GPU memory use as a share of the reserved GPUs' memory, in percent (average)."""
-        return self.metric("GPUMemoryUtilizationNormalized", period=period, namespace=UTILIZATION_NAMESPACE)
+    def metric_gpu_memory_utilization(self, **options: Any) -> cloudwatch.Metric:
+        """GPU memory use as a percentage of the reserved GPUs' memory. Default: average over 5 minutes."""
+        return self._utilization("GPUMemoryUtilizationNormalized", options)
 
-    def metric_cpu_utilization(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """CPU use as a share of the reserved cores, in percent (average). Default: 5 minutes."""
-        return self.metric("CPUUtilizationNormalized", period=period, namespace=UTILIZATION_NAMESPACE)
+    def metric_cpu_utilization(self, **options: Any) -> cloudwatch.Metric:
+        """CPU use as a percentage of the reserved cores. Default: average over 5 minutes."""
+        return self._utilization("CPUUtilizationNormalized", options)
 
-    def metric_memory_utilization(self, *, period: Duration = _FIVE_MINUTES) -> cloudwatch.Metric:
-        """Memory use as a share of the reserved memory, in percent (average). Default: 5 minutes."""
-        return self.metric("MemoryUtilizationNormalized", period=period, namespace=UTILIZATION_NAMESPACE)
+    def metric_memory_utilization(self, **options: Any) -> cloudwatch.Metric:
+        """Memory use as a percentage of the reserved memory. Default: average over 5 minutes."""
+        return self._utilization("MemoryUtilizationNormalized", options)
+
+    def _utilization(self, metric_name: str, options: dict[str, Any]) -> cloudwatch.Metric:
+        return component_metric(self._name, metric_name, cloudwatch.Stats.AVERAGE,
+                                namespace=COMPONENT_UTILIZATION_NAMESPACE, **options)
 
 
 class InferenceComponent(_InferenceComponentBase):
     """An ``AWS::SageMaker::InferenceComponent``: ``model`` on a variant of ``endpoint``, ``copy_count`` times.
 
-    - The endpoint must be a component-hosting one (its config's variant has no model and the config
-      has an execution role); each copy reserves ``compute`` on one of its instances.
-    - When ``instance_type`` (the hosting variant's) is known to the package (``instance_capacity``),
-      one copy's requirements are checked against that type's vCPUs, memory and GPUs at synth.
+    - The endpoint must be a component-hosting one (its config's variants have no model and the
+      config has an execution role); each copy reserves ``compute`` on one of its instances. An
+      ``Endpoint`` of this app is checked for that, and its variant's instance type is known.
+    - When the hosting instance type is known to the package (``instance_capacity``), one copy's
+      requirements are checked against that type's vCPUs, memory and GPUs at synth.
     - The name is fixed, derived from the construct path: Application Auto Scaling addresses the
       component by name, and CloudFormation returns only its ARN. A component is updated in place
       (model, requirements and copy count), so a fixed name is safe.
@@ -240,7 +175,7 @@ class InferenceComponent(_InferenceComponentBase):
         endpoint: sagemaker.IEndpoint,
         model: IModel,
         compute: ComputeRequirements,
-        variant_name: str = "AllTraffic",
+        variant_name: str | None = None,
         instance_type: InstanceType | str | None = None,
         copy_count: int = 1,
         model_data_download_timeout: Duration | None = None,
@@ -252,9 +187,10 @@ class InferenceComponent(_InferenceComponentBase):
         :param endpoint: the component-hosting endpoint; a construct of this app is deployed first.
         :param model: the model every copy runs.
         :param compute: what one copy reserves on an instance.
-        :param variant_name: the endpoint's variant that hosts the component. Default: "AllTraffic".
+        :param variant_name: the endpoint's variant that hosts the component. Default: the first
+            variant of an endpoint declared here, else "AllTraffic" (SageMaker's usual name).
         :param instance_type: the hosting variant's instance type, to check ``compute`` against.
-            Default: None, not checked at synth.
+            Default: the variant's, for an endpoint declared here; else not checked at synth.
         :param copy_count: copies at creation (>= 0; 0 keeps the component declared but idle).
             Default: 1.
         :param model_data_download_timeout: 60-3600 s. Default: None, SageMaker's default.
@@ -269,16 +205,20 @@ class InferenceComponent(_InferenceComponentBase):
         self.model = model
         #: What one copy reserves.
         self.compute = compute
+        variant_name, known_type = self._hosting_variant(endpoint, variant_name)
+        #: The hosting variant's name.
+        self.variant_name = variant_name
         #: The hosting variant's instance type (None: not known here).
-        self.instance_type = InstanceType.of(instance_type) if isinstance(instance_type, str) else instance_type
-        self._validate(variant_name, copy_count, auto_scaling, model_data_download_timeout,
-                       container_startup_health_check_timeout)
+        self.instance_type = (
+            to_instance_type(self, "instance_type", instance_type) if instance_type is not None else known_type
+        )
+        self._validate(copy_count, auto_scaling, model_data_download_timeout, container_startup_health_check_timeout)
 
         startup = None
         if model_data_download_timeout or container_startup_health_check_timeout:
             startup = sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
-                model_data_download_timeout_in_seconds=_seconds(model_data_download_timeout),
-                container_startup_health_check_timeout_in_seconds=_seconds(container_startup_health_check_timeout),
+                model_data_download_timeout_in_seconds=whole_seconds(model_data_download_timeout),
+                container_startup_health_check_timeout_in_seconds=whole_seconds(container_startup_health_check_timeout),
             )
         #: The AWS::SageMaker::InferenceComponent.
         self.resource = sagemaker.CfnInferenceComponent(
@@ -308,14 +248,18 @@ class InferenceComponent(_InferenceComponentBase):
         #: The component's ARN.
         self.inference_component_arn = self.resource.attr_inference_component_arn
         #: The copy-count scalable target (None without ``auto_scaling``).
-        self.scalable_target = self._auto_scale(auto_scaling) if auto_scaling else None
+        self.scalable_target: appscaling.ScalableTarget | None = None
+        if auto_scaling:
+            self.scalable_target = scale_component(
+                self, component_name=self._name, scaling=auto_scaling, component=self.resource
+            )
 
     @staticmethod
     def from_inference_component_name(
         scope: Construct, id: str, inference_component_name: str, *, endpoint: sagemaker.IEndpoint
     ) -> IInferenceComponent:
         """An existing component of ``endpoint``, by name (for grants and metrics)."""
-        check_pattern(scope, "inference_component_name", inference_component_name, NAME_PATTERN, _NAME_RULE)
+        check_pattern(scope, "inference_component_name", inference_component_name, NAME_PATTERN, NAME_RULE)
         return _ImportedInferenceComponent(scope, id, inference_component_name, endpoint)
 
     @staticmethod
@@ -323,10 +267,10 @@ class InferenceComponent(_InferenceComponentBase):
         scope: Construct,
         id: str,
         *,
-        variant: ElasticInferenceVariant,
+        variant: InstanceVariant,
         endpoint: sagemaker.IEndpoint,
-        variant_name: str = "AllTraffic",
-        instance_type: InstanceType | str = REPLACEMENT_INSTANCE_TYPE,
+        variant_name: str | None = None,
+        instance_type: InstanceType | str | None = None,
         cpu_cores: float | None = None,
     ) -> InferenceComponent:
         """The component that replaces an Elastic Inference variant: the same model, one copy per
@@ -335,53 +279,78 @@ class InferenceComponent(_InferenceComponentBase):
 
         :param variant: the EI variant (an ``InstanceVariant`` with an ``accelerator``).
         :param endpoint: the component-hosting endpoint that takes over.
-        :param variant_name: the endpoint's hosting variant. Default: "AllTraffic".
-        :param instance_type: the hosting variant's type. Default: ml.g4dn.xlarge, the smallest
-            NVIDIA type, whose one T4 has more memory than any EI accelerator.
+        :param variant_name: the endpoint's hosting variant. Default: as ``InferenceComponent``.
+        :param instance_type: the hosting variant's type. Default: the variant's for an endpoint
+            declared here, else ml.g4dn.xlarge, the smallest NVIDIA type (the suggested replacement),
+            whose one T4 has more memory than any EI accelerator.
         :param cpu_cores: vCPUs a copy reserves. Default: None, none reserved.
         """
-        check(scope, variant.accelerator is not None, "variant.accelerator",
-              "set (an Elastic Inference variant)", variant.accelerator)
-        assert variant.accelerator is not None
-        return InferenceComponent(
+        accelerator, model = variant.resolved_accelerator, variant.model
+        check(scope, accelerator is not None, "variant.accelerator", "set (an Elastic Inference variant)", accelerator)
+        check(scope, model is not None, "variant.model", "set (the model the component takes over)", model)
+        assert accelerator is not None and model is not None
+        component = InferenceComponent(
             scope,
             id,
             endpoint=endpoint,
-            model=variant.model,
+            model=model,
             compute=ComputeRequirements(
                 accelerator_devices=1,
-                min_memory_mb=accelerator_memory_mb(variant.accelerator),
+                min_memory_mb=accelerator_memory_mb(accelerator),
                 cpu_cores=cpu_cores,
             ),
             variant_name=variant_name,
-            instance_type=instance_type,
+            instance_type=instance_type or (
+                None if isinstance(endpoint, EndpointBase) and endpoint.variants else REPLACEMENT_INSTANCE_TYPE
+            ),
             copy_count=variant.initial_instance_count,
             model_data_download_timeout=variant.model_data_download_timeout,
             container_startup_health_check_timeout=variant.container_startup_health_check_timeout,
         )
+        if model.elastic_inference_capable:
+            Annotations.of(component).add_warning_v2(
+                "cdk-sagemaker-inference:elasticInferenceImage",
+                f"{model.node.path} runs an Elastic Inference image, which does not use a local GPU: "
+                "serve the same artifacts with the framework's GPU image (e.g. "
+                "ContainerImage.sagemaker_builtin(Framework.PYTORCH, version, processor=Processor.GPU)).",
+            )
+        return component
 
     # -- validation ---------------------------------------------------------------------------
 
+    def _hosting_variant(
+        self, endpoint: sagemaker.IEndpoint, variant_name: str | None
+    ) -> tuple[str, InstanceType | None]:
+        """The hosting variant's name and instance type; a declared endpoint's variant must host components."""
+        if not isinstance(endpoint, EndpointBase):
+            name = variant_name or DEFAULT_VARIANT_NAME
+            check_pattern(self, "variant_name", name, NAME_PATTERN, NAME_RULE)
+            return name, None
+        handle = endpoint.variant(variant_name or (None if endpoint.variants else DEFAULT_VARIANT_NAME))
+        if isinstance(endpoint, Endpoint) and endpoint.endpoint_config.variants is not None:
+            [declared] = [v for v in endpoint.endpoint_config.variants if v.variant_name == handle.variant_name]
+            check(self, declared.model is None, "endpoint", f"an endpoint whose variant {handle.variant_name} "
+                  "hosts inference components (no model)", endpoint.node.path)
+        return handle.variant_name, handle.instance_type
+
     def _validate(
         self,
-        variant_name: str,
         copy_count: int,
         scaling: CopyAutoScaling | None,
         download_timeout: Duration | None,
         health_check_timeout: Duration | None,
     ) -> None:
-        check_pattern(self, "inference_component_name", self._name, NAME_PATTERN, _NAME_RULE)
-        check_pattern(self, "variant_name", variant_name, NAME_PATTERN, _NAME_RULE)
-        _check_integer(self, "copy_count", copy_count, 0)
+        check_pattern(self, "inference_component_name", self._name, NAME_PATTERN, NAME_RULE)
+        check_integer(self, "copy_count", copy_count, 0)
         compute = self.compute
-        _check_integer(self, "compute.min_memory_mb", compute.min_memory_mb, MIN_MEMORY_MB)
+        check_integer(self, "compute.min_memory_mb", compute.min_memory_mb, MIN_MEMORY_MB)
         if compute.max_memory_mb is not None:
-            _check_integer(self, "compute.max_memory_mb", compute.max_memory_mb, MIN_MEMORY_MB)
+            check_integer(self, "compute.max_memory_mb", compute.max_memory_mb, MIN_MEMORY_MB)
             if not (is_token(compute.max_memory_mb) or is_token(compute.min_memory_mb)):
                 check(self, compute.max_memory_mb >= compute.min_memory_mb, "compute.max_memory_mb",
                       f"at least min_memory_mb ({compute.min_memory_mb})", compute.max_memory_mb)
         if compute.accelerator_devices is not None:
-            _check_integer(self, "compute.accelerator_devices", compute.accelerator_devices, 1)
+            check_integer(self, "compute.accelerator_devices", compute.accelerator_devices, 1)
         if compute.cpu_cores is not None and not is_token(compute.cpu_cores):
             check(self, compute.cpu_cores >= MIN_CPU_CORES, "compute.cpu_cores", f"at least {MIN_CPU_CORES}",
                   compute.cpu_cores)
@@ -389,7 +358,7 @@ class InferenceComponent(_InferenceComponentBase):
             ("model_data_download_timeout", download_timeout),
             ("container_startup_health_check_timeout", health_check_timeout),
         ):
-            check_range(self, f"{prop} (seconds)", _seconds(timeout), 60, 3600)
+            check_range(self, f"{prop} (seconds)", whole_seconds(timeout), 60, 3600)
         if self.instance_type is not None:
             capacity = capacity_of(self.instance_type.name)
             if capacity is not None:
@@ -412,8 +381,8 @@ class InferenceComponent(_InferenceComponentBase):
                   f"at most {available} ({instance_type} has {available} {unit})", wanted)
 
     def _validate_scaling(self, scaling: CopyAutoScaling, copy_count: int) -> None:
-        _check_integer(self, "auto_scaling.min_copies", scaling.min_copies, 1)
-        _check_integer(self, "auto_scaling.max_copies", scaling.max_copies, 1)
+        check_integer(self, "auto_scaling.min_copies", scaling.min_copies, 1)
+        check_integer(self, "auto_scaling.max_copies", scaling.max_copies, 1)
         low, high = scaling.min_copies, scaling.max_copies
         if is_token(low) or is_token(high):
             return
@@ -425,36 +394,6 @@ class InferenceComponent(_InferenceComponentBase):
             check(self, scaling.target_invocations_per_copy > 0, "auto_scaling.target_invocations_per_copy",
                   "greater than 0", scaling.target_invocations_per_copy)
 
-    # -- scaling ------------------------------------------------------------------------------
-
-    def _auto_scale(self, scaling: CopyAutoScaling) -> appscaling.ScalableTarget:
-        role = iam.Role.from_role_arn(
-            self,
-            "ScalingRole",
-            Stack.of(self).format_arn(service="iam", region="", resource="role", resource_name=_SCALING_ROLE),
-            mutable=False,
-        )
-        target = appscaling.ScalableTarget(
-            self,
-            "Scaling",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-            resource_id=f"inference-component/{self._name}",
-            scalable_dimension=COPY_COUNT_DIMENSION,
-            min_capacity=scaling.min_copies,
-            max_capacity=scaling.max_copies,
-            role=role,
-        )
-        # Application Auto Scaling registers only an existing component.
-        target.node.add_dependency(self.resource)
-        target.scale_to_track_metric(
-            "InvocationsPerCopy",
-            target_value=scaling.target_invocations_per_copy,
-            predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_INVOCATIONS_PER_COPY,
-            scale_in_cooldown=scaling.scale_in_cooldown,
-            scale_out_cooldown=scaling.scale_out_cooldown,
-        )
-        return target
-
 
 class _ImportedInferenceComponent(_InferenceComponentBase):
     """A component declared elsewhere: its name and endpoint are known."""
@@ -463,16 +402,3 @@ class _ImportedInferenceComponent(_InferenceComponentBase):
         super().__init__(scope, id)
         self._name = name
         self._endpoint = endpoint
-
-
-def _check_integer(where: Construct, prop: str, value: float, low: int) -> None:
-    """A whole number of at least ``low`` (SageMaker's integer fields refuse 1.5); tokens pass."""
-    if is_token(value):
-        return
-    check(where, isinstance(value, int) and not isinstance(value, bool) and value >= low, prop,
-          f"a whole number of at least {low}", value)
-
-
-def _seconds(duration: Duration | None) -> int | None:
-    """Whole seconds of ``duration``; None stays None (the prop is not set)."""
-    return None if duration is None else int(duration.to_seconds())

@@ -1,4 +1,5 @@
-"""Variant autoscaling: Application Auto Scaling target tracking on an endpoint variant's instance count."""
+"""Autoscaling: Application Auto Scaling target tracking on a variant's instance count or an inference
+component's copy count."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from constructs import Construct, IDependable
 from ._validation import check, check_integer, is_token
 from .instance_type import InstanceType
 
-# Application Auto Scaling's service-linked role for SageMaker variants: it holds exactly the
-# permissions scaling needs, so no construct creates a role of its own.
+# Application Auto Scaling's service-linked role for SageMaker: it holds exactly the permissions
+# scaling needs, for variants and inference components alike (DescribeInferenceComponent,
+# UpdateInferenceComponentRuntimeConfig), so no construct creates a role of its own.
 _SCALING_ROLE = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 )
 #: What Application Auto Scaling scales on a variant.
 INSTANCE_COUNT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+#: What it scales on an inference component (botocore's ScalableDimension enum).
+COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -41,6 +45,30 @@ class VariantAutoScaling:
     scale_out_cooldown: Duration = Duration.minutes(1)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CopyAutoScaling:
+    """Target tracking of ``SageMakerInferenceComponentInvocationsPerCopy`` for an inference component.
+
+    The endpoint's managed instance scaling adds instances when new copies do not fit, and removes
+    instances that no copy uses. Scaling to zero copies needs a step-scaling policy on
+    ``NoCapacityInvocationFailures`` (target tracking cannot scale out from zero), which this package
+    does not declare: ``min_copies`` is at least 1.
+
+    :param max_copies: the most copies (>= min_copies).
+    :param target_invocations_per_copy: invocations a minute one copy should get (> 0); measure it
+        with a load test.
+    :param min_copies: the fewest copies (>= 1). Default: 1.
+    :param scale_in_cooldown: Default: 5 minutes, so that a lull does not remove copies at once.
+    :param scale_out_cooldown: Default: 1 minute, so that copies follow a surge quickly.
+    """
+
+    max_copies: int
+    target_invocations_per_copy: float
+    min_copies: int = 1
+    scale_in_cooldown: Duration = Duration.minutes(5)
+    scale_out_cooldown: Duration = Duration.minutes(1)
+
+
 def validate_auto_scaling(
     where: Construct, prop: str, instance_type: InstanceType, scaling: VariantAutoScaling
 ) -> None:
@@ -58,6 +86,21 @@ def validate_auto_scaling(
               scaling.target_invocations_per_instance)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Scaled:
+    """What Application Auto Scaling scales on a kind of SageMaker resource, and on which metric."""
+
+    dimension: str
+    policy_id: str
+    metric: appscaling.PredefinedMetric
+
+
+_VARIANT = _Scaled(INSTANCE_COUNT_DIMENSION, "invocations-per-instance",
+                   appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE)
+_COMPONENT = _Scaled(COPY_COUNT_DIMENSION, "InvocationsPerCopy",
+                     appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_INVOCATIONS_PER_COPY)
+
+
 def scale_variant(
     scope: Construct,
     *,
@@ -69,29 +112,56 @@ def scale_variant(
     """Registers the variant's instance count with Application Auto Scaling (in ``scope``, ids
     ``<variant>-scaling``) and tracks invocations per instance; registered after ``endpoint`` (the
     ``AWS::SageMaker::Endpoint``, None for an imported endpoint) exists."""
+    bounds = (scaling.min_capacity, scaling.max_capacity, scaling.target_invocations_per_instance)
+    resource_id = f"endpoint/{endpoint_name}/variant/{variant_name}"
+    return _track(scope, f"{variant_name}-scaling", _VARIANT, resource_id, bounds, scaling, endpoint)
+
+
+def scale_component(
+    scope: Construct, *, component_name: str, scaling: CopyAutoScaling, component: IDependable
+) -> appscaling.ScalableTarget:
+    """Registers a component's copy count with Application Auto Scaling (in ``scope``, id
+    ``Scaling``) and tracks invocations per copy; registered after ``component`` (the
+    ``AWS::SageMaker::InferenceComponent``) exists."""
+    bounds = (scaling.min_copies, scaling.max_copies, scaling.target_invocations_per_copy)
+    return _track(scope, "Scaling", _COMPONENT, f"inference-component/{component_name}", bounds, scaling, component)
+
+
+def _track(
+    scope: Construct,
+    id: str,
+    scaled: _Scaled,
+    resource_id: str,
+    bounds: tuple[int, int, float],
+    cooldowns: VariantAutoScaling | CopyAutoScaling,
+    after: IDependable | None,
+) -> appscaling.ScalableTarget:
+    """A scalable target ``id`` of ``resource_id`` between ``bounds`` (min, max) with the
+    service-linked role, tracking ``scaled.metric`` at ``bounds[2]`` with the cooldowns of ``cooldowns``."""
     role = iam.Role.from_role_arn(
         scope,
-        f"{variant_name}-scaling-role",
+        f"{id}-role",
         Stack.of(scope).format_arn(service="iam", region="", resource="role", resource_name=_SCALING_ROLE),
         mutable=False,
     )
     target = appscaling.ScalableTarget(
         scope,
-        f"{variant_name}-scaling",
+        id,
         service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-        resource_id=f"endpoint/{endpoint_name}/variant/{variant_name}",
-        scalable_dimension=INSTANCE_COUNT_DIMENSION,
-        min_capacity=scaling.min_capacity,
-        max_capacity=scaling.max_capacity,
+        resource_id=resource_id,
+        scalable_dimension=scaled.dimension,
+        min_capacity=bounds[0],
+        max_capacity=bounds[1],
         role=role,
     )
-    if endpoint is not None:
-        target.node.add_dependency(endpoint)
+    # Application Auto Scaling registers only a resource that exists.
+    if after is not None:
+        target.node.add_dependency(after)
     target.scale_to_track_metric(
-        "invocations-per-instance",
-        target_value=scaling.target_invocations_per_instance,
-        predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-        scale_in_cooldown=scaling.scale_in_cooldown,
-        scale_out_cooldown=scaling.scale_out_cooldown,
+        scaled.policy_id,
+        target_value=bounds[2],
+        predefined_metric=scaled.metric,
+        scale_in_cooldown=cooldowns.scale_in_cooldown,
+        scale_out_cooldown=cooldowns.scale_out_cooldown,
     )
     return target

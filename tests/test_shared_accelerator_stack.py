@@ -1,0 +1,114 @@
+"""SharedAcceleratorStack: off by default; when enabled, two components on one GPU endpoint pass the gate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from stacks import build_app, cdk_json_context
+from tests.conftest import REPO
+from tests.test_app import acknowledgments
+
+STACK = "inference-shared-accelerator"
+_LOGS = ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+         "/aws/sagemaker/Endpoints/*]")
+_KMS = [f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" for pack in ("HIPAA.Security", "NIST.800.53.R5",
+                                                                            "PCI.DSS.321")]
+#: Every acknowledgment in the stack, by construct path: a new one must be added here on purpose.
+REVIEWED = {
+    f"{STACK}/EndpointConfig/ExecutionRole/Policy": ["AwsSolutions-IAM5[Resource::*]", _LOGS],
+    f"{STACK}/EndpointConfig/Default": _KMS,  # ml.g5 has local NVMe storage: SageMaker refuses a key
+    f"{STACK}/EndpointConfig": ["cdk-sagemaker-inference:endpointNoKmsKey"],
+    f"{STACK}/ClassifierModel/Policy": ["AwsSolutions-IAM5[Resource::*]", _LOGS],
+    f"{STACK}/EmbedderModel/Policy": ["AwsSolutions-IAM5[Resource::*]", _LOGS],
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
+    """The reference app with the shared-accelerator stack only (and shared resources), gated and synthesized."""
+    context = {**cdk_json_context(), "include_shared_accelerator": "true", "include_realtime": False,
+               "include_registry": False}
+    built = build_app(context, outdir=str(tmp_path_factory.mktemp("cdk.out")))
+    built.synth()  # the compliance gate passes with the stack in the app
+    return built
+
+
+@pytest.fixture(scope="module")
+def template(app: cdk.App) -> Template:
+    return Template.from_stack(app.node.find_child(STACK))  # type: ignore[arg-type]
+
+
+def test_the_stack_is_off_by_default(reference_app: cdk.App) -> None:
+    assert reference_app.node.try_find_child(STACK) is None
+
+
+def test_one_model_less_gpu_variant_with_managed_scaling(template: Template) -> None:
+    [config] = template.find_resources("AWS::SageMaker::EndpointConfig").values()
+    [variant] = config["Properties"]["ProductionVariants"]
+    assert variant == {
+        "VariantName": "AllTraffic",
+        "InstanceType": "ml.g5.12xlarge",
+        "InitialInstanceCount": 1,
+        "InitialVariantWeight": 1,
+        "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 2},
+        "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"},
+    }
+    assert "ExecutionRoleArn" in config["Properties"]
+
+
+def test_two_components_share_the_endpoint(template: Template) -> None:
+    components: dict[str, Any] = template.find_resources("AWS::SageMaker::InferenceComponent")
+    assert len(components) == 2
+    endpoints = template.find_resources("AWS::SageMaker::Endpoint")
+    [(endpoint_id, endpoint)] = endpoints.items()
+    models = {props["Properties"]["Specification"]["ModelName"]["Fn::GetAtt"][0] for props in components.values()}
+    assert len(models) == 2
+    for component in components.values():
+        properties = component["Properties"]
+        assert properties["EndpointName"] == endpoint["Properties"]["EndpointName"]
+        assert endpoint_id in component["DependsOn"]
+        assert properties["Specification"]["ComputeResourceRequirements"] == {
+            "MinMemoryRequiredInMb": 8192, "NumberOfAcceleratorDevicesRequired": 1, "NumberOfCpuCoresRequired": 4,
+        }
+        assert properties["RuntimeConfig"] == {"CopyCount": 1}
+
+
+def test_each_component_scales_its_copies(template: Template) -> None:
+    targets = template.find_resources("AWS::ApplicationAutoScaling::ScalableTarget")
+    assert sorted(t["Properties"]["ResourceId"] for t in targets.values()) == [
+        "inference-component/inferencesharedaccelerator-Classifier-97801EDF",
+        "inference-component/inferencesharedaccelerator-Embedder-60046B67",
+    ]
+    template.resource_properties_count_is("AWS::ApplicationAutoScaling::ScalingPolicy", {
+        "TargetTrackingScalingPolicyConfiguration": Match.object_like({
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"},
+            "TargetValue": 100,
+        }),
+    }, 2)
+
+
+def test_the_models_run_pytorch_gpu_images_in_isolation(template: Template) -> None:
+    models = template.find_resources("AWS::SageMaker::Model")
+    assert len(models) == 2
+    for model in models.values():
+        assert model["Properties"]["EnableNetworkIsolation"] is True
+        image = model["Properties"]["PrimaryContainer"]["Image"]
+        assert "pytorch-inference:2.6.0-gpu-py312" in str(image)
+
+
+def test_cfn_lint_passes_and_the_acknowledgments_are_the_reviewed_ones(app: cdk.App) -> None:
+    sys.path.insert(0, str(REPO / "tools"))
+    import compliance_gate
+
+    outdir = Path(app.outdir)
+    assert compliance_gate.validation_findings(outdir) == 0
+    assert compliance_gate.cfn_lint([outdir / f"{STACK}.template.json"]) == []
+    found = {path: rules for path, rules in acknowledgments(app).items() if path.startswith(f"{STACK}/")}
+    assert {path: sorted(rules) for path, rules in found.items()} == {p: sorted(r) for p, r in REVIEWED.items()}
+    assert all(len(reason) >= 40 for rules in found.values() for reason in rules.values())
