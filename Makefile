@@ -26,9 +26,12 @@ $(STAMPS)/runtime: $(STAMPS)/venv requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(STAMPS)/dev: $(STAMPS)/runtime requirements-dev.txt
+# One pip run for the test tools and the runtime (requirements-dev.txt includes requirements.txt):
+# each run resolves everything again and rebuilds the editable install, so the runtime stamp is
+# set here too rather than installed in a pass of its own.
+$(STAMPS)/dev: $(STAMPS)/venv requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+	touch $(STAMPS)/runtime $@
 
 $(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
 	$(BIN)/pip install --quiet -r requirements-bench.txt
