@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, DefaultStackSynthesizer, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_s3_assets as s3_assets
 from cdk_sagemaker_inference import (
@@ -22,12 +22,6 @@ from constructs import Construct
 from .example_pipeline import METRICS, REQUEST_CONTENT_TYPES, RESPONSE_CONTENT_TYPES
 from .realtime_inference_stack import RealtimeInferenceStack
 
-#: The role `cdk bootstrap` creates for CloudFormation; UpdateStack reuses a stack's role.
-CDK_CFN_EXECUTION_ROLE = (
-    f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/"
-    f"cdk-{DefaultStackSynthesizer.DEFAULT_QUALIFIER}-cfn-exec-role-{Aws.ACCOUNT_ID}-{Aws.REGION}"
-)
-
 
 class ModelRegistryStack(Stack):
     """The group, the example registered as version 1 (pending review), and ApprovalDeployment.
@@ -38,7 +32,7 @@ class ModelRegistryStack(Stack):
     :param endpoint_stack: the stack whose ``ServedModelPackageArn`` parameter approvals set.
     :param pipeline_name: a pipeline in this account and region that deploys ``endpoint_stack``:
         an approval starts it with the version's ARN in its ``ServedModelPackageArn`` variable.
-        Default: None, an approval updates ``endpoint_stack`` with the bootstrap CloudFormation role.
+        Default: None, an approval updates ``endpoint_stack`` with its ``ServedVersionSwitch`` role.
     """
 
     def __init__(
@@ -85,9 +79,8 @@ class ModelRegistryStack(Stack):
 
     def _trigger(self, endpoint_stack: RealtimeInferenceStack, pipeline_name: str | None) -> DeploymentTrigger:
         if pipeline_name is None:
-            return DeploymentTrigger.cloudformation_stack(
-                endpoint_stack.stack_name, execution_role_arn=CDK_CFN_EXECUTION_ROLE
-            )
+            assert endpoint_stack.switch is not None, "the endpoint stack serves this registry"
+            return DeploymentTrigger.served_version_switch(endpoint_stack.switch)
         pipeline = codepipeline.Pipeline.from_pipeline_arn(
             self, "DeploymentPipeline", self.format_arn(service="codepipeline", resource=pipeline_name))
         return DeploymentTrigger.code_pipeline(pipeline)

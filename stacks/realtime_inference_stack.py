@@ -14,6 +14,7 @@ from cdk_sagemaker_inference import (
     ModelPackageGroup,
     RealtimeEndpoint,
     ServedModelPackage,
+    ServedVersionSwitch,
     SharedResources,
     TrafficRouting,
     VariantAutoScaling,
@@ -86,3 +87,10 @@ class RealtimeInferenceStack(Stack):
                 maximum_execution_timeout=Duration.hours(1),
             ),
         )
+        #: The CloudFormation role an approval switches the served version with (None without a registry).
+        self.switch = None
+        if self.served_version is not None:
+            self.switch = ServedVersionSwitch(
+                self, "ServedVersionSwitch", served_package=self.served_version,
+                execution_roles=[self.model.role], endpoint_name=self.endpoint.endpoint_name, keys=[shared.key],
+            )

@@ -151,7 +151,6 @@ def test_deployer_consumes_the_queue_with_batch_item_failures_one_at_a_time(temp
         "AWS::Lambda::Function",
         {
             "Handler": "index.handler",
-            "ReservedConcurrentExecutions": 1,
             "Environment": {
                 "Variables": Match.object_like(
                     {
@@ -173,9 +172,14 @@ def test_deployer_consumes_the_queue_with_batch_item_failures_one_at_a_time(temp
 def test_deployer_role_may_do_exactly_what_the_switch_needs(template: Template) -> None:
     statements = _policy(template, "Deployer")
     by_action = {str(s["Action"]): s for s in statements}
-    assert by_action["['cloudformation:DescribeStacks', 'cloudformation:UpdateStack']"]["Resource"] == _arn(
-        "cloudformation", "stack/inference-realtime/*"
-    )
+    stack = _arn("cloudformation", "stack/inference-realtime/*")
+    assert by_action["cloudformation:DescribeStacks"]["Resource"] == stack
+    assert by_action["cloudformation:UpdateStack"] == {
+        "Action": "cloudformation:UpdateStack",
+        "Effect": "Allow",
+        "Resource": _arn("cloudformation", "stack/inference-realtime/*"),
+        "Condition": {"StringEquals": {"cloudformation:RoleArn": CFN_EXEC_ROLE}},
+    }
     assert by_action["iam:PassRole"] == {
         "Action": "iam:PassRole",
         "Effect": "Allow",
@@ -201,7 +205,8 @@ def test_deployer_role_may_do_exactly_what_the_switch_needs(template: Template) 
             "['logs:CreateLogStream', 'logs:PutLogEvents']",
             "sns:Publish",
             "['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']",
-            "['cloudformation:DescribeStacks', 'cloudformation:UpdateStack']",
+            "cloudformation:DescribeStacks",
+            "cloudformation:UpdateStack",
             "iam:PassRole",
             "sagemaker:ListModelPackages",
             "sagemaker:DescribeModelPackage",

@@ -8,6 +8,8 @@ check over every edge in ``test_wiring.py``.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import aws_cdk as cdk
@@ -183,3 +185,169 @@ def test_7_every_dead_letter_queue_alarms_on_depth_and_on_age(approval: Template
 def test_7_event_delivery_limits_are_validated(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         _deployment(stack, **props)
+
+
+# --- 2. The approval-triggered UpdateStack can resolve the SSM-typed parameters -----------------------
+
+
+def _switch_stacks(qualifier: str | None = None) -> tuple[cdk.Stack, cdk.Stack, Any]:
+    from aws_cdk import aws_kms as kms
+    from cdk_sagemaker_inference import ServedModelPackage, ServedVersionSwitch
+
+    app = new_app()
+    synthesizer = cdk.DefaultStackSynthesizer(qualifier=qualifier) if qualifier else None
+    endpoint_stack = cdk.Stack(app, "EndpointStack", synthesizer=synthesizer)
+    group = ModelPackageGroup.from_model_package_group_name(endpoint_stack, "Group", "MyGroup")
+    served = ServedModelPackage(endpoint_stack, "Served", group=group)
+    model_role = iam.Role(endpoint_stack, "ModelRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    switch = ServedVersionSwitch(endpoint_stack, "Switch", served_package=served, execution_roles=[model_role],
+                                 endpoint_name="My-Endpoint", keys=[kms.Key(endpoint_stack, "Key")])
+    registry_stack = cdk.Stack(app, "RegistryStack")
+    shared = SharedResources(registry_stack, "Shared")
+    ApprovalDeployment(registry_stack, "Approval", model_package_group="MyGroup",
+                       trigger=DeploymentTrigger.served_version_switch(switch), topic=shared.notifications_topic,
+                       key=shared.key, endpoint_name="My-Endpoint")
+    return endpoint_stack, registry_stack, switch
+
+
+def _statements(stack: cdk.Stack, prefix: str) -> list[dict[str, Any]]:
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy")
+    (policy,) = [p for name, p in policies.items() if name.startswith(prefix)]
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _ssm_resource(qualifier: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ssm:", {"Ref": "AWS::Region"}, ":",
+                              {"Ref": "AWS::AccountId"}, f":parameter/cdk-bootstrap/{qualifier}/version"]]}
+
+
+@pytest.mark.parametrize("qualifier", [None, "custom123"])
+def test_2_the_deployer_may_read_exactly_the_ssm_typed_parameters_of_the_endpoint_stack(qualifier: str | None) -> None:
+    endpoint_stack, registry_stack, _ = _switch_stacks(qualifier)
+    expected = _ssm_resource(qualifier or "hnb659fds")
+    for stack, prefix in ((registry_stack, "ApprovalDeployerRolePolicy"), (endpoint_stack, "SwitchRolePolicy")):
+        (ssm,) = [s for s in _statements(stack, prefix) if "ssm:GetParameters" in s["Action"]]
+        assert ssm == {"Action": ["ssm:GetParameter", "ssm:GetParameters"], "Effect": "Allow", "Resource": expected}
+    bootstrap = Template.from_stack(endpoint_stack).to_json()["Parameters"]["BootstrapVersion"]
+    assert bootstrap["Default"] == f"/cdk-bootstrap/{qualifier or 'hnb659fds'}/version"
+
+
+# --- 3. The deployer is not an administrator --------------------------------------------------------
+
+
+def test_3_the_switch_role_may_do_only_what_a_switch_does() -> None:
+    endpoint_stack, _, _ = _switch_stacks()
+    actions = sorted(a for s in _statements(endpoint_stack, "SwitchRolePolicy")
+                     for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    assert actions == sorted([
+        "sagemaker:AddTags", "sagemaker:CreateEndpointConfig", "sagemaker:CreateModel",
+        "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel", "sagemaker:DescribeEndpointConfig",
+        "sagemaker:DescribeModel", "sagemaker:ListTags",
+        "sagemaker:AddTags", "sagemaker:DescribeEndpoint", "sagemaker:ListTags", "sagemaker:UpdateEndpoint",
+        "sagemaker:DescribeModelPackage", "iam:PassRole", "kms:CreateGrant", "kms:DescribeKey",
+        "ssm:GetParameter", "ssm:GetParameters"])
+    (pass_role,) = [s for s in _statements(endpoint_stack, "SwitchRolePolicy") if s["Action"] == "iam:PassRole"]
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("ModelRole")
+    (endpoint,) = [s for s in _statements(endpoint_stack, "SwitchRolePolicy")
+                   if "sagemaker:UpdateEndpoint" in s["Action"]]
+    assert sorted(r["Fn::Join"][1][-1] for r in endpoint["Resource"]) == [":endpoint-config/*", ":endpoint/my-endpoint"]
+    Template.from_stack(endpoint_stack).has_resource_properties("AWS::IAM::Role", {
+        "AssumeRolePolicyDocument": {"Statement": [{
+            "Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "cloudformation.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]}})
+
+
+def test_3_the_deployer_may_update_the_stack_only_with_the_switch_role_and_pass_only_it() -> None:
+    _, registry_stack, _ = _switch_stacks()
+    statements = _statements(registry_stack, "ApprovalDeployerRolePolicy")
+    (update,) = [s for s in statements if s["Action"] == "cloudformation:UpdateStack"]
+    (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
+    switch_role = update["Condition"]["StringEquals"]["cloudformation:RoleArn"]
+    assert switch_role["Fn::GetStackOutput"]["StackName"] == "EndpointStack"
+    assert "SwitchRole" in switch_role["Fn::GetStackOutput"]["OutputName"]
+    assert pass_role == {"Action": "iam:PassRole", "Effect": "Allow", "Resource": switch_role,
+                         "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}}
+    (deployer,) = [f for name, f in Template.from_stack(registry_stack).find_resources("AWS::Lambda::Function").items()
+                   if name.startswith("ApprovalDeployer")]
+    assert deployer["Properties"]["Environment"]["Variables"]["ROLE_ARN"] == switch_role
+
+
+def test_3_the_reference_app_never_passes_the_bootstrap_cfn_exec_role(reference_app: cdk.App) -> None:
+    for stack in ("inference-registry", "inference-realtime"):
+        text = json.dumps(reference_app.synth().get_stack_by_name(stack).template)
+        assert "cfn-exec-role" not in text
+
+
+# --- 4. No reserved concurrency: a FIFO queue with one message group serializes deployments ----------
+
+
+def test_4_no_function_reserves_concurrency(reference_app: cdk.App) -> None:
+    for stack in reference_app.synth().stacks:
+        for function in Template.from_json(stack.template).find_resources("AWS::Lambda::Function").values():
+            assert "ReservedConcurrentExecutions" not in function["Properties"]
+
+
+def test_4_the_approval_queue_is_fifo_with_one_message_group(approval: Template) -> None:
+    queues = approval.find_resources("AWS::SQS::Queue")
+    fifo = sorted(name[:-8] for name, q in queues.items() if q["Properties"].get("FifoQueue"))
+    assert fifo == ["ApprovalDeadLetterQueue", "ApprovalQueue"]
+    for name in queues:
+        if name.startswith(("ApprovalQueue", "ApprovalDeadLetterQueue")):
+            assert queues[name]["Properties"]["ContentBasedDeduplication"] is True
+    approval.has_resource_properties("AWS::Events::Rule", {
+        "Targets": [Match.object_like({"SqsParameters": {"MessageGroupId": "MyGroup"}})]})
+
+
+@pytest.fixture
+def world() -> Iterator[Any]:
+    from moto import mock_aws
+
+    from . import test_approval_handler as approval_handler
+
+    with mock_aws():
+        yield approval_handler.World()
+
+
+def test_3_the_deployer_names_the_switch_role_in_every_update(world: Any) -> None:
+    from cdk_sagemaker_inference.handlers.approval_deployer import index
+
+    from . import test_approval_handler as approval_handler
+
+    calls: list[dict[str, Any]] = []
+
+    class Recording:
+        def describe_stacks(self, **kwargs: Any) -> Any:
+            return world.cloudformation.describe_stacks(**kwargs)
+
+        def update_stack(self, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            return world.cloudformation.update_stack(**{k: v for k, v in kwargs.items() if k != "RoleARN"})
+
+    shell = index.Shell(index.Settings.from_environment(world.environment),
+                        index.StackParameterDeployer(Recording(), approval_handler.STACK, "ServedModelPackageArn",
+                                                     "arn:aws:iam::123456789012:role/switch"),
+                        sagemaker=world.sagemaker, sns=world.sns, sqs=world.sqs)
+    shell.handle({"Records": [world.record(approval_handler.event(world.version()))]})
+    assert [call["RoleARN"] for call in calls] == ["arn:aws:iam::123456789012:role/switch"]
+
+
+def test_4_after_a_failed_message_the_rest_of_the_batch_waits_its_turn(world: Any) -> None:
+    from . import test_approval_handler as approval_handler
+
+    v1 = world.version()
+    world.cloudformation.delete_stack(StackName=approval_handler.STACK)  # the first attempt fails
+    first, second = world.record(approval_handler.event(v1)), world.record(approval_handler.event(v1))
+    assert world.handle(first, second) == [first["messageId"], second["messageId"]]
+    assert world.notifications() == []  # the second was not processed
+
+
+def test_4_a_bad_event_goes_to_the_fifo_dead_letter_queue_in_the_groups_order(world: Any) -> None:
+    fifo = world.sqs.create_queue(QueueName="approvals-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    world.environment["DEAD_LETTER_QUEUE_URL"] = fifo
+    record = world.record("not json")
+    assert world.handle(record) == []
+    (dead,) = world.sqs.receive_message(QueueUrl=fifo, AttributeNames=["All"])["Messages"]
+    assert dead["Attributes"]["MessageGroupId"] == "MyGroup"
+    assert dead["Attributes"]["MessageDeduplicationId"] == record["messageId"]

@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from .registry import IModelPackageGroup, ModelPackageGroup
     from .scaling import CopyAutoScaling, VariantAutoScaling
     from .served_version import ServedModelPackage
+    from .served_version_switch import ServedVersionSwitch
     from .shared_resources import SharedResources
     from .transform import BatchTransform, TransformSource
     from .tuning import (
@@ -148,6 +149,7 @@ _LAZY = {
     "IModelPackageGroup": "registry",
     "ModelPackageGroup": "registry",
     "ServedModelPackage": "served_version",
+    "ServedVersionSwitch": "served_version_switch",
     "SharedResources": "shared_resources",
     "BatchTransform": "transform",
     "TransformSource": "transform",
@@ -246,6 +248,7 @@ __all__ = [
     "SerializationError",
     "Serializer",
     "ServedModelPackage",
+    "ServedVersionSwitch",
     "ServerlessVariant",
     "SharedResources",
     "StringDeserializer",

@@ -12,8 +12,8 @@ be handled ends in a dead-letter queue whose alarm notifies the same topic.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import jsii
 from aws_cdk import ArnFormat, Duration, Stack
@@ -39,6 +39,10 @@ from ._names import NAME_PATTERN, arn_name_forms
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_services_use_key
 from ._validation import check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
+from .served_version_switch import ssm_parameter_arns, ssm_typed_parameter_arns
+
+if TYPE_CHECKING:
+    from .served_version_switch import ServedVersionSwitch
 
 #: The default name of the endpoint stack's parameter that holds the served version's ARN.
 DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"
@@ -77,19 +81,37 @@ class DeploymentTrigger(abc.ABC):
         *,
         parameter_name: str = DEFAULT_PARAMETER_NAME,
         execution_role_arn: str | None = None,
+        ssm_parameter_names: Sequence[str] = (),
     ) -> DeploymentTrigger:
         """Updates the endpoint stack with its previous template and a new value of one parameter.
+
+        For a stack of this app prefer ``served_version_switch``, which takes the role and the
+        SSM-typed parameters from the stack itself.
 
         :param stack_name: the endpoint stack (in this construct's account and region).
         :param parameter_name: the stack parameter that holds the served version's ARN.
             Default: ``ServedModelPackageArn``, the parameter ``ServedModelPackage`` declares.
-        :param execution_role_arn: the stack's CloudFormation service role (for a CDK app the
-            bootstrap ``cfn-exec`` role). UpdateStack reuses it, so the deployer may pass it to
-            CloudFormation and to nothing else. Default: None, for a stack without a service role;
-            CloudFormation would then act with the deployer's own role, which may only update the
-            stack, so such an update fails: give the role.
+        :param execution_role_arn: the CloudFormation service role the switch runs with. The
+            deployer passes it in every UpdateStack (``RoleARN``), may pass it to CloudFormation
+            and nothing else, and may call UpdateStack only with it (``cloudformation:RoleArn``).
+            Give a role that can do only what a switch does (``ServedVersionSwitch``), never the
+            bootstrap ``cfn-exec`` role: whoever may pass a role to UpdateStack can deploy any
+            template with it. Default: None, CloudFormation acts with the deployer's own role,
+            which may only update the stack, so such an update fails: give the role.
+        :param ssm_parameter_names: the stack's ``AWS::SSM::Parameter::Value<...>`` parameters'
+            SSM names (a CDK stack's ``/cdk-bootstrap/<qualifier>/version``): CloudFormation
+            resolves them with the deployer's credentials, so it may read exactly these.
+            Default: none.
         """
-        return _StackParameterTrigger(stack_name, parameter_name, execution_role_arn)
+        return _StackParameterTrigger(stack_name, parameter_name, execution_role_arn, ssm_parameter_names)
+
+    @staticmethod
+    def served_version_switch(switch: ServedVersionSwitch) -> DeploymentTrigger:
+        """Updates the stack of ``switch`` with ``switch``'s role, reading the SSM-typed parameters
+        that stack declares (its synthesizer's ``BootstrapVersion``, with that synthesizer's
+        qualifier)."""
+        return _StackParameterTrigger(switch.stack_name, switch.parameter_name, switch.role_arn,
+                                      ssm_parameters_of=switch.stack)
 
     @staticmethod
     def code_pipeline(
@@ -109,24 +131,43 @@ class DeploymentTrigger(abc.ABC):
 
 
 class _StackParameterTrigger(DeploymentTrigger):
-    def __init__(self, stack_name: str, parameter_name: str, execution_role_arn: str | None) -> None:
+    def __init__(self, stack_name: str, parameter_name: str, execution_role_arn: str | None,
+                 ssm_parameter_names: Sequence[str] = (), ssm_parameters_of: Stack | None = None) -> None:
         self.stack_name = self._stack = stack_name
         self.parameter_name = parameter_name
         self.execution_role_arn = execution_role_arn
+        self.ssm_parameter_names = list(ssm_parameter_names)
+        self._ssm_parameters_of = ssm_parameters_of
 
     def bind(self, scope: Construct, role: iam.Role) -> Mapping[str, str]:
         check_pattern(scope, "trigger stack_name", self._stack, _STACK_NAME, _STACK_NAME_RULE)
         check_pattern(scope, "trigger parameter_name", self.parameter_name, r"[a-zA-Z0-9]{1,255}",
                       "a CloudFormation parameter name: 1-255 letters and digits")
-        _allow(role, ["cloudformation:DescribeStacks", "cloudformation:UpdateStack"],
-               _stack_arn(scope, self._stack), _STACK_ID_REASON)
-        if self.execution_role_arn is not None:
+        stack = _stack_arn(scope, self._stack)
+        _allow(role, ["cloudformation:DescribeStacks"], stack, _STACK_ID_REASON)
+        environment = {"STACK_NAME": self._stack, "PARAMETER_NAME": self.parameter_name}
+        # CloudFormation resolves SSM-typed parameters with the caller's credentials.
+        here = Stack.of(scope)
+        ssm_parameters = (ssm_typed_parameter_arns(self._ssm_parameters_of, here) if self._ssm_parameters_of
+                          else ssm_parameter_arns(here, self.ssm_parameter_names))
+        if self._ssm_parameters_of or self.ssm_parameter_names:
             role.add_to_principal_policy(iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.execution_role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
-            ))
-        return {"STACK_NAME": self._stack, "PARAMETER_NAME": self.parameter_name}
+                actions=["ssm:GetParameters", "ssm:GetParameter"], resources=ssm_parameters))
+        if self.execution_role_arn is None:
+            _allow(role, ["cloudformation:UpdateStack"], stack, _STACK_ID_REASON)
+            return environment
+        # IAM cannot force UsePreviousTemplate: an UpdateStack that names no role, or another
+        # one, would run with a role the switch was not meant to have (e.g. the stack's last).
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["cloudformation:UpdateStack"], resources=[stack],
+            conditions={"StringEquals": {"cloudformation:RoleArn": self.execution_role_arn}},
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            resources=[self.execution_role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+        ))
+        return {**environment, "ROLE_ARN": self.execution_role_arn}
 
 
 class _PipelineTrigger(DeploymentTrigger):
@@ -245,10 +286,17 @@ class ApprovalDeployment(Construct):
         allow_alarms_to_publish(topic)
 
         # Approval changes -> queue -> deployer.
-        self.dead_letter_queue = self._dead_letter_queue("DeadLetterQueue", "approval events")
+        self.dead_letter_queue = self._dead_letter_queue("DeadLetterQueue", "approval events", fifo=True)
+        # FIFO with one message group: SQS hands the deployer one batch at a time, in order, so
+        # deployments never overlap without reserved concurrency (a reservation can fail the deploy
+        # in an account with a low concurrency quota, and throttled receives would count toward
+        # max_receive_count). A failed message holds the group until it succeeds or is dead-lettered.
         self.queue = sqs.Queue(
             self,
             "Queue",
+            fifo=True,
+            # EventBridge may deliver an event twice: the same event within 5 minutes is one message.
+            content_based_deduplication=True,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
@@ -280,7 +328,7 @@ class ApprovalDeployment(Construct):
         self.dead_letter_queue.grant_send_messages(self.deployer)
         self.deployer.add_event_source(event_sources.SqsEventSource(
             self.queue,
-            # Small batches: a batch is handled in order, and one deployment at a time.
+            # Small batches, handled in order; the FIFO queue's one message group serializes them.
             batch_size=5,
             report_batch_item_failures=True,
         ))
@@ -304,6 +352,7 @@ class ApprovalDeployment(Construct):
             ),
             targets=[_PinnedQueueTarget(
                 self.queue,
+                message_group_id=group_name,
                 dead_letter_queue=self.event_dead_letter_queue,
                 retry_attempts=event_retry_attempts,
                 max_event_age=event_max_age,
@@ -343,7 +392,7 @@ class ApprovalDeployment(Construct):
                                             retry_attempts=2, max_event_age=Duration.hours(1))],
         )
 
-    def _dead_letter_queue(self, id: str, what: str) -> sqs.Queue:
+    def _dead_letter_queue(self, id: str, what: str, *, fifo: bool = False) -> sqs.Queue:
         """An encrypted, TLS-only queue kept 14 days, with two alarms: any visible message (depth),
         and a message older than 10 days (it expires after 14: an alarm already in ALARM state does
         not notify again when more messages arrive, so the age alarm is the reminder)."""
@@ -354,6 +403,9 @@ class ApprovalDeployment(Construct):
             encryption_master_key=self._key,
             enforce_ssl=True,
             retention_period=_DEAD_LETTER_RETENTION,
+            # A FIFO queue's dead-letter queue must be FIFO too.
+            fifo=fifo or None,
+            content_based_deduplication=fifo or None,
         )
         where = f"{what.capitalize()} of {self.node.path}"
         alarms = [
@@ -382,7 +434,7 @@ class ApprovalDeployment(Construct):
 
     def _function(self, id: str, handler: str, timeout: Duration, description: str,
                   dead_letter_queue: sqs.IQueue | None = None) -> tuple[lambda_.Function, iam.Role]:
-        """A handler with its own role and encrypted log group, one invocation at a time."""
+        """A handler with its own role and encrypted log group (no reserved concurrency: see the queue)."""
         log_group = logs.LogGroup(self, f"{id}Logs", encryption_key=self._key, retention=self._log_retention)
         role = ManagedPolicyRole(self, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                                   description=description)
@@ -396,13 +448,15 @@ class ApprovalDeployment(Construct):
             timeout=timeout,
             role=role,
             log_group=log_group,
-            # One at a time: deployments of one endpoint must not overlap.
-            reserved_concurrent_executions=1,
             dead_letter_queue=dead_letter_queue,
             environment={"TOPIC_ARN": self._topic.topic_arn},
             vpc=self._vpc,
             vpc_subnets=self._vpc_subnets,
         )
+        acknowledge(function, ["HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"],
+                    "No reserved concurrency on purpose: a reservation must leave the account's unreserved minimum "
+                    "and can fail the deploy; the approval queue is FIFO with one message group, which serializes "
+                    "deployments, and the monitor only reads and reports.")
         log_group.grant_write(role)
         self._topic.grant_publish(role)
         acknowledge(role.policy, ["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
@@ -426,9 +480,10 @@ class _PinnedQueueTarget:
     the queue policy makes no cycle, since the key policy does not name the rule.
     """
 
-    def __init__(self, queue: sqs.IQueue, *, dead_letter_queue: sqs.IQueue, retry_attempts: int,
-                 max_event_age: Duration) -> None:
+    def __init__(self, queue: sqs.IQueue, *, message_group_id: str, dead_letter_queue: sqs.IQueue,
+                 retry_attempts: int, max_event_age: Duration) -> None:
         self._queue = queue
+        self._message_group_id = message_group_id
         self._dead_letter_queue = dead_letter_queue
         self._retry_attempts = retry_attempts
         self._max_event_age = max_event_age
@@ -444,6 +499,7 @@ class _PinnedQueueTarget:
             ))
         return events.RuleTargetConfig(
             arn=self._queue.queue_arn,
+            sqs_parameters=events.CfnRule.SqsParametersProperty(message_group_id=self._message_group_id),
             dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self._dead_letter_queue.queue_arn),
             retry_policy=events.CfnRule.RetryPolicyProperty(
                 maximum_retry_attempts=self._retry_attempts,

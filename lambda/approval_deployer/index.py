@@ -16,7 +16,11 @@ Failures never drop a message silently:
 
 Environment: ``MODEL_PACKAGE_GROUP_NAME``, ``TOPIC_ARN``, ``QUEUE_URL``, ``DEAD_LETTER_QUEUE_URL``,
 ``MAX_RECEIVE_COUNT``, and either ``STACK_NAME`` + ``PARAMETER_NAME`` (the endpoint stack's
-parameter that names the served version) or ``PIPELINE_NAME`` + ``VARIABLE_NAME``.
+parameter that names the served version) and optionally ``ROLE_ARN`` (the CloudFormation role
+every update passes) or ``PIPELINE_NAME`` + ``VARIABLE_NAME``.
+
+The queue is FIFO with one message group: messages arrive in order, one batch at a time. After
+a message fails, the rest of its batch is reported failed unprocessed, so that none overtakes it.
 """
 
 from __future__ import annotations
@@ -164,10 +168,11 @@ class StackParameterDeployer:
     its service role, so CloudFormation (with the endpoint's guardrails) performs the switch.
     """
 
-    def __init__(self, cloudformation: Any, stack_name: str, parameter_name: str) -> None:
+    def __init__(self, cloudformation: Any, stack_name: str, parameter_name: str, role_arn: str | None = None) -> None:
         self._cloudformation = cloudformation
         self._stack_name = stack_name
         self._parameter_name = parameter_name
+        self._role_arn = role_arn
 
     def _describe(self) -> Mapping[str, Any]:
         response = self._cloudformation.describe_stacks(StackName=self._stack_name)
@@ -191,11 +196,15 @@ class StackParameterDeployer:
             for p in stack.get("Parameters", []) if p["ParameterKey"] != self._parameter_name
         ]
         parameters.append({"ParameterKey": self._parameter_name, "ParameterValue": model_package_arn})
+        # The role is named every time: CloudFormation would otherwise reuse the stack's last role
+        # (after a `cdk deploy`, the bootstrap cfn-exec role), which the deployer may not use.
+        role = {"RoleARN": self._role_arn} if self._role_arn else {}
         response = self._cloudformation.update_stack(
             StackName=stack["StackId"],
             UsePreviousTemplate=True,
             Parameters=parameters,
             Capabilities=stack.get("Capabilities", []),
+            **role,
         )
         return str(response["StackId"])
 
@@ -269,7 +278,7 @@ def deployer_from_environment(environment: Mapping[str, str]) -> Deployer:
     """The stack-parameter deployer if ``STACK_NAME`` is set, else the pipeline deployer."""
     if "STACK_NAME" in environment:
         return StackParameterDeployer(boto3.client("cloudformation"), environment["STACK_NAME"],
-                                      environment["PARAMETER_NAME"])
+                                      environment["PARAMETER_NAME"], environment.get("ROLE_ARN"))
     return PipelineDeployer(boto3.client("codepipeline"), environment["PIPELINE_NAME"],
                             environment["VARIABLE_NAME"])
 
@@ -324,10 +333,14 @@ class Shell:
     def reject(self, record: Mapping[str, Any], reason: str) -> None:
         """Moves a bad message to the dead-letter queue at once, with the reason, and reports it."""
         LOGGER.error("rejected message %s: %s", record["messageId"], reason)
+        # A FIFO dead-letter queue needs a group; the message id makes the send idempotent.
+        fifo = ({"MessageGroupId": self.settings.group, "MessageDeduplicationId": record["messageId"]}
+                if self.settings.dead_letter_queue_url.endswith(".fifo") else {})
         self.sqs.send_message(
             QueueUrl=self.settings.dead_letter_queue_url,
             MessageBody=record["body"] or "(empty message)",
             MessageAttributes={"RejectReason": {"DataType": "String", "StringValue": reason}},
+            **fifo,
         )
         publish(self.sns, self.settings.topic_arn, f"Rejected an event for {self.settings.group}",
                 {"outcome": Outcome.REJECTED_EVENT, "modelPackageGroup": self.settings.group,
@@ -349,9 +362,16 @@ class Shell:
                                            VisibilityTimeout=backoff_seconds(receive_count))
 
     def handle(self, batch: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
-        """Processes a batch in order; returns the messages to retry (ReportBatchItemFailures)."""
+        """Processes a batch in order; returns the messages to retry (ReportBatchItemFailures).
+
+        After the first failure the remaining messages are returned unprocessed: on a FIFO queue
+        a later approval must not be decided before an earlier one.
+        """
         failures: list[dict[str, str]] = []
         for record in batch["Records"]:
+            if failures:
+                failures.append({"itemIdentifier": record["messageId"]})
+                continue
             try:
                 try:
                     event = parse_event(record["body"], self.settings.group)

@@ -1,0 +1,165 @@
+"""ServedVersionSwitch: the CloudFormation service role that switches an endpoint's served version.
+
+An approval switches the served registry version with ``UpdateStack`` (previous template, one
+parameter changed). Whoever may call UpdateStack and pass a role can deploy *any* template with
+that role (IAM has no condition key that forces ``UsePreviousTemplate``), so the role passed must
+be able to do only what a switch does: replace the Model and EndpointConfig, update the Endpoint,
+pass the model's execution role to SageMaker, read the stack's SSM-typed parameters and describe.
+It must not be the CDK bootstrap ``cfn-exec`` role (AdministratorAccess by default).
+
+How ``cdk deploy`` and the switch share the stack: CloudFormation remembers the role of the last
+update. ``cdk deploy`` always passes the bootstrap ``cfn-exec`` role and the switch always passes
+this role (the deployer may pass no other, and UpdateStack is conditioned on
+``cloudformation:RoleArn``), so each update runs with the role meant for it; a laptop deploy keeps
+the served version (``--previous-parameters``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jsii
+from aws_cdk import ArnFormat, CfnParameter, DefaultStackSynthesizer, IStableListProducer, Lazy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from ._iam import ManagedPolicyRole
+from ._names import arn_name_forms
+from .compliance import acknowledge_wildcard_resource
+from .served_version import ServedModelPackage
+
+#: The parameter type prefix CloudFormation resolves from SSM with the caller's credentials.
+SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+_GENERATED_NAMES = ("CloudFormation generates Model and EndpointConfig names when it replaces them (they are "
+                    "immutable and never custom-named), so the switch creates and deletes them by pattern.")
+
+
+def ssm_typed_parameter_names(stack: Stack) -> list[str]:
+    """The SSM parameter names behind ``stack``'s ``AWS::SSM::Parameter::Value<...>`` parameters.
+
+    For a CDK stack this is the synthesizer's ``BootstrapVersion`` (``/cdk-bootstrap/<qualifier>/
+    version``, with the qualifier of the stack's own synthesizer), which the synthesizer declares
+    only while synthesizing: before that it is derived from the synthesizer's qualifier.
+    CloudFormation reads them with the credentials of whoever calls CreateChangeSet or
+    UpdateStack, not the stack's role.
+    """
+    names = set()
+    for child in stack.node.find_all():
+        if isinstance(child, CfnParameter) and child.type.startswith(SSM_PARAMETER_TYPE):
+            default = child.default
+            if isinstance(default, str):
+                names.add(default)
+    synthesizer = stack.synthesizer
+    if (not stack.node.try_find_child("BootstrapVersion") and isinstance(synthesizer, DefaultStackSynthesizer)
+            and synthesizer.bootstrap_qualifier):
+        names.add(f"/cdk-bootstrap/{synthesizer.bootstrap_qualifier}/version")
+    return sorted(names)
+
+
+@jsii.implements(IStableListProducer)
+class _SsmParameterArns:
+    """The ARNs of a stack's SSM-typed parameters, when the template is rendered (see above)."""
+
+    def __init__(self, target: Stack, scope: Stack) -> None:
+        self._target = target
+        self._scope = scope
+
+    def produce(self) -> list[str] | None:
+        return ssm_parameter_arns(self._scope, ssm_typed_parameter_names(self._target)) or None
+
+
+def ssm_parameter_arns(stack: Stack, names: Sequence[str]) -> list[str]:
+    """ARNs of SSM parameters ``names`` in ``stack``'s account and region."""
+    return [stack.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"),
+                             arn_format=ArnFormat.SLASH_RESOURCE_NAME) for name in names]
+
+
+def ssm_typed_parameter_arns(target: Stack, scope: Stack) -> list[str]:
+    """A lazy list of the ARNs (in ``scope``'s account and region) of ``target``'s SSM-typed
+    parameters, resolved when the template is rendered."""
+    return Lazy.list(_SsmParameterArns(target, scope))
+
+
+class ServedVersionSwitch(Construct):
+    """A CloudFormation service role for switching the served version of one endpoint's stack.
+
+    Declare it in the endpoint stack, after the models and the endpoint; hand it to
+    ``DeploymentTrigger.served_version_switch(switch)``. The role may:
+
+    - create, describe and delete Models and EndpointConfigs (generated names: ``model/*``,
+      ``endpoint-config/*``), tag them, and create a Model from a version of ``served_package``'s
+      group (``DescribeModelPackage``);
+    - update and describe the one endpoint ``endpoint_name``;
+    - pass the models' execution roles, to SageMaker only;
+    - let SageMaker use ``keys`` for the new endpoint config (``kms:CreateGrant`` for AWS resources,
+      ``kms:DescribeKey``);
+    - read the stack's SSM-typed parameters.
+
+    Nothing else: not IAM, not the alarms or scaling policies (a switch leaves them unchanged).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        served_package: ServedModelPackage,
+        execution_roles: Sequence[iam.IRole],
+        endpoint_name: str,
+        keys: Sequence[kms.IKey] = (),
+    ) -> None:
+        """
+        :param served_package: the stack parameter a switch changes.
+        :param execution_roles: the execution roles of the models the switch replaces.
+        :param endpoint_name: the endpoint the switch updates.
+        :param keys: the keys of the endpoint config (storage, data capture). Default: none.
+        """
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        #: The endpoint stack.
+        self.stack = stack
+        self.stack_name = stack.stack_name
+        self.parameter_name = served_package.parameter_name
+        self.role = ManagedPolicyRole(
+            self, "Role",
+            assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account}}),
+            description=f"CloudFormation service role that switches the served model version of {stack.stack_name}",
+        )
+
+        def sagemaker(resource: str) -> str:
+            return stack.format_arn(service="sagemaker", resource=resource, resource_name="*")
+
+        generated = [sagemaker("model"), sagemaker("endpoint-config")]
+        self._allow(["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
+                     "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
+                     "sagemaker:DeleteEndpointConfig", "sagemaker:AddTags", "sagemaker:ListTags"], generated)
+        endpoint = stack.format_arn(service="sagemaker", resource="endpoint",
+                                    resource_name=endpoint_name.lower())
+        # UpdateEndpoint is authorized on the endpoint and on the config it moves to.
+        self._allow(["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags",
+                     "sagemaker:ListTags"], [endpoint, sagemaker("endpoint-config")])
+        versions = [stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
+                    for name in arn_name_forms(served_package.group.model_package_group_name)]
+        self._allow(["sagemaker:DescribeModelPackage"], versions)
+        for resource in [*generated, sagemaker("endpoint-config"), *versions]:
+            acknowledge_wildcard_resource(self.role.policy, resource, _GENERATED_NAMES)
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"], resources=[role.role_arn for role in execution_roles],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ))
+        if keys:
+            self.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[key.key_arn for key in keys],
+                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ))
+        self._allow(["ssm:GetParameters", "ssm:GetParameter"], ssm_typed_parameter_arns(stack, stack))
+
+    def _allow(self, actions: list[str], resources: list[str]) -> None:
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+    @property
+    def role_arn(self) -> str:
+        """The role's ARN, which the deployer passes in UpdateStack (``RoleARN``)."""
+        return self.role.role_arn

@@ -1,0 +1,250 @@
+"""Access tests: each handler's scenarios run under the policy the template gives its role.
+
+moto enforces identity-based policies once ``set_initial_no_auth_action_count`` is in force: the
+scenario's setup runs with the test account's keys, then the handler runs with the keys of a user
+holding exactly the role's synthesized policy, so a call the role does not allow fails with
+AccessDenied as it would on a real account. Two limits of moto shape the harness:
+
+- moto authorizes most calls against Resource "*" (it does not derive the resource ARN) and
+  evaluates no condition key but ``sts:ExternalId``, so every Allow statement is attached with
+  Resource "*" and without its Condition. These tests therefore prove that every call a handler
+  makes has a granted action; the exact resources and conditions are asserted on the templates.
+- CloudFormation's own calls with the *caller's* credentials (resolving SSM-typed parameters,
+  passing the stack's role) do not happen in moto: ``CallerCloudFormation`` makes them, with the
+  caller's keys, before it forwards UpdateStack.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import aws_cdk as cdk
+import boto3
+import pytest
+from cdk_sagemaker_inference.handlers.approval_deployer import index as deployer
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+from . import test_approval_handler as approval
+from . import test_deployment_monitor as monitoring
+
+T = TypeVar("T")
+SWITCH_ROLE = "arn:aws:iam::123456789012:role/served-version-switch"
+SSM_TYPED = "AWS::SSM::Parameter::Value<"
+BOOTSTRAP_VERSION = "/cdk-bootstrap/hnb659fds/version"
+
+
+def role_statements(template: dict[str, Any], role_prefix: str) -> list[dict[str, Any]]:
+    """Every statement the template grants the role whose logical id starts with ``role_prefix``."""
+    resources = template["Resources"]
+    (role,) = [name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role" and name.startswith(role_prefix)]
+    statements: list[dict[str, Any]] = []
+    for resource in resources.values():
+        if resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy") and {"Ref": role} in resource[
+                "Properties"].get("Roles", []):
+            statements += resource["Properties"]["PolicyDocument"]["Statement"]
+    assert statements, f"no policy for {role}"
+    return statements
+
+
+def as_moto_policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """The statements' actions on Resource "*", without conditions (see the module docstring)."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": s["Action"], "Resource": "*"} for s in statements if s["Effect"] == "Allow"]}
+
+
+class Principal:
+    """A moto IAM user holding ``policy``; ``run`` calls a function with its keys enforced."""
+
+    def __init__(self, policy: dict[str, Any]) -> None:
+        iam = boto3.client("iam")
+        iam.create_user(UserName="handler")
+        iam.put_user_policy(UserName="handler", PolicyName="role", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="handler")["AccessKey"]
+        self.policy = policy
+        self.session = boto3.Session(aws_access_key_id=key["AccessKeyId"],
+                                     aws_secret_access_key=key["SecretAccessKey"], region_name="us-east-1")
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service)
+
+    def allows(self, action: str) -> bool:
+        """Whether the policy allows ``action`` (moto has no PassRole check of its own)."""
+        return any(fnmatch.fnmatch(action, granted) for statement in self.policy["Statement"]
+                   for granted in ([statement["Action"]] if isinstance(statement["Action"], str)
+                                   else statement["Action"]))
+
+    @staticmethod
+    def run(function: Callable[[], T]) -> T:
+        """From here on every request is authenticated and authorized (no free setup calls left)."""
+        return set_initial_no_auth_action_count(0)(function)()
+
+
+class CallerCloudFormation:
+    """CloudFormation's UpdateStack as AWS performs it with the caller's credentials: it resolves the
+    stack's SSM-typed parameters (``ssm:GetParameters``) and checks that the caller may pass the role
+    (``iam:PassRole``), then updates the stack (here with moto, which does neither)."""
+
+    def __init__(self, principal: Principal, admin: Any, stack_name: str) -> None:
+        self._principal = principal
+        self._cloudformation = principal.client("cloudformation")
+        # Read before the caller's keys are enforced: CloudFormation reads its own template.
+        body = admin.get_template(StackName=stack_name)["TemplateBody"]
+        parameters = (json.loads(body) if isinstance(body, str) else body).get("Parameters", {})
+        self._ssm_typed = {key: p["Default"] for key, p in parameters.items() if p["Type"].startswith(SSM_TYPED)}
+
+    def describe_stacks(self, **kwargs: Any) -> Any:
+        return self._cloudformation.describe_stacks(**kwargs)
+
+    def update_stack(self, **kwargs: Any) -> Any:
+        if self._ssm_typed:
+            self._principal.client("ssm").get_parameters(Names=list(self._ssm_typed.values()))
+        role = kwargs.get("RoleARN")
+        if role is not None and not self._principal.allows("iam:PassRole"):
+            raise PermissionError(f"the caller may not pass {role} to CloudFormation")
+        # Stub: moto fails on UsePreviousValue for an SSM-typed parameter (KeyError); without it, moto
+        # resolves the parameter's default, which is the same SSM parameter.
+        parameters = [p for p in kwargs["Parameters"] if p["ParameterKey"] not in self._ssm_typed]
+        return self._cloudformation.update_stack(**{**kwargs, "Parameters": parameters})
+
+
+STAND_IN_TEMPLATE = json.dumps({
+    **json.loads(approval.STAND_IN_TEMPLATE),
+    "Parameters": {
+        **json.loads(approval.STAND_IN_TEMPLATE)["Parameters"],
+        # CDK's synthesizer adds this parameter to every stack.
+        "BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": BOOTSTRAP_VERSION},
+    },
+})
+
+
+@pytest.fixture(scope="module")
+def registry_template(reference_app: cdk.App) -> dict[str, Any]:
+    return Template(reference_app, "inference-registry")
+
+
+def Template(app: cdk.App, name: str) -> dict[str, Any]:  # noqa: N802 - reads like aws_cdk.assertions
+    return app.synth().get_stack_by_name(name).template  # type: ignore[no-any-return]
+
+
+class DeployerWorld(approval.World):
+    """test_approval_handler's world, with the endpoint stack's BootstrapVersion parameter."""
+
+    def __init__(self) -> None:
+        boto3.client("ssm").put_parameter(Name=BOOTSTRAP_VERSION, Value="30", Type="String")
+        original = approval.STAND_IN_TEMPLATE
+        approval.STAND_IN_TEMPLATE = STAND_IN_TEMPLATE
+        try:
+            super().__init__()
+        finally:
+            approval.STAND_IN_TEMPLATE = original
+
+
+@pytest.fixture
+def world() -> Iterator[DeployerWorld]:
+    with mock_aws():
+        yield DeployerWorld()
+
+
+def deployer_shell(world: DeployerWorld, principal: Principal) -> deployer.Shell:
+    return deployer.Shell(
+        deployer.Settings.from_environment(world.environment),
+        deployer.StackParameterDeployer(CallerCloudFormation(principal, world.cloudformation, approval.STACK),
+                                        approval.STACK, "ServedModelPackageArn", SWITCH_ROLE),
+        sagemaker=principal.client("sagemaker"), sns=principal.client("sns"), sqs=principal.client("sqs"),
+    )
+
+
+def test_deployer_policy_covers_approve_deploy(world: DeployerWorld, registry_template: dict[str, Any]) -> None:
+    principal = Principal(as_moto_policy(role_statements(registry_template, "ApprovalDeploymentDeployerRole")))
+    v1 = world.version()
+    record = world.record(approval.event(v1))
+    shell = deployer_shell(world, principal)
+    result = Principal.run(lambda: shell.handle({"Records": [record]}))
+    assert result == {"batchItemFailures": []}
+    assert world.parameters()["ServedModelPackageArn"] == v1
+
+
+def test_deployer_policy_covers_rollback_and_an_approval_the_listing_lags(
+        world: DeployerWorld, registry_template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    principal = Principal(as_moto_policy(role_statements(registry_template, "ApprovalDeploymentDeployerRole")))
+    v1, v2 = world.version(), world.version()
+    # Setup: v2 is served (moto cannot take UsePreviousValue for the SSM-typed parameter, see above).
+    world.cloudformation.update_stack(StackName=approval.STACK, UsePreviousTemplate=True, Parameters=[
+        {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v2},
+        {"ParameterKey": "InstanceType", "UsePreviousValue": True}])
+    world.set_status(v2, "Rejected")
+    rejected = world.record(approval.event(v2, "Rejected"))
+    shell = deployer_shell(world, principal)
+    assert Principal.run(lambda: shell.handle({"Records": [rejected]})) == {
+        "batchItemFailures": []}
+    assert world.parameters()["ServedModelPackageArn"] == v1
+    # DescribeModelPackage and the retry's ChangeMessageVisibility are allowed too.
+    monkeypatch.setattr(deployer, "approved_newest_first", lambda sagemaker, group: [])
+    lagging = world.record(approval.event(v1))
+    shell = deployer_shell(world, principal)
+    result = Principal.run(lambda: shell.handle({"Records": [lagging]}))
+    assert result == {"batchItemFailures": [{"itemIdentifier": lagging["messageId"]}]}
+
+
+def test_deployer_policy_covers_dead_lettering_a_bad_event(
+        world: DeployerWorld, registry_template: dict[str, Any]) -> None:
+    principal = Principal(as_moto_policy(role_statements(registry_template, "ApprovalDeploymentDeployerRole")))
+    record = world.record("not json")
+    shell = deployer_shell(world, principal)
+    assert Principal.run(lambda: shell.handle({"Records": [record]})) == {
+        "batchItemFailures": []}
+    assert len(world.dead_letters()) == 1
+
+
+def test_without_ssm_get_parameters_cloudformation_refuses_the_callers_update(
+        world: DeployerWorld, registry_template: dict[str, Any]) -> None:
+    """What the deployer's role lacked before (issue 7, item 2): the harness must catch it."""
+    statements = [s for s in role_statements(registry_template, "ApprovalDeploymentDeployerRole")
+                  if "ssm:GetParameters" not in s["Action"]]
+    principal = Principal(as_moto_policy(statements))
+    record = world.record(approval.event(world.version()), receive_count=10)
+    shell = deployer_shell(world, principal)
+    result = Principal.run(lambda: shell.handle({"Records": [record]}))
+    assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert world.parameters()["ServedModelPackageArn"] == ""
+    (note,) = world.notifications()
+    assert "GetParameters" in note["reason"]
+
+
+@pytest.fixture
+def monitor_world() -> Iterator[monitoring.World]:
+    with mock_aws():
+        yield monitoring.World()
+
+
+@pytest.mark.parametrize(("status", "serving"), [("UPDATE_COMPLETE", monitoring.NEW),
+                                                   ("UPDATE_COMPLETE", monitoring.OLD),
+                                                   ("UPDATE_ROLLBACK_COMPLETE", monitoring.OLD)])
+def test_monitor_policy_covers_every_outcome(monitor_world: monitoring.World, registry_template: dict[str, Any],
+                                             status: str, serving: str) -> None:
+    principal = Principal(as_moto_policy(role_statements(registry_template, "ApprovalDeploymentMonitorRole")))
+    monitor_world.serve(serving)
+    declared = monitor_world.stack_declaring(monitoring.NEW)  # moto cannot create the stack's endpoint config
+    cloudformation = principal.client("cloudformation")
+
+    class Stack:
+        """The stub's answer, after authorizing ListStackResources with the role's keys."""
+
+        def get_paginator(self, name: str) -> Any:
+            try:
+                cloudformation.list_stack_resources(StackName=monitoring.STACK_ID)
+            except cloudformation.exceptions.ClientError as error:
+                # Authorized: moto only lacks the stack (it cannot create its endpoint config).
+                assert error.response["Error"]["Code"] == "ValidationError", error
+            return declared.get_paginator(name)
+
+    stack = Stack()
+    report = Principal.run(lambda: monitoring.index.monitor(
+        monitoring.status_event(status), monitor_world.environment, stack, principal.client("sagemaker"),
+        principal.client("sns")))
+    assert report.outcome in set(monitoring.Outcome)
+    assert len(monitor_world.notifications()) == 1
