@@ -15,7 +15,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
 from aws_cdk.assertions import Annotations, Match, Template
-from cdk_sagemaker_inference import SharedResources, ValidationError, apply_compliance_gate
+from cdk_sagemaker_inference import ModelPackageGroup, SharedResources, ValidationError, apply_compliance_gate
 from cdk_sagemaker_inference.container_image import ContainerImage
 from cdk_sagemaker_inference.instance_type import InstanceType
 from cdk_sagemaker_inference.model import ContainerSpec
@@ -414,6 +414,12 @@ def test_state_machine_logs_everything_encrypted_and_traces(template: Template) 
          r"static_hyperparameters must be a mapping with num_round"),
         ({"static_hyperparameters": {**STATIC, "eta": "0.1"}},
          r"static_hyperparameters\['eta'\] must be a hyperparameter that is not also tuned"),
+        ({"static_hyperparameters": {**STATIC, "bad key": "1"}},
+         r"static_hyperparameters name must be a hyperparameter name \(letters, digits, _ . : -\), got 'bad key'"),
+        ({"static_hyperparameters": {**STATIC, "objective": "x" * 2501}},
+         r"static_hyperparameters\['objective'\] must be between 0 and 2500 characters long"),
+        ({"ranges": [CategoricalRange("eta", ["x" * 257])]},
+         r"ranges\['eta'\].values must be between 1 and 256 characters long"),
         ({"static_hyperparameters": {f"k{i}": "1" for i in range(101)}},
          r"static_hyperparameters must be at most 100 entries, got 101"),
         ({"objective": TuningObjective.minimize("validation:auc")},
@@ -467,6 +473,25 @@ def test_custom_image_objective_must_be_a_defined_metric(stack: cdk.Stack) -> No
         _tuning(stack, id="Other", algorithm=TrainingAlgorithm.from_image(image, metric_definitions={}))
 
 
+def test_refuses_channels_without_a_key_or_content_type(stack: cdk.Stack) -> None:
+    bucket = SharedResources(stack, "Shared").artifacts_bucket
+    with pytest.raises(ValidationError, match=r"train.key must be between 1 and 1024 characters long, got ''"):
+        _tuning(stack, train=TrainingData(bucket, ""))
+    with pytest.raises(ValidationError, match=r"validation.content_type must be between 1 and 256 characters long"):
+        _tuning(stack, id="Other", validation=TrainingData(bucket, "v.csv", content_type=""))
+
+
+def test_custom_metric_definitions_are_checked(stack: cdk.Stack) -> None:
+    image = ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(stack, "Repo", "t"), tag="1")
+    for index, (definitions, message) in enumerate([
+        ({"loss": "x" * 501}, r"metric_definitions\['loss'\] must be between 1 and 500 characters long"),
+        ({"l" * 256: "(.*)"}, r"metric_definitions name must be between 1 and 255 characters long"),
+    ]):
+        with pytest.raises(ValidationError, match=message):
+            _tuning(stack, id=f"T{index}", objective=TuningObjective.minimize("loss"),
+                    algorithm=TrainingAlgorithm.from_image(image, metric_definitions=definitions))
+
+
 def test_accepts_the_largest_prefix_and_the_documented_ranges(stack: cdk.Stack) -> None:
     tuning = _tuning(stack, job_name_prefix="a" * 19, ranges=[
         ContinuousRange("eta", 0.1, 0.5), ContinuousRange("alpha", 0, 1000), IntegerRange("max_depth", 0, 10),
@@ -497,3 +522,17 @@ def test_the_asl_validator_refuses_a_broken_definition(template: Template, tmp_p
     broken = definition(template)
     broken["States"]["Tune"]["Next"] = "Nowhere"
     assert _asl_validate(broken, tmp_path / "broken.json").returncode != 0
+
+
+def test_registration_takes_a_declared_group(stack: cdk.Stack) -> None:
+    group = ModelPackageGroup(stack, "Group", model_package_group_name="Churn")
+    _tuning(stack, registration=BestModelRegistration(
+        group=group, supported_content_types=["text/csv"], supported_response_mime_types=["text/csv"]))
+    template = Template.from_stack(stack)
+    assert definition(template)["States"]["Register"]["Parameters"]["ModelPackageGroupName"] == "Churn"
+    statements = _statements(template, "TuningRolePolicy")
+    (register,) = [s for s in statements if s["Action"] == "sagemaker:CreateModelPackage"]
+    # IAM matches ARNs case-sensitively: the name as given and lowercased (see registry.py).
+    assert register["Resource"] == [
+        _arn("sagemaker", "model-package-group/Churn"), _arn("sagemaker", "model-package-group/churn"),
+        _arn("sagemaker", "model-package/Churn/*"), _arn("sagemaker", "model-package/churn/*")]

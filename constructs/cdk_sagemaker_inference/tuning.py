@@ -41,7 +41,7 @@ from constructs import Construct
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
 from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range
-from .approval import _let_logs_use  # one definition of the key policy CloudWatch Logs needs
+from .approval import IModelPackageGroupRef, _let_logs_use  # _let_logs_use: the key policy Logs needs, once
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
 from .instance_type import InstanceType
@@ -275,7 +275,7 @@ class BestModelRegistration:
     image and ``environment``. The version is PendingManualApproval: a reviewer approves it, and an
     ``ApprovalDeployment`` on the group then deploys it.
 
-    :param group: the model package group's name (any ``IModelPackageGroup`` works too).
+    :param group: the model package group, by name or as a ``ModelPackageGroup``.
     :param supported_content_types: request content types, e.g. ``["text/csv"]``.
     :param supported_response_mime_types: response MIME types.
     :param containers_before: image containers before the tuned one. Default: none.
@@ -284,7 +284,7 @@ class BestModelRegistration:
     :param supported_realtime_instance_types: Default: none stated (any).
     """
 
-    group: str | Any
+    group: str | IModelPackageGroupRef
     supported_content_types: Sequence[str]
     supported_response_mime_types: Sequence[str]
     containers_before: Sequence[ContainerSpec] = ()
@@ -295,7 +295,7 @@ class BestModelRegistration:
     @property
     def group_name(self) -> str:
         """The group's name."""
-        return self.group if isinstance(self.group, str) else str(self.group.model_package_group_name)
+        return self.group if isinstance(self.group, str) else self.group.model_package_group_name
 
 
 class HyperparameterTuning(Construct):
@@ -815,9 +815,6 @@ def _validate_registration(where: Where, registration: BestModelRegistration) ->
     for prop, types in (("supported_content_types", registration.supported_content_types),
                         ("supported_response_mime_types", registration.supported_response_mime_types)):
         check(where, len(types) >= 1, f"registration.{prop}", "at least one entry", list(types))
-    for name in registration.supported_realtime_instance_types:
-        check_pattern(where, "registration.supported_realtime_instance_types", name.name,
-                      r"ml\.[a-z0-9-]+\.[a-z0-9]+", "instance types like 'ml.m5.large'")
 
 
 __all__ = [
