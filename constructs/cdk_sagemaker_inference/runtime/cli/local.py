@@ -3,11 +3,13 @@
 ::
 
     cdk-sagemaker-inference local predict --content-type text/csv --accept application/json < rows.csv
-    cdk-sagemaker-inference local transform --input data/ --output out/ --split-type Line \\
-        --assemble-with Line --join-source Input --output-filter '$[0,-2:]'
+    cdk-sagemaker-inference local transform --transform inference-batch/Transform --input data/ --output out/
+    cdk-sagemaker-inference local transform --input data/ --output out/ --content-type text/csv \\
+        --split-type Line --assemble-with Line --join-source Input --output-filter '$[0,-2:]'
 
-The model is the one ``make synth`` wrote to ``cdk.out`` (``--model`` picks one of several), or the
-archives given with ``--container FRAMEWORK:VERSION=ARCHIVE`` in order. Requests and answers go
+The model is the one ``make synth`` wrote to ``cdk.out`` (``--model`` picks one of several; a
+``--transform`` brings its own model and job settings), or the archives given with
+``--container FRAMEWORK:VERSION=ARCHIVE`` in order. Requests and answers go
 through the Predictor's serializers, as ``predict`` against an endpoint.
 """
 
