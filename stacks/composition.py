@@ -8,6 +8,7 @@ from aws_cdk import Environment
 from cdk_sagemaker_inference import InstanceType
 from constructs import Construct
 
+from .batch_transform_stack import BatchTransformStack
 from .config import AppConfig
 from .elastic_inference_stack import ElasticInferenceStack
 from .model_registry_stack import ModelRegistryStack
@@ -25,6 +26,7 @@ class InferenceStacks:
     registry: ModelRegistryStack | None
     elastic_inference: ElasticInferenceStack | None
     shared_accelerator: SharedAcceleratorStack | None = None
+    batch: BatchTransformStack | None = None
 
 
 def add_inference_stacks(
@@ -35,7 +37,7 @@ def add_inference_stacks(
     pipeline_name: str | None = None,
     include_registry: bool | None = None,
 ) -> InferenceStacks:
-    """Declares the shared, real-time, registry and Elastic Inference stacks the config asks for.
+    """Declares the shared, real-time, registry, batch transform and Elastic Inference stacks the config asks for.
 
     :param scope: the App, or a Stage of the deployment pipeline.
     :param env: the account and region of every stack.
@@ -64,6 +66,13 @@ def add_inference_stacks(
                 pipeline_name=pipeline_name,
                 description="cdk-sagemaker-inference: model registry and approval-triggered deployment",
             )
+    batch = None
+    if config.include_batch_transform:
+        batch = BatchTransformStack(
+            scope, f"{prefix}-batch", env=env, shared=shared.resources, config=config,
+            registry_group_name=group_name if config.include_registry else None,
+            description="cdk-sagemaker-inference: the example pipeline scores CSV files in batch",
+        )
     if config.include_elastic_inference:
         elastic_inference = ElasticInferenceStack(
             scope, f"{prefix}-elastic-inference", env=env, shared=shared.resources,
@@ -75,4 +84,4 @@ def add_inference_stacks(
             scope, f"{prefix}-shared-accelerator", env=env, shared=shared.resources,
             description="cdk-sagemaker-inference: two models sharing a GPU instance type as inference components",
         )
-    return InferenceStacks(shared, realtime, registry, elastic_inference, shared_accelerator)
+    return InferenceStacks(shared, realtime, registry, elastic_inference, shared_accelerator, batch)

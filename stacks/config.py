@@ -65,6 +65,10 @@ class AppConfig:
     endpoint_invocations_per_instance: int = 200
     #: Percentage of requests data capture records (0-100).
     data_capture_sampling_percentage: int = 20
+    #: Deploy the BatchTransformStack: the example scores CSV files created under ``batch/input/``.
+    include_batch_transform: bool = True
+    #: Instance type of the batch transform jobs.
+    batch_instance_type: str = "ml.m5.large"
     #: Ship the app through the DeploymentPipelineStack (CDK Pipelines) instead of deploying the
     #: stacks directly; the pipeline lives in ``account``/``region``. Default: false.
     include_pipeline: bool = False
@@ -124,6 +128,8 @@ class AppConfig:
         check_range(_WHERE, "data_capture_sampling_percentage", self.data_capture_sampling_percentage, 0, 100)
         check_pattern(_WHERE, "notification_email", self.notification_email, r"[^@\s]+@[^@\s]+\.[^@\s]+",
                       "an email address such as team@example.com")
+        check_pattern(_WHERE, "batch_instance_type", self.batch_instance_type, r"ml\.[a-z0-9-]+\.[a-z0-9]+",
+                      "a SageMaker instance type such as ml.m5.large")
         self._validate_pipeline()
 
     def _validate_pipeline(self) -> None:

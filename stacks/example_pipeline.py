@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aws_cdk import aws_s3 as s3
 from cdk_sagemaker_inference import (
     ContainerDefinition,
     ContainerImage,
     Framework,
     FrameworkEnvironment,
+    InferencePipelineModel,
     ModelData,
+    ModelPackageGroup,
+    ServedModelPackage,
 )
+from constructs import Construct
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "examples" / "artifacts"
 #: The quality report registered with the example's model package version.
@@ -28,6 +33,8 @@ RESPONSE_CONTENT_TYPES = ["application/json", "text/csv"]
 SKLEARN_IMAGE = ContainerImage.sagemaker_builtin(Framework.SKLEARN, "1.2-1")
 XGBOOST_IMAGE = ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1")
 IMAGES = [SKLEARN_IMAGE, XGBOOST_IMAGE]
+#: Where a training pipeline writes the artifacts of versions it registers.
+REGISTERED_ARTIFACTS_PREFIX = "models/"
 
 
 def example_containers() -> list[ContainerDefinition]:
@@ -49,3 +56,22 @@ def example_containers() -> list[ContainerDefinition]:
             environment=FrameworkEnvironment.sklearn(program="inference.py", default_accept="application/json"),
         ),
     ]
+
+
+def example_model(
+    scope: Construct, *, artifacts_bucket: s3.IBucket, registry_group_name: str | None
+) -> tuple[InferencePipelineModel, ServedModelPackage | None]:
+    """The example pipeline as a model, serving the group's approved version once one is set.
+
+    :param registry_group_name: the model package group whose version the model serves when the
+        stack's ``ServedModelPackageArn`` parameter is set. Default: None, always the example.
+    """
+    served = None
+    if registry_group_name is not None:
+        group = ModelPackageGroup.from_model_package_group_name(scope, "Registry", registry_group_name)
+        served = ServedModelPackage(scope, "ServedVersion", group=group)
+    model = InferencePipelineModel(scope, "Model", containers=example_containers(), served_package=served)
+    if served is not None:
+        served.grant_serving(model, artifacts_bucket=artifacts_bucket, prefix=REGISTERED_ARTIFACTS_PREFIX,
+                             images=IMAGES)
+    return model, served

@@ -8,12 +8,9 @@ from aws_cdk import Duration, Stack
 from cdk_sagemaker_inference import (
     BlueGreenDeployment,
     DataCapture,
-    InferencePipelineModel,
     InstanceType,
     InstanceVariant,
-    ModelPackageGroup,
     RealtimeEndpoint,
-    ServedModelPackage,
     ServedVersionSwitch,
     SharedResources,
     TrafficRouting,
@@ -22,10 +19,7 @@ from cdk_sagemaker_inference import (
 from constructs import Construct
 
 from .config import AppConfig
-from .example_pipeline import IMAGES, RESPONSE_CONTENT_TYPES, example_containers
-
-#: Where a training pipeline writes the artifacts of versions it registers.
-REGISTERED_ARTIFACTS_PREFIX = "models/"
+from .example_pipeline import RESPONSE_CONTENT_TYPES, example_model
 
 
 class RealtimeInferenceStack(Stack):
@@ -48,18 +42,9 @@ class RealtimeInferenceStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.served_version = None
-        if registry_group_name is not None:
-            group = ModelPackageGroup.from_model_package_group_name(self, "Registry", registry_group_name)
-            self.served_version = ServedModelPackage(self, "ServedVersion", group=group)
-        self.model = InferencePipelineModel(
-            self, "Model", containers=example_containers(), served_package=self.served_version
+        self.model, self.served_version = example_model(
+            self, artifacts_bucket=shared.artifacts_bucket, registry_group_name=registry_group_name
         )
-        if self.served_version is not None:
-            self.served_version.grant_serving(
-                self.model, artifacts_bucket=shared.artifacts_bucket,
-                prefix=REGISTERED_ARTIFACTS_PREFIX, images=IMAGES,
-            )
         self.endpoint = RealtimeEndpoint(
             self,
             "Endpoint",

@@ -116,7 +116,7 @@ def test_the_app_is_the_pipeline_stack_with_a_staging_and_a_production_stage(app
     staging = app.node.find_child("inference-pipeline").node.find_child("staging")
     assert [s.stack_name for s in staging.node.children if isinstance(s, cdk.Stack)] == [
         "staging-inference-shared", "staging-inference-realtime", "staging-inference-registry",
-        "staging-inference-smoke-test-access",
+        "staging-inference-batch", "staging-inference-smoke-test-access",
     ]
     assert (staging.account, staging.region) == (STAGING_ACCOUNT, "eu-west-1")  # type: ignore[attr-defined]
 
@@ -550,7 +550,8 @@ def test_the_approval_deployer_reads_through_runs_a_code_change_started(
 
 def test_an_s3_object_can_be_the_source(tmp_path: Path) -> None:
     app = pipeline_app(tmp_path, pipeline_source="s3", pipeline_source_bucket="acme-source",
-                       pipeline_source_key="app/source.zip", include_realtime=False, include_registry=False)
+                       pipeline_source_key="app/source.zip", include_realtime=False, include_registry=False,
+                       include_batch_transform=False)
     template = Template.from_stack(app.node.find_child("inference-pipeline"))  # type: ignore[arg-type]
     (source,) = actions(template, "Source").values()
     assert source["ActionTypeId"]["Provider"] == "S3"

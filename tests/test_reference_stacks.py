@@ -124,7 +124,8 @@ def test_approvals_of_the_group_redeploy_the_realtime_stack(registry: Template) 
 
 
 def test_without_the_registry_the_endpoint_always_serves_the_example() -> None:
-    app = build_app({**cdk_json_context(), "include_registry": False, "include_tuning": False})
+    app = build_app({**cdk_json_context(), "include_registry": False, "include_tuning": False,
+                     "include_batch_transform": False})
     names = [child.node.id for child in app.node.children if isinstance(child, cdk.Stack)]
     assert names == ["inference-shared", "inference-realtime"]
     stack = app.node.find_child("inference-realtime")

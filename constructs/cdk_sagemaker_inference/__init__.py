@@ -12,8 +12,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .runtime import (
+    AssembleWith,
+    BatchStrategy,
     BytesDeserializer,
     BytesSerializer,
+    CompressionType,
     ContentType,
     CSVDeserializer,
     CSVSerializer,
@@ -22,6 +25,7 @@ from .runtime import (
     Framework,
     InvocationError,
     InvocationValidationError,
+    JoinSource,
     JSONDeserializer,
     JSONSerializer,
     ListDeserializer,
@@ -34,8 +38,11 @@ from .runtime import (
     RegistryError,
     SerializationError,
     Serializer,
+    SplitType,
     StringDeserializer,
     ThrottledError,
+    TransformSettings,
+    TransformSettingsError,
     UnknownModelPackageGroupError,
     UnknownModelPackageVersionError,
 )
@@ -178,6 +185,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ApprovalDeployment",
+    "AssembleWith",
+    "BatchStrategy",
     "BatchTransform",
     "BestModelRegistration",
     "BlueGreenDeployment",
@@ -186,6 +195,7 @@ __all__ = [
     "CSVDeserializer",
     "CSVSerializer",
     "CategoricalRange",
+    "CompressionType",
     "ComputeRequirements",
     "ContainerDefinition",
     "ContainerImage",
@@ -222,6 +232,7 @@ __all__ = [
     "InvocationValidationError",
     "JSONDeserializer",
     "JSONSerializer",
+    "JoinSource",
     "ListDeserializer",
     "ListSerializer",
     "ManagedInstanceScaling",
@@ -251,8 +262,11 @@ __all__ = [
     "ServedVersionSwitch",
     "ServerlessVariant",
     "SharedResources",
+    "SplitType",
     "StringDeserializer",
     "ThrottledError",
+    "TransformSettings",
+    "TransformSettingsError",
     "TrafficRouting",
     "TrafficRoutingType",
     "TrainingAlgorithm",
