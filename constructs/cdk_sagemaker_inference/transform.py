@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from aws_cdk import Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, ArnFormat, CfnOutput, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -279,6 +279,8 @@ class BatchTransform(Construct):
             "IAM requires Resource '*' for the CloudWatch Logs delivery actions (logs:CreateLogDelivery and "
             "friends) and the X-Ray actions a state machine needs for logging and tracing.",
         )
+        CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn,
+                  description=f"Start runs of {self.node.path}: transform start --state-machine <this>")
         self.rules: list[events.Rule] = []
         if trigger_on_object_created:
             self._trigger_on_object_created()

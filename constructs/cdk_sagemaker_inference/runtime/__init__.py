@@ -48,6 +48,7 @@ from .serializers import (
     Serializer,
     StringDeserializer,
 )
+from .transform_client import TransformClient, TransformError, TransformRun, UnknownRunError
 from .transform_settings import (
     AssembleWith,
     BatchStrategy,
@@ -91,9 +92,13 @@ __all__ = [
     "Serializer",
     "StringDeserializer",
     "ThrottledError",
+    "TransformClient",
+    "TransformError",
+    "TransformRun",
     "UnknownFrameworkImageError",
     "UnknownModelPackageGroupError",
     "UnknownModelPackageVersionError",
+    "UnknownRunError",
     "framework_image",
     "framework_versions",
 ]

@@ -32,6 +32,7 @@ GROUPS = (
     "registry",
     "local",
     "tuning",
+    "transform",
 )
 
 

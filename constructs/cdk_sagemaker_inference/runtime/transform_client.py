@@ -1,0 +1,189 @@
+"""TransformClient: start a BatchTransform state machine run, read its state, wait for it (boto3 only).
+
+A run is one Step Functions execution whose task creates one SageMaker transform job; the job's
+name is generated per execution, so it is read from the execution's history (the scheduled task's
+parameters) and its status from ``DescribeTransformJob``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+#: An input the state machine accepts: an ``s3://bucket/key`` URI.
+S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.*")
+#: Execution states after which nothing changes any more.
+FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+_STATE_MACHINE_ARN = re.compile(r"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]{1,80}")
+_EXECUTION_ARN = re.compile(r"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[\w.-]{1,80}:[^\s]{1,80}")
+
+
+class TransformError(Exception):
+    """A run that cannot be started or read, or that failed."""
+
+
+class UnknownRunError(TransformError):
+    """No such state machine or execution."""
+
+
+@dataclass(frozen=True)
+class TransformRun:
+    """One run: the execution's state and, once the task was scheduled, its transform job's."""
+
+    execution_arn: str
+    #: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED (or PENDING_REDRIVE).
+    status: str
+    started: datetime
+    stopped: datetime | None
+    #: The S3 URI the run scores, if the run was given one.
+    input: str | None
+    #: The transform job's name and status (InProgress, Completed, Failed, Stopping, Stopped); None
+    #: before the task is scheduled.
+    job_name: str | None = None
+    job_status: str | None = None
+    #: Where results go, once the job is known.
+    output_path: str | None = None
+    #: Why the run or job failed, in one line.
+    failure: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        """The execution will not change any more."""
+        return self.status in FINAL_STATES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+
+class TransformClient:
+    """Starts and watches runs of a ``BatchTransform`` state machine.
+
+    :param stepfunctions: a Step Functions client. Default: one from the default session.
+    :param sagemaker: a SageMaker client. Default: one from the default session.
+    :param sleep: how to wait between polls. Default: ``time.sleep``.
+    :param clock: seconds of a monotonic clock, for elapsed times. Default: ``time.monotonic``.
+    """
+
+    def __init__(
+        self,
+        *,
+        stepfunctions: Any = None,
+        sagemaker: Any = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._stepfunctions = stepfunctions or boto3.client("stepfunctions")
+        self._sagemaker = sagemaker or boto3.client("sagemaker")
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
+
+    def start(self, state_machine_arn: str, input_uri: str | None = None, *, name: str | None = None) -> str:
+        """Starts a run and returns its execution ARN.
+
+        :param input_uri: the ``s3://`` object or prefix to score; it must lie under the transform's
+            input location (the state machine refuses anything else). Default: None, the whole location.
+        :param name: the execution's name. Default: ``transform-<uuid>``.
+        """
+        if not _STATE_MACHINE_ARN.fullmatch(state_machine_arn):
+            raise TransformError(f"not a state machine ARN: {state_machine_arn!r}")
+        if input_uri is not None and not S3_URI.fullmatch(input_uri):
+            raise TransformError(f"the input must be an s3://<bucket>/<key> URI, got {input_uri!r}")
+        document = {} if input_uri is None else {"input": input_uri}
+        try:
+            answer = self._stepfunctions.start_execution(
+                stateMachineArn=state_machine_arn,
+                name=name or f"transform-{uuid.uuid4()}",
+                input=json.dumps(document),
+            )
+        except ClientError as error:
+            raise _translated(error, state_machine_arn) from None
+        return str(answer["executionArn"])
+
+    def status(self, execution_arn: str) -> TransformRun:
+        """The run's state now, with its job's when the task has been scheduled."""
+        if not _EXECUTION_ARN.fullmatch(execution_arn):
+            raise TransformError(f"not an execution ARN: {execution_arn!r}")
+        try:
+            execution = self._stepfunctions.describe_execution(executionArn=execution_arn)
+            job_name = self._job_name(execution_arn)
+        except ClientError as error:
+            raise _translated(error, execution_arn) from None
+        job: dict[str, Any] = {}
+        if job_name is not None:
+            try:
+                job = self._sagemaker.describe_transform_job(TransformJobName=job_name)
+            except ClientError as error:
+                # The task is scheduled a moment before SageMaker has the job.
+                if _code(error) != "ValidationException":
+                    raise
+        failure = None
+        if execution.get("error") or execution.get("cause"):
+            failure = " ".join(f"{execution.get('error', '')}: {execution.get('cause', '')}".split())
+        if job.get("FailureReason"):
+            failure = " ".join(str(job["FailureReason"]).split())
+        given = json.loads(execution.get("input") or "{}")
+        return TransformRun(
+            execution_arn=execution_arn,
+            status=str(execution["status"]),
+            started=execution["startDate"],
+            stopped=execution.get("stopDate"),
+            input=given.get("input") if isinstance(given, dict) else None,
+            job_name=job_name,
+            job_status=job.get("TransformJobStatus"),
+            output_path=job.get("TransformOutput", {}).get("S3OutputPath"),
+            failure=failure,
+        )
+
+    def wait(
+        self,
+        execution_arn: str,
+        *,
+        poll_seconds: float = 30,
+        on_update: Callable[[TransformRun, float], None] | None = None,
+    ) -> TransformRun:
+        """Polls until the run finishes and returns its final state.
+
+        :param poll_seconds: the pause between polls. Default: 30 (a job takes minutes).
+        :param on_update: called after every poll with the run and the seconds elapsed since the
+            wait began. Default: none.
+        """
+        began = self._clock()
+        while True:
+            run = self.status(execution_arn)
+            if on_update is not None:
+                on_update(run, self._clock() - began)
+            if run.finished:
+                return run
+            self._sleep(poll_seconds)
+
+    def _job_name(self, execution_arn: str) -> str | None:
+        """The job name of the newest SageMaker task the execution scheduled (a retry makes a new one)."""
+        paginator = self._stepfunctions.get_paginator("get_execution_history")
+        name = None
+        for page in paginator.paginate(executionArn=execution_arn):
+            for event in page["events"]:
+                details = event.get("taskScheduledEventDetails")
+                if event.get("type") == "TaskScheduled" and details and details.get("resourceType") == "sagemaker":
+                    name = json.loads(details["parameters"]).get("TransformJobName", name)
+        return name
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _translated(error: ClientError, arn: str) -> Exception:
+    if _code(error) in ("StateMachineDoesNotExist", "ExecutionDoesNotExist"):
+        return UnknownRunError(f"{arn} does not exist")
+    unchanged: Exception = error
+    return unchanged
