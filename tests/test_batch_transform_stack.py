@@ -1,5 +1,5 @@
 """The reference BatchTransformStack: the real-time model's definition scores batch/input/ CSV files,
-joined to their input rows, and the shipped sample runs through the example pipeline that way."""
+joined to their input rows, and the shipped sample runs through the local runner with the construct's settings."""
 
 from __future__ import annotations
 
@@ -11,10 +11,18 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 from cdk_sagemaker_inference import TransformSettings, ValidationError
+from cdk_sagemaker_inference.runtime.local import LocalPipeline
+from cdk_sagemaker_inference.runtime.local.transform import (
+    AssembleWith,
+    BatchSettings,
+    BatchStrategy,
+    JoinSource,
+    LocalTransform,
+    SplitType,
+)
 
 from stacks import build_app, cdk_json_context
 from stacks.batch_transform_stack import INPUT_PREFIX, OUTPUT_PREFIX, BatchTransformStack
-from tests.test_example_pipeline import CSV, SklearnContainer, XGBoostContainer, model_dirs  # noqa: F401
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "batch" / "input.csv"
 
@@ -80,28 +88,36 @@ def test_a_bad_batch_instance_type_is_refused() -> None:
         build_app({**cdk_json_context(), "batch_instance_type": "m5.large"})
 
 
-def test_the_sample_input_runs_through_the_pipeline_as_the_job_would(
-    reference_app: cdk.App, model_dirs: dict[str, Path],  # noqa: F811
+def _local_settings(settings: TransformSettings) -> BatchSettings:
+    """The construct's settings in the local runner's terms (the same API values)."""
+    assert settings.content_type and settings.split_type and settings.batch_strategy
+    assert settings.assemble_with and settings.join_source
+    return BatchSettings(
+        content_type=settings.content_type,
+        accept=settings.accept,
+        split_type=SplitType(settings.split_type.value),
+        batch_strategy=BatchStrategy(settings.batch_strategy.value),
+        max_payload_mb=settings.effective_max_payload_in_mb,
+        assemble_with=AssembleWith(settings.assemble_with.value),
+        join_source=JoinSource(settings.join_source.value),
+    )
+
+
+def test_the_sample_input_runs_through_the_batch_model_as_the_job_would(
+    reference_app: cdk.App, tmp_path: Path,
 ) -> None:
-    """SplitType Line + MultiRecord: the rows go in one request (well under 6 MB); AssembleWith Line
-    and JoinSource Input: each result line is appended to its input row."""
+    """The batch stack's own synthesized model, run locally with the construct's batch settings:
+    each output line is its input row followed by the label and its probability."""
     stack = reference_app.node.find_child("inference-batch")
     assert isinstance(stack, BatchTransformStack)
-    settings: TransformSettings = stack.transform.settings
     rows = SAMPLE.read_text().splitlines()
     assert len(rows) == 12 and all(len(row.split(",")) == 30 for row in rows)
     assert any(",," in row for row in rows), "the sample must exercise imputation"
-    assert len(SAMPLE.read_bytes()) < settings.effective_max_payload_in_mb * 1024 * 1024
-
-    features, _ = SklearnContainer(model_dirs["preprocessing"], "preprocessing").invoke(
-        "\n".join(rows), str(settings.content_type), accept=CSV)
-    scores, _ = XGBoostContainer(model_dirs["xgboost"]).invoke(features.encode(), CSV)
-    answer, _ = SklearnContainer(model_dirs["postprocessing"], "postprocessing").invoke(
-        scores.decode(), CSV, accept=str(settings.accept))
-    results = answer.splitlines()
-    joined = [f"{row},{result}" for row, result in zip(rows, results, strict=True)]
-
-    assert all(line.split(",")[:30] == row.split(",") for line, row in zip(joined, rows, strict=True))
-    labels = {line.split(",")[30] for line in joined}
-    assert labels == {"malignant", "benign"}
-    assert all(0.5 <= float(line.split(",")[31]) <= 1.0 for line in joined)
+    outdir = reference_app.synth().directory
+    with LocalPipeline.from_cloud_assembly(outdir, model="inference-batch/Model") as pipeline:
+        (written,) = LocalTransform(pipeline, _local_settings(stack.transform.settings)).run(SAMPLE, tmp_path)
+    assert written.name == "input.csv.out"
+    joined = written.read_text().splitlines()
+    assert [line.split(",")[:30] for line in joined] == [row.split(",") for row in rows]
+    assert {line.split(",")[30] for line in joined} == {"malignant", "benign"}
+    assert all(len(line.split(",")) == 32 and 0.5 <= float(line.split(",")[31]) <= 1.0 for line in joined)
