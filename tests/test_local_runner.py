@@ -433,7 +433,7 @@ def test_the_reference_app_pipeline_runs_from_its_cloud_assembly(
         (ARTIFACTS / step / "model.tar.gz").read_bytes() for step in ("preprocessing", "xgboost", "postprocessing")
     ]
     rows = example.x_test[:10]
-    with LocalPipeline.from_cloud_assembly(outdir, model="Model") as pipeline:
+    with LocalPipeline.from_cloud_assembly(outdir, model="inference-realtime/Model") as pipeline:
         predictor = LocalPredictor(pipeline, deserializer=JSONDeserializer())
         answer = predictor.predict([["" if v is None else v for v in row] for row in nan_as_none(rows)])
     assert [(p["label"], p["probability"]) for p in answer["predictions"]] == expected_labels(example, rows)
