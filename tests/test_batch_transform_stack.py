@@ -10,16 +10,9 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
-from cdk_sagemaker_inference import TransformSettings, ValidationError
+from cdk_sagemaker_inference import ValidationError
 from cdk_sagemaker_inference.runtime.local import LocalPipeline
-from cdk_sagemaker_inference.runtime.local.transform import (
-    AssembleWith,
-    BatchSettings,
-    BatchStrategy,
-    JoinSource,
-    LocalTransform,
-    SplitType,
-)
+from cdk_sagemaker_inference.runtime.local.transform import LocalTransform
 
 from stacks import build_app, cdk_json_context
 from stacks.batch_transform_stack import INPUT_PREFIX, OUTPUT_PREFIX, BatchTransformStack
@@ -88,21 +81,6 @@ def test_a_bad_batch_instance_type_is_refused() -> None:
         build_app({**cdk_json_context(), "batch_instance_type": "m5.large"})
 
 
-def _local_settings(settings: TransformSettings) -> BatchSettings:
-    """The construct's settings in the local runner's terms (the same API values)."""
-    assert settings.content_type and settings.split_type and settings.batch_strategy
-    assert settings.assemble_with and settings.join_source
-    return BatchSettings(
-        content_type=settings.content_type,
-        accept=settings.accept,
-        split_type=SplitType(settings.split_type.value),
-        batch_strategy=BatchStrategy(settings.batch_strategy.value),
-        max_payload_mb=settings.effective_max_payload_in_mb,
-        assemble_with=AssembleWith(settings.assemble_with.value),
-        join_source=JoinSource(settings.join_source.value),
-    )
-
-
 def test_the_sample_input_runs_through_the_batch_model_as_the_job_would(
     reference_app: cdk.App, tmp_path: Path,
 ) -> None:
@@ -115,7 +93,7 @@ def test_the_sample_input_runs_through_the_batch_model_as_the_job_would(
     assert any(",," in row for row in rows), "the sample must exercise imputation"
     outdir = reference_app.synth().directory
     with LocalPipeline.from_cloud_assembly(outdir, model="inference-batch/Model") as pipeline:
-        (written,) = LocalTransform(pipeline, _local_settings(stack.transform.settings)).run(SAMPLE, tmp_path)
+        (written,) = LocalTransform(pipeline, stack.transform.settings).run(SAMPLE, tmp_path)
     assert written.name == "input.csv.out"
     joined = written.read_text().splitlines()
     assert [line.split(",")[:30] for line in joined] == [row.split(",") for row in rows]
