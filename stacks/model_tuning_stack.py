@@ -21,8 +21,8 @@ from cdk_sagemaker_inference import (
 )
 from constructs import Construct
 
-from .example_pipeline import REQUEST_CONTENT_TYPES, RESPONSE_CONTENT_TYPES
-from .realtime_inference_stack import REGISTERED_ARTIFACTS_PREFIX, RealtimeInferenceStack
+from .example_pipeline import REGISTERED_ARTIFACTS_PREFIX, REQUEST_CONTENT_TYPES, RESPONSE_CONTENT_TYPES
+from .realtime_inference_stack import RealtimeInferenceStack
 
 #: The example's split, preprocessed as the endpoint's first container does (tools/tuning_sweep.py).
 DATA = Path(__file__).resolve().parent.parent / "examples" / "tuning"
