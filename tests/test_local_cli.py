@@ -11,14 +11,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from cdk_sagemaker_inference.runtime.cli import main
 from cdk_sagemaker_inference.runtime.local import EMULATED
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "examples" / "artifacts"
-QUICK_START = re.search(
-    r"## Quick start.*?```console\n\$ (?P<command>.*?)\n(?P<output>.*?)```", (REPO / "README.md").read_text(), re.DOTALL
+QUICK_START_SECTION = re.search(r"## Quick start.*?\n## ", (REPO / "README.md").read_text(), re.DOTALL)
+assert QUICK_START_SECTION is not None
+#: The quick start's commands and what it shows they print: ``local predict``, then ``local transform``.
+QUICK_START = list(
+    re.finditer(r"```console\n\$ (?P<command>.*?)\n(?P<output>.*?)```", QUICK_START_SECTION[0], re.DOTALL)
 )
 EXAMPLE_CONTAINERS = [
     "--container", f"sklearn:1.2-1={ARTIFACTS / 'preprocessing' / 'model.tar.gz'}",
@@ -28,17 +32,27 @@ EXAMPLE_CONTAINERS = [
 ]
 
 
-def test_the_readme_quick_start_command_prints_what_the_readme_shows(reference_app: Any, tmp_path: Path) -> None:
-    """The exact command, run by a shell in a checkout after `make synth` (.venv, examples, cdk.out)."""
-    assert QUICK_START is not None
+def test_the_readme_quick_start_commands_print_what_the_readme_shows(reference_app: Any, tmp_path: Path) -> None:
+    """The exact commands, run by a shell in a checkout after `make synth` (.venv, examples, cdk.out)."""
+    assert [block["command"].split()[1:3] for block in QUICK_START] == [["local", "predict"], ["local", "transform"]]
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
     (tmp_path / "examples").symlink_to(REPO / "examples")
     (tmp_path / "cdk.out").symlink_to(reference_app.outdir)
-    done = subprocess.run(
-        ["bash", "-c", QUICK_START["command"]], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == QUICK_START["output"]
+    for block in QUICK_START:
+        done = subprocess.run(
+            ["bash", "-c", block["command"]], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout == block["output"]
+    # The batch job's output: each sample row, then the label and probability the models give it.
+    from examples import train
+    from tests.test_local_runner import expected_labels
+
+    rows = (REPO / "examples" / "batch" / "input.csv").read_text().splitlines()
+    features = np.array([[float(v) if v else np.nan for v in row.split(",")] for row in rows])
+    labels = expected_labels(train.train(), features)
+    expected = [f"{row},{label},{p}" for row, (label, p) in zip(rows, labels, strict=True)]
+    assert (tmp_path / "batch-out" / "input.csv.out").read_text().splitlines() == expected
 
 
 def run(argv: list[str], stdin: bytes, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> int:

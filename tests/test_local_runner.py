@@ -426,6 +426,7 @@ def test_the_reference_app_pipeline_runs_from_its_cloud_assembly(
     outdir = Path(reference_app.outdir)  # type: ignore[attr-defined]
     declared = find_model(outdir)
     assert (declared.stack, find_model(outdir, "inference-realtime/Model")) == ("inference-realtime", declared)
+    assert find_model(outdir, "Model") == declared, "the batch stack's identical Model counts as the same one"
     assert [(c.framework, c.version) for c in declared.containers] == [
         ("sklearn", "1.2-1"), ("xgboost", "1.7-1"), ("sklearn", "1.2-1")
     ]

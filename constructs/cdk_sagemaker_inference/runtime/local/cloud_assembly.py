@@ -220,16 +220,16 @@ def find_transform(directory: Path, transform: str | None = None) -> DeclaredTra
 def find_model(directory: Path, model: str | None = None) -> DeclaredModel:
     """The model at construct path ``model`` (or ending with it); without one, the assembly's only model.
 
-    Several models with the same containers (the same pipeline served by two stacks) count as one.
+    Several models with the same containers (the same pipeline served by two stacks, e.g. the
+    endpoint's and the batch transform's) count as one: the first is taken.
     """
     models = declared_models(directory)
-    if model is not None:
-        found = [candidate for candidate in models if candidate.matches(model)]
-    else:
-        found = []
-        for candidate in models:
-            if all(candidate.containers != other.containers for other in found):
-                found.append(candidate)
+    found: list[DeclaredModel] = []
+    for candidate in models:
+        if (model is None or candidate.matches(model)) and all(
+            candidate.containers != other.containers for other in found
+        ):
+            found.append(candidate)
     if len(found) == 1:
         return found[0]
     known = ", ".join(m.path for m in models) or "none"
