@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,10 @@ for variable, value in {
 os.environ.pop("AWS_PROFILE", None)
 
 import aws_cdk as cdk  # noqa: E402  (after PATH is set, so jsii picks the right Node)
+from aws_cdk import aws_ecr as ecr  # noqa: E402
+from aws_cdk import aws_s3 as s3  # noqa: E402
+from cdk_sagemaker_inference import ContainerDefinition, ContainerImage, Model, ModelData  # noqa: E402
+from constructs import Construct  # noqa: E402
 
 from stacks import build_app, cdk_json_context  # noqa: E402
 
@@ -29,6 +35,32 @@ from stacks import build_app, cdk_json_context  # noqa: E402
 def new_app(**context: object) -> cdk.App:
     """A bare App with cdk.json's feature flags (no compliance gate: unit tests stay fast)."""
     return cdk.App(context={**cdk_json_context(), **context})
+
+
+def build_model(
+    scope: Construct, id: str = "Model", *, elastic_inference_capable: bool = False, **options: Any
+) -> Model:
+    """The suite's one model for tests of what serves models: an ECR image and S3 artifacts named
+    after ``id`` (so several fit in one stack); ``options`` are ``ModelOptions`` (role, network
+    isolation, VPC...). Module-level helpers call it directly; tests take ``model_factory``."""
+    repository = ecr.Repository.from_repository_name(scope, f"{id}Repository", "xgboost")
+    bucket = s3.Bucket.from_bucket_name(scope, f"{id}Artifacts", "artifacts")
+    container = ContainerDefinition(
+        image=ContainerImage.from_ecr_repository(
+            repository, tag="1.7-1", elastic_inference_capable=elastic_inference_capable
+        ),
+        model_data=ModelData.from_bucket(bucket, f"{id}/model.tar.gz"),
+    )
+    return Model(scope, id, container=container, **options)
+
+
+ModelFactory = Callable[..., Model]
+
+
+@pytest.fixture(scope="session")
+def model_factory() -> ModelFactory:
+    """``build_model``: ``model_factory(stack, "Blue", network_isolation=False)``."""
+    return build_model
 
 
 @pytest.fixture

@@ -9,20 +9,15 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_sagemaker_inference import (
     BlueGreenDeployment,
-    ContainerDefinition,
-    ContainerImage,
     DataCapture,
     InstanceType,
     InstanceVariant,
-    Model,
-    ModelData,
     RealtimeEndpoint,
     ServerlessVariant,
     SharedResources,
@@ -33,23 +28,9 @@ from cdk_sagemaker_inference import (
 )
 from constructs import Construct
 
-from tests.conftest import new_app
+from tests.conftest import build_model, new_app
 
 SECONDS = cdk.Duration.seconds
-
-
-def model(scope: Construct, id: str = "Model", *, network_isolation: bool = True) -> Model:
-    repository = ecr.Repository.from_repository_name(scope, f"{id}Repository", "xgboost")
-    bucket = s3.Bucket.from_bucket_name(scope, f"{id}Artifacts", "artifacts")
-    return Model(
-        scope,
-        id,
-        container=ContainerDefinition(
-            image=ContainerImage.from_ecr_repository(repository, tag="1.7-1"),
-            model_data=ModelData.from_bucket(bucket, f"{id}/model.tar.gz"),
-        ),
-        network_isolation=network_isolation,
-    )
 
 
 class FakeModel(Construct):
@@ -86,7 +67,7 @@ def full() -> tuple[Template, RealtimeEndpoint, cdk.Stack]:
         "Endpoint",
         variants=[
             InstanceVariant(
-                model=model(stack, "Blue"),
+                model=build_model(stack, "Blue"),
                 variant_name="Blue",
                 instance_type=InstanceType.C5_XLARGE,
                 initial_instance_count=2,
@@ -102,7 +83,7 @@ def full() -> tuple[Template, RealtimeEndpoint, cdk.Stack]:
                     scale_out_cooldown=SECONDS(30),
                 ),
             ),
-            InstanceVariant(model=model(stack, "Green"), variant_name="Green", initial_weight=1),
+            InstanceVariant(model=build_model(stack, "Green"), variant_name="Green", initial_weight=1),
         ],
         data_capture=DataCapture(
             bucket=bucket,
@@ -175,7 +156,7 @@ def test_the_endpoint_name_is_the_same_in_every_build() -> None:
     for _ in range(2):
         stack = cdk.Stack(new_app(), "Same")
         names.append(
-            RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model(stack))]).endpoint_name
+            RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=build_model(stack))]).endpoint_name
         )
     assert names[0] == names[1]
 
@@ -196,7 +177,7 @@ def test_a_customer_managed_key_with_rotation_encrypts_the_storage(
 
 def test_a_given_key_is_used_and_none_is_created(stack: cdk.Stack) -> None:
     key = kms.Key(stack, "Given", enable_key_rotation=True)
-    RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model(stack))], encryption_key=key)
+    RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=build_model(stack))], encryption_key=key)
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::KMS::Key", 1)
     template.has_resource_properties(
@@ -208,7 +189,7 @@ def test_a_given_key_is_used_and_none_is_created(stack: cdk.Stack) -> None:
 @pytest.mark.parametrize("name", ["ml.c5d.xlarge", "ml.g5.xlarge", "ml.p4d.24xlarge"])
 def test_local_nvme_types_get_no_kms_key_and_a_warning(stack: cdk.Stack, name: str) -> None:
     endpoint = RealtimeEndpoint(
-        stack, "Endpoint", variants=[InstanceVariant(model=model(stack), instance_type=InstanceType.of(name))]
+        stack, "Endpoint", variants=[InstanceVariant(model=build_model(stack), instance_type=InstanceType.of(name))]
     )
     template = Template.from_stack(stack)
     template.has_resource_properties("AWS::SageMaker::EndpointConfig", {"KmsKeyId": Match.absent()})
@@ -339,7 +320,7 @@ def test_an_autoscaled_endpoint_retains_instance_counts_across_updates(
 
 
 def test_without_autoscaling_variant_properties_follow_the_config(stack: cdk.Stack) -> None:
-    RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model(stack))])
+    RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=build_model(stack))])
     Template.from_stack(stack).has_resource_properties(
         "AWS::SageMaker::Endpoint",
         {"RetainAllVariantProperties": Match.absent(), "ExcludeRetainedVariantProperties": Match.absent()},
@@ -421,7 +402,7 @@ def test_given_alarms_replace_the_default_ones_and_linear_routing(stack: cdk.Sta
     endpoint = RealtimeEndpoint(
         stack,
         "Endpoint",
-        variants=[InstanceVariant(model=model(stack))],
+        variants=[InstanceVariant(model=build_model(stack))],
         deployment=BlueGreenDeployment(
             traffic_routing=TrafficRouting.linear(percent=25, wait_interval=SECONDS(60)),
             rollback_alarms=[alarm],
@@ -451,8 +432,8 @@ def test_given_alarms_replace_the_default_ones_and_linear_routing(stack: cdk.Sta
 
 def test_default_deployment_is_all_at_once_and_none_turns_it_off() -> None:
     stack = cdk.Stack(new_app(), "Deploy")
-    RealtimeEndpoint(stack, "Standard", variants=[InstanceVariant(model=model(stack, "A"))])
-    RealtimeEndpoint(stack, "Off", variants=[InstanceVariant(model=model(stack, "B"))], deployment=None)
+    RealtimeEndpoint(stack, "Standard", variants=[InstanceVariant(model=build_model(stack, "A"))])
+    RealtimeEndpoint(stack, "Off", variants=[InstanceVariant(model=build_model(stack, "B"))], deployment=None)
     endpoints = {
         path: props["Properties"]
         for path, props in Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint").items()
@@ -471,7 +452,7 @@ def test_serverless_variant(stack: cdk.Stack) -> None:
         "Endpoint",
         variants=[
             ServerlessVariant(
-                model=model(stack, network_isolation=False),
+                model=build_model(stack, network_isolation=False),
                 memory_size_mb=4096,
                 max_concurrency=50,
                 provisioned_concurrency=10,
@@ -557,7 +538,7 @@ def test_a_compliance_gated_app_with_endpoints_synthesizes() -> None:
         "Endpoint",
         variants=[
             InstanceVariant(
-                model=model(stack),
+                model=build_model(stack),
                 auto_scaling=VariantAutoScaling(max_capacity=4, target_invocations_per_instance=100),
             )
         ],
@@ -566,7 +547,7 @@ def test_a_compliance_gated_app_with_endpoints_synthesizes() -> None:
     RealtimeEndpoint(
         stack,
         "LocalStorage",
-        variants=[InstanceVariant(model=model(stack, "Gpu"), instance_type=InstanceType.G5_XLARGE)],
+        variants=[InstanceVariant(model=build_model(stack, "Gpu"), instance_type=InstanceType.G5_XLARGE)],
         data_capture=DataCapture(bucket=shared.artifacts_bucket, prefix="gpu-capture"),
     )
     app.synth()  # raises ValidationFailed on any unacknowledged finding
@@ -578,11 +559,11 @@ Build = Callable[[cdk.Stack], object]
 
 
 def instance(stack: cdk.Stack, **props: Any) -> RealtimeEndpoint:
-    return RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model(stack), **props)])
+    return RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=build_model(stack), **props)])
 
 
 def serverless(stack: cdk.Stack, model_: Any = None, **props: Any) -> RealtimeEndpoint:
-    chosen = model_ if model_ is not None else model(stack, network_isolation=False)
+    chosen = model_ if model_ is not None else build_model(stack, network_isolation=False)
     return RealtimeEndpoint(stack, "Endpoint", variants=[ServerlessVariant(model=chosen, **props)])
 
 
@@ -597,14 +578,14 @@ def captured(stack: cdk.Stack, **props: Any) -> RealtimeEndpoint:
     return RealtimeEndpoint(
         stack,
         "Endpoint",
-        variants=[InstanceVariant(model=model(stack))],
+        variants=[InstanceVariant(model=build_model(stack))],
         data_capture=DataCapture(bucket=capture_bucket(stack), **props),
     )
 
 
 def deployed(stack: cdk.Stack, variant_count: int = 1, **props: Any) -> RealtimeEndpoint:
     variants = [
-        InstanceVariant(model=model(stack, f"M{i}"), variant_name=f"V{i}") for i in range(variant_count)
+        InstanceVariant(model=build_model(stack, f"M{i}"), variant_name=f"V{i}") for i in range(variant_count)
     ]
     return RealtimeEndpoint(stack, "Endpoint", variants=variants, deployment=BlueGreenDeployment(**props))
 
@@ -629,7 +610,7 @@ INVALID: list[tuple[str, Build, str]] = [
         lambda s: RealtimeEndpoint(
             s,
             "Endpoint",
-            variants=[InstanceVariant(model=model(s, "A")), InstanceVariant(model=model(s, "B"))],
+            variants=[InstanceVariant(model=build_model(s, "A")), InstanceVariant(model=build_model(s, "B"))],
         ),
         r"variants\[\]\.variant_name must be unique, got \['AllTraffic', 'AllTraffic'\]",
     ),
@@ -641,7 +622,7 @@ INVALID: list[tuple[str, Build, str]] = [
     (
         "endpoint name",
         lambda s: RealtimeEndpoint(
-            s, "Endpoint", variants=[InstanceVariant(model=model(s))], endpoint_name="-bad"
+            s, "Endpoint", variants=[InstanceVariant(model=build_model(s))], endpoint_name="-bad"
         ),
         r"endpoint_name must be 1-63 letters, digits and hyphens.*, got '-bad'",
     ),
@@ -719,15 +700,15 @@ INVALID: list[tuple[str, Build, str]] = [
             s,
             "Endpoint",
             variants=[
-                ServerlessVariant(model=model(s, "A", network_isolation=False)),
-                InstanceVariant(model=model(s, "B"), variant_name="Other"),
+                ServerlessVariant(model=build_model(s, "A", network_isolation=False)),
+                InstanceVariant(model=build_model(s, "B"), variant_name="Other"),
             ],
         ),
         r"variants must be a single variant when one is serverless, got \['AllTraffic', 'Other'\]",
     ),
     (
         "serverless isolation",
-        lambda s: serverless(s, model(s)),
+        lambda s: serverless(s, build_model(s)),
         r"variants\[0\]\.model\.network_isolation must be False on a serverless variant, got True",
     ),
     (
@@ -746,7 +727,7 @@ INVALID: list[tuple[str, Build, str]] = [
         lambda s: RealtimeEndpoint(
             s,
             "Endpoint",
-            variants=[ServerlessVariant(model=model(s, network_isolation=False))],
+            variants=[ServerlessVariant(model=build_model(s, network_isolation=False))],
             data_capture=DataCapture(bucket=capture_bucket(s)),
         ),
         r"data_capture must be None on a serverless endpoint, got DataCapture\(",

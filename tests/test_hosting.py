@@ -22,26 +22,14 @@ from cdk_sagemaker_inference import (
     InstanceVariant,
     ManagedPolicyGrant,
     Model,
-    ModelData,
     RealtimeEndpoint,
     ValidationError,
     VariantAutoScaling,
 )
-from constructs import Construct
 
-from tests.conftest import new_app
+from tests.conftest import ModelFactory, build_model, new_app
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
-
-
-def model(scope: Construct, id: str = "Model", **options: object) -> Model:
-    repository = ecr.Repository.from_repository_name(scope, f"{id}Repository", "xgboost")
-    bucket = s3.Bucket.from_bucket_name(scope, f"{id}Artifacts", "artifacts")
-    container = ContainerDefinition(
-        image=ContainerImage.from_ecr_repository(repository, tag="1.7-1"),
-        model_data=ModelData.from_bucket(bucket, f"{id}/model.tar.gz"),
-    )
-    return Model(scope, id, container=container, **options)  # type: ignore[arg-type]
 
 
 def managed_policies_granting(template: Template, action: str) -> list[dict[str, object]]:
@@ -54,9 +42,11 @@ def managed_policies_granting(template: Template, action: str) -> list[dict[str,
 # -- models as principals ----------------------------------------------------------------------------
 
 
-def test_bucket_grant_read_of_a_model_lands_in_the_models_managed_policy(stack: cdk.Stack) -> None:
+def test_bucket_grant_read_of_a_model_lands_in_the_models_managed_policy(
+    stack: cdk.Stack, model_factory: ModelFactory
+) -> None:
     bucket = s3.Bucket(stack, "Features", enforce_ssl=True)
-    served = model(stack)
+    served = model_factory(stack)
     bucket.grant_read(served)
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::IAM::Policy", 0)
@@ -69,9 +59,9 @@ def test_bucket_grant_read_of_a_model_lands_in_the_models_managed_policy(stack: 
     })
 
 
-def test_a_model_in_a_vpc_is_connectable(stack: cdk.Stack) -> None:
+def test_a_model_in_a_vpc_is_connectable(stack: cdk.Stack, model_factory: ModelFactory) -> None:
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
-    served = model(stack, vpc=vpc)
+    served = model_factory(stack, vpc=vpc)
     database = ec2.SecurityGroup(stack, "Database", vpc=vpc)
     database.connections.allow_from(served, ec2.Port.tcp(5432))
     Template.from_stack(stack).has_resource_properties("AWS::EC2::SecurityGroupIngress", {
@@ -80,8 +70,8 @@ def test_a_model_in_a_vpc_is_connectable(stack: cdk.Stack) -> None:
     })
 
 
-def test_models_expose_their_arn_and_execution_mode(stack: cdk.Stack) -> None:
-    single = model(stack)
+def test_models_expose_their_arn_and_execution_mode(stack: cdk.Stack, model_factory: ModelFactory) -> None:
+    single = model_factory(stack)
     pipeline = InferencePipelineModel(stack, "Pipeline", containers=[
         ContainerDefinition(image=ContainerImage.from_ecr_repository(
             ecr.Repository.from_repository_name(stack, f"R{i}", "r"), tag="1")) for i in range(2)
@@ -100,7 +90,7 @@ def test_models_expose_their_arn_and_execution_mode(stack: cdk.Stack) -> None:
 def test_endpoint_config_and_endpoint_compose_and_the_endpoint_is_an_aws_sagemaker_iendpoint(
     stack: cdk.Stack,
 ) -> None:
-    config = EndpointConfig(stack, "Config", variants=[InstanceVariant(model=model(stack))])
+    config = EndpointConfig(stack, "Config", variants=[InstanceVariant(model=build_model(stack))])
     endpoint = Endpoint(stack, "Endpoint", endpoint_config=config, deployment=None)
     template = Template.from_stack(stack)
     template.has_resource_properties("AWS::SageMaker::Endpoint", {
@@ -124,7 +114,7 @@ def test_an_endpoint_config_for_inference_components_has_variants_without_a_mode
 
 def test_model_less_variants_are_refused_mixed(stack: cdk.Stack) -> None:
     # Without a role given, a model-less config gets a default one (tests/test_inference_component.py).
-    mixed = [InstanceVariant(), InstanceVariant(model=model(stack), variant_name="B")]
+    mixed = [InstanceVariant(), InstanceVariant(model=build_model(stack), variant_name="B")]
     with pytest.raises(ValidationError, match=r"Config: variants\[\]\.model must be set on every variant or on "
                        r"none \(inference components\)"):
         EndpointConfig(stack, "Config", variants=mixed)
@@ -146,10 +136,12 @@ def test_imported_config_and_endpoints(stack: cdk.Stack) -> None:
     assert by_name.variant("Blue").metric_invocations().dimensions == {"EndpointName": "Churn", "VariantName": "Blue"}
 
 
-def test_variant_handles_carry_metrics_options_and_autoscaling(stack: cdk.Stack) -> None:
+def test_variant_handles_carry_metrics_options_and_autoscaling(
+    stack: cdk.Stack, model_factory: ModelFactory
+) -> None:
     config = EndpointConfig(stack, "Config", variants=[
-        InstanceVariant(model=model(stack, "A"), variant_name="Blue"),
-        InstanceVariant(model=model(stack, "B"), variant_name="Green"),
+        InstanceVariant(model=model_factory(stack, "A"), variant_name="Blue"),
+        InstanceVariant(model=model_factory(stack, "B"), variant_name="Green"),
     ])
     endpoint = Endpoint(stack, "Endpoint", endpoint_config=config)
     green = endpoint.variant("Green")
@@ -172,7 +164,7 @@ def test_variant_handles_carry_metrics_options_and_autoscaling(stack: cdk.Stack)
 def test_api_gateway_sagemaker_integration_takes_a_realtime_endpoint_without_an_inline_policy() -> None:
     # No gate here: the REST API's own findings (request validation, authorizer) are not this test's.
     stack = cdk.Stack(new_app(), "Api", env=ENV)
-    endpoint = RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model(stack))],
+    endpoint = RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=build_model(stack))],
                                 deployment=BlueGreenDeployment())
     integration = apigateway.SagemakerIntegration(endpoint)
     api = apigateway.RestApi(stack, "Api", deploy=False)

@@ -8,18 +8,22 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
-from cdk_sagemaker_inference._validation import ValidationError
-from cdk_sagemaker_inference.container_image import ContainerImage, Framework
-from cdk_sagemaker_inference.instance_type import InstanceType
-from cdk_sagemaker_inference.model import ContainerDefinition, ContainerSpec, Model
-from cdk_sagemaker_inference.model_data import ModelData
-from cdk_sagemaker_inference.model_package import (
+from cdk_sagemaker_inference import (
+    ContainerDefinition,
+    ContainerImage,
+    ContainerSpec,
+    Framework,
+    IModelPackageGroup,
+    InstanceType,
     MetricsReport,
+    Model,
     ModelApprovalStatus,
+    ModelData,
     ModelMetrics,
+    ModelPackageGroup,
     ModelPackageVersion,
+    ValidationError,
 )
-from cdk_sagemaker_inference.registry import IModelPackageGroup, ModelPackageGroup
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
 DATA = "s3://artifacts/models/churn/model.tar.gz"

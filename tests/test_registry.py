@@ -8,8 +8,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
-from cdk_sagemaker_inference._validation import ValidationError
-from cdk_sagemaker_inference.registry import ModelPackageGroup
+from cdk_sagemaker_inference import (
+    ModelPackageGroup,
+    ValidationError,
+)
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012"
 VERSIONS = f"{ARN}:model-package/churn/*"
@@ -195,13 +197,3 @@ def test_group_refuses_invalid_account_ids(stack: cdk.Stack, account: str) -> No
         match=rf"TestStack/Group: cross_account_ids must be 12-digit AWS account IDs, got '{account}'",
     ):
         ModelPackageGroup(stack, "Group", model_package_group_name="churn", cross_account_ids=[account])
-
-
-@pytest.mark.parametrize(("name", "forms"), [
-    ("churn", ["churn"]),
-    ("Churn-Model", ["Churn-Model", "churn-model"]),
-])
-def test_arn_name_forms_are_the_name_as_given_and_lowercased(name: str, forms: list[str]) -> None:
-    from cdk_sagemaker_inference._names import arn_name_forms
-
-    assert arn_name_forms(name) == forms

@@ -12,15 +12,19 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
-from cdk_sagemaker_inference._validation import ValidationError
-from cdk_sagemaker_inference.compliance import apply_compliance_gate
-from cdk_sagemaker_inference.container_image import ContainerImage, Framework
-from cdk_sagemaker_inference.model import ContainerDefinition, Model
-from cdk_sagemaker_inference.model_data import ModelData
-from cdk_sagemaker_inference.model_package import ModelPackageVersion
-from cdk_sagemaker_inference.registry import ModelPackageGroup
-from cdk_sagemaker_inference.served_version import ServedModelPackage
-from cdk_sagemaker_inference.shared_resources import SharedResources
+from cdk_sagemaker_inference import (
+    ContainerDefinition,
+    ContainerImage,
+    Framework,
+    Model,
+    ModelData,
+    ModelPackageGroup,
+    ModelPackageVersion,
+    ServedModelPackage,
+    SharedResources,
+    ValidationError,
+    apply_compliance_gate,
+)
 
 from tests.conftest import new_app
 

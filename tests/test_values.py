@@ -20,26 +20,20 @@ from cdk_sagemaker_inference import (
     InferencePipelineModel,
     InstanceType,
     InstanceVariant,
-    Model,
     RealtimeEndpoint,
     ServerlessVariant,
     TrafficRouting,
     ValidationError,
     VariantAutoScaling,
 )
-from constructs import Construct
+
+from tests.conftest import build_model
 
 BOTOCORE_HOSTING_FAMILIES_SAMPLE = ["ml.p6-b200.48xlarge", "ml.p6e-gb200.36xlarge", "ml.g7e.2xlarge", "ml.c8g.large"]
 
 
-def model(scope: Construct, id: str = "Model", *, ei: bool = False, network_isolation: bool = True) -> Model:
-    repository = ecr.Repository.from_repository_name(scope, f"{id}Repository", "image")
-    return Model(scope, id, network_isolation=network_isolation, container=ContainerDefinition(
-        image=ContainerImage.from_ecr_repository(repository, tag="1", elastic_inference_capable=ei)))
-
-
 def endpoint(stack: cdk.Stack, **variant: Any) -> RealtimeEndpoint:
-    return RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model(stack), **variant)])
+    return RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=build_model(stack), **variant)])
 
 
 def assert_one_short_line(error: pytest.ExceptionInfo[ValidationError]) -> None:
@@ -53,7 +47,8 @@ def assert_one_short_line(error: pytest.ExceptionInfo[ValidationError]) -> None:
 
 def test_instance_type_and_accelerator_as_strings_from_configuration(stack: cdk.Stack) -> None:
     RealtimeEndpoint(stack, "Endpoint", deployment=None, variants=[
-        InstanceVariant(model=model(stack, ei=True), instance_type="ml.m5.large", accelerator="ml.eia2.medium")])
+        InstanceVariant(model=build_model(stack, elastic_inference_capable=True), instance_type="ml.m5.large",
+                        accelerator="ml.eia2.medium")])
     Template.from_stack(stack).has_resource_properties("AWS::SageMaker::EndpointConfig", {"ProductionVariants": [
         Match.object_like({"InstanceType": "ml.m5.large", "AcceleratorType": "ml.eia2.medium"})]})
 
@@ -96,15 +91,15 @@ def test_a_bad_instance_type_is_one_line(value: Any, shown: str) -> None:
      r"variants\[0\]\.initial_instance_count must be an integer of at least 1, got True$"),
     (lambda s: endpoint(s, volume_size_gb=30.5),
      r"variants\[0\]\.volume_size_gb must be an integer between 1 and 512, got 30\.5$"),
-    (lambda s: RealtimeEndpoint(s, "Endpoint", variants=[InstanceVariant(model=model(s))],
+    (lambda s: RealtimeEndpoint(s, "Endpoint", variants=[InstanceVariant(model=build_model(s))],
                                 data_capture=DataCapture(bucket=s3.Bucket(s, "B"), sampling_percentage=50.5)),
      r"data_capture\.sampling_percentage must be an integer between 0 and 100, got 50\.5$"),
     (lambda s: endpoint(s, auto_scaling=VariantAutoScaling(max_capacity=2.5, target_invocations_per_instance=1)),
      r"variants\[0\]\.auto_scaling\.max_capacity must be an integer of at least 1, got 2\.5$"),
     (lambda s: RealtimeEndpoint(s, "Endpoint", variants=[
-        ServerlessVariant(model=model(s, network_isolation=False), memory_size_mb=2048.0)]),
+        ServerlessVariant(model=build_model(s, network_isolation=False), memory_size_mb=2048.0)]),
      r"variants\[0\]\.memory_size_mb must be an integer of at least 1024, got 2048\.0$"),
-    (lambda s: RealtimeEndpoint(s, "Endpoint", variants=[InstanceVariant(model=model(s))],
+    (lambda s: RealtimeEndpoint(s, "Endpoint", variants=[InstanceVariant(model=build_model(s))],
                                 deployment=BlueGreenDeployment(traffic_routing=TrafficRouting.canary(percent=12.5))),
      r"deployment\.traffic_routing\.percent \(canary\) must be an integer between 1 and 50, got 12\.5$"),
 ])
@@ -126,7 +121,8 @@ def test_errors_show_objects_by_name_not_by_address(stack: cdk.Stack) -> None:
     bucket = s3.Bucket(stack, "Capture")
     with pytest.raises(ValidationError, match=r"data_capture must be None on a serverless endpoint, got "
                                               r"DataCapture\(\.\.\.\)$") as error:
-        RealtimeEndpoint(stack, "Endpoint", variants=[ServerlessVariant(model=model(stack, network_isolation=False))],
+        serverless = ServerlessVariant(model=build_model(stack, network_isolation=False))
+        RealtimeEndpoint(stack, "Endpoint", variants=[serverless],
                          data_capture=DataCapture(bucket=bucket))
     assert_one_short_line(error)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, Required, TypedDict
 
 from aws_cdk import Annotations, Duration, Resource, Stack
 from aws_cdk import aws_iam as iam
@@ -199,6 +199,16 @@ class DataCapture:
 
 
 Variant = InstanceVariant | ServerlessVariant
+
+
+class EndpointConfigProps(TypedDict, total=False):
+    """What declares an endpoint config, for constructs that declare one (``RealtimeEndpoint``);
+    see ``EndpointConfig`` for each prop and its default."""
+
+    variants: Required[Sequence[Variant]]
+    encryption_key: kms.IKey | None
+    data_capture: DataCapture | None
+    execution_role: iam.IRole | None
 
 
 class IEndpointConfig(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from typing import Unpack
 
 import jsii
 from aws_cdk import CfnOutput, Names, RemovalPolicy
@@ -15,7 +15,7 @@ from constructs import Construct
 
 from .deployment import DEFAULT_DEPLOYMENT, BlueGreenDeployment, default_rollback_alarms, validate_deployment
 from .endpoint import Endpoint, EndpointBase
-from .endpoint_config import DataCapture, EndpointConfig, InstanceVariant, Variant, storage_key
+from .endpoint_config import EndpointConfig, EndpointConfigProps, InstanceVariant, storage_key
 
 
 @jsii.implements(sagemaker.IEndpoint)
@@ -37,18 +37,16 @@ class RealtimeEndpoint(EndpointBase):
         scope: Construct,
         id: str,
         *,
-        variants: Sequence[Variant],
-        encryption_key: kms.IKey | None = None,
-        data_capture: DataCapture | None = None,
         deployment: BlueGreenDeployment | None = DEFAULT_DEPLOYMENT,
         endpoint_name: str | None = None,
         output_endpoint_name: bool = True,
+        **config: Unpack[EndpointConfigProps],
     ) -> None:
         """
-        :param variants: 1-10 instance variants, or exactly one serverless variant.
-        :param encryption_key: encrypts the instances' storage volumes. Default: a new key with
-            rotation, because HIPAA and NIST require a customer-managed key on endpoint configs.
-        :param data_capture: Default: None, nothing is recorded (not available on serverless).
+        :param config: the endpoint config: ``variants`` (1-10 instance variants, or exactly one
+            serverless variant), ``encryption_key`` (Default: a new key with rotation, because HIPAA
+            and NIST require a customer-managed key on endpoint configs), ``data_capture`` (Default:
+            None), ``execution_role`` (for inference components); see ``EndpointConfig``.
         :param deployment: Default: blue/green all at once with default rollback alarms. None: no
             DeploymentConfig, SageMaker's all-at-once without alarms.
         :param endpoint_name: Default: derived from the construct path (unique in the account).
@@ -58,14 +56,13 @@ class RealtimeEndpoint(EndpointBase):
         # Every child keeps the id it had when this class declared the resources itself, so that
         # deployed stacks keep their logical IDs (alarms and scalable targets have fixed names).
         name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
-        #: The endpoint config.
-        self.endpoint_config = EndpointConfig(
-            self,
-            "EndpointConfig",
-            variants=variants,
-            encryption_key=encryption_key or storage_key(self, variants, f"Encrypts the storage of endpoint {id}"),
-            data_capture=data_capture,
+        variants = config["variants"]
+        # The key stays a child of this construct, where it was before EndpointConfig existed.
+        config["encryption_key"] = config.get("encryption_key") or storage_key(
+            self, variants, f"Encrypts the storage of endpoint {id}"
         )
+        #: The endpoint config.
+        self.endpoint_config = EndpointConfig(self, "EndpointConfig", **config)
         #: The key of the storage volumes (None on types with local NVMe storage).
         self.encryption_key: kms.IKey | None = self.endpoint_config.encryption_key
         if deployment is not None:
