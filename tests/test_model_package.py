@@ -235,3 +235,10 @@ def test_version_refuses_empty_metrics_content_type(stack: cdk.Stack) -> None:
         r"model_metrics.explainability_report.content_type must be between 1 and 256 characters long, got ''",
         model_metrics=ModelMetrics(explainability_report=MetricsReport("s3://a/b", content_type="")),
     )
+
+
+def test_approval_status_takes_its_value_or_refuses_listing_the_statuses(stack: cdk.Stack) -> None:
+    version(stack, approval_status="Approved")
+    assert package_properties(stack)["ModelApprovalStatus"] == "Approved"
+    assert_refused(cdk.Stack(cdk.App(), "TestStack"), r"approval_status must be one of 'PendingManualApproval', "
+                   r"'Approved', 'Rejected', got 'Approve'$", approval_status="Approve")

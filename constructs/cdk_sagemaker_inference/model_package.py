@@ -10,7 +10,7 @@ from aws_cdk import RemovalPolicy, Resource
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ._validation import Where, check, check_count, check_pattern
+from ._validation import Where, check, check_count, check_pattern, to_enum
 from .instance_type import InstanceType, to_instance_type
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
@@ -102,7 +102,7 @@ class ModelPackageVersion(Resource):
         supported_response_mime_types: Sequence[str],
         supported_realtime_instance_types: Sequence[InstanceType | str] = (),
         supported_transform_instance_types: Sequence[InstanceType | str] = (),
-        approval_status: ModelApprovalStatus = ModelApprovalStatus.PENDING_MANUAL_APPROVAL,
+        approval_status: ModelApprovalStatus | str = ModelApprovalStatus.PENDING_MANUAL_APPROVAL,
         model_metrics: ModelMetrics | None = None,
         customer_metadata: Mapping[str, str] | None = None,
         description: str | None = None,
@@ -121,8 +121,9 @@ class ModelPackageVersion(Resource):
             endpoints. Default: none stated (any). Create-only.
         :param supported_transform_instance_types: instance types for batch transform.
             Default: none stated (any). Create-only.
-        :param approval_status: Default: ``PENDING_MANUAL_APPROVAL``, so that registering never
-            deploys by itself: a reviewer approves. Updates in place.
+        :param approval_status: a ``ModelApprovalStatus`` or its value (``"Approved"``...). Default:
+            ``PENDING_MANUAL_APPROVAL``, so that registering never deploys by itself: a reviewer
+            approves. Updates in place.
         :param model_metrics: evaluation reports in S3. Default: none. Create-only.
         :param customer_metadata: 1-50 free-form entries, keys at most 128 and values at most 256
             characters (e.g. the training job or commit). Default: none. Updates in place.
@@ -165,7 +166,7 @@ class ModelPackageVersion(Resource):
             "Resource",
             model_package_group_name=group.model_package_group_name,
             model_package_description=description,
-            model_approval_status=approval_status.value,
+            model_approval_status=to_enum(self, "approval_status", approval_status, ModelApprovalStatus).value,
             customer_metadata_properties=dict(customer_metadata) if customer_metadata else None,
             model_metrics=model_metrics._render(self) if model_metrics else None,
             inference_specification=sagemaker.CfnModelPackage.InferenceSpecificationProperty(
