@@ -63,9 +63,12 @@ def add_inference_stacks(
             registry = ModelRegistryStack(
                 scope, f"{prefix}-registry", env=env, shared=shared.resources, group_name=group_name,
                 endpoint_stack=realtime, instance_type=InstanceType.of(config.endpoint_instance_type),
-                pipeline_name=pipeline_name,
+                pipeline_name=pipeline_name, group_exists=config.registry_group_exists,
                 description="cdk-sagemaker-inference: model registry and approval-triggered deployment",
             )
+            # The first version points at the model archives the realtime stack publishes: deploying
+            # the registry alone (or with --concurrency) must not register a version before they exist.
+            registry.add_dependency(realtime, "registers a version whose artifacts the realtime stack publishes")
     batch = None
     if config.include_batch_transform:
         batch = BatchTransformStack(

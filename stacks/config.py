@@ -51,15 +51,19 @@ class AppConfig:
     include_shared_accelerator: bool = False
     #: Deploy the ModelRegistryStack and approval-triggered deployment.
     include_registry: bool = True
+    #: The model package group already exists (a previous deployment's, retained when its stack was
+    #: deleted): the registry stack imports it by name instead of declaring it, since CloudFormation
+    #: cannot create a group whose name is taken. Default: false.
+    registry_group_exists: bool = False
     #: Deploy the ModelTuningStack: a state machine that tunes the example's XGBoost and, with the
     #: registry, registers the best model for approval. Costs nothing until an execution starts.
     include_tuning: bool = True
     #: Instance type of the real-time endpoint.
     endpoint_instance_type: str = "ml.m5.large"
     #: Instances the endpoint starts with (1-100).
-    endpoint_initial_instance_count: int = 1
+    endpoint_initial_instance_count: int = 2
     #: Autoscaling bounds of the endpoint (1-100, min <= max).
-    endpoint_min_capacity: int = 1
+    endpoint_min_capacity: int = 2
     endpoint_max_capacity: int = 4
     #: Invocations a minute one instance should take before autoscaling adds one (1-100000).
     endpoint_invocations_per_instance: int = 200

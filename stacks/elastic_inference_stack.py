@@ -27,8 +27,10 @@ class ElasticInferenceStack(Stack):
     """A PyTorch 1.5.1 EI model on ml.m5.large with an ml.eia2.medium accelerator.
 
     Off by default (``include_elastic_inference``): SageMaker retired Elastic Inference in April
-    2024, so a deploy fails in accounts that never used it. It shows the feature end to end: the
-    template declares ``AcceleratorType`` exactly and synth warns with the modern alternatives.
+    2024, CloudFormation's current EndpointConfig schema no longer lists ``AcceleratorType`` and the
+    SageMaker API documents it as no longer supported, so this stack does not deploy in an account
+    that never used EI. It is kept as a record: the template declares ``AcceleratorType`` exactly
+    and synth warns with the modern alternatives.
     Upload the TorchScript model archive to ``EI_MODEL_KEY`` in the artifacts bucket first.
     """
 

@@ -29,6 +29,8 @@ class ModelRegistryStack(Stack):
     Approving a version in the group updates ``endpoint_stack`` so it serves that version.
 
     :param group_name: the model package group's name.
+    :param group_exists: import the group by name instead of declaring it (it was retained when an
+        earlier registry stack was deleted). Default: False.
     :param endpoint_stack: the stack whose ``ServedModelPackageArn`` parameter approvals set.
     :param pipeline_name: a pipeline in this account and region that deploys ``endpoint_stack``:
         an approval starts it with the version's ARN in its ``ServedModelPackageArn`` variable.
@@ -45,13 +47,15 @@ class ModelRegistryStack(Stack):
         endpoint_stack: RealtimeInferenceStack,
         instance_type: InstanceType,
         pipeline_name: str | None = None,
+        group_exists: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.group = ModelPackageGroup(
-            self, "Group", model_package_group_name=group_name,
-            description="Breast cancer classifiers served by the reference endpoint",
-        )
+        # The group is retained when the stack is deleted; a redeploy imports it (group_exists).
+        self.group = (ModelPackageGroup.from_model_package_group_name(self, "Group", group_name) if group_exists
+                      else ModelPackageGroup(
+                          self, "Group", model_package_group_name=group_name,
+                          description="Breast cancer classifiers served by the reference endpoint"))
         metrics = s3_assets.Asset(self, "Metrics", path=str(METRICS))
         self.first_version = ModelPackageVersion(
             self,

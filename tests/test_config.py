@@ -60,7 +60,7 @@ def test_cdk_keys_are_not_configuration() -> None:
          r"config: endpoint_instance_type must be a SageMaker instance type such as ml.m5.large, got 'm5.large'"),
         ("endpoint_initial_instance_count", 0,
          r"config: endpoint_initial_instance_count must be between 1 and 100, got 0"),
-        ("endpoint_max_capacity", 101, r"config: endpoint_max_capacity must be between 1 and 100, got 101"),
+        ("endpoint_max_capacity", 101, r"config: endpoint_max_capacity must be between 2 and 100, got 101"),
         ("data_capture_sampling_percentage", 101,
          r"config: data_capture_sampling_percentage must be between 0 and 100, got 101"),
     ],

@@ -83,7 +83,8 @@ def full() -> tuple[Template, RealtimeEndpoint, cdk.Stack]:
                     scale_out_cooldown=SECONDS(30),
                 ),
             ),
-            InstanceVariant(model=build_model(stack, "Green"), variant_name="Green", initial_weight=1),
+            InstanceVariant(model=build_model(stack, "Green"), variant_name="Green", initial_weight=1,
+                            initial_instance_count=2),  # a 20% canary needs two instances
         ],
         data_capture=DataCapture(
             bucket=bucket,
@@ -124,7 +125,7 @@ def test_instance_variants_render_every_prop(full: tuple[Template, RealtimeEndpo
                     "VariantName": "Green",
                     "ModelName": {"Fn::GetAtt": [Match.string_like_regexp("^Green"), "ModelName"]},
                     "InstanceType": "ml.m5.large",
-                    "InitialInstanceCount": 1,
+                    "InitialInstanceCount": 2,
                     "InitialVariantWeight": 1,
                 },
             ],
@@ -402,7 +403,7 @@ def test_given_alarms_replace_the_default_ones_and_linear_routing(stack: cdk.Sta
     endpoint = RealtimeEndpoint(
         stack,
         "Endpoint",
-        variants=[InstanceVariant(model=build_model(stack))],
+        variants=[InstanceVariant(model=build_model(stack), initial_instance_count=4)],  # 25% steps of 4
         deployment=BlueGreenDeployment(
             traffic_routing=TrafficRouting.linear(percent=25, wait_interval=SECONDS(60)),
             rollback_alarms=[alarm],

@@ -351,3 +351,104 @@ def test_4_a_bad_event_goes_to_the_fifo_dead_letter_queue_in_the_groups_order(wo
     (dead,) = world.sqs.receive_message(QueueUrl=fifo, AttributeNames=["All"])["Messages"]
     assert dead["Attributes"]["MessageGroupId"] == "MyGroup"
     assert dead["Attributes"]["MessageDeduplicationId"] == record["messageId"]
+
+
+# --- 10. A canary that cannot run is refused; the reference defaults deploy ---------------------------
+
+
+@pytest.mark.parametrize(("routing", "count", "min_capacity", "ok"), [
+    ("canary", 1, None, False),   # 10% of one instance rounds up to the whole fleet
+    ("canary", 2, None, True),
+    ("canary", 2, 1, False),      # autoscaling may shrink the fleet to one before an update
+    ("canary", 3, 3, True),
+    ("linear", 1, None, False),
+    ("linear", 4, None, True),
+])
+def test_10_a_canary_or_linear_step_must_be_at_most_half_the_fleet(
+        stack: cdk.Stack, routing: str, count: int, min_capacity: int | None, ok: bool) -> None:
+    from cdk_sagemaker_inference import (
+        BlueGreenDeployment,
+        InstanceType,
+        InstanceVariant,
+        RealtimeEndpoint,
+        TrafficRouting,
+        VariantAutoScaling,
+    )
+
+    from .test_endpoint import model
+
+    traffic = TrafficRouting.canary(percent=10) if routing == "canary" else TrafficRouting.linear(percent=20)
+    scaling = (VariantAutoScaling(min_capacity=min_capacity, max_capacity=4, target_invocations_per_instance=100)
+               if min_capacity else None)
+
+    def build() -> None:
+        RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(
+            model=model(stack), instance_type=InstanceType.M5_LARGE, initial_instance_count=count,
+            auto_scaling=scaling)], deployment=BlueGreenDeployment(traffic_routing=traffic))
+
+    if ok:
+        build()
+    else:
+        with pytest.raises(ValidationError, match=rf"deployment.traffic_routing.percent \({routing.upper()}\) must be "
+                                                  r"at most half of variant AllTraffic's fleet"):
+            build()
+
+
+def test_10_the_reference_defaults_give_the_canary_two_instances(reference_app: cdk.App) -> None:
+    template = Template.from_json(reference_app.synth().get_stack_by_name("inference-realtime").template)
+    template.has_resource_properties("AWS::SageMaker::EndpointConfig", {
+        "ProductionVariants": [Match.object_like({"InitialInstanceCount": 2})]})
+    template.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 2})
+
+
+def test_10_a_one_instance_reference_endpoint_is_refused_at_synth() -> None:
+    with pytest.raises(ValidationError, match=r"at most half of variant AllTraffic's fleet of 1 instance"):
+        build_app({**cdk_json_context(), "endpoint_initial_instance_count": 1, "endpoint_min_capacity": 1})
+
+
+# --- 6. Stack order -------------------------------------------------------------------------------------
+
+
+def test_6_the_registry_stack_deploys_after_the_stack_that_publishes_its_artifacts(reference_app: cdk.App) -> None:
+    registry = reference_app.node.find_child("inference-registry")
+    assert "inference-realtime" in [s.stack_name for s in registry.dependencies]  # type: ignore[attr-defined]
+
+
+# --- 9. Retention ------------------------------------------------------------------------------------
+
+
+def test_9_retained_buckets_keep_their_tls_only_policies(stack: cdk.Stack) -> None:
+    SharedResources(stack, "Shared")
+    policies = Template.from_stack(stack).find_resources("AWS::S3::BucketPolicy")
+    assert len(policies) == 2
+    assert {(p.get("DeletionPolicy"), p.get("UpdateReplacePolicy")) for p in policies.values()} == {
+        ("Retain", "Retain")}
+
+
+def test_9_a_redeploy_imports_the_retained_group_by_name() -> None:
+    app = build_app({**cdk_json_context(), "registry_group_exists": True})
+    registry = Template.from_stack(app.node.find_child("inference-registry"))  # type: ignore[arg-type]
+    assert registry.find_resources("AWS::SageMaker::ModelPackageGroup") == {}
+    registry.has_resource_properties("AWS::SageMaker::ModelPackage", {
+        "ModelPackageGroupName": "inference-breast-cancer"})
+    registry.has_resource_properties("AWS::Events::Rule", {"EventPattern": Match.object_like({
+        "detail": Match.object_like({"ModelPackageGroupName": ["inference-breast-cancer"]})})})
+
+
+# --- 12. Elastic Inference, honestly -------------------------------------------------------------------
+
+
+def test_12_no_document_claims_cloudformation_or_sagemaker_still_accept_accelerator_type() -> None:
+    from .conftest import REPO
+
+    texts = {path: path.read_text() for path in [
+        REPO / "README.md", REPO / ".cfnlintrc.yaml", *REPO.glob("constructs/cdk_sagemaker_inference/*.py"),
+        *REPO.glob("stacks/*.py")]}
+    for path, text in texts.items():
+        flat = " ".join(text.split())
+        for claim in ("still accept", "still in the SageMaker API", "is still in the resource"):
+            assert claim not in flat, f"{path.name}: {claim!r}"
+    readme = " ".join(texts[REPO / "README.md"].split())
+    assert ("**What deploys today:** nothing with `AcceleratorType` in an account that never used Elastic "
+            "Inference.") in readme
+    assert "documents it as no longer supported" in " ".join(texts[REPO / ".cfnlintrc.yaml"].split())

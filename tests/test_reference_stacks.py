@@ -51,7 +51,7 @@ def test_the_endpoint_config_is_encrypted_and_captures_data(realtime: Template) 
     realtime.has_resource_properties("AWS::SageMaker::EndpointConfig", {
         "KmsKeyId": shared_key,
         "ProductionVariants": [Match.object_like({
-            "InstanceType": "ml.m5.large", "InitialInstanceCount": 1, "VariantName": "AllTraffic",
+            "InstanceType": "ml.m5.large", "InitialInstanceCount": 2, "VariantName": "AllTraffic",
         })],
         "DataCaptureConfig": Match.object_like({
             "EnableCapture": True, "InitialSamplingPercentage": 20, "KmsKeyId": shared_key,
@@ -82,7 +82,7 @@ def test_the_endpoint_deploys_by_canary_with_rollback_alarms(realtime: Template)
 
 def test_the_endpoint_autoscales_on_invocations_per_instance(realtime: Template) -> None:
     realtime.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {
-        "MinCapacity": 1, "MaxCapacity": 4, "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "MinCapacity": 2, "MaxCapacity": 4, "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
     })
     realtime.has_resource_properties("AWS::ApplicationAutoScaling::ScalingPolicy", {
         "TargetTrackingScalingPolicyConfiguration": Match.object_like({

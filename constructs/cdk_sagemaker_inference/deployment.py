@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 from aws_cdk import Annotations, Duration
@@ -11,7 +12,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._metrics import variant_metric
-from ._validation import StrictEnum, check, check_integer, check_range, whole_seconds
+from ._validation import StrictEnum, check, check_integer, check_range, is_token, whole_seconds
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
 
@@ -100,6 +101,8 @@ def validate_deployment(where: Construct, deployment: BlueGreenDeployment, varia
         check_integer(where, "deployment.traffic_routing.percent (canary)", routing.step_percent, 1, 50)
     if routing.type is TrafficRoutingType.LINEAR:
         check_integer(where, "deployment.traffic_routing.percent (linear)", routing.step_percent, 10, 50)
+    if routing.step_percent is not None and variants is not None:
+        _check_step_fits_fleet(where, routing, variants)
     check_range(where, "deployment.traffic_routing.wait_interval (seconds)",
                 whole_seconds(routing.wait_interval), 0, 3600)
     check_range(where, "deployment.maximum_execution_timeout (seconds)",
@@ -114,6 +117,25 @@ def validate_deployment(where: Construct, deployment: BlueGreenDeployment, varia
     else:
         check(where, _ALARMS_PER_VARIANT * len(variants) <= _MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
               "given for more than 5 variants (the default is 2 alarms a variant, at most 10)", None)
+
+
+def _check_step_fits_fleet(where: Construct, routing: TrafficRouting, variants: Sequence[Variant]) -> None:
+    """A canary or linear step must be at most half of each variant's fleet: SageMaker rounds the
+    share up to whole instances, so a percentage step on a one-instance fleet is the whole fleet and
+    the deployment cannot start. The fleet at an update is the smallest it can be: the initial
+    count, or autoscaling's minimum when that is lower."""
+    percent = routing.step_percent
+    assert percent is not None
+    for variant in variants:
+        if not isinstance(variant, InstanceVariant) or is_token(variant.initial_instance_count):
+            continue
+        fleet = variant.initial_instance_count
+        if variant.auto_scaling is not None and not is_token(variant.auto_scaling.min_capacity):
+            fleet = min(fleet, variant.auto_scaling.min_capacity)
+        step = math.ceil(percent * fleet / 100)
+        check(where, 2 * step <= fleet, f"deployment.traffic_routing.percent ({routing.type.value})",
+              f"at most half of variant {variant.variant_name}'s fleet of {fleet} instance(s) when rounded up to "
+              f"whole instances ({step}); use at least 2 instances or all-at-once routing", percent)
 
 
 def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment, variants: Sequence[Variant]) -> None:

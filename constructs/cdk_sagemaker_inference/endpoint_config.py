@@ -463,9 +463,10 @@ class EndpointConfig(Resource):
             acknowledge(
                 self._resource,
                 [CFN_VALIDATE_ADDITIONAL_PROPERTIES],
-                "AcceleratorType is still in the SageMaker API and in AWS::SageMaker::EndpointConfig; "
-                "the schema aws-cdk-lib validates against dropped it when Elastic Inference was retired. "
-                "Declared on purpose for an EI variant, which also carries a retirement warning.",
+                "AcceleratorType is a field the SageMaker API documents as no longer supported, and "
+                "CloudFormation's current EndpointConfig schema (which aws-cdk-lib validates against) no "
+                "longer lists it. Declared on purpose, for the record and for accounts that used Elastic "
+                "Inference before it was retired; the variant carries a retirement warning.",
             )
             # cfn-lint's schema dropped AcceleratorType for the same reason: its E3002 is ignored on
             # this resource only (see .cfnlintrc.yaml).

@@ -105,6 +105,10 @@ class SharedResources(Construct):
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=noncurrent_version_expiration)],
         )
         for bucket in (self.access_logs_bucket, self.artifacts_bucket):
+            # A retained bucket keeps its policy: without it the data left behind loses TLS-only
+            # access (and the log bucket its log-delivery grant) once the stack is deleted.
+            assert bucket.policy is not None  # enforce_ssl declares it
+            bucket.policy.apply_removal_policy(removal_policy)
             acknowledge(
                 bucket,
                 ["HIPAA.Security-S3BucketReplicationEnabled", "NIST.800.53.R5-S3BucketReplicationEnabled",
