@@ -375,7 +375,7 @@ def test_10_a_canary_or_linear_step_must_be_at_most_half_the_fleet(
         VariantAutoScaling,
     )
 
-    from .test_endpoint import model
+    from .conftest import build_model as model
 
     traffic = TrafficRouting.canary(percent=10) if routing == "canary" else TrafficRouting.linear(percent=20)
     scaling = (VariantAutoScaling(min_capacity=min_capacity, max_capacity=4, target_invocations_per_instance=100)
