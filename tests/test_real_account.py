@@ -452,3 +452,97 @@ def test_12_no_document_claims_cloudformation_or_sagemaker_still_accept_accelera
     assert ("**What deploys today:** nothing with `AcceleratorType` in an account that never used Elastic "
             "Inference.") in readme
     assert "documents it as no longer supported" in " ".join(texts[REPO / ".cfnlintrc.yaml"].split())
+
+
+# --- 8. Approval handler decisions ----------------------------------------------------------------------
+
+
+def test_8_a_rejection_the_listing_does_not_show_yet_is_retried_not_taken_as_already_served(
+        world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cdk_sagemaker_inference.handlers.approval_deployer import index
+
+    from . import test_approval_handler as approval_handler
+
+    v1, v2 = world.version(), world.version()
+    world.handle(world.record(approval_handler.event(v2)))
+    world.set_status(v2, "Rejected")
+    # Stub: moto's listing is always consistent; this one still lists the rejected v2 as Approved.
+    monkeypatch.setattr(index, "approved_newest_first", lambda sagemaker, group: [v2, v1])
+    record = world.record(approval_handler.event(v2, "Rejected"))
+    assert world.handle(record) == [record["messageId"]]
+    assert [n["outcome"] for n in world.notifications()] == ["deploy"]  # no "already-served"
+    monkeypatch.undo()
+    assert world.handle(world.record(approval_handler.event(v2, "Rejected"))) == []
+    assert world.parameters()["ServedModelPackageArn"] == v1
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:sagemaker:us-east-1:999999999999:model-package/mygroup/1",   # another account
+    "arn:aws:sagemaker:eu-west-1:123456789012:model-package/mygroup/1",   # another region
+    "arn:aws-cn:sagemaker:us-east-1:123456789012:model-package/mygroup/1",  # another partition
+])
+def test_8_an_event_of_another_account_region_or_partition_is_dead_lettered_at_once(world: Any, arn: str) -> None:
+    from . import test_approval_handler as approval_handler
+
+    world.environment["MODEL_PACKAGE_ARN_PREFIX"] = "arn:aws:sagemaker:us-east-1:123456789012:model-package/"
+    for status in ("Approved", "Rejected"):
+        record = world.record(approval_handler.event(arn, status))
+        assert world.handle(record) == []  # not retried
+    reasons = [m["MessageAttributes"]["RejectReason"]["StringValue"] for m in world.dead_letters()]
+    assert len(reasons) == 2 and all("must be in this account, region and partition" in r for r in reasons)
+
+
+def test_8_the_deployer_knows_its_arn_prefix_and_ships_the_names_rule(approval: Template) -> None:
+    (deployer,) = [f for name, f in approval.find_resources("AWS::Lambda::Function").items()
+                   if name.startswith("ApprovalDeployer")]
+    prefix = deployer["Properties"]["Environment"]["Variables"]["MODEL_PACKAGE_ARN_PREFIX"]
+    assert prefix["Fn::Join"][1][-1] == ":model-package/"
+
+
+def test_8_the_deployer_asset_carries_the_names_module(reference_app: cdk.App) -> None:
+    from pathlib import Path
+
+    assembly = Path(reference_app.outdir)
+    handlers = [p.parent for p in assembly.glob("asset.*/index.py") if "approval changes" in p.read_text()
+                or "Serves the newest Approved version" in p.read_text()]
+    assert handlers and all((h / "_names.py").is_file() for h in handlers)
+
+
+@pytest.mark.parametrize(("group", "forms"), [
+    ("churn", ["churn"]),
+    ("Churn", ["Churn", "churn"]),
+    ("Churn-Model-V2", ["Churn-Model-V2", "churn-model-v2"]),
+])
+def test_8_one_rule_for_a_group_names_case_in_arns_everywhere(stack: cdk.Stack, group: str, forms: list[str]) -> None:
+    """Every place that writes or reads a version ARN of a mixed-case group uses ``arn_name_forms``."""
+    from cdk_sagemaker_inference._names import arn_name_forms
+    from cdk_sagemaker_inference.handlers.approval_deployer import index
+
+    assert arn_name_forms(group) == forms
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/{}/3"
+    # the handler accepts every form and nothing else
+    for form in forms:
+        body = json.dumps({"source": "aws.sagemaker", "detail-type": "SageMaker Model Package State Change",
+                           "detail": {"ModelPackageGroupName": group, "ModelPackageArn": arn.format(form),
+                                      "ModelApprovalStatus": "Approved"}})
+        assert index.parse_event(body, group).model_package_arn == arn.format(form)
+    with pytest.raises(index.BadEvent):
+        index.parse_event(json.dumps({"source": "aws.sagemaker", "detail-type": "SageMaker Model Package State Change",
+                                      "detail": {"ModelPackageGroupName": group, "ModelApprovalStatus": "Approved",
+                                                 "ModelPackageArn": arn.format(group.upper() + "X")}}), group)
+    # the registry's grants, the deployer's, the switch's, and the served version's allowed pattern
+    registry_group = ModelPackageGroup(stack, "Group", model_package_group_name=group)
+    reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    registry_group.grant_read(reader)
+    from cdk_sagemaker_inference import ServedModelPackage
+
+    served = ServedModelPackage(stack, "Served", group=registry_group)
+    template = Template.from_stack(stack).to_json()
+    text = json.dumps(template)
+    for form in forms:
+        assert f":model-package/{form}/*" in text
+    pattern = template["Parameters"]["ServedModelPackageArn"]["AllowedPattern"]
+    assert f"model-package/({'|'.join(forms)})/" in pattern
+    # the registry client writes the version ARN in the lowercased form
+    assert served.group.model_package_group_name == group
+    assert arn_name_forms(group)[-1] == group.lower()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Sequence
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -24,6 +28,23 @@ def handler_path(name: str) -> Path:
         return Path(path)
 
 
-def handler_code(name: str) -> lambda_.Code:
-    """The Lambda code asset of handler ``name``; its entry point is ``index.handler``."""
-    return lambda_.Code.from_asset(str(handler_path(name)), exclude=_EXCLUDE)
+def handler_code(name: str, modules: Sequence[str] = ()) -> lambda_.Code:
+    """The Lambda code asset of handler ``name``; its entry point is ``index.handler``.
+
+    :param modules: CDK-free modules of this package (e.g. ``"_names.py"``) the handler imports
+        at its top level: a Lambda ships only its own folder, so they are copied beside
+        ``index.py`` (the handler imports them by bare name in Lambda and from the package in
+        tests and the wheel). Default: none. The asset's hash is its content, so the copy's
+        folder does not change the template.
+    """
+    source = handler_path(name)
+    if not modules:
+        return lambda_.Code.from_asset(str(source), exclude=_EXCLUDE)
+    package = files("cdk_sagemaker_inference")
+    contents = [(module, package.joinpath(module).read_bytes()) for module in modules]
+    digest = hashlib.sha256(b"".join(text for _, text in contents)).hexdigest()[:16]
+    staging = Path(tempfile.gettempdir()) / f"cdk-sagemaker-inference-{name}-{digest}"
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*_EXCLUDE), dirs_exist_ok=True)
+    for module, text in contents:
+        (staging / module).write_bytes(text)
+    return lambda_.Code.from_asset(str(staging), exclude=_EXCLUDE)

@@ -52,6 +52,8 @@ _GROUP_NAME_RULE = "1-63 letters, digits and inner hyphens"
 _ENDPOINT_NAME = _GROUP_NAME
 _STACK_NAME = r"[a-zA-Z][-a-zA-Z0-9]{0,127}"
 _STACK_NAME_RULE = "a stack name: 1-128 letters, digits and hyphens, starting with a letter"
+#: The package's CDK-free modules a handler imports: the one rule for names in ARNs.
+_SHARED_MODULES = {"approval_deployer": ("_names.py",)}
 _DEPLOYER_TIMEOUT = Duration.minutes(1)
 _MONITOR_TIMEOUT = Duration.seconds(30)
 #: Dead-letter queues keep messages 14 days (SQS's maximum); the age alarm leaves 4 days to act.
@@ -313,6 +315,9 @@ class ApprovalDeployment(Construct):
                     "receive anything; failed messages go to the queue's redrive dead-letter queue.")
         trigger_environment = trigger.bind(self, self.deployer_role)
         self.deployer.add_environment("MODEL_PACKAGE_GROUP_NAME", group_name)
+        # Events of another account, region or partition are refused: this group's versions only.
+        self.deployer.add_environment("MODEL_PACKAGE_ARN_PREFIX", Stack.of(self).format_arn(
+            service="sagemaker", resource="model-package", resource_name=""))
         self.deployer.add_environment("QUEUE_URL", self.queue.queue_url)
         self.deployer.add_environment("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
         self.deployer.add_environment("MAX_RECEIVE_COUNT", str(max_receive_count))
@@ -443,7 +448,7 @@ class ApprovalDeployment(Construct):
             id,
             description=description,
             runtime=HANDLER_RUNTIME,
-            code=handler_code(handler),
+            code=handler_code(handler, _SHARED_MODULES.get(handler, ())),
             handler="index.handler",
             timeout=timeout,
             role=role,

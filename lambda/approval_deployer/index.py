@@ -35,6 +35,11 @@ from typing import Any, Protocol
 
 import boto3
 
+try:  # in Lambda the asset's root is on sys.path, with the package's _names.py copied beside index.py
+    from _names import arn_name_forms  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:  # in tests and the wheel: the same module, from the package
+    from cdk_sagemaker_inference._names import arn_name_forms
+
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
 
@@ -122,8 +127,13 @@ def decide(serving: str | None, approved_newest_first: list[str], event: StateCh
     return Action(Outcome.DEPLOY, newest, f"{changed}; deploying {newest}, the newest Approved version")
 
 
-def parse_event(body: str, group: str) -> StateChange:
-    """The state change in an SQS message body; raises BadEvent naming what is wrong."""
+def parse_event(body: str, group: str, arn_prefix: str | None = None) -> StateChange:
+    """The state change in an SQS message body; raises BadEvent naming what is wrong.
+
+    :param arn_prefix: ``arn:<partition>:sagemaker:<region>:<account>:model-package/`` of this
+        handler: a version of another account, region or partition is refused at once (retrying
+        would not make it this group's). Default: not checked.
+    """
     try:
         event = json.loads(body)
     except json.JSONDecodeError as error:
@@ -140,9 +150,13 @@ def parse_event(body: str, group: str) -> StateChange:
         raise BadEvent(f"ModelPackageGroupName must be {group!r}, "
                        f"got {detail.get('ModelPackageGroupName')!r}")
     arn = detail.get("ModelPackageArn")
-    # Versioned package ARNs are .../model-package/<group in lower case>/<version>.
-    if not isinstance(arn, str) or f":model-package/{group.lower()}/" not in arn:
+    # Versions are .../model-package/<group>/<version>, the group in a form of arn_name_forms (the
+    # package's one rule for a name's case in ARNs).
+    if not isinstance(arn, str) or not any(f":model-package/{name}/" in arn for name in arn_name_forms(group)):
         raise BadEvent(f"ModelPackageArn must be a version of {group!r}, got {arn!r}")
+    if arn_prefix is not None and not arn.startswith(arn_prefix):
+        raise BadEvent(f"ModelPackageArn must be in this account, region and partition ({arn_prefix}...), "
+                       f"got {arn!r}")
     try:
         status = ApprovalStatus(str(detail.get("ModelApprovalStatus")))
     except ValueError:
@@ -262,6 +276,8 @@ class Settings:
     queue_url: str
     dead_letter_queue_url: str
     max_receive_count: int
+    #: ``arn:<partition>:sagemaker:<region>:<account>:model-package/``; None: not checked.
+    arn_prefix: str | None = None
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Settings:
@@ -271,6 +287,7 @@ class Settings:
             queue_url=environment["QUEUE_URL"],
             dead_letter_queue_url=environment["DEAD_LETTER_QUEUE_URL"],
             max_receive_count=int(environment["MAX_RECEIVE_COUNT"]),
+            arn_prefix=environment.get("MODEL_PACKAGE_ARN_PREFIX"),
         )
 
 
@@ -306,11 +323,15 @@ class Shell:
     def process(self, event: StateChange) -> Action:
         """Decides and acts for one valid state change; raises on any failure (to be retried)."""
         approved = approved_newest_first(self.sagemaker, event.group)
-        if event.status is ApprovalStatus.APPROVED and event.model_package_arn not in approved:
+        listed = event.model_package_arn in approved
+        # The registry's listing is eventually consistent: when it disagrees with the event, the
+        # version's own status decides. If it still has the event's status, the listing lags: retry
+        # (a Rejected version listed as Approved would otherwise be "already served" and keep serving).
+        if listed != (event.status is ApprovalStatus.APPROVED):
             current = self.sagemaker.describe_model_package(ModelPackageName=event.model_package_arn)
-            if current["ModelApprovalStatus"] == ApprovalStatus.APPROVED:
-                raise NotYetConsistent(
-                    f"ListModelPackages does not list {event.model_package_arn} as Approved yet")
+            if current["ModelApprovalStatus"] == event.status:
+                raise NotYetConsistent(f"ListModelPackages does not list {event.model_package_arn} as "
+                                       f"{event.status} yet")
         serving = self.deployer.served()
         action = decide(serving, approved, event)
         LOGGER.info("decision: %s", action)
@@ -374,7 +395,7 @@ class Shell:
                 continue
             try:
                 try:
-                    event = parse_event(record["body"], self.settings.group)
+                    event = parse_event(record["body"], self.settings.group, self.settings.arn_prefix)
                 except BadEvent as bad:
                     self.reject(record, str(bad))
                     continue

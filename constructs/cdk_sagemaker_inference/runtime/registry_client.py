@@ -17,6 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .._names import arn_name_forms
+
 #: ApprovalDescription's length limit in UpdateModelPackage.
 MAX_REASON_LENGTH = 1024
 #: ListModelPackages' largest page.
@@ -236,8 +238,10 @@ class RegistryClient:
             raise UnknownModelPackageVersionError(
                 f"model package group {group}: version must be a positive number, got {version}"
             )
+        # A version's ARN names its group lowercased (as SageMaker and moto report it), while the
+        # group's ARN keeps the case: the last of the forms the package's one rule lists.
         prefix, _ = self._group_arn(group).split(":model-package-group/")
-        return f"{prefix}:model-package/{group.lower()}/{version}"
+        return f"{prefix}:model-package/{arn_name_forms(group)[-1]}/{version}"
 
     def _group_arn(self, group: str) -> str:
         try:
