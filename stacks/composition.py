@@ -68,7 +68,7 @@ def add_inference_stacks(
             )
             # The first version points at the model archives the realtime stack publishes: deploying
             # the registry alone (or with --concurrency) must not register a version before they exist.
-            registry.add_dependency(realtime, "registers a version whose artifacts the realtime stack publishes")
+            registry.add_stack_dependency(realtime, "registers a version whose artifacts the realtime stack publishes")
     batch = None
     if config.include_batch_transform:
         batch = BatchTransformStack(

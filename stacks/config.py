@@ -12,11 +12,13 @@ import dataclasses
 import enum
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from cdk_sagemaker_inference._validation import ValidationError, check_one_of, check_pattern, check_range, fail
 
 _WHERE = "config"
+_CFNLINT_CONFIG = Path(__file__).resolve().parent.parent / ".cfnlintrc.yaml"
 _OUR_KEY = re.compile(r"[a-z][a-z0-9_]*")
 _CONNECTION_ARN = (r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:"
                    r"connection/[0-9a-f-]{36}")
@@ -120,6 +122,9 @@ class AppConfig:
                       "1-20 letters, digits or hyphens starting with a letter (SageMaker names allow no '_')")
         check_pattern(_WHERE, "account", self.account, r"\d{12}", "a 12-digit AWS account ID")
         check_pattern(_WHERE, "region", self.region, _REGION, "an AWS region name such as eu-west-1")
+        if self.region is not None and self.region not in supported_regions():
+            raise fail(_WHERE, "region", "a region where every resource type of the app exists (the regions "
+                       "of .cfnlintrc.yaml, which the compliance gate lints for)", self.region)
         check_pattern(_WHERE, "endpoint_instance_type", self.endpoint_instance_type,
                       r"ml\.[a-z0-9-]+\.[a-z0-9]+", "a SageMaker instance type such as ml.m5.large")
         check_range(_WHERE, "endpoint_initial_instance_count", self.endpoint_initial_instance_count, 1, 100)
@@ -185,6 +190,14 @@ class AppConfig:
     def pipeline_source_kind(self) -> PipelineSource:
         """``pipeline_source`` as the enum."""
         return PipelineSource(self.pipeline_source)
+
+
+def supported_regions() -> list[str]:
+    """The regions the app accepts: the ``regions`` of ``.cfnlintrc.yaml`` (see its comment)."""
+    import yaml  # type: ignore[import-untyped]  # cfn-lint's dependency, installed with the gate
+
+    regions: list[str] = yaml.safe_load(_CFNLINT_CONFIG.read_text())["regions"]
+    return regions
 
 
 def _require(key: str, value: Any, when: str) -> None:

@@ -75,9 +75,9 @@ def test_max_capacity_below_min_capacity_is_refused() -> None:
         AppConfig.from_context({"endpoint_min_capacity": 3, "endpoint_max_capacity": 2})
 
 
-def test_gov_and_china_regions_are_regions() -> None:
-    assert AppConfig.from_context({"region": "us-gov-west-1"}).region == "us-gov-west-1"
-    assert AppConfig.from_context({"region": "cn-northwest-1"}).region == "cn-northwest-1"
+def test_isolated_regions_are_regions() -> None:
+    assert AppConfig.from_context({"region": "us-iso-east-1"}).region == "us-iso-east-1"
+    assert AppConfig.from_context({"region": "us-isob-east-1"}).region == "us-isob-east-1"
 
 
 def test_app_py_stops_with_one_line_and_non_zero_exit(tmp_path: Path) -> None:

@@ -546,3 +546,38 @@ def test_8_one_rule_for_a_group_names_case_in_arns_everywhere(stack: cdk.Stack, 
     # the registry client writes the version ARN in the lowercased form
     assert served.group.model_package_group_name == group
     assert arn_name_forms(group)[-1] == group.lower()
+
+
+# --- cfn-lint across regions: the app accepts only regions where every resource type exists -------------
+
+
+def test_the_accepted_regions_are_exactly_those_where_every_resource_type_exists(reference_app: cdk.App) -> None:
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cfnlint.helpers import REGIONS
+
+    from stacks.config import supported_regions
+
+    from .conftest import REPO
+    from .test_pipeline import PIPELINE_CONTEXT
+
+    templates: list[str] = []
+    for context in ({"include_shared_accelerator": True, "include_elastic_inference": True}, PIPELINE_CONTEXT):
+        app = build_app({**cdk_json_context(), **context})
+        templates += sorted(str(p) for p in Path(app.synth().directory).glob("**/*.template.json"))
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--config-file",
+                             str(REPO / ".cfnlintrc.yaml"), "--format", "parseable", "--regions", "ALL_REGIONS",
+                             "--", *templates], capture_output=True, text=True, check=False)
+    missing = set(re.findall(r"E3006:Resource type '[^']+' does not exist in '([a-z0-9-]+)'", result.stdout))
+    assert missing  # the check would mean nothing if every region had every type
+    assert sorted(supported_regions()) == sorted(set(REGIONS) - missing)
+
+
+@pytest.mark.parametrize("region", ["me-central-1", "cn-north-1", "us-gov-east-1"])
+def test_the_config_refuses_a_region_that_lacks_a_resource_type(region: str) -> None:
+    with pytest.raises(ValidationError, match=rf"config: region must be a region where every resource type of the "
+                                              rf"app exists .*got '{region}'"):
+        build_app({**cdk_json_context(), "region": region})
