@@ -73,3 +73,16 @@ def let_services_use_key(key: kms.IKey, services: Sequence[str], sid: str) -> No
         resources=["*"],
     )
     key.add_to_resource_policy(statement, allow_no_op=True)
+
+
+def let_logs_use(key: kms.IKey) -> None:
+    """Lets CloudWatch Logs of this account and region encrypt log groups with ``key``."""
+    stack = Stack.of(key)
+    key.add_to_resource_policy(iam.PolicyStatement(
+        actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+        resources=["*"],  # "*" in a key policy means this key only.
+        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                stack.format_arn(service="logs", resource="log-group", resource_name="*",
+                                                 arn_format=ArnFormat.COLON_RESOURCE_NAME)}},
+    ))

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import jsii
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_codepipeline as codepipeline
@@ -36,7 +36,7 @@ from constructs import Construct
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
-from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_services_use_key
+from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_logs_use, let_services_use_key
 from ._validation import check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .served_version_switch import ssm_parameter_arns, ssm_typed_parameter_arns
@@ -283,7 +283,7 @@ class ApprovalDeployment(Construct):
         self._log_retention = log_retention
         self._vpc = vpc
         self._vpc_subnets = vpc_subnets
-        _let_logs_use(key)
+        let_logs_use(key)
         let_services_use_key(key, [CLOUDWATCH, EVENTS], "AllowAlarmsAndEventBridgeToEncrypt")
         allow_alarms_to_publish(topic)
 
@@ -522,18 +522,5 @@ def _model_package_versions_arns(scope: Construct, group_name: str) -> list[str]
     """Every version of the group, in each form of its name IAM may match (see registry.py)."""
     return [Stack.of(scope).format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
             for name in arn_name_forms(group_name)]
-
-
-def _let_logs_use(key: kms.IKey) -> None:
-    """Lets CloudWatch Logs of this account and region encrypt log groups with ``key``."""
-    stack = Stack.of(key)
-    key.add_to_resource_policy(iam.PolicyStatement(
-        actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-        resources=["*"],  # "*" in a key policy means this key only.
-        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                stack.format_arn(service="logs", resource="log-group", resource_name="*",
-                                                 arn_format=ArnFormat.COLON_RESOURCE_NAME)}},
-    ))
 
 

@@ -27,26 +27,36 @@ COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class VariantAutoScaling:
+class _Cooldowns:
+    """How long target tracking waits after scaling, the same for instances and copies.
+
+    :param scale_in_cooldown: Default: 5 minutes, so that a lull does not remove capacity at once.
+    :param scale_out_cooldown: Default: 1 minute, so that capacity follows a surge quickly.
+    """
+
+    scale_in_cooldown: Duration = Duration.minutes(5)
+    scale_out_cooldown: Duration = Duration.minutes(1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VariantAutoScaling(_Cooldowns):
     """Target tracking of ``SageMakerVariantInvocationsPerInstance`` for an instance variant.
 
     :param max_capacity: the most instances (>= min_capacity).
     :param target_invocations_per_instance: invocations a minute one instance should get (> 0);
         measure it with a load test, it depends on the model.
     :param min_capacity: the fewest instances (>= 1). Default: 1.
-    :param scale_in_cooldown: Default: 5 minutes, so that a lull does not remove capacity at once.
-    :param scale_out_cooldown: Default: 1 minute, so that capacity follows a surge quickly.
+    :param scale_in_cooldown, scale_out_cooldown: the waits after scaling in and out. Default: 5 minutes
+        and 1 minute (a lull does not remove capacity at once; capacity follows a surge quickly).
     """
 
     max_capacity: int
     target_invocations_per_instance: float
     min_capacity: int = 1
-    scale_in_cooldown: Duration = Duration.minutes(5)
-    scale_out_cooldown: Duration = Duration.minutes(1)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CopyAutoScaling:
+class CopyAutoScaling(_Cooldowns):
     """Target tracking of ``SageMakerInferenceComponentInvocationsPerCopy`` for an inference component.
 
     The endpoint's managed instance scaling adds instances when new copies do not fit, and removes
@@ -58,15 +68,13 @@ class CopyAutoScaling:
     :param target_invocations_per_copy: invocations a minute one copy should get (> 0); measure it
         with a load test.
     :param min_copies: the fewest copies (>= 1). Default: 1.
-    :param scale_in_cooldown: Default: 5 minutes, so that a lull does not remove copies at once.
-    :param scale_out_cooldown: Default: 1 minute, so that copies follow a surge quickly.
+    :param scale_in_cooldown, scale_out_cooldown: the waits after scaling in and out. Default: 5 minutes
+        and 1 minute (a lull does not remove capacity at once; capacity follows a surge quickly).
     """
 
     max_copies: int
     target_invocations_per_copy: float
     min_copies: int = 1
-    scale_in_cooldown: Duration = Duration.minutes(5)
-    scale_out_cooldown: Duration = Duration.minutes(1)
 
 
 def validate_auto_scaling(
@@ -133,7 +141,7 @@ def _track(
     scaled: _Scaled,
     resource_id: str,
     bounds: tuple[int, int, float],
-    cooldowns: VariantAutoScaling | CopyAutoScaling,
+    cooldowns: _Cooldowns,
     after: IDependable | None,
 ) -> appscaling.ScalableTarget:
     """A scalable target ``id`` of ``resource_id`` between ``bounds`` (min, max) with the

@@ -34,8 +34,8 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 from ._iam import ManagedPolicyRole
+from ._service_access import let_logs_use
 from ._validation import check, check_count, check_pattern, check_range, fail, is_token
-from .approval import _let_logs_use  # one definition of the key policy CloudWatch Logs needs
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .instance_type import InstanceType, to_instance_type
 from .model import IModel
@@ -259,7 +259,7 @@ class BatchTransform(Construct):
             description=f"Runs the transform jobs of {self.node.path}: creates, watches and stops them",
         )
         self._grant_state_machine()
-        _let_logs_use(self.encryption_key)
+        let_logs_use(self.encryption_key)
         self.log_group = logs.LogGroup(self, "Logs", encryption_key=self.encryption_key,
                                        retention=log_retention, removal_policy=removal_policy)
         self.state_machine = sfn.StateMachine(

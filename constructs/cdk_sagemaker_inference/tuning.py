@@ -40,8 +40,9 @@ from constructs import Construct
 
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
+from ._service_access import let_logs_use
 from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range
-from .approval import IModelPackageGroupRef, _let_logs_use  # _let_logs_use: the key policy Logs needs, once
+from .approval import IModelPackageGroupRef
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
 from .instance_type import InstanceType
@@ -423,7 +424,7 @@ class HyperparameterTuning(Construct):
         self._grant_tuning()
         definition = self._definition(request, topic, output_bucket, output_prefix, registration, image_uri)
         topic.grant_publish(self.role)
-        _let_logs_use(encryption_key)
+        let_logs_use(encryption_key)
         log_group = logs.LogGroup(self, "Logs", encryption_key=encryption_key, retention=log_retention)
         self.state_machine = sfn.StateMachine(
             self,

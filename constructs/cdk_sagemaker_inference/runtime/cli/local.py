@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .base import CommandLineError
+from .base import CommandLineError, read_request_body, write_answer
 
 if TYPE_CHECKING:
     from ..local.pipeline import LocalPipeline
@@ -103,18 +102,13 @@ def _predict(args: argparse.Namespace) -> None:
     from ..local.pipeline import LocalPredictor
     from ..serializers import BytesDeserializer, BytesSerializer
 
-    if sys.stdin.isatty():
-        raise CommandLineError("pipe the request body on stdin, e.g. < rows.csv")
-    body = sys.stdin.buffer.read()
-    if not body:
-        raise CommandLineError("no request body on stdin")
+    body = read_request_body()
     with _pipeline(args) as pipeline:
         predictor = LocalPredictor(
             pipeline, serializer=BytesSerializer(args.content_type), deserializer=BytesDeserializer(args.accept)
         )
         answer: bytes = predictor.predict(body)
-    sys.stdout.buffer.write(answer if answer.endswith(b"\n") else answer + b"\n")
-    sys.stdout.flush()
+    write_answer(answer)
 
 
 #: The ``local transform`` options that set a TransformSettings field of the same name.

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from ..predictor import InvocationError, Predictor
 from ..serializers import BytesDeserializer, BytesSerializer, ContentType, SerializationError
-from .base import CommandLineError
+from .base import read_request_body, write_answer
 
 if TYPE_CHECKING:
     from .base import Commands
@@ -41,11 +40,7 @@ def register(commands: Commands) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    if sys.stdin.isatty():
-        raise CommandLineError("pipe the request body on stdin, e.g. < rows.csv")
-    body = sys.stdin.buffer.read()
-    if not body:
-        raise CommandLineError("no request body on stdin")
+    body = read_request_body()
     predictor = Predictor(
         args.endpoint,
         serializer=BytesSerializer(args.content_type),
@@ -56,5 +51,4 @@ def _predict(args: argparse.Namespace) -> None:
         max_attempts=args.max_attempts,
     )
     answer: bytes = predictor.predict(body, inference_id=args.inference_id)
-    sys.stdout.buffer.write(answer if answer.endswith(b"\n") else answer + b"\n")
-    sys.stdout.flush()
+    write_answer(answer)
