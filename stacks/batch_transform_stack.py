@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
 from cdk_sagemaker_inference import (
     AssembleWith,
     BatchStrategy,
@@ -17,14 +16,14 @@ from cdk_sagemaker_inference import (
 from constructs import Construct
 
 from .config import AppConfig
-from .example_pipeline import example_model
+from .example_pipeline import ExampleModelStack
 
 #: Where CSV files to score go, and where their results appear, in the artifacts bucket.
 INPUT_PREFIX = "batch/input/"
 OUTPUT_PREFIX = "batch/output/"
 
 
-class BatchTransformStack(Stack):
+class BatchTransformStack(ExampleModelStack):
     """Scores every CSV file created under ``batch/input/`` of the artifacts bucket.
 
     The model is the very definition the real-time stack serves (``example_model``), declared again
@@ -41,19 +40,9 @@ class BatchTransformStack(Stack):
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        shared: SharedResources,
-        config: AppConfig,
-        registry_group_name: str | None = None,
-        **kwargs: Any,
+        self, scope: Construct, id: str, *, shared: SharedResources, config: AppConfig, **kwargs: Any
     ) -> None:
-        super().__init__(scope, id, **kwargs)
-        self.model, self.served_version = example_model(
-            self, artifacts_bucket=shared.artifacts_bucket, registry_group_name=registry_group_name
-        )
+        super().__init__(scope, id, shared=shared, config=config, **kwargs)
         self.transform = BatchTransform(
             self,
             "Transform",

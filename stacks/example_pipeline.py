@@ -7,7 +7,9 @@ The archives come from ``examples/train.py`` (committed under ``examples/artifac
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from aws_cdk import Stack
 from aws_cdk import aws_s3 as s3
 from cdk_sagemaker_inference import (
     ContainerDefinition,
@@ -18,8 +20,11 @@ from cdk_sagemaker_inference import (
     ModelData,
     ModelPackageGroup,
     ServedModelPackage,
+    SharedResources,
 )
 from constructs import Construct
+
+from .config import AppConfig
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "examples" / "artifacts"
 #: The quality report registered with the example's model package version.
@@ -75,3 +80,32 @@ def example_model(
         served.grant_serving(model, artifacts_bucket=artifacts_bucket, prefix=REGISTERED_ARTIFACTS_PREFIX,
                              images=IMAGES)
     return model, served
+
+
+class ExampleModelStack(Stack):
+    """A stack that serves the example pipeline (``self.model``) in one way or another.
+
+    Each such stack declares the model again rather than referencing another stack's: a model is
+    replaced whenever the served version changes, and a cross-stack reference to its name would
+    either block that update (a strong reference) or point at a deleted model (a weak one).
+
+    :param shared: the key, artifacts bucket and topic of the SharedResourcesStack.
+    :param config: the app's configuration.
+    :param registry_group_name: the model package group whose version the stack's
+        ``ServedModelPackageArn`` parameter may name. Default: None, always the example.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        shared: SharedResources,
+        config: AppConfig,
+        registry_group_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.model, self.served_version = example_model(
+            self, artifacts_bucket=shared.artifacts_bucket, registry_group_name=registry_group_name
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from cdk_sagemaker_inference import (
     BlueGreenDeployment,
     DataCapture,
@@ -19,10 +19,10 @@ from cdk_sagemaker_inference import (
 from constructs import Construct
 
 from .config import AppConfig
-from .example_pipeline import RESPONSE_CONTENT_TYPES, example_model
+from .example_pipeline import RESPONSE_CONTENT_TYPES, ExampleModelStack
 
 
-class RealtimeInferenceStack(Stack):
+class RealtimeInferenceStack(ExampleModelStack):
     """Serves the example pipeline, or the approved registry version once one is set.
 
     :param shared: the key, artifacts bucket and topic of the SharedResourcesStack.
@@ -32,19 +32,9 @@ class RealtimeInferenceStack(Stack):
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        shared: SharedResources,
-        config: AppConfig,
-        registry_group_name: str | None = None,
-        **kwargs: Any,
+        self, scope: Construct, id: str, *, shared: SharedResources, config: AppConfig, **kwargs: Any
     ) -> None:
-        super().__init__(scope, id, **kwargs)
-        self.model, self.served_version = example_model(
-            self, artifacts_bucket=shared.artifacts_bucket, registry_group_name=registry_group_name
-        )
+        super().__init__(scope, id, shared=shared, config=config, **kwargs)
         self.endpoint = RealtimeEndpoint(
             self,
             "Endpoint",
