@@ -194,8 +194,10 @@ def test_local_nvme_types_get_no_kms_key_and_a_warning(stack: cdk.Stack, name: s
     )
     template = Template.from_stack(stack)
     template.has_resource_properties("AWS::SageMaker::EndpointConfig", {"KmsKeyId": Match.absent()})
-    template.resource_count_is("AWS::KMS::Key", 0)
+    # The only key is the one of the endpoint's log group: storage takes none.
+    template.resource_count_is("AWS::KMS::Key", 1)
     assert endpoint.encryption_key is None
+    assert endpoint.endpoint.log_encryption_key.node.path == "TestStack/Endpoint/Endpoint/LogsKey"
     warnings = Annotations.from_stack(stack).find_warning(
         "/TestStack/Endpoint/EndpointConfig", Match.string_like_regexp("local NVMe instance storage")
     )

@@ -88,7 +88,8 @@ def test_declares_the_component_exactly(stack: cdk.Stack) -> None:
         "RuntimeConfig": {"CopyCount": 2},
     }
     # The endpoint's name is a plain string: the explicit dependency orders creation.
-    assert ic["DependsOn"] == ["Endpoint"]
+    # (The endpoint construct's log group and its key come along; harmless, they precede the endpoint.)
+    assert ic["DependsOn"] == ["Endpoint", "EndpointLogs88A66289", "EndpointLogsKeyCD40E72E"]
     assert logical_id.startswith("Component")
 
 

@@ -454,6 +454,64 @@ def test_12_no_document_claims_cloudformation_or_sagemaker_still_accept_accelera
     assert "documents it as no longer supported" in " ".join(texts[REPO / ".cfnlintrc.yaml"].split())
 
 
+# --- 11. Endpoint logs: declared, encrypted, expiring ----------------------------------------------------
+
+
+def _realtime(stack: cdk.Stack) -> Any:
+    from cdk_sagemaker_inference import InstanceType, InstanceVariant, RealtimeEndpoint
+
+    from .conftest import build_model
+
+    return RealtimeEndpoint(stack, "Realtime", endpoint_name="my-endpoint", variants=[InstanceVariant(
+        model=build_model(stack), instance_type=InstanceType.of("ml.m5.large"))])
+
+
+def _endpoint_logs(stack: cdk.Stack) -> tuple[Template, Any]:
+    endpoint = _realtime(stack)
+    return Template.from_stack(stack), endpoint
+
+
+def test_11_the_endpoint_declares_its_log_group_encrypted_with_the_configs_key_for_a_year(stack: cdk.Stack) -> None:
+    template, endpoint = _endpoint_logs(stack)
+    key = stack.get_logical_id(endpoint.encryption_key.node.default_child)
+    (name,) = template.find_resources("AWS::Logs::LogGroup")
+    template.has_resource("AWS::Logs::LogGroup", {
+        "Properties": {"LogGroupName": "/aws/sagemaker/Endpoints/my-endpoint", "RetentionInDays": 365,
+                       "KmsKeyId": {"Fn::GetAtt": [key, "Arn"]}},
+        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+    (endpoint_resource,) = template.find_resources("AWS::SageMaker::Endpoint").values()
+    assert name in endpoint_resource["DependsOn"]
+    assert endpoint.endpoint.log_encryption_key is endpoint.encryption_key
+
+
+def test_11_the_key_lets_cloudwatch_logs_of_this_region_encrypt_log_groups(stack: cdk.Stack) -> None:
+    template, _ = _endpoint_logs(stack)
+    (key,) = template.find_resources("AWS::KMS::Key").values()
+    logs_statement = {
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        "Principal": {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}},
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Join": ["", [
+            "arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+            ":log-group:*"]]}}},
+    }
+    assert logs_statement in key["Properties"]["KeyPolicy"]["Statement"]
+
+
+def test_11_the_log_retention_is_a_prop(stack: cdk.Stack) -> None:
+    from aws_cdk import aws_logs as logs
+    from cdk_sagemaker_inference import Endpoint
+
+    endpoint = _realtime(stack)
+    Endpoint(stack, "Plain", endpoint_config=endpoint.endpoint_config, endpoint_name="plain",
+             log_retention=logs.RetentionDays.TWO_YEARS, deployment=None)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::Logs::LogGroup", {
+        "LogGroupName": "/aws/sagemaker/Endpoints/plain", "RetentionInDays": 731,
+        "KmsKeyId": {"Fn::GetAtt": [Match.string_like_regexp("^PlainLogsKey"), "Arn"]}})
+
+
 # --- 8. Approval handler decisions ----------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ from aws_cdk import Arn, ArnFormat, Names, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
@@ -17,6 +19,7 @@ from constructs import Construct
 from ._iam import ManagedPolicyGrant
 from ._metrics import variant_metric
 from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
+from ._service_access import let_logs_use
 from ._validation import check_pattern, fail
 from .deployment import (
     DEFAULT_DEPLOYMENT,
@@ -28,6 +31,7 @@ from .deployment import (
 )
 from .endpoint_config import IEndpointConfig, InstanceVariant, Variant
 from .instance_type import InstanceType
+from .model import ENDPOINT_LOG_GROUP_PREFIX
 from .scaling import VariantAutoScaling, scale_variant, validate_auto_scaling
 
 _INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
@@ -215,6 +219,10 @@ class Endpoint(EndpointBase):
     because the rollback alarms name it while it names them (a fixed name breaks that cycle; an
     endpoint is updated in place, so a name is safe). Usable wherever aws-cdk-lib wants an
     ``aws_sagemaker.IEndpoint``, e.g. ``apigateway.SagemakerIntegration(endpoint)``.
+
+    It also declares the log group SageMaker writes the containers' logs to
+    (``/aws/sagemaker/Endpoints/<name>``), encrypted and with a retention, retained on deletion;
+    left to SageMaker it would be unencrypted and kept forever.
     """
 
     def __init__(
@@ -225,6 +233,8 @@ class Endpoint(EndpointBase):
         endpoint_config: IEndpointConfig,
         endpoint_name: str | None = None,
         deployment: BlueGreenDeployment | None = DEFAULT_DEPLOYMENT,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_encryption_key: kms.IKey | None = None,
     ) -> None:
         """
         :param endpoint_config: what the endpoint runs.
@@ -232,6 +242,11 @@ class Endpoint(EndpointBase):
         :param deployment: Default: blue/green all at once with two rollback alarms a variant
             (an imported config needs ``rollback_alarms``). None: no DeploymentConfig, SageMaker's
             all-at-once without alarms.
+        :param log_retention: how long the endpoint's log group keeps the containers' logs.
+            Default: one year (HIPAA, NIST and PCI require a retention).
+        :param log_encryption_key: encrypts the endpoint's log group; CloudWatch Logs of this
+            account and region is allowed to use it. Default: a new key with rotation, because
+            HIPAA, NIST and PCI require encrypted log groups.
         """
         super().__init__(scope, id)
         # Properties, not attributes: jsii reads them when aws-cdk-lib uses this IEndpoint.
@@ -253,6 +268,21 @@ class Endpoint(EndpointBase):
                 variant_names=[v.variant_name for v in variants or []],
                 latency_threshold=deployment.model_latency_threshold,
             ))
+        #: The key that encrypts the endpoint's log group.
+        self.log_encryption_key: kms.IKey = log_encryption_key or kms.Key(
+            self, "LogsKey", enable_key_rotation=True, description=f"Encrypts the logs of endpoint {id}"
+        )
+        let_logs_use(self.log_encryption_key)
+        #: The log group SageMaker writes to; declared so that it is encrypted and expires.
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=ENDPOINT_LOG_GROUP_PREFIX + self.endpoint_name,
+            retention=log_retention,
+            encryption_key=self.log_encryption_key,
+            # Logs are records: deleting the endpoint keeps them for their retention.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
         # "Default" keeps the logical ID a RealtimeEndpoint gave its endpoint before this class existed.
         self._resource = sagemaker.CfnEndpoint(
             self,
@@ -261,6 +291,8 @@ class Endpoint(EndpointBase):
             endpoint_config_name=endpoint_config.endpoint_config_name,
             deployment_config=render_deployment_config(deployment, self.rollback_alarms) if deployment else None,
         )
+        # SageMaker creates the group on first write if it is missing; it must exist before.
+        self._resource.node.add_dependency(self.log_group)
         self._arn = self._resource.ref
 
     @staticmethod

@@ -76,7 +76,9 @@ class RealtimeEndpoint(EndpointBase):
             ))
         #: The endpoint.
         self.endpoint = Endpoint(
-            self, "Endpoint", endpoint_config=self.endpoint_config, endpoint_name=name, deployment=deployment
+            self, "Endpoint", endpoint_config=self.endpoint_config, endpoint_name=name, deployment=deployment,
+            # One key for the storage and the logs (None on local NVMe types: the endpoint makes one).
+            log_encryption_key=self.encryption_key,
         )
         # Grants, metrics and variant handles are the endpoint's.
         self._adopt(self.endpoint)
