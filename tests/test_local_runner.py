@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import math
@@ -491,17 +492,20 @@ def test_a_declared_pipeline_model_runs_locally_as_it_synthesizes(example: train
         local_pipeline(imported)  # type: ignore[arg-type]
 
 
-def test_a_container_release_pickle_needs_that_release_installed(tmp_path: Path) -> None:
-    import sklearn
-
-    if sklearn.__version__.startswith("1.2."):
-        pytest.skip("the [local] extra is installed: the pickle loads")
+def test_a_container_release_pickle_needs_that_release_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment of a user without the [local] extra: scikit-learn 1.9.1, whatever this one has.
+    installed = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: "1.9.1" if name == "scikit-learn" else installed(name)
+    )
     # The state of an estimator pickled by scikit-learn 1.2.1 (only its version is read, nothing is unpickled).
     pickled = b"\x80\x04\x95\x30\x00\x00\x00\x00\x00\x00\x00\x8c\x10_sklearn_version\x94\x8c\x051.2.1\x94."
     script = b"def model_fn(model_dir):\n    return None\n"
     archive = make_archive(tmp_path / "model.tar.gz", {"code/inference.py": script, "model.joblib": pickled})
     with pytest.raises(IncompatibleArtifactError, match=(
-        rf"model.joblib holds scikit-learn 1.2.1 objects and this environment has scikit-learn {sklearn.__version__}: "
+        r"model.joblib holds scikit-learn 1.2.1 objects and this environment has scikit-learn 1.9.1: "
         r"pip install 'cdk-sagemaker-inference\[local\]'"
     )):
         LocalPipeline([LocalContainerSpec("sklearn", "1.2-1", archive, dict(SKLEARN_SCRIPT))])
