@@ -112,11 +112,7 @@ def test_model_policy_statements_exactly(single):
             "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/xgb/model.tar.gz"]]},
         },
         {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": {"Fn::GetAtt": [key, "Arn"]}},
-        {
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Effect": "Allow",
-            "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/*",
-        },
+        # No logs: each endpoint that serves the model grants its own log group (test_endpoint_logs.py).
         {
             "Action": "cloudwatch:PutMetricData",
             "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Arn, ArnFormat, Names, RemovalPolicy, Resource, Stack
+from aws_cdk import Annotations, Arn, ArnFormat, Names, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -17,10 +17,12 @@ from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from ._iam import ManagedPolicyGrant
+from ._log_groups import LOG_WRITER_ACTIONS, log_group_arns
 from ._metrics import variant_metric
 from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
 from ._service_access import let_logs_use
 from ._validation import check_pattern, fail
+from .compliance import acknowledge_wildcard_resource
 from .deployment import (
     DEFAULT_DEPLOYMENT,
     BlueGreenDeployment,
@@ -29,12 +31,16 @@ from .deployment import (
     validate_deployment,
     warn_all_at_once_fallback,
 )
-from .endpoint_config import IEndpointConfig, InstanceVariant, Variant
+from .endpoint_config import EndpointConfig, IEndpointConfig, InstanceVariant, Variant
 from .instance_type import InstanceType
-from .model import ENDPOINT_LOG_GROUP_PREFIX
+from .model import IModel, _ModelBase
 from .scaling import VariantAutoScaling, scale_variant, validate_auto_scaling
 
 _INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
+#: SageMaker writes an endpoint's container logs to ``/aws/sagemaker/Endpoints/<endpoint name>``.
+ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+_LOG_STREAMS_REASON = ("SageMaker names the streams of an endpoint's log group after its variants and "
+                       "instances; the wildcard covers the streams of this endpoint's group only.")
 
 
 class EndpointVariant:
@@ -277,7 +283,7 @@ class Endpoint(EndpointBase):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=ENDPOINT_LOG_GROUP_PREFIX + self.endpoint_name,
+            log_group_name=self.log_group_name,
             retention=log_retention,
             encryption_key=self.log_encryption_key,
             # Logs are records: deleting the endpoint keeps them for their retention.
@@ -294,6 +300,9 @@ class Endpoint(EndpointBase):
         # SageMaker creates the group on first write if it is missing; it must exist before.
         self._resource.node.add_dependency(self.log_group)
         self._arn = self._resource.ref
+        #: The ARNs of the log group and of its streams, what ``grant_write_logs`` allows.
+        self._log_arns = list(log_group_arns(Stack.of(self), self.log_group_name))
+        self._grant_log_writers(endpoint_config)
 
     @staticmethod
     def from_endpoint_name(scope: Construct, id: str, endpoint_name: str) -> EndpointBase:
@@ -313,6 +322,58 @@ class Endpoint(EndpointBase):
     def resource(self) -> sagemaker.CfnEndpoint:
         """The ``AWS::SageMaker::Endpoint``, for overrides."""
         return self._resource
+
+    def grant_write_logs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allows ``grantee`` to write the endpoint's log group and no other: what SageMaker does as
+        the execution role of what the endpoint runs. The statement goes to a customer-managed
+        policy: a Model's own, or ``ManagedGrants`` for a role this app declares (see
+        ``ManagedPolicyGrant``); the endpoint is created after it.
+
+        The endpoint grants this itself to the roles of its config's models and to the config's
+        execution role. Call it for the roles it cannot know (a warning says when): those of an
+        imported endpoint config's models, or of an imported model.
+        """
+        grant = ManagedPolicyGrant.add_to_principal(
+            grantee=grantee.grant_principal, actions=LOG_WRITER_ACTIONS, resource_arns=self._log_arns
+        )
+        grant.apply_before(self._resource)
+        if isinstance(grantee, Construct):
+            acknowledge_wildcard_resource(grantee, self._log_arns[1], _LOG_STREAMS_REASON)
+        return grant
+
+    def _grant_log_writers(self, config: IEndpointConfig) -> None:
+        """SageMaker writes the containers' logs as the execution role of each variant's model, and
+        as the config's execution role for inference components: each may write this endpoint's
+        group, granted here because only the endpoint knows the group's name."""
+        if config.variants is None:
+            self._warn_log_grant("The endpoint config is imported, so the execution roles of its models are unknown")
+            return
+        if isinstance(config, EndpointConfig) and config.execution_role is not None:
+            self.grant_write_logs(config.execution_role)
+        models: list[IModel] = []
+        for variant in config.variants:
+            if variant.model is not None and all(variant.model is not known for known in models):
+                models.append(variant.model)
+        for model in models:
+            if isinstance(model, _ModelBase):
+                # Into the model's own managed policy, acknowledged on the model.
+                self.grant_write_logs(model)
+            elif model.role is not None:
+                self.grant_write_logs(model.role)
+            else:
+                self._warn_log_grant(f"Model {model.node.path} is imported, so its execution role is unknown")
+
+    def _warn_log_grant(self, why: str) -> None:
+        Annotations.of(self).add_warning_v2(
+            "cdk-sagemaker-inference:endpointLogGrant",
+            f"{why}: grant it with grant_write_logs(role), or SageMaker cannot write the containers' logs to "
+            f"{self.log_group_name}.",
+        )
+
+    @property
+    def log_group_name(self) -> str:
+        """The name of the endpoint's log group, ``/aws/sagemaker/Endpoints/<endpoint name>``."""
+        return ENDPOINT_LOG_GROUP_PREFIX + self.endpoint_name
 
     def apply_removal_policy(self, policy: RemovalPolicy) -> None:
         """Applies ``policy`` to the ``AWS::SageMaker::Endpoint``."""

@@ -34,7 +34,7 @@ from ._validation import (
 from .accelerator import ELASTIC_INFERENCE_RETIRED, ElasticInferenceAccelerator, replacement_declaration
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .instance_type import InstanceType, to_instance_type
-from .model import IModel, grant_logs_and_metrics
+from .model import IModel, grant_metrics
 from .scaling import VariantAutoScaling, validate_auto_scaling
 
 #: aws-cdk-lib's built-in CloudFormation validation (flag ``@aws-cdk/core:validateAgainstDefaultRules``)
@@ -269,9 +269,10 @@ class EndpointConfig(Resource):
             (none on types with local NVMe storage).
         :param data_capture: Default: None, nothing is recorded (not available on serverless).
         :param execution_role: the role SageMaker uses for the inference components of model-less
-            variants (only for them). Default: for model-less variants, a role that may write endpoint
-            logs and publish SageMaker metrics, in a customer-managed policy; the components' models
-            keep their own roles for their artifacts and images.
+            variants (only for them). Default: for model-less variants, a role that may publish
+            SageMaker metrics and write the log group of each ``Endpoint`` that runs the config (the
+            endpoint grants that), in customer-managed policies; the components' models keep their
+            own roles for their artifacts and images.
         """
         super().__init__(scope, id)
         self._variants = list(variants)
@@ -432,14 +433,15 @@ class EndpointConfig(Resource):
         acknowledge(self._resource, _KMS_RULES, reason)
 
     def _default_execution_role(self) -> iam.IRole:
-        """The role of a config whose variants host inference components: endpoint logs and metrics."""
+        """The role of a config whose variants host inference components: SageMaker metrics here, and
+        the log group of each ``Endpoint`` that runs the config, granted by that endpoint."""
         role = ManagedPolicyRole(
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Execution role of an endpoint config that hosts inference components",
         )
-        grant_logs_and_metrics(role, role.policy)
+        grant_metrics(role)
         acknowledge(
             role.policy,
             ["AwsSolutions-IAM5[Resource::*]"],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, Unpack
 
 import jsii
-from aws_cdk import ArnFormat, CfnCondition, Stack
+from aws_cdk import CfnCondition, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -21,7 +21,7 @@ from constructs import Construct, Node
 from ._iam import ManagedPolicyPrincipal
 from ._names import MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE, NAME_PATTERN, sagemaker_arn
 from ._validation import StrictEnum, check, check_count, check_pattern, is_token, to_enum
-from .compliance import acknowledge, acknowledge_wildcard_resource
+from .compliance import acknowledge
 from .container_image import ContainerImage
 from .model_data import ModelData
 
@@ -103,8 +103,6 @@ MAX_ENVIRONMENT_ENTRY_BYTES = 1024
 MAX_ENVIRONMENT_TOTAL_BYTES = 32 * 1024
 #: ``ContainerHostname`` in the SageMaker API.
 HOSTNAME_PATTERN = NAME_PATTERN
-#: SageMaker writes an endpoint's container logs to ``/aws/sagemaker/Endpoints/<endpoint name>``.
-ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 #: The CloudWatch namespaces SageMaker publishes instance metrics to with the execution role.
 METRICS_NAMESPACE_PATTERN = "/aws/sagemaker/*"
 
@@ -248,7 +246,7 @@ class _ModelBase(Construct):
         self._network_isolation = network_isolation
         self._connections = self._configure_network(vpc, security_groups)
         self._containers = [self._bind(container) for container in containers]
-        self._grant_logs_and_metrics()
+        self._grant_metrics()
 
         declared: list[dict[str, Any]] = [spec.to_cloudformation() for spec in self._containers]
         self._resource = sagemaker.CfnModel(
@@ -283,8 +281,8 @@ class _ModelBase(Construct):
             elastic_inference_capable=image is not None and image.elastic_inference_capable,
         )
 
-    def _grant_logs_and_metrics(self) -> None:
-        grant_logs_and_metrics(self._principal, self._policy)
+    def _grant_metrics(self) -> None:
+        grant_metrics(self._principal)
         acknowledge(
             self._policy,
             ["AwsSolutions-IAM5[Resource::*]"],
@@ -411,32 +409,13 @@ class _ModelBase(Construct):
         self._principal.add_to_principal_policy(statement)
 
 
-def grant_logs_and_metrics(principal: iam.IPrincipal, policy: iam.ManagedPolicy) -> None:
-    """Lets SageMaker write endpoint logs and publish metrics as ``principal`` (statements land in
-    ``policy``). The ``cloudwatch:PutMetricData`` statement needs Resource "*": the caller
-    acknowledges AwsSolutions-IAM5[Resource::*] on ``policy`` with its own reason."""
-    stack = Stack.of(policy)
-    # The endpoint is declared after the model or endpoint config that uses this role, so the log
-    # groups of any endpoint in this account and region: the narrowest ARN known here.
-    log_groups = stack.format_arn(
-        service="logs",
-        resource="log-group",
-        resource_name=ENDPOINT_LOG_GROUP_PREFIX + "*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
-    principal.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[log_groups],
-        )
-    )
-    acknowledge_wildcard_resource(
-        policy,
-        log_groups,
-        "SageMaker logs to /aws/sagemaker/Endpoints/<endpoint name>; CloudFormation generates the "
-        "endpoint's name after the model exists, so only the prefix is known here.",
-    )
-    # PutMetricData has no resource type: IAM requires "*"; the namespace condition narrows it.
+def grant_metrics(principal: iam.IPrincipal) -> None:
+    """Lets SageMaker publish its metrics as ``principal``: what every use of an execution role
+    needs (endpoints, transform jobs). Logs are granted by whoever declares the log group (an
+    ``Endpoint``, a ``BatchTransform``), on that group only. ``cloudwatch:PutMetricData`` has no
+    resource type, so the statement needs Resource "*": the caller acknowledges
+    AwsSolutions-IAM5[Resource::*] on the policy it lands in, with its own reason."""
+    # The namespace condition narrows the "*" IAM requires.
     principal.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["cloudwatch:PutMetricData"],
@@ -484,7 +463,8 @@ class Model(_ModelBase):
     """A SageMaker model with one container, served by endpoints and transform jobs.
 
     Secure by default: network isolation on, and an execution role that can read only its own
-    artifacts, pull only its own images, write only SageMaker endpoint logs and SageMaker metrics.
+    artifacts, pull only its own images and publish SageMaker metrics; each endpoint that serves it
+    lets it write that endpoint's log group, and each transform job the transform log group.
     No ``ModelName``: see the module docstring.
     """
 
