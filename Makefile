@@ -17,24 +17,37 @@ STAMPS := .make
 $(STAMPS):
 	mkdir -p $@
 
+# Python packages install with uv (pinned, from PyPI, inside the venv): it resolves and downloads
+# in parallel and does not byte-compile every installed module up front (Python compiles only what
+# is imported, once), which together cut a fresh clone's installs from about a minute to seconds.
+# The venv keeps pip for anyone who uses it (and the wheel test, which installs with pip). uv reads
+# neither pip's configuration nor PIP_INDEX_URL: point it at a mirror with UV_INDEX_URL.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python
+
 $(STAMPS)/venv: | $(STAMPS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	touch $@
 
-$(STAMPS)/runtime: $(STAMPS)/venv requirements.txt pyproject.toml
-	$(BIN)/pip install --quiet -r requirements.txt
+# A stamp of its own, so that a venv made before uv was used gets it too.
+$(STAMPS)/uv: $(STAMPS)/venv
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	touch $@
 
-# One pip run for the test tools and the runtime (requirements-dev.txt includes requirements.txt):
+$(STAMPS)/runtime: $(STAMPS)/uv requirements.txt pyproject.toml
+	$(UV_INSTALL) -r requirements.txt
+	touch $@
+
+# One install for the test tools and the runtime (requirements-dev.txt includes requirements.txt):
 # each run resolves everything again and rebuilds the editable install, so the runtime stamp is
 # set here too rather than installed in a pass of its own.
-$(STAMPS)/dev: $(STAMPS)/venv requirements.txt requirements-dev.txt pyproject.toml
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(STAMPS)/dev: $(STAMPS)/uv requirements.txt requirements-dev.txt pyproject.toml
+	$(UV_INSTALL) -r requirements-dev.txt
 	touch $(STAMPS)/runtime $@
 
 $(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
-	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(UV_INSTALL) -r requirements-bench.txt
 	touch $@
 
 $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
