@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from aws_cdk import Duration, Token
 from constructs import Construct, IConstruct
 
+from .runtime.enums import enum_member
+
 Where = IConstruct | str
 
 
@@ -116,12 +118,10 @@ EnumValue = TypeVar("EnumValue", bound=enum.Enum)
 def to_enum(where: Where, prop: str, value: EnumValue | str, kind: type[EnumValue]) -> EnumValue:
     """``value`` as a member of ``kind``: a member passes, its string value is looked up, anything
     else is refused listing the allowed values."""
-    if isinstance(value, kind):
-        return value
-    for member in kind:
-        if member.value == value:
-            return member
-    raise fail(where, prop, "one of " + ", ".join(describe(m.value) for m in kind), value)
+    member = enum_member(kind, value)
+    if member is None:
+        raise fail(where, prop, "one of " + ", ".join(describe(m.value) for m in kind), value)
+    return member
 
 
 class StrictEnum(enum.Enum):

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from ._asset_binder import AssetBinder
 from ._iam import ManagedPolicyGrant
-from ._validation import check, check_one_of, check_pattern, fail, is_token
+from ._validation import check, check_one_of, check_pattern, fail, is_token, to_enum
 from .runtime.frameworks import (
     Framework,
     FrameworkImage,
@@ -49,18 +49,21 @@ class ContainerImage(abc.ABC):
 
     @staticmethod
     def sagemaker_builtin(
-        framework: Framework, version: str, *, processor: Processor = Processor.CPU
+        framework: Framework | str, version: str, *, processor: Processor | str = Processor.CPU
     ) -> ContainerImage:
         """A SageMaker prebuilt inference image, e.g. ``(Framework.SKLEARN, "1.2-1")``.
 
-        :param framework: which prebuilt image.
+        :param framework: which prebuilt image: a ``Framework`` or its value (``"sklearn"``).
         :param version: the framework version, full (``"2.1.0"``) or the SageMaker SDK's short form
             (``"2.1"``), which pins the full version the SDK maps it to; the known ones are listed
             in the error otherwise.
-        :param processor: the image's processor. Default: CPU, because every prebuilt image has a
-            CPU build and the Elastic Inference images have only that.
+        :param processor: the image's processor: a ``Processor`` or its value (``"gpu"``). Default:
+            CPU, because every prebuilt image has a CPU build and the Elastic Inference images have
+            only that.
         """
-        return _BuiltinImage(framework, version, processor)
+        where = "ContainerImage.sagemaker_builtin"
+        framework = to_enum(where, "framework", framework, Framework)
+        return _BuiltinImage(framework, version, to_enum(where, "processor", processor, Processor))
 
     @staticmethod
     def from_ecr_repository(

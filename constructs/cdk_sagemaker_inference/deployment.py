@@ -12,7 +12,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._metrics import variant_metric
-from ._validation import StrictEnum, check, check_integer, check_range, is_token, whole_seconds
+from ._validation import StrictEnum, check, check_integer, check_range, is_token, to_enum, whole_seconds
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
 
@@ -38,12 +38,16 @@ class TrafficRoutingType(StrictEnum):
 class TrafficRouting:
     """A traffic-shifting mode; use the factories ``all_at_once``, ``canary`` and ``linear``."""
 
-    #: The mode.
+    #: The mode (a ``TrafficRoutingType``; its value is accepted too).
     type: TrafficRoutingType
     #: Percent of the new fleet's capacity a canary or linear step gets (None for all-at-once).
     step_percent: int | None
     #: How long the deployment bakes before shifting (more) traffic; rollback alarms are watched meanwhile.
     wait_interval: Duration
+
+    def __post_init__(self) -> None:
+        # Typed as the enum, which the factories pass; a value read from configuration works too.
+        object.__setattr__(self, "type", to_enum("TrafficRouting", "type", self.type, TrafficRoutingType))
 
     @staticmethod
     def all_at_once(*, wait_interval: Duration = _FIVE_MINUTES) -> TrafficRouting:

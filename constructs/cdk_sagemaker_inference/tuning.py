@@ -41,11 +41,11 @@ from constructs import Construct
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
 from ._service_access import let_logs_use
-from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range
+from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range, to_enum
 from .approval import IModelPackageGroupRef
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
-from .instance_type import InstanceType
+from .instance_type import InstanceType, to_instance_type
 from .model import ContainerSpec
 from .runtime.registry_client import ModelApprovalStatus
 
@@ -91,30 +91,47 @@ class ObjectiveType(enum.Enum):
     MINIMIZE = "Minimize"
 
 
+class _NumericRange:
+    """What a continuous and an integer range share: the scaling, a ``ScalingType`` or its value."""
+
+    scaling: ScalingType | str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scaling", to_enum(type(self).__name__, "scaling", self.scaling, ScalingType))
+
+    @property
+    def resolved_scaling(self) -> ScalingType:
+        """``scaling`` as a ``ScalingType`` (a value given is converted when the range is created)."""
+        assert isinstance(self.scaling, ScalingType)
+        return self.scaling
+
+
 @dataclass(frozen=True)
-class ContinuousRange:
+class ContinuousRange(_NumericRange):
     """A real-valued hyperparameter between ``min_value`` and ``max_value``.
 
-    :param scaling: Default: ``AUTO`` (SageMaker chooses).
+    :param scaling: a ``ScalingType`` or its value (``"Logarithmic"``). Default: ``AUTO`` (SageMaker
+        chooses).
     """
 
     name: str
     min_value: float
     max_value: float
-    scaling: ScalingType = ScalingType.AUTO
+    scaling: ScalingType | str = ScalingType.AUTO
 
 
 @dataclass(frozen=True)
-class IntegerRange:
+class IntegerRange(_NumericRange):
     """A whole-number hyperparameter between ``min_value`` and ``max_value``.
 
-    :param scaling: Default: ``AUTO``. ``REVERSE_LOGARITHMIC`` is for continuous ranges only.
+    :param scaling: a ``ScalingType`` or its value. Default: ``AUTO``. ``REVERSE_LOGARITHMIC`` is
+        for continuous ranges only.
     """
 
     name: str
     min_value: int
     max_value: int
-    scaling: ScalingType = ScalingType.AUTO
+    scaling: ScalingType | str = ScalingType.AUTO
 
 
 @dataclass(frozen=True)
@@ -130,10 +147,17 @@ HyperparameterRange = ContinuousRange | IntegerRange | CategoricalRange
 
 @dataclass(frozen=True)
 class TuningObjective:
-    """The metric the tuner optimizes and in which direction. Prefer the two factories."""
+    """The metric the tuner optimizes and in which direction. Prefer the two factories.
+
+    :param type: an ``ObjectiveType`` or its value (``"Maximize"``).
+    """
 
     metric_name: str
     type: ObjectiveType
+
+    def __post_init__(self) -> None:
+        # Typed as the enum, which the factories pass; a value read from configuration works too.
+        object.__setattr__(self, "type", to_enum("TuningObjective", "type", self.type, ObjectiveType))
 
     @staticmethod
     def maximize(metric_name: str) -> TuningObjective:
@@ -282,7 +306,7 @@ class BestModelRegistration:
     :param containers_before: image containers before the tuned one. Default: none.
     :param containers_after: image containers after it. Default: none.
     :param environment: the tuned container's environment. Default: none.
-    :param supported_realtime_instance_types: Default: none stated (any).
+    :param supported_realtime_instance_types: instance types or their names. Default: none stated (any).
     """
 
     group: str | IModelPackageGroupRef
@@ -291,7 +315,7 @@ class BestModelRegistration:
     containers_before: Sequence[ContainerSpec] = ()
     containers_after: Sequence[ContainerSpec] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
-    supported_realtime_instance_types: Sequence[InstanceType] = ()
+    supported_realtime_instance_types: Sequence[InstanceType | str] = ()
 
     @property
     def group_name(self) -> str:
@@ -323,11 +347,11 @@ class HyperparameterTuning(Construct):
         topic: sns.ITopic,
         validation: TrainingData | None = None,
         static_hyperparameters: Mapping[str, str] | None = None,
-        strategy: TuningStrategy = TuningStrategy.BAYESIAN,
+        strategy: TuningStrategy | str = TuningStrategy.BAYESIAN,
         max_jobs: int | None = 20,
         max_parallel_jobs: int = 2,
         early_stopping: bool = False,
-        instance_type: InstanceType = InstanceType.M5_XLARGE,
+        instance_type: InstanceType | str = InstanceType.M5_XLARGE,
         instance_count: int = 1,
         volume_size_gb: int = 30,
         max_job_runtime: Duration = _DEFAULT_JOB_RUNTIME,
@@ -351,13 +375,14 @@ class HyperparameterTuning(Construct):
         :param validation: the ``validation`` channel. Default: none; required for a ``validation:``
             objective.
         :param static_hyperparameters: fixed hyperparameters, at most 100. Default: none.
-        :param strategy: Default: ``BAYESIAN``. ``GRID`` takes only categorical ranges and no
-            ``max_jobs``; ``HYPERBAND`` no ``early_stopping``.
+        :param strategy: a ``TuningStrategy`` or its value (``"Random"``). Default: ``BAYESIAN``.
+            ``GRID`` takes only categorical ranges and no ``max_jobs``; ``HYPERBAND`` no
+            ``early_stopping``.
         :param max_jobs: training jobs in total, 1-750. Default: 20; ``None`` for ``GRID``.
         :param max_parallel_jobs: training jobs at a time, 1-100 and at most ``max_jobs``. Default: 2,
             because a Bayesian search learns from finished jobs and fewer at a time search better.
         :param early_stopping: SageMaker stops jobs unlikely to beat the finished ones. Default: False.
-        :param instance_type: Default: ``ml.m5.xlarge``.
+        :param instance_type: an ``InstanceType`` or its name. Default: ``ml.m5.xlarge``.
         :param instance_count: instances per training job, 1-100. Default: 1.
         :param volume_size_gb: storage per instance, 1-16384 GB. Default: 30.
         :param max_job_runtime: per training job, 1 s to 28 days. Default: one hour.
@@ -370,6 +395,8 @@ class HyperparameterTuning(Construct):
         :param log_retention: of the state machine's logs. Default: one year.
         """
         super().__init__(scope, id)
+        strategy = to_enum(self, "strategy", strategy, TuningStrategy)
+        instance_type = to_instance_type(self, "instance_type", instance_type)
         static = dict(static_hyperparameters or {})
         self._validate(algorithm, objective, ranges, static, train, validation, strategy, max_jobs,
                        max_parallel_jobs, early_stopping, instance_count, volume_size_gb, max_job_runtime,
@@ -681,7 +708,8 @@ class HyperparameterTuning(Construct):
         }
         if registration.supported_realtime_instance_types:
             specification["SupportedRealtimeInferenceInstanceTypes"] = [
-                t.name for t in registration.supported_realtime_instance_types]
+                to_instance_type(self, "registration.supported_realtime_instance_types", t).name
+                for t in registration.supported_realtime_instance_types]
         group = registration.group_name
         register = self._sdk_call("Register", "sagemaker", "createModelPackage", {
             "ModelPackageGroupName": group,
@@ -766,7 +794,7 @@ def _render_ranges(ranges: Sequence[HyperparameterRange]) -> dict[str, Any]:
             kind = "IntegerParameterRanges" if isinstance(tuned, IntegerRange) else "ContinuousParameterRanges"
             rendered.setdefault(kind, []).append({
                 "Name": tuned.name, "MinValue": _number(tuned.min_value), "MaxValue": _number(tuned.max_value),
-                "ScalingType": tuned.scaling.value,
+                "ScalingType": tuned.resolved_scaling.value,
             })
     return rendered
 
@@ -792,14 +820,14 @@ def _validate_range(where: Where, tuned: HyperparameterRange) -> None:
         for bound in (tuned.min_value, tuned.max_value):
             check(where, isinstance(bound, int) and not isinstance(bound, bool), prop,
                   "whole-number bounds", (tuned.min_value, tuned.max_value))
-        check(where, tuned.scaling is not ScalingType.REVERSE_LOGARITHMIC, f"{prop}.scaling",
-              "Auto, Linear or Logarithmic for an integer range", tuned.scaling.value)
+        check(where, tuned.resolved_scaling is not ScalingType.REVERSE_LOGARITHMIC, f"{prop}.scaling",
+              "Auto, Linear or Logarithmic for an integer range", tuned.scaling)
     check(where, tuned.min_value < tuned.max_value, prop, "a range whose min_value is below max_value",
           (tuned.min_value, tuned.max_value))
-    if tuned.scaling is ScalingType.LOGARITHMIC:
+    if tuned.resolved_scaling is ScalingType.LOGARITHMIC:
         check(where, tuned.min_value > 0, f"{prop}.min_value", "above 0 with Logarithmic scaling",
               tuned.min_value)
-    if tuned.scaling is ScalingType.REVERSE_LOGARITHMIC:
+    if tuned.resolved_scaling is ScalingType.REVERSE_LOGARITHMIC:
         check(where, 0 <= tuned.min_value and tuned.max_value < 1, prop,
               "within 0 <= value < 1 with ReverseLogarithmic scaling", (tuned.min_value, tuned.max_value))
 

@@ -18,7 +18,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
+
+from .enums import enum_member
+
+_E = TypeVar("_E", bound=enum.Enum)
 
 
 class Framework(enum.Enum):
@@ -49,7 +53,7 @@ class UnknownFrameworkImageError(ValueError):
     would work, ``value`` is what was asked for: callers can word the error their own way.
     """
 
-    def __init__(self, image: str, prop: str, allowed: list[str], value: str) -> None:
+    def __init__(self, image: str, prop: str, allowed: list[str], value: object) -> None:
         """:param image: the framework, and its version once that is known, e.g. ``pytorch 2.1.0``."""
         super().__init__(f"{image}: {prop} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
         self.image = image
@@ -97,19 +101,29 @@ def _data() -> dict[str, Any]:
     return data
 
 
-def framework_versions(framework: Framework) -> dict[str, str]:
-    """Every version ``framework`` accepts -> the full version it pins: full ones, then short ones."""
-    spec = _data()["frameworks"][framework.value]
+def framework_versions(framework: Framework | str) -> dict[str, str]:
+    """Every version ``framework`` (a ``Framework`` or its value, ``"pytorch"``) accepts -> the full
+    version it pins: full ones, then short ones.
+
+    :raises UnknownFrameworkImageError: ``framework`` is neither.
+    """
+    spec = _data()["frameworks"][_member(Framework, "framework", framework).value]
     return {**{version: version for version in spec["versions"]}, **spec["aliases"]}
 
 
-def framework_image(framework: Framework, version: str, processor: Processor = Processor.CPU) -> FrameworkImage:
+def framework_image(
+    framework: Framework | str, version: str, processor: Processor | str = Processor.CPU
+) -> FrameworkImage:
     """The prebuilt image of ``framework`` at ``version`` (full, or the SDK's short form) for ``processor``.
 
-    :param processor: Default: CPU, because every prebuilt image has a CPU build and the Elastic
-        Inference images have only that.
-    :raises UnknownFrameworkImageError: no such version, or no build for that processor.
+    :param framework: a ``Framework`` or its value (``"pytorch"``).
+    :param processor: a ``Processor`` or its value (``"gpu"``). Default: CPU, because every prebuilt
+        image has a CPU build and the Elastic Inference images have only that.
+    :raises UnknownFrameworkImageError: no such framework or processor, no such version, or no build
+        for that processor.
     """
+    framework = _member(Framework, "framework", framework)
+    processor = _member(Processor, "processor", processor)
     versions = framework_versions(framework)
     if version not in versions:
         raise UnknownFrameworkImageError(framework.value, "version", list(versions), version)
@@ -129,3 +143,11 @@ def framework_image(framework: Framework, version: str, processor: Processor = P
         accounts={region: accounts[region] for region in spec["versions"][full]["regions"]},
         elastic_inference=spec["elastic_inference"],
     )
+
+
+def _member(kind: type[_E], prop: str, value: object) -> _E:
+    """``value`` as a member of ``kind`` (see ``enum_member``), else the error listing its values."""
+    member = enum_member(kind, value)
+    if member is None:
+        raise UnknownFrameworkImageError("framework_image", prop, [known.value for known in kind], value)
+    return member

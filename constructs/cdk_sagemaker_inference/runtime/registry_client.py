@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .._names import arn_name_forms
+from .enums import enum_member
 
 #: ApprovalDescription's length limit in UpdateModelPackage.
 MAX_REASON_LENGTH = 1024
@@ -209,14 +210,20 @@ class RegistryClient:
         return self.set_approval(group, version, ModelApprovalStatus.REJECTED, reason)
 
     def set_approval(
-        self, group: str, version: int, status: ModelApprovalStatus, reason: str
+        self, group: str, version: int, status: ModelApprovalStatus | str, reason: str
     ) -> VersionDetails:
         """Sets the version's approval status and reason; returns it updated.
 
-        :raises RegistryError: the reason is empty or longer than 1024 characters.
+        :param status: a ``ModelApprovalStatus`` or its value (``"Approved"``).
+        :raises RegistryError: the status is neither, or the reason is empty or longer than 1024
+            characters.
         :raises UnknownModelPackageGroupError: there is no such group.
         :raises UnknownModelPackageVersionError: the group has no such version.
         """
+        member = enum_member(ModelApprovalStatus, status)
+        if member is None:
+            allowed = ", ".join(repr(known.value) for known in ModelApprovalStatus)
+            raise RegistryError(f"{group}/{version}: status must be one of {allowed}, got {status!r}")
         if not reason.strip() or len(reason) > MAX_REASON_LENGTH:
             raise RegistryError(
                 f"{group}/{version}: reason must be between 1 and {MAX_REASON_LENGTH} characters long "
@@ -224,7 +231,7 @@ class RegistryClient:
             )
         current = self.describe(group, version)
         self.client.update_model_package(
-            ModelPackageArn=current.arn, ModelApprovalStatus=status.value, ApprovalDescription=reason
+            ModelPackageArn=current.arn, ModelApprovalStatus=member.value, ApprovalDescription=reason
         )
         return self.describe(group, version)
 

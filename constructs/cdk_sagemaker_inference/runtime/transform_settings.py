@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
+from .enums import enum_member
+
 #: SageMaker's default MaxPayloadInMB when the job does not set it.
 DEFAULT_MAX_PAYLOAD_IN_MB = 6
 #: MaxPayloadInMB, and MaxConcurrentTransforms * MaxPayloadInMB, may not exceed this.
@@ -282,13 +284,11 @@ _ENUM_FIELDS: dict[str, type[enum.Enum]] = {
 
 def _coerce(kind: type[_E], prop: str, value: Any) -> _E | None:
     """The enum member for ``value`` (a member or its API string); anything else is refused."""
-    if value is None or isinstance(value, kind):
-        return value
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(repr(member.value) for member in kind)
-        raise TransformSettingsError(Violation(prop, f"one of {allowed}", value)) from None
+    member = enum_member(kind, value)
+    if member is None and value is not None:
+        allowed = ", ".join(repr(known.value) for known in kind)
+        raise TransformSettingsError(Violation(prop, f"one of {allowed}", value))
+    return member
 
 
 def _value(member: enum.Enum | None) -> Any:
