@@ -76,7 +76,7 @@ lint: $(STAMPS)/dev
 ## bench: synth times of the reference app and of 1 and 10 slices against an empty app and
 ## aws-sagemaker-alpha, with ratios (not part of make test). REPEAT=5 for steadier medians.
 bench: $(STAMPS)/bench
-	$(BIN)/python tools/bench.py --repeat $(or $(REPEAT),3)
+	$(BIN)/python tools/bench.py --repeat $(or $(REPEAT),3) --count
 
 ## examples: rebuild the example model artifacts in examples/artifacts from the training script.
 examples: $(STAMPS)/dev
