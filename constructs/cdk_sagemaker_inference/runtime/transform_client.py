@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 #: An input the state machine accepts: an ``s3://bucket/key`` URI.
@@ -82,6 +81,10 @@ class TransformClient:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        # boto3 is imported when a client is made, not with the package (as in predictor.py): every
+        # CDK synth imports this package, and boto3 costs it about 0.1 s.
+        import boto3
+
         self._stepfunctions = stepfunctions or boto3.client("stepfunctions")
         self._sagemaker = sagemaker or boto3.client("sagemaker")
         self._sleep = sleep or time.sleep
