@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
+import struct
 from collections.abc import Iterable, Mapping, Sized
 from typing import Any, TypeVar
 
@@ -72,8 +73,35 @@ def describe(value: Any) -> str:
     return text
 
 
+#: aws-cdk-lib's token encodings (core/lib/private/encoding.ts): a string token, or a number token
+#: in a string; a list token (the one element of an encoded list); a number token's high 16 bits.
+_STRING_TOKEN = re.compile(r"\$\{Token\[[a-zA-Z0-9:._-]+\]\}|-1\.\d{10,16}e\+289")
+_LIST_TOKEN = re.compile(r"#\{Token\[[a-zA-Z0-9:._-]+\]\}")
+_NUMBER_TOKEN_BITS = 0xFBFF0000
+
+
 def is_token(value: Any) -> bool:
-    """True for a value CloudFormation resolves at deploy time (not checkable at synth)."""
+    """True for a value CloudFormation resolves at deploy time (not checkable at synth).
+
+    ``Token.is_unresolved``, answered here for strings, numbers, lists and maps as aws-cdk-lib
+    answers it (``unresolved`` in its encoding.ts; ``tests/test_validation_tokens.py`` compares
+    the two): every call into aws-cdk-lib is a round trip to Node, and the validations ask this of
+    almost every prop. Other objects (a Lazy, an IResolvable) are asked of aws-cdk-lib.
+    """
+    if isinstance(value, str):
+        return "Token[" in value and _STRING_TOKEN.search(value) is not None
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        try:
+            high: int = struct.unpack("<II", struct.pack("<d", float(value)))[1]
+        except OverflowError:  # an int beyond a double: let aws-cdk-lib say
+            return Token.is_unresolved(value)
+        return high & 0xFFFF0000 == _NUMBER_TOKEN_BITS
+    if isinstance(value, list | tuple):
+        return len(value) == 1 and isinstance(value[0], str) and _LIST_TOKEN.search(value[0]) is not None
+    if isinstance(value, dict):
+        return False
     return Token.is_unresolved(value)
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Token
-
-from ._validation import ValidationError, Where, check, fail
+from ._validation import ValidationError, Where, check, fail, is_token
 
 #: ``ml.<family>.<size>``; a family may hold a hyphen (``p6-b200``, ``p6e-gb200``).
 _PARTS = re.compile(r"ml\.(([a-z]+)(\d+)([a-z]*)(?:-[a-z0-9]+)?)\.([a-z0-9]+)")
@@ -48,7 +46,7 @@ class InstanceType:
     def __init__(self, name: str) -> None:
         """Prefer ``InstanceType.of``; ``name`` must be a hosting instance type or a token."""
         self.name = name
-        token = Token.is_unresolved(name)
+        token = is_token(name)
         parts = None if token else _PARTS.fullmatch(name)
         if not token:
             check("InstanceType", parts is not None and parts.group(1) in HOSTING_FAMILIES, "name", _RULE, name)
