@@ -9,6 +9,7 @@ assembly costs every synth 0.1-0.4 s.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,8 +89,13 @@ def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None
     Put it on the narrowest construct the finding is about, with a reason a reviewer can check:
     ``tests/test_compliance.py`` lists every acknowledgment in the app.
     """
+    _acknowledge_each(scope, [(rule_id, reason) for rule_id in rule_ids])
+
+
+def _acknowledge_each(scope: IConstruct, reasons: Sequence[tuple[str, str]]) -> None:
+    """Acknowledges each (rule id, reason) on ``scope``."""
     # One call for all rules: each call into aws-cdk-lib is a round trip to Node.
-    Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id in rule_ids))
+    Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id, reason in reasons))
 
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource_arn: str, reason: str) -> None:
@@ -98,23 +104,35 @@ def acknowledge_wildcard_resource(scope: IConstruct, resource_arn: str, reason: 
     cdk-nag names the finding after the resolved ARN, which is final only once cross-stack
     references are (a bucket in another stack becomes a stack-output reference), so the
     acknowledgment is added when the construct tree is validated, before the rule packs run.
+    A scope's wildcard ARNs are resolved and acknowledged together, by one validation.
     """
-    scope.node.add_validation(_WildcardResourceAcknowledgment(scope, resource_arn, reason))
+    pending = _WILDCARDS.get(scope)
+    if pending is None:
+        pending = _WILDCARDS[scope] = _WildcardResourceAcknowledgment(scope)
+        scope.node.add_validation(pending)
+    pending.add(resource_arn, reason)
 
 
 @jsii.implements(IValidation)
 class _WildcardResourceAcknowledgment:
-    """An ``IValidation`` that adds the acknowledgment and reports no error of its own."""
+    """An ``IValidation`` that adds the acknowledgments and reports no error of its own."""
 
-    def __init__(self, scope: IConstruct, resource_arn: str, reason: str) -> None:
+    def __init__(self, scope: IConstruct) -> None:
         self._scope = scope
-        self._resource_arn = resource_arn
-        self._reason = reason
+        self._arns: list[tuple[str, str]] = []
+
+    def add(self, resource_arn: str, reason: str) -> None:
+        self._arns.append((resource_arn, reason))
 
     def validate(self) -> list[str]:
-        finding = nag_form(Stack.of(self._scope).resolve(self._resource_arn))
-        acknowledge(self._scope, [f"AwsSolutions-IAM5[Resource::{finding}]"], self._reason)
+        resolved = Stack.of(self._scope).resolve([arn for arn, _ in self._arns])
+        _acknowledge_each(self._scope, [(f"AwsSolutions-IAM5[Resource::{nag_form(arn)}]", reason)
+                                        for arn, (_, reason) in zip(resolved, self._arns, strict=True)])
         return []
+
+
+#: The pending wildcard acknowledgments of each scope (weak: a scope is forgotten with its app).
+_WILDCARDS: weakref.WeakKeyDictionary[IConstruct, _WildcardResourceAcknowledgment] = weakref.WeakKeyDictionary()
 
 
 def nag_form(node: Any) -> str:
