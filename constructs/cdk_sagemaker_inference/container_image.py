@@ -143,12 +143,14 @@ class _BuiltinImage(ContainerImage):
         repository_arn = stack.format_arn(
             service="ecr", account=account, resource="repository", resource_name=image.repository
         )
-        ManagedPolicyGrant.add_to_principal(
+        ManagedPolicyGrant.add_statement(
             grantee=grantee,
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
             resource_arns=[repository_arn],
         )
-        ecr.AuthorizationToken.grant_read(ManagedPolicyGrant.principal(grantee))
+        # ecr.AuthorizationToken.grant_read's statement (the token has no resource type), added
+        # without its round trips through jsii.
+        ManagedPolicyGrant.add_statement(grantee=grantee, actions=["ecr:GetAuthorizationToken"], resource_arns=["*"])
         return ContainerImageConfig(
             image_uri=f"{host}/{image.repository}:{image.tag}",
             elastic_inference_capable=image.elastic_inference,

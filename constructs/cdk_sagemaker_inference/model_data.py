@@ -61,7 +61,7 @@ class _BucketModelData(ModelData):
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
         # s3:GetObject on the one object, not bucket.grant_read's GetBucket*/List* on the bucket:
         # SageMaker only downloads the artifact.
-        ManagedPolicyGrant.add_to_principal(
+        ManagedPolicyGrant.add_statement(
             grantee=grantee, actions=["s3:GetObject"], resource_arns=[self._bucket.arn_for_objects(self._key)]
         )
         if self._bucket.encryption_key is not None:
