@@ -61,6 +61,14 @@ _DEAD_LETTER_RETENTION = Duration.days(14)
 _DEAD_LETTER_AGE_ALARM = Duration.days(10)
 #: EventBridge's maximum: an approval event is retried for a day before it goes to the dead letters.
 _EVENT_MAX_AGE = Duration.hours(24)
+#: What every dead-letter queue's two alarms share, worked out once: each Duration or Stats value
+#: asked of aws-cdk-lib is a round trip to Node, and an app declares a few queues per deployment.
+_DEPTH_PERIOD = Duration.minutes(1)
+_AGE_PERIOD = Duration.minutes(5)
+_MAXIMUM = cloudwatch.Stats.MAXIMUM
+_AGE_THRESHOLD = _DEAD_LETTER_AGE_ALARM.to_seconds()
+_AGE_WORDS = (f"a dead letter is {_DEAD_LETTER_AGE_ALARM.to_days():.0f} days old and expires after "
+              f"{_DEAD_LETTER_RETENTION.to_days():.0f}")
 
 
 class IModelPackageGroupRef(Protocol):
@@ -283,6 +291,9 @@ class ApprovalDeployment(Construct):
         self._log_retention = log_retention
         self._vpc = vpc
         self._vpc_subnets = vpc_subnets
+        self._path = self.node.path
+        # One action for every alarm here (it only names the topic).
+        self._alarm_action = cloudwatch_actions.SnsAction(topic)
         let_logs_use(key)
         let_services_use_key(key, [CLOUDWATCH, EVENTS], "AllowAlarmsAndEventBridgeToEncrypt")
         allow_alarms_to_publish(topic)
@@ -412,16 +423,13 @@ class ApprovalDeployment(Construct):
             fifo=fifo or None,
             content_based_deduplication=fifo or None,
         )
-        where = f"{what.capitalize()} of {self.node.path}"
+        where = f"{what.capitalize()} of {self._path}"
         alarms = [
             (f"{id}Alarm", f"{where} could not be handled: see the dead-letter queue",
-             queue.metric_approximate_number_of_messages_visible(
-                 period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM), 0),
-            (f"{id}AgeAlarm", f"{where}: a dead letter is {_DEAD_LETTER_AGE_ALARM.to_days():.0f} days old and "
-             f"expires after {_DEAD_LETTER_RETENTION.to_days():.0f}",
-             queue.metric_approximate_age_of_oldest_message(
-                 period=Duration.minutes(5), statistic=cloudwatch.Stats.MAXIMUM),
-             _DEAD_LETTER_AGE_ALARM.to_seconds()),
+             queue.metric_approximate_number_of_messages_visible(period=_DEPTH_PERIOD, statistic=_MAXIMUM), 0),
+            (f"{id}AgeAlarm", f"{where}: {_AGE_WORDS}",
+             queue.metric_approximate_age_of_oldest_message(period=_AGE_PERIOD, statistic=_MAXIMUM),
+             _AGE_THRESHOLD),
         ]
         for alarm_id, description, metric, threshold in alarms:
             alarm = cloudwatch.Alarm(
@@ -434,7 +442,7 @@ class ApprovalDeployment(Construct):
                 evaluation_periods=1,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
-            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._topic))
+            alarm.add_alarm_action(self._alarm_action)
         return queue
 
     def _function(self, id: str, handler: str, timeout: Duration, description: str,
