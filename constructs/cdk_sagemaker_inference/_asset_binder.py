@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,19 +22,29 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 _BINDER_ID = "SageMakerAssets"
+#: Each stack's binder (weak: a stack is forgotten with its app).
+_BINDERS: weakref.WeakKeyDictionary[Stack, AssetBinder] = weakref.WeakKeyDictionary()
 
 
 class AssetBinder(Construct):
     """The assets of one stack, keyed by source. Get it with ``AssetBinder.of(scope)``."""
 
+    def __init__(self, scope: Construct, id: str) -> None:
+        """Prefer ``AssetBinder.of``."""
+        super().__init__(scope, id)
+        # Sources bound here, by construct id: each lookup in the tree is a round trip to Node.
+        self._assets: dict[str, Construct] = {}
+
     @staticmethod
     def of(scope: Construct) -> AssetBinder:
         """The binder of ``scope``'s stack (created on first use)."""
         stack = Stack.of(scope)
-        existing = stack.node.try_find_child(_BINDER_ID)
-        if isinstance(existing, AssetBinder):
-            return existing
-        return AssetBinder(stack, _BINDER_ID)
+        binder = _BINDERS.get(stack)
+        if binder is None:
+            existing = stack.node.try_find_child(_BINDER_ID)
+            binder = existing if isinstance(existing, AssetBinder) else AssetBinder(stack, _BINDER_ID)
+            _BINDERS[stack] = binder
+        return binder
 
     def image(
         self, *, directory: str, file: str | None, build_args: Mapping[str, str], platform: ecr_assets.Platform
@@ -42,20 +53,22 @@ class AssetBinder(Construct):
         source = {"directory": str(Path(directory).resolve()), "file": file, "build_args": dict(build_args),
                   "platform": platform.platform}
         id = _id("Image", source)
-        existing = self.node.try_find_child(id)
+        existing = self._assets.get(id)
         if isinstance(existing, ecr_assets.DockerImageAsset):
             return existing
-        return ecr_assets.DockerImageAsset(
+        self._assets[id] = asset = ecr_assets.DockerImageAsset(
             self, id, directory=directory, file=file, build_args=dict(build_args) or None, platform=platform
         )
+        return asset
 
     def file(self, path: str) -> s3_assets.Asset:
         """The file at ``path`` uploaded to the stack's assets bucket, one per stack."""
         id = _id("File", {"path": str(Path(path).resolve())})
-        existing = self.node.try_find_child(id)
+        existing = self._assets.get(id)
         if isinstance(existing, s3_assets.Asset):
             return existing
-        return s3_assets.Asset(self, id, path=path)
+        self._assets[id] = asset = s3_assets.Asset(self, id, path=path)
+        return asset
 
 
 def _id(kind: str, source: Mapping[str, Any]) -> str:

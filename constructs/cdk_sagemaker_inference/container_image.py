@@ -18,7 +18,7 @@ from aws_cdk import Aws, CfnMapping, IResolveContext, IStringProducer, Lazy, Sta
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._asset_binder import AssetBinder
 from ._iam import ManagedPolicyGrant
@@ -172,13 +172,19 @@ class _RegistryAccount:
         # The token per resolving stack: the mapping's entries are written once (each entry is a
         # call into jsii, and the URI is resolved many times during a synth).
         self._by_stack: dict[Stack, str] = {}
+        # ... and per resolving construct (a model resolves its URIs several times a synth), which
+        # spares the Stack.of round trip.
+        self._by_scope: dict[IConstruct, str] = {}
 
     def produce(self, context: IResolveContext) -> str:
         """``Fn::FindInMap`` on the resolving stack's mapping, which gets this image's regions."""
-        stack = Stack.of(context.scope)
-        if stack not in self._by_stack:
-            self._by_stack[stack] = self._map(stack)
-        return self._by_stack[stack]
+        scope = context.scope
+        if scope not in self._by_scope:
+            stack = Stack.of(scope)
+            if stack not in self._by_stack:
+                self._by_stack[stack] = self._map(stack)
+            self._by_scope[scope] = self._by_stack[stack]
+        return self._by_scope[scope]
 
     def _map(self, stack: Stack) -> str:
         image = self._image
