@@ -1,0 +1,23 @@
+"""What one ``make bench`` slice costs to synthesize, held by ceilings on deterministic counts.
+
+Timings are noisy on a shared machine; the number of jsii round trips (every call into aws-cdk-lib
+crosses to Node and back) and of constructs is not. A change that raises them past a ceiling
+either finds a cheaper way or raises the ceiling here on purpose, saying why in its commit.
+"""
+
+from __future__ import annotations
+
+from tools import bench
+
+#: Measured 477 in a fresh process after the synth-cost work (629 before it); the alpha peer
+#: makes 96. A little slack: a process that synthesized other apps first makes a few less.
+JSII_CALLS_CEILING = 500
+#: 106: the alpha peer's 78 plus the alarms, dead-letter queues and log group it lacks.
+CONSTRUCTS_CEILING = 106
+
+
+def test_a_slice_stays_within_its_jsii_calls_and_constructs() -> None:
+    counts = bench.count("slice", 1)
+    assert counts.resources == 40, "the slice declares other resources: update bench.EXTRAS and the README"
+    assert counts.jsii_calls <= JSII_CALLS_CEILING, f"{counts.jsii_calls} jsii calls for one slice"
+    assert counts.constructs <= CONSTRUCTS_CEILING, f"{counts.constructs} constructs for one slice"
