@@ -222,20 +222,27 @@ def test_approve_deploys_by_updating_only_the_served_parameter(world: World) -> 
     assert note["outcome"] == "deploy" and note["target"] == v1 and note["servedBefore"] is None
 
 
+class RecordingCloudFormation:
+    """The world's CloudFormation client, recording every UpdateStack call in ``calls``. A RoleARN
+    is recorded but not passed on: moto would try to use a role that does not exist."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.calls: list[dict[str, Any]] = []
+
+    def describe_stacks(self, **kwargs: Any) -> Any:
+        return self.world.cloudformation.describe_stacks(**kwargs)
+
+    def update_stack(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        return self.world.cloudformation.update_stack(**{k: v for k, v in kwargs.items() if k != "RoleARN"})
+
+
 def test_update_reuses_the_template_every_other_value_and_the_capabilities(world: World) -> None:
     v1 = world.version()
-    calls: list[dict[str, Any]] = []
-
-    class Recording:
-        def describe_stacks(self, **kwargs: Any) -> Any:
-            return world.cloudformation.describe_stacks(**kwargs)
-
-        def update_stack(self, **kwargs: Any) -> Any:
-            calls.append(kwargs)
-            return world.cloudformation.update_stack(**kwargs)
-
-    world.handle(world.record(event(v1)), cloudformation=Recording())
-    assert calls == [
+    recording = RecordingCloudFormation(world)
+    world.handle(world.record(event(v1)), cloudformation=recording)
+    assert recording.calls == [
         {
             "StackName": world.stack_id,
             "UsePreviousTemplate": True,

@@ -315,22 +315,13 @@ def test_3_the_deployer_names_the_switch_role_in_every_update(world: Any) -> Non
 
     from . import test_approval_handler as approval_handler
 
-    calls: list[dict[str, Any]] = []
-
-    class Recording:
-        def describe_stacks(self, **kwargs: Any) -> Any:
-            return world.cloudformation.describe_stacks(**kwargs)
-
-        def update_stack(self, **kwargs: Any) -> Any:
-            calls.append(kwargs)
-            return world.cloudformation.update_stack(**{k: v for k, v in kwargs.items() if k != "RoleARN"})
-
+    recording = approval_handler.RecordingCloudFormation(world)
     shell = index.Shell(index.Settings.from_environment(world.environment),
-                        index.StackParameterDeployer(Recording(), approval_handler.STACK, "ServedModelPackageArn",
+                        index.StackParameterDeployer(recording, approval_handler.STACK, "ServedModelPackageArn",
                                                      "arn:aws:iam::123456789012:role/switch"),
                         sagemaker=world.sagemaker, sns=world.sns, sqs=world.sqs)
     shell.handle({"Records": [world.record(approval_handler.event(world.version()))]})
-    assert [call["RoleARN"] for call in calls] == ["arn:aws:iam::123456789012:role/switch"]
+    assert [call["RoleARN"] for call in recording.calls] == ["arn:aws:iam::123456789012:role/switch"]
 
 
 def test_4_after_a_failed_message_the_rest_of_the_batch_waits_its_turn(world: Any) -> None:

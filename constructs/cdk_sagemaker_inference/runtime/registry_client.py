@@ -9,8 +9,9 @@ about them; the version ARN is ``arn:<partition>:sagemaker:<region>:<account>:mo
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -138,8 +139,16 @@ def _summary_fields(package: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _is_validation_error(error: ClientError) -> bool:
-    return bool(error.response.get("Error", {}).get("Code") == "ValidationException")
+@contextlib.contextmanager
+def _missing_raises(error: Callable[[], RegistryError]) -> Iterator[None]:
+    """Turns SageMaker's answer for a group or version that does not exist (a ValidationException)
+    into ``error()``, built only then (its message may call the API); other errors pass unchanged."""
+    try:
+        yield
+    except ClientError as client_error:
+        if client_error.response.get("Error", {}).get("Code") != "ValidationException":
+            raise
+        raise error() from client_error
 
 
 class RegistryClient:
@@ -185,14 +194,10 @@ class RegistryClient:
         :raises UnknownModelPackageVersionError: the group has no such version.
         """
         arn = self.version_arn(group, version)
-        try:
+        with _missing_raises(lambda: UnknownModelPackageVersionError(
+            f"model package group {group} has no version {version} ({self._versions_hint(group)})"
+        )):
             package = self.client.describe_model_package(ModelPackageName=arn)
-        except ClientError as error:
-            if not _is_validation_error(error):
-                raise
-            raise UnknownModelPackageVersionError(
-                f"model package group {group} has no version {version} ({self._versions_hint(group)})"
-            ) from error
         return VersionDetails.from_api(package)
 
     def approve(self, group: str, version: int, reason: str) -> VersionDetails:
@@ -251,14 +256,10 @@ class RegistryClient:
         return f"{prefix}:model-package/{arn_name_forms(group)[-1]}/{version}"
 
     def _group_arn(self, group: str) -> str:
-        try:
+        with _missing_raises(lambda: UnknownModelPackageGroupError(
+            f"model package group {group} does not exist in {self.client.meta.region_name}"
+        )):
             response = self.client.describe_model_package_group(ModelPackageGroupName=group)
-        except ClientError as error:
-            if not _is_validation_error(error):
-                raise
-            raise UnknownModelPackageGroupError(
-                f"model package group {group} does not exist in {self.client.meta.region_name}"
-            ) from error
         return str(response["ModelPackageGroupArn"])
 
     def _versions_hint(self, group: str) -> str:

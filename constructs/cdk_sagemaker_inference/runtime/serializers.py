@@ -63,6 +63,30 @@ class Deserializer(abc.ABC):
         """The Python value of ``body``; raises :class:`SerializationError` for a body it cannot read."""
 
 
+class _GivenContentType(Serializer):
+    """A serializer whose ``ContentType`` header is given at construction."""
+
+    def __init__(self, content_type: str) -> None:
+        self._content_type = content_type
+
+    @property
+    def content_type(self) -> str:
+        """The content type given at construction."""
+        return self._content_type
+
+
+class _GivenAccept(Deserializer):
+    """A deserializer whose ``Accept`` header is given at construction."""
+
+    def __init__(self, accept: str) -> None:
+        self._accept = accept
+
+    @property
+    def accept(self) -> str:
+        """The accept type given at construction."""
+        return self._accept
+
+
 def _is_row_like(value: Any) -> bool:
     """A value that holds cells (a list or tuple), or a ready CSV line (a string)."""
     return isinstance(value, str) or (isinstance(value, Sequence) and not isinstance(value, bytes | bytearray))
@@ -83,7 +107,7 @@ def _csv_line(row: Any) -> str:
     return text.getvalue()[: -len("\r\n")]
 
 
-class CSVSerializer(Serializer):
+class CSVSerializer(_GivenContentType):
     """Rows of values as ``text/csv``: one row per line, no header, no trailing newline.
 
     Accepts what the SageMaker SDK's ``CSVSerializer`` accepts: one row (``[1.0, 2.5]``), a list of
@@ -97,12 +121,7 @@ class CSVSerializer(Serializer):
 
     def __init__(self, content_type: str = ContentType.CSV) -> None:
         """:param content_type: the ``ContentType`` header. Default: ``text/csv``."""
-        self._content_type = content_type
-
-    @property
-    def content_type(self) -> str:
-        """The content type given at construction (``text/csv`` by default)."""
-        return self._content_type
+        super().__init__(content_type)
 
     def serialize(self, data: Any) -> bytes:
         """The rows of ``data`` joined by newlines."""
@@ -124,17 +143,12 @@ class CSVSerializer(Serializer):
         return text.encode()
 
 
-class JSONSerializer(Serializer):
+class JSONSerializer(_GivenContentType):
     """Any JSON-serializable value as ``application/json``."""
 
     def __init__(self, content_type: str = ContentType.JSON) -> None:
         """:param content_type: the ``ContentType`` header. Default: ``application/json``."""
-        self._content_type = content_type
-
-    @property
-    def content_type(self) -> str:
-        """The content type given at construction (``application/json`` by default)."""
-        return self._content_type
+        super().__init__(content_type)
 
     def serialize(self, data: Any) -> bytes:
         """``data`` as compact JSON."""
@@ -226,17 +240,12 @@ class ListSerializer(Serializer):
         return _NPY_MAGIC + b"\x01\x00" + struct.pack("<H", len(header_bytes)) + header_bytes + body
 
 
-class BytesSerializer(Serializer):
+class BytesSerializer(_GivenContentType):
     """Bytes sent as they are, with the content type the caller names (e.g. ``image/jpeg``)."""
 
     def __init__(self, content_type: str = ContentType.OCTET_STREAM) -> None:
         """:param content_type: the ``ContentType`` header. Default: ``application/octet-stream``."""
-        self._content_type = content_type
-
-    @property
-    def content_type(self) -> str:
-        """The content type given at construction."""
-        return self._content_type
+        super().__init__(content_type)
 
     def serialize(self, data: Any) -> bytes:
         """``data`` itself, which must be ``bytes``, ``bytearray`` or ``memoryview``."""
@@ -245,7 +254,7 @@ class BytesSerializer(Serializer):
         return bytes(data)
 
 
-class CSVDeserializer(Deserializer):
+class CSVDeserializer(_GivenAccept):
     """A ``text/csv`` body as a list of rows of strings, as the SageMaker SDK's ``CSVDeserializer``.
 
     Cells stay text: any number parsing would change some data (``007`` loses its zeros, an id
@@ -257,13 +266,8 @@ class CSVDeserializer(Deserializer):
         """:param encoding: how the body is decoded. Default: ``utf-8``.
         :param accept: the ``Accept`` header. Default: ``text/csv``.
         """
+        super().__init__(accept)
         self._encoding = encoding
-        self._accept = accept
-
-    @property
-    def accept(self) -> str:
-        """The accept type given at construction (``text/csv`` by default)."""
-        return self._accept
 
     def deserialize(self, body: bytes) -> list[list[str]]:
         """One list per non-empty line, e.g. ``b"0.9,cat\\n0.1,dog"`` -> ``[["0.9", "cat"], ["0.1", "dog"]]``."""
@@ -327,37 +331,27 @@ class ListDeserializer(Deserializer):
         return _nest(values, shape)
 
 
-class BytesDeserializer(Deserializer):
+class BytesDeserializer(_GivenAccept):
     """The body as ``bytes``, unchanged."""
 
     def __init__(self, accept: str = ContentType.ANY) -> None:
         """:param accept: the ``Accept`` header. Default: ``*/*`` (the container's default output)."""
-        self._accept = accept
-
-    @property
-    def accept(self) -> str:
-        """The accept type given at construction."""
-        return self._accept
+        super().__init__(accept)
 
     def deserialize(self, body: bytes) -> bytes:
         """``body`` itself."""
         return body
 
 
-class StringDeserializer(Deserializer):
+class StringDeserializer(_GivenAccept):
     """The body decoded as text."""
 
     def __init__(self, accept: str = ContentType.TEXT, encoding: str = "utf-8") -> None:
         """:param accept: the ``Accept`` header. Default: ``text/plain``.
         :param encoding: how the body is decoded. Default: ``utf-8``.
         """
-        self._accept = accept
+        super().__init__(accept)
         self._encoding = encoding
-
-    @property
-    def accept(self) -> str:
-        """The accept type given at construction."""
-        return self._accept
 
     def deserialize(self, body: bytes) -> str:
         """``body`` decoded."""

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import LocalRunnerError
 from .frameworks import LocalContainerSpec, identify_image
@@ -209,12 +209,7 @@ def find_transform(directory: Path, transform: str | None = None) -> DeclaredTra
     """The BatchTransform at construct path ``transform`` (or ending with it); without one, the only one."""
     transforms = declared_transforms(directory)
     found = [t for t in transforms if transform is None or t.matches(transform)]
-    if len(found) == 1:
-        return found[0]
-    known = ", ".join(t.path for t in transforms) or "none"
-    if not found:
-        raise LocalRunnerError(f"no batch transform {transform!r} in {directory} (batch transforms: {known})")
-    raise LocalRunnerError(f"{directory} declares several batch transforms ({known}): choose one with --transform")
+    return _the_one(found, transforms, directory, transform, "batch transform", "--transform")
 
 
 def find_model(directory: Path, model: str | None = None) -> DeclaredModel:
@@ -230,9 +225,18 @@ def find_model(directory: Path, model: str | None = None) -> DeclaredModel:
             candidate.containers != other.containers for other in found
         ):
             found.append(candidate)
+    return _the_one(found, models, directory, model, "model", "--model")
+
+
+_D = TypeVar("_D", DeclaredModel, DeclaredTransform)
+
+
+def _the_one(found: list[_D], declared: list[_D], directory: Path, asked: str | None, kind: str, option: str) -> _D:
+    """The one ``found`` of the ``declared`` ``kind``s (``asked`` by path, or any): none or several
+    is an error listing them all, and ``option``, with which the caller chooses."""
     if len(found) == 1:
         return found[0]
-    known = ", ".join(m.path for m in models) or "none"
+    known = ", ".join(d.path for d in declared) or "none"
     if not found:
-        raise LocalRunnerError(f"no model {model!r} in {directory} (models: {known})")
-    raise LocalRunnerError(f"{directory} declares several models ({known}): choose one with --model")
+        raise LocalRunnerError(f"no {kind} {asked!r} in {directory} ({kind}s: {known})")
+    raise LocalRunnerError(f"{directory} declares several {kind}s ({known}): choose one with {option}")
