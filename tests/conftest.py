@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -22,6 +23,15 @@ for variable, value in {
 }.items():
     os.environ[variable] = value
 os.environ.pop("AWS_PROFILE", None)
+
+import botocore.loaders  # noqa: E402
+import botocore.session  # noqa: E402
+
+# Tests take a fresh boto3 session each (a clean default region, moto's own state), and every new
+# session parses the service models again: sagemaker's alone is megabytes of JSON, about half of a
+# moto test's time. One loader per data path for the whole process shares the parsed models, as
+# one session shares them between its clients in production (botocore never mutates them).
+botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 import aws_cdk as cdk  # noqa: E402  (after PATH is set, so jsii picks the right Node)
 from aws_cdk import aws_ecr as ecr  # noqa: E402
