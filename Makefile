@@ -63,9 +63,13 @@ synth: $(STAMPS)/runtime $(STAMPS)/node
 	@grep -v -e '^Successfully synthesized to ' -e '^Supply a stack id ' -e '^$$' $(STAMPS)/synth.log || true
 	@$(BIN)/python tools/compliance_gate.py cdk.out
 
-## test: the whole pytest suite (installs the dev requirements first).
+## test: the whole pytest suite (installs the dev requirements first), in PYTEST_WORKERS processes
+## (pytest-xdist; 0 runs it in this one). One process keeps one core busy (Python and jsii's Node
+## take turns), so two use both of a 2-core machine. Each worker takes whole files (loadfile), so a
+## module's synthesized apps are built once; a session fixture (the reference app) once per worker.
+PYTEST_WORKERS ?= 2
 test: $(STAMPS)/dev $(STAMPS)/node
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 ## lint: ruff, and mypy --strict over the package, the stacks and the Lambda handlers.
 lint: $(STAMPS)/dev
