@@ -3,6 +3,8 @@
 A model is declared before any endpoint names it, so the log grant belongs to the Endpoint, which
 knows its log group: the roles of its config's models (the served-version switch keeps the model's
 role) and the config's execution role (inference components) get exactly that group and its streams.
+An inference component's containers log to ``/aws/sagemaker/InferenceComponents/<name>``: the
+component declares that group the same way and grants it to its model's role and the config's.
 """
 
 from __future__ import annotations
@@ -91,20 +93,70 @@ def test_11_the_served_version_switchs_model_keeps_the_grant(regional_stack: cdk
     assert logs_statements(regional_stack, model_policy(model)) == [log_statement("served")]
 
 
-def test_11_a_component_hosting_endpoint_grants_the_configs_execution_role_not_the_components_models(
-        regional_stack: cdk.Stack) -> None:
-    model = build_model(regional_stack, network_isolation=False)
-    realtime = RealtimeEndpoint(regional_stack, "Hosting", endpoint_name="hosting",
+def component_statement(component: InferenceComponent) -> dict[str, Any]:
+    group = f"{ACCOUNT}:log-group:/aws/sagemaker/InferenceComponents/{component.inference_component_name}"
+    return {"Action": ACTIONS, "Effect": "Allow", "Resource": [group, f"{group}:*"]}
+
+
+def hosted_component(stack: cdk.Stack, model: Any = None, **props: Any) -> tuple[RealtimeEndpoint, InferenceComponent]:
+    realtime = RealtimeEndpoint(stack, "Hosting", endpoint_name="hosting",
                                 variants=[InstanceVariant(instance_type="ml.g5.xlarge")])
-    InferenceComponent(regional_stack, "Component", endpoint=realtime, model=model,
-                       compute=ComputeRequirements(min_memory_mb=1024, accelerator_devices=1))
+    component = InferenceComponent(stack, "Component", endpoint=realtime,
+                                   model=model or build_model(stack, network_isolation=False),
+                                   compute=ComputeRequirements(min_memory_mb=1024, accelerator_devices=1), **props)
+    return realtime, component
+
+
+def test_11_a_component_hosting_endpoint_grants_its_group_to_the_configs_execution_role(
+        regional_stack: cdk.Stack) -> None:
+    realtime, component = hosted_component(regional_stack)
     role = realtime.endpoint_config.execution_role
     assert role is not None
     policy = role.node.find_child("Policy")
     assert isinstance(policy, iam.ManagedPolicy)
-    assert logs_statements(regional_stack, policy) == [log_statement("hosting")]
-    # A component's containers log to /aws/sagemaker/InferenceComponents/<name>, not to the endpoint's group.
-    assert logs_statements(regional_stack, model_policy(model)) == []
+    # The endpoint's group, and the component's (merged into one statement by aws-cdk).
+    [statement] = logs_statements(regional_stack, policy)
+    assert statement["Resource"] == sorted([*log_statement("hosting")["Resource"],
+                                            *component_statement(component)["Resource"]])
+    # A component's containers log to its own group, not to the endpoint's.
+    assert isinstance(component.model, Model)
+    assert logs_statements(regional_stack, model_policy(component.model)) == [component_statement(component)]
+
+
+def test_11_a_component_declares_its_log_group_with_the_endpoints_log_key(regional_stack: cdk.Stack) -> None:
+    from aws_cdk import aws_logs as logs
+
+    realtime, component = hosted_component(regional_stack, log_retention=logs.RetentionDays.TWO_YEARS)
+    template = Template.from_stack(regional_stack)
+    key = regional_stack.get_logical_id(realtime.endpoint.log_encryption_key.node.default_child)
+    assert component.log_encryption_key is realtime.endpoint.log_encryption_key
+    group = regional_stack.get_logical_id(component.log_group.node.default_child)
+    assert template.to_json()["Resources"][group] == {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": f"/aws/sagemaker/InferenceComponents/{component.inference_component_name}",
+                       "RetentionInDays": 731, "KmsKeyId": {"Fn::GetAtt": [key, "Arn"]}},
+        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+    }
+    resource = template.to_json()["Resources"][regional_stack.get_logical_id(component.resource)]
+    assert group in resource["DependsOn"]
+
+
+def test_11_a_component_of_an_imported_endpoint_gets_its_own_log_key(regional_stack: cdk.Stack) -> None:
+    endpoint = Endpoint.from_endpoint_name(regional_stack, "Existing", "existing")
+    component = InferenceComponent(regional_stack, "Component", endpoint=endpoint, model=build_model(regional_stack),
+                                   compute=ComputeRequirements(min_memory_mb=1024, accelerator_devices=1))
+    assert component.log_encryption_key.node.path == "TestStack/Component/LogsKey"
+    assert logs_statements(regional_stack, model_policy(component.model)) == [  # type: ignore[arg-type]
+        component_statement(component)]
+
+
+def test_11_a_component_of_an_imported_model_says_whose_role_to_grant(regional_stack: cdk.Stack) -> None:
+    model = Model.from_model_name(regional_stack, "Existing", "existing-model")
+    _, component = hosted_component(regional_stack, model=model)
+    Annotations.from_stack(regional_stack).has_warning("/TestStack/Component", Match.string_like_regexp(
+        "^Model TestStack/Existing is imported, so its execution role is unknown: grant it with "
+        r"grant_write_logs\(role\), or SageMaker cannot write the containers' logs to "
+        f"/aws/sagemaker/InferenceComponents/{component.inference_component_name}."))
 
 
 def test_11_a_given_execution_role_gets_the_grant_in_a_managed_policy(regional_stack: cdk.Stack) -> None:

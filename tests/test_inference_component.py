@@ -89,7 +89,9 @@ def test_declares_the_component_exactly(stack: cdk.Stack) -> None:
     }
     # The endpoint's name is a plain string: the explicit dependency orders creation.
     # (The endpoint construct's log group and its key come along; harmless, they precede the endpoint.)
-    assert ic["DependsOn"] == ["Endpoint", "EndpointLogs88A66289", "EndpointLogsKeyCD40E72E"]
+    # The component's own log group and the policies that let its writers use it come first too.
+    assert ic["DependsOn"] == ["ComponentLogsA5C08CC3", "Endpoint", "EndpointLogs88A66289", "EndpointLogsKeyCD40E72E",
+                               "EndpointConfigExecutionRolePolicyEC7FF2F5", "ModelPolicy4EDEB0D0"]
     assert logical_id.startswith("Component")
 
 

@@ -15,14 +15,19 @@ from tests.conftest import REPO
 from tests.test_app import acknowledgments
 
 STACK = "inference-shared-accelerator"
+_LOG_GROUP = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
 #: The streams of the endpoint's own log group, granted by the endpoint to the config's execution role.
-_LOGS = ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-         "/aws/sagemaker/Endpoints/inferencesharedaccelerator-Endpoint-D905760B:*]")
+_LOGS = f"{_LOG_GROUP}/aws/sagemaker/Endpoints/inferencesharedaccelerator-Endpoint-D905760B:*]"
+#: The streams of each component's log group, granted by the component to its model and the config's role.
+_CLASSIFIER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Classifier-97801EDF:*]"
+_EMBEDDER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Embedder-60046B67:*]"
 _KMS = [f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" for pack in ("HIPAA.Security", "NIST.800.53.R5",
                                                                             "PCI.DSS.321")]
 #: Every acknowledgment in the stack, by construct path: a new one must be added here on purpose.
 REVIEWED = {
-    f"{STACK}/EndpointConfig/ExecutionRole": [_LOGS],
+    f"{STACK}/EndpointConfig/ExecutionRole": [_LOGS, _CLASSIFIER_LOGS, _EMBEDDER_LOGS],
+    f"{STACK}/ClassifierModel": [_CLASSIFIER_LOGS],
+    f"{STACK}/EmbedderModel": [_EMBEDDER_LOGS],
     f"{STACK}/EndpointConfig/ExecutionRole/Policy": ["AwsSolutions-IAM5[Resource::*]"],
     f"{STACK}/EndpointConfig/Default": _KMS,  # ml.g5 has local NVMe storage: SageMaker refuses a key
     f"{STACK}/EndpointConfig": ["cdk-sagemaker-inference:endpointNoKmsKey"],

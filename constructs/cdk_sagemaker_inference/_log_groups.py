@@ -1,8 +1,24 @@
-"""The log groups SageMaker writes container logs to, and what an execution role may do in one."""
+"""The log groups SageMaker writes container logs to: declared encrypted and expiring, and written
+only by the execution roles that need them.
+
+Left to itself SageMaker creates ``/aws/sagemaker/Endpoints/<endpoint>`` and
+``/aws/sagemaker/InferenceComponents/<component>`` on first write, unencrypted and kept forever.
+Whoever knows such a group's name (an ``Endpoint``, an ``InferenceComponent``) declares it and grants
+its writers that group only.
+"""
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Annotations, ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
+
+from ._iam import ManagedPolicyGrant
+from ._service_access import let_logs_use
+from .compliance import acknowledge_wildcard_resource
+from .model import IModel, _ModelBase
 
 #: What SageMaker does in a log group as an execution role: the CloudWatch Logs actions of AWS's
 #: execution-role policies for CreateModel, CreateTransformJob and CreateTrainingJob.
@@ -23,3 +39,47 @@ def log_group_arns(stack: Stack, log_group_name: str) -> tuple[str, str]:
         for name in (log_group_name, f"{log_group_name}:*")
     )
     return group, streams
+
+
+def declare_log_group(
+    scope: Construct, *, name: str, retention: logs.RetentionDays, key: kms.IKey | None, description: str
+) -> tuple[logs.LogGroup, kms.IKey]:
+    """Log group ``Logs`` named ``name`` in ``scope``, encrypted with ``key`` (default: a new key
+    ``LogsKey`` with rotation, described as ``description``), which CloudWatch Logs of this account
+    and region may use; it expires after ``retention`` and is retained when the stack is deleted
+    (logs are records). Returns the group and its key."""
+    key = key or kms.Key(scope, "LogsKey", enable_key_rotation=True, description=description)
+    let_logs_use(key)
+    group = logs.LogGroup(scope, "Logs", log_group_name=name, retention=retention, encryption_key=key,
+                          removal_policy=RemovalPolicy.RETAIN)
+    return group, key
+
+
+def grant_log_writing(grantee: iam.IGrantable, log_group_name: str, *, before: IConstruct, reason: str) -> iam.Grant:
+    """Allows ``grantee`` ``LOG_WRITER_ACTIONS`` on log group ``log_group_name`` and its streams only,
+    in a customer-managed policy (a Model's own, or ``ManagedGrants`` for a role this app declares),
+    before ``before`` is created. The streams' wildcard is acknowledged on ``grantee`` with ``reason``
+    when it is a construct."""
+    group, streams = log_group_arns(Stack.of(before), log_group_name)
+    grant = ManagedPolicyGrant.add_to_principal(
+        grantee=grantee.grant_principal, actions=LOG_WRITER_ACTIONS, resource_arns=[group, streams]
+    )
+    grant.apply_before(before)
+    if isinstance(grantee, Construct):
+        acknowledge_wildcard_resource(grantee, streams, reason)
+    return grant
+
+
+def log_writer(model: IModel) -> iam.IGrantable | None:
+    """What to grant for ``model``'s execution role: a Model of this app itself (its grants land in
+    its own managed policy), else its role; None for an imported model, whose role is unknown."""
+    return model if isinstance(model, _ModelBase) else model.role
+
+
+def warn_unknown_writer(scope: IConstruct, why: str, log_group_name: str) -> None:
+    """The warning for a writer ``scope`` cannot grant (``why``: whose role is unknown)."""
+    Annotations.of(scope).add_warning_v2(
+        "cdk-sagemaker-inference:logGrant",
+        f"{why}: grant it with grant_write_logs(role), or SageMaker cannot write the containers' logs to "
+        f"{log_group_name}.",
+    )

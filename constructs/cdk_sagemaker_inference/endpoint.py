@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Arn, ArnFormat, Names, RemovalPolicy, Resource, Stack
+from aws_cdk import Arn, ArnFormat, Names, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -17,12 +17,10 @@ from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from ._iam import ManagedPolicyGrant
-from ._log_groups import LOG_WRITER_ACTIONS, log_group_arns
+from ._log_groups import declare_log_group, grant_log_writing, log_writer, warn_unknown_writer
 from ._metrics import variant_metric
 from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
-from ._service_access import let_logs_use
 from ._validation import check_pattern, fail
-from .compliance import acknowledge_wildcard_resource
 from .deployment import (
     DEFAULT_DEPLOYMENT,
     BlueGreenDeployment,
@@ -33,7 +31,7 @@ from .deployment import (
 )
 from .endpoint_config import EndpointConfig, IEndpointConfig, InstanceVariant, Variant
 from .instance_type import InstanceType
-from .model import IModel, _ModelBase
+from .model import IModel
 from .scaling import VariantAutoScaling, scale_variant, validate_auto_scaling
 
 _INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
@@ -274,21 +272,12 @@ class Endpoint(EndpointBase):
                 variant_names=[v.variant_name for v in variants or []],
                 latency_threshold=deployment.model_latency_threshold,
             ))
-        #: The key that encrypts the endpoint's log group.
-        self.log_encryption_key: kms.IKey = log_encryption_key or kms.Key(
-            self, "LogsKey", enable_key_rotation=True, description=f"Encrypts the logs of endpoint {id}"
-        )
-        let_logs_use(self.log_encryption_key)
+        group, key = declare_log_group(self, name=self.log_group_name, retention=log_retention,
+                                       key=log_encryption_key, description=f"Encrypts the logs of endpoint {id}")
         #: The log group SageMaker writes to; declared so that it is encrypted and expires.
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=self.log_group_name,
-            retention=log_retention,
-            encryption_key=self.log_encryption_key,
-            # Logs are records: deleting the endpoint keeps them for their retention.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.log_group: logs.LogGroup = group
+        #: The key that encrypts the endpoint's log group.
+        self.log_encryption_key: kms.IKey = key
         # "Default" keeps the logical ID a RealtimeEndpoint gave its endpoint before this class existed.
         self._resource = sagemaker.CfnEndpoint(
             self,
@@ -300,8 +289,6 @@ class Endpoint(EndpointBase):
         # SageMaker creates the group on first write if it is missing; it must exist before.
         self._resource.node.add_dependency(self.log_group)
         self._arn = self._resource.ref
-        #: The ARNs of the log group and of its streams, what ``grant_write_logs`` allows.
-        self._log_arns = list(log_group_arns(Stack.of(self), self.log_group_name))
         self._grant_log_writers(endpoint_config)
 
     @staticmethod
@@ -333,20 +320,15 @@ class Endpoint(EndpointBase):
         execution role. Call it for the roles it cannot know (a warning says when): those of an
         imported endpoint config's models, or of an imported model.
         """
-        grant = ManagedPolicyGrant.add_to_principal(
-            grantee=grantee.grant_principal, actions=LOG_WRITER_ACTIONS, resource_arns=self._log_arns
-        )
-        grant.apply_before(self._resource)
-        if isinstance(grantee, Construct):
-            acknowledge_wildcard_resource(grantee, self._log_arns[1], _LOG_STREAMS_REASON)
-        return grant
+        return grant_log_writing(grantee, self.log_group_name, before=self._resource, reason=_LOG_STREAMS_REASON)
 
     def _grant_log_writers(self, config: IEndpointConfig) -> None:
         """SageMaker writes the containers' logs as the execution role of each variant's model, and
         as the config's execution role for inference components: each may write this endpoint's
         group, granted here because only the endpoint knows the group's name."""
         if config.variants is None:
-            self._warn_log_grant("The endpoint config is imported, so the execution roles of its models are unknown")
+            warn_unknown_writer(self, "The endpoint config is imported, so the execution roles of its models are "
+                                "unknown", self.log_group_name)
             return
         if isinstance(config, EndpointConfig) and config.execution_role is not None:
             self.grant_write_logs(config.execution_role)
@@ -355,20 +337,12 @@ class Endpoint(EndpointBase):
             if variant.model is not None and all(variant.model is not known for known in models):
                 models.append(variant.model)
         for model in models:
-            if isinstance(model, _ModelBase):
-                # Into the model's own managed policy, acknowledged on the model.
-                self.grant_write_logs(model)
-            elif model.role is not None:
-                self.grant_write_logs(model.role)
+            writer = log_writer(model)
+            if writer is not None:
+                self.grant_write_logs(writer)
             else:
-                self._warn_log_grant(f"Model {model.node.path} is imported, so its execution role is unknown")
-
-    def _warn_log_grant(self, why: str) -> None:
-        Annotations.of(self).add_warning_v2(
-            "cdk-sagemaker-inference:endpointLogGrant",
-            f"{why}: grant it with grant_write_logs(role), or SageMaker cannot write the containers' logs to "
-            f"{self.log_group_name}.",
-        )
+                warn_unknown_writer(self, f"Model {model.node.path} is imported, so its execution role is unknown",
+                                    self.log_group_name)
 
     @property
     def log_group_name(self) -> str:

@@ -15,19 +15,23 @@ from aws_cdk import Annotations, Duration, Names, Resource
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
 from ._iam import ManagedPolicyGrant
+from ._log_groups import declare_log_group, grant_log_writing, log_writer, warn_unknown_writer
 from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, component_metric
 from ._names import NAME_PATTERN, NAME_RULE
 from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
 from .accelerator import REPLACEMENT_INSTANCE_TYPE, accelerator_memory_mb
 from .endpoint import Endpoint, EndpointBase
-from .endpoint_config import InstanceVariant
+from .endpoint_config import EndpointConfig, InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
 from .instance_type import InstanceType, to_instance_type
 from .model import IModel
+from .realtime import RealtimeEndpoint
 from .scaling import CopyAutoScaling, scale_component
 
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
@@ -35,6 +39,10 @@ MIN_MEMORY_MB = 128
 #: ``NumberOfCpuCoresRequired``: at least a quarter of a core.
 MIN_CPU_CORES = 0.25
 _INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
+#: SageMaker writes a component's container logs to ``/aws/sagemaker/InferenceComponents/<name>``.
+COMPONENT_LOG_GROUP_PREFIX = "/aws/sagemaker/InferenceComponents/"
+_LOG_STREAMS_REASON = ("SageMaker names the streams of a component's log group after its copies; the wildcard "
+                       "covers the streams of this component's group only.")
 #: The variant name SageMaker's tools give a single variant.
 DEFAULT_VARIANT_NAME = "AllTraffic"
 
@@ -165,6 +173,9 @@ class InferenceComponent(_InferenceComponentBase):
       (model, requirements and copy count), so a fixed name is safe.
     - With ``auto_scaling``, a stack update that changes the component sets the copy count back to
       ``copy_count``; scaling then adjusts it again.
+    - It declares the log group SageMaker writes its copies' logs to
+      (``/aws/sagemaker/InferenceComponents/<name>``), encrypted, expiring and retained, and lets its
+      model's role and the hosting config's execution role write that group only.
     """
 
     def __init__(
@@ -182,6 +193,8 @@ class InferenceComponent(_InferenceComponentBase):
         container_startup_health_check_timeout: Duration | None = None,
         auto_scaling: CopyAutoScaling | None = None,
         inference_component_name: str | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_encryption_key: kms.IKey | None = None,
     ) -> None:
         """
         :param endpoint: the component-hosting endpoint; a construct of this app is deployed first.
@@ -197,6 +210,10 @@ class InferenceComponent(_InferenceComponentBase):
         :param container_startup_health_check_timeout: 60-3600 s. Default: None, SageMaker's default.
         :param auto_scaling: copy-count autoscaling. Default: None, the copy count stays as deployed.
         :param inference_component_name: Default: derived from the construct path (unique in the account).
+        :param log_retention: how long the component's log group keeps its containers' logs.
+            Default: one year (HIPAA, NIST and PCI require a retention).
+        :param log_encryption_key: encrypts the component's log group. Default: the hosting
+            endpoint's log key for an endpoint declared here, else a new key with rotation.
         """
         super().__init__(scope, id)
         self._name = inference_component_name or Names.unique_resource_name(self, max_length=63, separator="-")
@@ -245,6 +262,19 @@ class InferenceComponent(_InferenceComponentBase):
         )
         # The endpoint's name may be a plain string (no reference): the endpoint must exist first.
         self.resource.node.add_dependency(endpoint)
+        hosting = endpoint.endpoint if isinstance(endpoint, RealtimeEndpoint) else endpoint
+        group, key = declare_log_group(
+            self, name=self.log_group_name, retention=log_retention,
+            key=log_encryption_key or (hosting.log_encryption_key if isinstance(hosting, Endpoint) else None),
+            description=f"Encrypts the logs of inference component {id}",
+        )
+        #: The log group SageMaker writes the copies' container logs to; declared so that it is
+        #: encrypted and expires (SageMaker would create it unencrypted and keep it forever).
+        self.log_group: logs.LogGroup = group
+        #: The key that encrypts the component's log group.
+        self.log_encryption_key: kms.IKey = key
+        self.resource.node.add_dependency(group)
+        self._grant_log_writers(hosting, model)
         #: The component's ARN.
         self.inference_component_arn = self.resource.attr_inference_component_arn
         #: The copy-count scalable target (None without ``auto_scaling``).
@@ -253,6 +283,31 @@ class InferenceComponent(_InferenceComponentBase):
             self.scalable_target = scale_component(
                 self, component_name=self._name, scaling=auto_scaling, component=self.resource
             )
+
+    @property
+    def log_group_name(self) -> str:
+        """``/aws/sagemaker/InferenceComponents/<component name>``, where SageMaker writes its logs."""
+        return COMPONENT_LOG_GROUP_PREFIX + self._name
+
+    def grant_write_logs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allows ``grantee`` to write the component's log group and no other, before the component
+        is created (see ``Endpoint.grant_write_logs``). The component grants this itself to its
+        model's role and to the hosting config's execution role when they are known here."""
+        return grant_log_writing(grantee, self.log_group_name, before=self.resource, reason=_LOG_STREAMS_REASON)
+
+    def _grant_log_writers(self, hosting: sagemaker.IEndpoint, model: IModel) -> None:
+        """SageMaker writes a copy's logs as the model's execution role or as the hosting config's
+        (which role is not documented): each may write this component's group only."""
+        writer = log_writer(model)
+        if writer is not None:
+            self.grant_write_logs(writer)
+        else:
+            warn_unknown_writer(self, f"Model {model.node.path} is imported, so its execution role is unknown",
+                                self.log_group_name)
+        if isinstance(hosting, Endpoint) and isinstance(hosting.endpoint_config, EndpointConfig):
+            role = hosting.endpoint_config.execution_role
+            if role is not None:
+                self.grant_write_logs(role)
 
     @staticmethod
     def from_inference_component_name(
