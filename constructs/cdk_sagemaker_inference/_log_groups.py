@@ -9,6 +9,8 @@ its writers that group only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Annotations, ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -70,10 +72,18 @@ def grant_log_writing(grantee: iam.IGrantable, log_group_name: str, *, before: I
     return grant
 
 
-def log_writer(model: IModel) -> iam.IGrantable | None:
-    """What to grant for ``model``'s execution role: a Model of this app itself (its grants land in
-    its own managed policy), else its role; None for an imported model, whose role is unknown."""
-    return model if isinstance(model, _ModelBase) else model.role
+def grant_model_log_writing(
+    scope: IConstruct, model: IModel, log_group_name: str, grant: Callable[[iam.IGrantable], iam.Grant]
+) -> None:
+    """Grants ``model``'s execution role with ``grant``: a Model of this app itself (its grants land
+    in its own managed policy), else its role. An imported model's role is unknown: a warning on
+    ``scope`` says to grant it."""
+    writer = model if isinstance(model, _ModelBase) else model.role
+    if writer is not None:
+        grant(writer)
+    else:
+        warn_unknown_writer(scope, f"Model {model.node.path} is imported, so its execution role is unknown",
+                            log_group_name)
 
 
 def warn_unknown_writer(scope: IConstruct, why: str, log_group_name: str) -> None:

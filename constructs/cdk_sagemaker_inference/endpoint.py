@@ -17,7 +17,7 @@ from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from ._iam import ManagedPolicyGrant
-from ._log_groups import declare_log_group, grant_log_writing, log_writer, warn_unknown_writer
+from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing, warn_unknown_writer
 from ._metrics import variant_metric
 from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
 from ._validation import check_pattern, fail
@@ -337,12 +337,7 @@ class Endpoint(EndpointBase):
             if variant.model is not None and all(variant.model is not known for known in models):
                 models.append(variant.model)
         for model in models:
-            writer = log_writer(model)
-            if writer is not None:
-                self.grant_write_logs(writer)
-            else:
-                warn_unknown_writer(self, f"Model {model.node.path} is imported, so its execution role is unknown",
-                                    self.log_group_name)
+            grant_model_log_writing(self, model, self.log_group_name, self.grant_write_logs)
 
     @property
     def log_group_name(self) -> str:

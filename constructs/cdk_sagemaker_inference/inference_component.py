@@ -21,7 +21,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
 from ._iam import ManagedPolicyGrant
-from ._log_groups import declare_log_group, grant_log_writing, log_writer, warn_unknown_writer
+from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing
 from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, component_metric
 from ._names import NAME_PATTERN, NAME_RULE
 from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
@@ -298,12 +298,7 @@ class InferenceComponent(_InferenceComponentBase):
     def _grant_log_writers(self, hosting: sagemaker.IEndpoint, model: IModel) -> None:
         """SageMaker writes a copy's logs as the model's execution role or as the hosting config's
         (which role is not documented): each may write this component's group only."""
-        writer = log_writer(model)
-        if writer is not None:
-            self.grant_write_logs(writer)
-        else:
-            warn_unknown_writer(self, f"Model {model.node.path} is imported, so its execution role is unknown",
-                                self.log_group_name)
+        grant_model_log_writing(self, model, self.log_group_name, self.grant_write_logs)
         if isinstance(hosting, Endpoint) and isinstance(hosting.endpoint_config, EndpointConfig):
             role = hosting.endpoint_config.execution_role
             if role is not None:
