@@ -10,6 +10,8 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CDK := node_modules/.bin/cdk
 CDK_FLAGS := --no-notices --no-version-reporting --ci
 STAMPS := .make
+# checkov pins a boto3 older than ours: it gets a virtualenv of its own (requirements-checkov.txt).
+CHECKOV_VENV := .venv-checkov
 
 .PHONY: synth test deploy diff lint examples bench clean
 .DEFAULT_GOAL := synth
@@ -50,6 +52,11 @@ $(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
 	$(UV_INSTALL) -r requirements-bench.txt
 	touch $@
 
+$(STAMPS)/checkov: requirements-checkov.txt | $(STAMPS)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
 $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -57,7 +64,7 @@ $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
 ## synth: synthesize every stack of the reference app, run the compliance gate, print a summary.
 # The CLI's own chatter (where the assembly went, how to show a template) is left out; anything
 # else it prints (warnings, errors) is shown.
-synth: $(STAMPS)/runtime $(STAMPS)/node
+synth: $(STAMPS)/runtime $(STAMPS)/node $(STAMPS)/checkov
 	@rm -rf cdk.out
 	@$(CDK) synth $(CDK_FLAGS) --quiet --output cdk.out > $(STAMPS)/synth.log 2>&1 || { cat $(STAMPS)/synth.log; exit 1; }
 	@grep -v -e '^Successfully synthesized to ' -e '^Supply a stack id ' -e '^$$' $(STAMPS)/synth.log || true
@@ -68,7 +75,7 @@ synth: $(STAMPS)/runtime $(STAMPS)/node
 ## take turns), so two use both of a 2-core machine. Each worker takes whole files (loadfile), so a
 ## module's synthesized apps are built once; a session fixture (the reference app) once per worker.
 PYTEST_WORKERS ?= 2
-test: $(STAMPS)/dev $(STAMPS)/node
+test: $(STAMPS)/dev $(STAMPS)/node $(STAMPS)/checkov
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 ## lint: ruff, and mypy --strict over the package, the stacks and the Lambda handlers.
@@ -94,6 +101,6 @@ diff: $(STAMPS)/runtime $(STAMPS)/node
 	$(CDK) diff $(CDK_FLAGS) --all
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out $(STAMPS) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out $(STAMPS) build dist .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . -name '*.egg-info' -type d -prune -exec rm -rf {} +
