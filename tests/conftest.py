@@ -37,6 +37,7 @@ import aws_cdk as cdk  # noqa: E402  (after PATH is set, so jsii picks the right
 from aws_cdk import aws_ecr as ecr  # noqa: E402
 from aws_cdk import aws_s3 as s3  # noqa: E402
 from cdk_sagemaker_inference import ContainerDefinition, ContainerImage, Model, ModelData  # noqa: E402
+from cdk_sagemaker_inference.checkov_scan import CheckovFinding, scan_templates  # noqa: E402
 from constructs import Construct  # noqa: E402
 
 from stacks import build_app, cdk_json_context  # noqa: E402
@@ -92,3 +93,22 @@ def reference_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
     app.synth()
     return app
 
+
+
+#: checkov, in the virtualenv `make .make/checkov` builds (a prerequisite of `make test`).
+CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
+CheckovScan = Callable[[list[Path]], list[CheckovFinding]]
+
+
+@pytest.fixture(scope="session")
+def checkov(request: pytest.FixtureRequest) -> CheckovScan:
+    """``scan_templates`` with the repo's checkov and a cache in pytest's cache directory: a template
+    already scanned with the same bytes by the same checkov is not scanned again (checkov takes
+    seconds to start)."""
+    cache = getattr(request.config, "cache", None)
+    cache_dir = cache.mkdir("checkov") if cache is not None else None
+
+    def scan(templates: list[Path]) -> list[CheckovFinding]:
+        return scan_templates(templates, executable=CHECKOV, cache_dir=cache_dir)
+
+    return scan

@@ -1,7 +1,8 @@
 """The compliance gate over a synthesized cloud assembly, and the summary `make synth` prints.
 
 cdk-nag and aws-cdk-lib's own template validation already ran inside the synth (a finding makes
-it fail); this reads their report, runs cfn-lint over every template, and prints one line a stack.
+it fail); this reads their report, runs cfn-lint and checkov over every template (in parallel; checkov
+from its own virtualenv, its results cached by template content), and prints one line a stack.
 Exit status 1 when any finding is left.
 """
 
@@ -10,14 +11,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cdk_sagemaker_inference.checkov_scan import CheckovFinding, acknowledged_checks, scan_templates
 from cdk_sagemaker_inference.wiring import check_template_files
 
 REPO = Path(__file__).resolve().parent.parent
 CFNLINT_CONFIG = REPO / ".cfnlintrc.yaml"
+#: checkov in a virtualenv of its own (`make .make/checkov`): it pins a boto3 older than ours.
+CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
+#: checkov's results by template content: an unchanged template is not scanned again (synth is
+#: deterministic, and an acknowledgment is part of the template, so it changes the key).
+CHECKOV_CACHE = REPO / ".make" / "checkov-cache"
 
 
 @dataclass(frozen=True)
@@ -90,11 +98,27 @@ def cfn_lint(templates: list[Path]) -> list[str]:
     return [line for line in result.stdout.splitlines() if line.strip()]
 
 
+def checkov(templates: list[Path]) -> list[CheckovFinding]:
+    """checkov's unacknowledged findings over ``templates`` (empty: clean)."""
+    return scan_templates(templates, executable=CHECKOV, cache_dir=CHECKOV_CACHE)
+
+
+def checkov_acknowledgments(templates: list[Path]) -> int:
+    """How many checkov findings the templates acknowledge (their resources' checkov skips)."""
+    return sum(len(checks) for template in templates
+               for checks in acknowledged_checks(json.loads(template.read_text())).values())
+
+
 def main(argv: list[str]) -> int:
     assembly = Path(argv[1] if len(argv) > 1 else "cdk.out")
     summaries = stack_summaries(assembly)
     nag = validation_findings(assembly)
-    lint = cfn_lint([summary.template for summary in summaries])
+    templates = [summary.template for summary in summaries]
+    # checkov takes seconds to start: it runs while cfn-lint does (both are other processes).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scanned = pool.submit(checkov, templates)
+        lint = cfn_lint(templates)
+        checks = [str(finding) for finding in scanned.result()]
     # The gate's validation plugin ran it inside the synth already; listed here for the summary.
     wiring = [str(f) for f in check_template_files(s.template for s in summaries)]
 
@@ -104,14 +128,15 @@ def main(argv: list[str]) -> int:
         print(f"{s.name:<{width}}  {s.resources:>9}  {s.template_bytes / 1024:>6.1f}KB  {s.warnings:>8}")
     print(f"\ncompliance gate: cdk-nag (AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1) "
           f"+ CloudFormation-Validate: {nag} findings; cfn-lint: {len(lint)} findings; "
-          f"wiring: {len(wiring)} findings")
-    for line in [*lint, *wiring]:
+          f"wiring: {len(wiring)} findings; checkov: {len(checks)} findings "
+          f"({checkov_acknowledgments(templates)} acknowledged)")
+    for line in [*lint, *wiring, *checks]:
         print(f"  {line}")
     for violation in validation_violations(assembly):
         paths = ", ".join(c["constructPath"] for c in violation.get("violatingConstructs", []))
         flag = "flagged" if violation["ruleName"] in DELIBERATE_WARNINGS else violation["severity"]
         print(f"  {flag}: {violation['ruleName']} at {paths}")
-    return 1 if nag or lint or wiring else 0
+    return 1 if nag or lint or wiring or checks else 0
 
 
 if __name__ == "__main__":

@@ -9,14 +9,17 @@ assembly costs every synth 0.1-0.4 s.
 from __future__ import annotations
 
 import json
+import os
 import weakref
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import jsii
 from aws_cdk import (
     Acknowledgment,
     App,
+    CfnResource,
     IPolicyValidationContext,
     IPolicyValidationPlugin,
     PolicyValidationPluginReport,
@@ -27,25 +30,39 @@ from aws_cdk import (
 )
 from constructs import IConstruct, IValidation
 
+from .checkov_scan import CHECKOV_METADATA_KEY, is_checkov_id, scan_templates
 from .wiring import check_template_files
 
 #: The rule packs every app of this project is held to.
 RULE_PACKS = ("AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
 
 
-def apply_compliance_gate(app: App) -> None:
+def apply_compliance_gate(
+    app: App, *, checkov_executable: str | os.PathLike[str] | None = None, checkov_cache_dir: Path | None = None
+) -> None:
     """Adds the AwsSolutions, HIPAA Security, NIST 800-53 rev5 and PCI DSS 3.2.1 packs to ``app``,
     and the wiring check (``wiring.py``): every service-to-service edge the templates declare must
-    be allowed by the consumer's resource policy and key policy."""
+    be allowed by the consumer's resource policy and key policy.
+
+    :param checkov_executable: the ``checkov`` program, to run its CloudFormation checks over every
+        template in the synth too (``checkov_scan.py``). Default: None, no checkov (it is not a
+        dependency of this package: install it in a virtualenv of its own). It adds a few seconds
+        to every synth unless ``checkov_cache_dir`` is set.
+    :param checkov_cache_dir: where checkov results are kept by template content, so an unchanged
+        template is not scanned again. Default: None, no cache.
+    """
     from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks
 
-    Validations.of(app).add_plugins(
+    plugins: list[IPolicyValidationPlugin] = [
         AwsSolutionsChecks(app),
         HIPAASecurityChecks(app),
         NIST80053R5Checks(app),
         PCIDSS321Checks(app),
         WiringPlugin(),
-    )
+    ]
+    if checkov_executable is not None:
+        plugins.append(CheckovPlugin(checkov_executable, checkov_cache_dir))
+    Validations.of(app).add_plugins(*plugins)
 
 
 #: The rule name of a wiring finding in the validation report.
@@ -83,12 +100,59 @@ class WiringPlugin:
         return PolicyValidationPluginReport(success=not violations, violations=violations)
 
 
+@jsii.implements(IPolicyValidationPlugin)
+class CheckovPlugin:
+    """checkov as a validation plugin: a failed check fails the synth like a cdk-nag error.
+
+    :param executable: the ``checkov`` program, installed in a virtualenv of its own.
+    :param cache_dir: see ``checkov_scan.scan_templates``. Default: no cache, checkov runs on every synth
+        (a few seconds).
+    """
+
+    def __init__(self, executable: str | os.PathLike[str], cache_dir: Path | None = None) -> None:
+        self._executable = executable
+        self._cache_dir = cache_dir
+
+    @property
+    def name(self) -> str:
+        return "checkov (CloudFormation)"
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return None
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        findings = scan_templates(context.template_paths, executable=self._executable, cache_dir=self._cache_dir)
+        violations = [
+            PolicyViolation(
+                rule_name=finding.check_id,
+                description=finding.check_name,
+                severity="error",
+                violating_resources=[PolicyViolatingResource(
+                    resource_logical_id=finding.logical_id, template_path=finding.template, locations=["."])],
+            )
+            for finding in findings
+        ]
+        return PolicyValidationPluginReport(success=not violations, violations=violations)
+
+
 def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None:
     """Acknowledges findings of ``rule_ids`` on ``scope`` and its children only.
 
     Put it on the narrowest construct the finding is about, with a reason a reviewer can check:
-    ``tests/test_compliance.py`` lists every acknowledgment in the app.
+    ``tests/acknowledgments.json`` lists every acknowledgment in the app.
+
+    checkov ids (``CKV_AWS_117``) are also written into the template ``Metadata`` of ``scope``'s
+    CloudFormation resource (``scope`` itself, or its default child), where checkov reads its skips;
+    a checkov finding is about one resource, so ``scope`` must have one.
     """
+    checkov_ids = [rule_id for rule_id in rule_ids if is_checkov_id(rule_id)]
+    if checkov_ids:
+        _skip_checkov(scope, checkov_ids, reason)
     _acknowledge_each(scope, [(rule_id, reason) for rule_id in rule_ids])
 
 
@@ -96,6 +160,18 @@ def _acknowledge_each(scope: IConstruct, reasons: Sequence[tuple[str, str]]) -> 
     """Acknowledges each (rule id, reason) on ``scope``."""
     # One call for all rules: each call into aws-cdk-lib is a round trip to Node.
     Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id, reason in reasons))
+
+
+def _skip_checkov(scope: IConstruct, check_ids: Sequence[str], reason: str) -> None:
+    """Adds ``check_ids`` to the checkov skips in the template Metadata of ``scope``'s resource."""
+    resource = scope if CfnResource.is_cfn_resource(scope) else scope.node.default_child
+    if resource is None or not CfnResource.is_cfn_resource(resource):
+        raise ValueError(f"{scope.node.path}: checkov acknowledgments {', '.join(check_ids)} need a CloudFormation "
+                         "resource: acknowledge on the resource or a construct whose default child is one")
+    assert isinstance(resource, CfnResource)
+    metadata = resource.get_metadata(CHECKOV_METADATA_KEY) or {}
+    skip = [*metadata.get("skip", []), *({"id": check_id, "comment": reason} for check_id in check_ids)]
+    resource.add_metadata(CHECKOV_METADATA_KEY, {**metadata, "skip": skip})
 
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource_arn: str, reason: str) -> None:
