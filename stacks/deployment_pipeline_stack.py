@@ -319,7 +319,8 @@ class DeploymentPipelineStack(Stack):
                                "PCI.DSS.321-IAMNoInlinePolicy"],
                         "CDK Pipelines creates this role for one of its own actions and writes the grants it "
                         "needs as the role's inline default policy; no other principal uses the policy.")
-        acknowledge(self.code_pipeline.role.node.find_child("Policy"), ["AwsSolutions-IAM5[Resource::*]"],
+        acknowledge(self.code_pipeline.role.node.find_child("Policy"),
+                    ["AwsSolutions-IAM5[Resource::*]", "CKV_AWS_111"],
                     "CodePipeline's grant on the cross-region replication buckets' keys: a key in another "
                     "region's support stack cannot be referenced here, and each key's policy names its users.")
         acknowledge(self.pipeline.node.find_child("UpdatePipeline").node.find_child("SelfMutation"),
@@ -339,6 +340,9 @@ class DeploymentPipelineStack(Stack):
             "report-group/*]",
         ], "CDK Pipelines' one asset-publishing role serves every asset project it creates, so its CodeBuild "
            "log and report grants name all projects of this account and region.")
+        acknowledge(assets.node.find_child("FileRole").node.find_child("DefaultPolicy"), ["CKV_AWS_111"],
+                    "CDK Pipelines' one asset-publishing role starts and stops the builds of every asset project "
+                    "it creates (codebuild:StartBuild on '*'), and writes only to CodeBuild logs and reports.")
 
     def _generated_roles(self) -> list[IConstruct]:
         """The roles CDK Pipelines and CodePipeline create themselves (with inline policies)."""
@@ -385,7 +389,7 @@ def _version_and_acknowledge(support: codepipeline.CrossRegionSupport) -> None:
     cast(s3.CfnBucket, bucket.node.default_child).versioning_configuration = (
         s3.CfnBucket.VersioningConfigurationProperty(status="Enabled"))
     acknowledge(bucket, ["AwsSolutions-S1", "HIPAA.Security-S3BucketLoggingEnabled",
-                         "NIST.800.53.R5-S3BucketLoggingEnabled", "PCI.DSS.321-S3BucketLoggingEnabled",
+                         "NIST.800.53.R5-S3BucketLoggingEnabled", "PCI.DSS.321-S3BucketLoggingEnabled", "CKV_AWS_18",
                          "HIPAA.Security-S3BucketReplicationEnabled", "NIST.800.53.R5-S3BucketReplicationEnabled",
                          "PCI.DSS.321-S3BucketReplicationEnabled"],
                 "CodePipeline's cross-region replication bucket, in its generated support stack: it holds "

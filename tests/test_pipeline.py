@@ -413,6 +413,8 @@ def test_make_synth_with_the_pipeline_enabled_synthesizes_it_and_the_gate_is_cle
     assert "\ninference-pipeline " in gate.stdout
     assert "inference-pipeline/production/inference-realtime" in gate.stdout
     assert "0 findings; cfn-lint: 0 findings" in gate.stdout
+    # checkov too, over every template of the assembly (the stages' and CodePipeline's support stack).
+    assert "checkov: 0 findings (" in gate.stdout
 
 
 # -- README -------------------------------------------------------------------------------------

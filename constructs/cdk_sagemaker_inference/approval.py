@@ -321,7 +321,7 @@ class ApprovalDeployment(Construct):
         self.deployer, self.deployer_role = self._function(
             "Deployer", "approval_deployer", _DEPLOYER_TIMEOUT,
             "Serves the newest Approved model package version of " + group_name)
-        acknowledge(self.deployer, ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"],
+        acknowledge(self.deployer, ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "CKV_AWS_116"],
                     "The SQS event source invokes this function synchronously, so a function DLQ would never "
                     "receive anything; failed messages go to the queue's redrive dead-letter queue.")
         trigger_environment = trigger.bind(self, self.deployer_role)
@@ -466,10 +466,13 @@ class ApprovalDeployment(Construct):
             vpc=self._vpc,
             vpc_subnets=self._vpc_subnets,
         )
-        acknowledge(function, ["HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"],
+        acknowledge(function, ["HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency", "CKV_AWS_115"],
                     "No reserved concurrency on purpose: a reservation must leave the account's unreserved minimum "
                     "and can fail the deploy; the approval queue is FIFO with one message group, which serializes "
                     "deployments, and the monitor only reads and reports.")
+        acknowledge(function, ["CKV_AWS_173"],
+                    "The environment holds only names, URLs and ARNs, no secret; Lambda encrypts it at rest with "
+                    "an AWS-managed key, and a customer-managed one would add a KMS grant to every deploy.")
         log_group.grant_write(role)
         self._topic.grant_publish(role)
         acknowledge(role.policy, ["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
@@ -478,7 +481,7 @@ class ApprovalDeployment(Construct):
                     "key that encrypts them.")
         if self._vpc is None:
             acknowledge(function, ["HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC",
-                                   "PCI.DSS.321-LambdaInsideVPC"],
+                                   "PCI.DSS.321-LambdaInsideVPC", "CKV_AWS_117"],
                         "The handler only calls AWS APIs (TLS, IAM-authenticated) and reaches no private "
                         "resource; pass vpc to ApprovalDeployment to run it in a VPC.")
         return function, role
