@@ -52,9 +52,9 @@ $(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
 	$(UV_INSTALL) -r requirements-bench.txt
 	touch $@
 
-$(STAMPS)/checkov: requirements-checkov.txt | $(STAMPS)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+$(STAMPS)/checkov: $(STAMPS)/uv requirements-checkov.txt
+	$(UV) venv --quiet --clear --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
 $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
