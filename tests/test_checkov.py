@@ -72,14 +72,18 @@ def test_the_gate_uses_the_checkov_of_make_and_counts_the_reference_acknowledgme
 def test_acknowledge_writes_checkov_skips_on_the_resource_and_records_them(stack: cdk.Stack) -> None:
     bucket = s3.Bucket(stack, "Bucket")
     acknowledge(bucket, ["CKV_AWS_18", "AwsSolutions-S1"], "The first reason, long enough to say something specific.")
-    acknowledge(bucket, ["CKV_AWS_21"], "The second reason, also long enough to say something specific.")
+    # On the resource itself: the skips of both scopes are kept.
+    acknowledge(bucket.node.default_child, ["CKV_AWS_21"],  # type: ignore[arg-type]
+                "The second reason, also long enough to say something specific.")
     (resource,) = Template.from_stack(stack).find_resources("AWS::S3::Bucket").values()
     assert resource["Metadata"]["checkov"] == {"skip": [
         {"id": "CKV_AWS_18", "comment": "The first reason, long enough to say something specific."},
         {"id": "CKV_AWS_21", "comment": "The second reason, also long enough to say something specific."},
     ]}
     # Listed with the cdk-nag ones (tests/acknowledgments.json): cdk-nag ids stay out of the template.
-    assert set(acknowledgments(stack.node.root)["TestStack/Bucket"]) == {"CKV_AWS_18", "CKV_AWS_21", "AwsSolutions-S1"}
+    found = acknowledgments(stack.node.root)  # type: ignore[arg-type]
+    assert set(found["TestStack/Bucket"]) == {"CKV_AWS_18", "AwsSolutions-S1"}
+    assert set(found["TestStack/Bucket/Resource"]) == {"CKV_AWS_21"}
 
 
 def test_acknowledge_refuses_a_checkov_id_on_a_construct_without_a_resource(stack: cdk.Stack) -> None:

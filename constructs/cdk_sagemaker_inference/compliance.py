@@ -163,15 +163,31 @@ def _acknowledge_each(scope: IConstruct, reasons: Sequence[tuple[str, str]]) -> 
 
 
 def _skip_checkov(scope: IConstruct, check_ids: Sequence[str], reason: str) -> None:
-    """Adds ``check_ids`` to the checkov skips in the template Metadata of ``scope``'s resource."""
-    resource = scope if CfnResource.is_cfn_resource(scope) else scope.node.default_child
-    if resource is None or not CfnResource.is_cfn_resource(resource):
-        raise ValueError(f"{scope.node.path}: checkov acknowledgments {', '.join(check_ids)} need a CloudFormation "
-                         "resource: acknowledge on the resource or a construct whose default child is one")
-    assert isinstance(resource, CfnResource)
-    metadata = resource.get_metadata(CHECKOV_METADATA_KEY) or {}
-    skip = [*metadata.get("skip", []), *({"id": check_id, "comment": reason} for check_id in check_ids)]
-    resource.add_metadata(CHECKOV_METADATA_KEY, {**metadata, "skip": skip})
+    """Adds ``check_ids`` to the checkov skips in the template Metadata of ``scope``'s resource.
+
+    The resource of each scope and the skips of each resource are kept here, so a second
+    acknowledgment costs one call into aws-cdk-lib (the Metadata entry, rewritten whole), not a
+    lookup of the resource and its entry. ``acknowledge`` owns the resource's ``checkov`` entry.
+    """
+    resource = _CHECKOV_RESOURCES.get(scope)
+    if resource is None:
+        child = scope if isinstance(scope, CfnResource) else scope.node.default_child
+        if not isinstance(child, CfnResource):
+            raise ValueError(f"{scope.node.path}: checkov acknowledgments {', '.join(check_ids)} need a "
+                             "CloudFormation resource: acknowledge on the resource or a construct whose default "
+                             "child is one")
+        resource = _CHECKOV_RESOURCES[scope] = child
+    # jsii hands out a new Python object each time it returns the same resource; its reference in
+    # Node (unique in the process) names it.
+    skips = _CHECKOV_SKIPS.setdefault(resource.__jsii_ref__.ref, [])  # type: ignore[attr-defined]
+    skips.extend({"id": check_id, "comment": reason} for check_id in check_ids)
+    resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": skips})
+
+
+#: The CloudFormation resource of each scope acknowledged with checkov ids, and the skips of each
+#: resource by its jsii reference.
+_CHECKOV_RESOURCES: weakref.WeakKeyDictionary[IConstruct, CfnResource] = weakref.WeakKeyDictionary()
+_CHECKOV_SKIPS: dict[str, list[dict[str, str]]] = {}
 
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource_arn: str, reason: str) -> None:
