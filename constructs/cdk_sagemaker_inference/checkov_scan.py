@@ -95,9 +95,12 @@ def scan_templates(
             found = scanned.get(template, [])
             findings.extend(found)
             if entry is not None:
+                # Written whole, then renamed: another process (a pytest worker) may read the entry.
                 entry.parent.mkdir(parents=True, exist_ok=True)
-                entry.write_text(json.dumps(
+                partial = entry.with_suffix(f".{os.getpid()}.partial")
+                partial.write_text(json.dumps(
                     [{k: v for k, v in asdict(f).items() if k != "template"} for f in found], sort_keys=True))
+                partial.replace(entry)
     return sorted(findings, key=lambda f: (f.template, f.logical_id, f.check_id))
 
 
