@@ -158,6 +158,8 @@ def test_deployer_consumes_the_queue_with_batch_item_failures_one_at_a_time(temp
                         "STACK_NAME": "inference-realtime",
                         "PARAMETER_NAME": "ServedModelPackageArn",
                         "MAX_RECEIVE_COUNT": "10",
+                        "ENDPOINT_STACK_NAME": "inference-realtime",
+                        "ENDPOINT_NAME": "inference-endpoint",
                     }
                 )
             },
@@ -173,7 +175,9 @@ def test_deployer_role_may_do_exactly_what_the_switch_needs(template: Template) 
     statements = _policy(template, "Deployer")
     by_action = {str(s["Action"]): s for s in statements}
     stack = _arn("cloudformation", "stack/inference-realtime/*")
-    assert by_action["cloudformation:DescribeStacks"]["Resource"] == stack
+    # Describing the stack and listing its endpoint configs: the silent-rollback check (issue 7 item 8).
+    assert by_action["['cloudformation:DescribeStacks', 'cloudformation:ListStackResources']"]["Resource"] == stack
+    assert by_action["sagemaker:DescribeEndpoint"]["Resource"] == _arn("sagemaker", "endpoint/inference-endpoint")
     assert by_action["cloudformation:UpdateStack"] == {
         "Action": "cloudformation:UpdateStack",
         "Effect": "Allow",
@@ -205,7 +209,8 @@ def test_deployer_role_may_do_exactly_what_the_switch_needs(template: Template) 
             "['logs:CreateLogStream', 'logs:PutLogEvents']",
             "sns:Publish",
             "['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']",
-            "cloudformation:DescribeStacks",
+            "['cloudformation:DescribeStacks', 'cloudformation:ListStackResources']",
+            "sagemaker:DescribeEndpoint",
             "cloudformation:UpdateStack",
             "iam:PassRole",
             "sagemaker:ListModelPackages",
@@ -298,11 +303,51 @@ def test_code_pipeline_trigger_may_only_start_and_read_that_pipeline(stack: cdk.
         {
             "Environment": {
                 "Variables": Match.object_like(
-                    {"PIPELINE_NAME": "deploy-endpoint", "VARIABLE_NAME": "ModelPackageArn"}
+                    {"PIPELINE_NAME": "deploy-endpoint", "VARIABLE_NAME": "ModelPackageArn",
+                     "ENDPOINT_STACK_NAME": "inference-realtime", "ENDPOINT_NAME": "inference-endpoint"}
                 )
             }
         },
     )
+    # The silent-rollback check reads the endpoint stack the pipeline deploys, and nothing more.
+    (stack_read,) = [s for s in _policy(template, "Deployer") if "cloudformation:ListStackResources" in s["Action"]]
+    assert stack_read == {"Action": ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"],
+                          "Effect": "Allow", "Resource": _arn("cloudformation", "stack/inference-realtime/*")}
+
+
+def test_silent_rollbacks_the_monitor_logs_are_a_metric_whose_alarm_notifies_the_topic(template: Template) -> None:
+    """Issue 7 item 8: a silent rollback pages through the shared topic, also if the publish fails."""
+    (log_group,) = [name for name in template.find_resources("AWS::Logs::LogGroup")
+                    if name.startswith("ApprovalMonitorLogs")]
+    template.has_resource_properties("AWS::Logs::MetricFilter", {
+        "LogGroupName": {"Ref": log_group},
+        "FilterPattern": '"silent-rollback"',
+        "MetricTransformations": [{"MetricNamespace": "cdk-sagemaker-inference",
+                                   "MetricName": "SilentRollbacks-inference-realtime", "MetricValue": "1"}],
+    })
+    (alarm,) = [a for name, a in template.find_resources("AWS::CloudWatch::Alarm").items()
+                if name.startswith("ApprovalSilentRollbackAlarm")]
+    assert alarm["Properties"] == {
+        "AlarmDescription": "SageMaker rolled an update of endpoint inference-endpoint back while stack "
+        "inference-realtime completed it: the next approval event of MyGroup, or the same event sent again, "
+        "redeploys the version (see the monitor's notification)",
+        "Namespace": "cdk-sagemaker-inference",
+        "MetricName": "SilentRollbacks-inference-realtime",
+        "Statistic": "Sum",
+        "Period": 300,
+        "Threshold": 0,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "EvaluationPeriods": 1,
+        "TreatMissingData": "notBreaching",
+        "AlarmActions": [{"Ref": "SharedNotifications7CEDE7F9"}],
+    }
+
+
+def test_the_monitor_logs_the_term_the_metric_filter_counts() -> None:
+    from cdk_sagemaker_inference import approval
+    from cdk_sagemaker_inference.handlers.deployment_monitor.index import Outcome
+
+    assert approval._SILENT_ROLLBACK_TERM == f'"{Outcome.SILENT_ROLLBACK}"'  # the log line starts with it
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,10 @@
 
 moto has CloudFormation, SageMaker model packages, SQS, SNS and CodePipeline, but approval
 changes emit no EventBridge event there: events are built by hand in the documented shape. The
-endpoint stack is a stand-in with the ``ServedModelPackageArn`` parameter and an SSM parameter.
+endpoint stack is a stand-in with the ``ServedModelPackageArn`` parameter (and its redeploy
+parameter) and an SSM parameter; moto's CloudFormation cannot create SageMaker resources, so the
+endpoint config it declares is stubbed in ``list_stack_resources`` (``DeclaringStack``), and the
+endpoint itself is moto's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from moto import mock_aws
 
 GROUP = "MyGroup"
 STACK = "inference-realtime"
+ENDPOINT = "inference-endpoint"
 V = [f"arn:aws:sagemaker:us-east-1:123456789012:model-package/mygroup/{n}" for n in range(1, 6)]
 
 
@@ -65,6 +69,42 @@ def test_decide(
     assert event.model_package_arn in action.reason
 
 
+ROLLED_BACK = "endpointconfig-v2"
+
+
+@pytest.mark.parametrize(
+    ("serving", "approved", "event", "outcome", "target", "redeploy"),
+    [
+        # the served version's deployment was rolled back silently: the same version again
+        (V[1], [V[1], V[0]], change(V[1]), Outcome.REDEPLOY, V[1], ROLLED_BACK),
+        (V[1], [V[1], V[0]], change(V[0]), Outcome.REDEPLOY, V[1], ROLLED_BACK),
+        (V[1], [V[1]], change(V[3], ApprovalStatus.REJECTED), Outcome.REDEPLOY, V[1], ROLLED_BACK),
+        # a newer version is approved meanwhile: it deploys (its ARN is the change)
+        (V[1], [V[2], V[1]], change(V[2]), Outcome.DEPLOY, V[2], None),
+        # the rolled-back version is rejected: back to the newest remaining approved
+        (V[1], [V[0]], change(V[1], ApprovalStatus.REJECTED), Outcome.ROLLBACK, V[0], None),
+        # nothing approved: nothing to redeploy
+        (V[1], [], change(V[1], ApprovalStatus.REJECTED), Outcome.NO_APPROVED_VERSION, None, None),
+    ],
+)
+def test_decide_after_a_silent_rollback(
+    serving: str, approved: list[str], event: StateChange, outcome: Outcome, target: str | None,
+    redeploy: str | None,
+) -> None:
+    action = decide(serving, approved, event, rolled_back=ROLLED_BACK)
+    assert (action.outcome, action.target, action.redeploy) == (outcome, target, redeploy)
+
+
+def test_decide_names_the_silent_rollback_in_its_reason() -> None:
+    assert decide(V[1], [V[1]], change(V[1]), rolled_back=ROLLED_BACK) == Action(
+        Outcome.REDEPLOY, V[1],
+        f"{V[1]} is Approved; {V[1]} is the newest Approved version, but SageMaker rolled its deployment back "
+        f"silently (the endpoint does not run endpoint config {ROLLED_BACK}): redeploying it",
+        redeploy=ROLLED_BACK,
+    )
+    assert ROLLED_BACK in decide(V[1], [], change(V[1], ApprovalStatus.REJECTED), rolled_back=ROLLED_BACK).reason
+
+
 def test_decide_says_what_the_endpoint_keeps_serving_when_nothing_is_approved() -> None:
     assert decide(V[0], [], change(V[0], ApprovalStatus.REJECTED)) == Action(
         Outcome.NO_APPROVED_VERSION,
@@ -79,6 +119,7 @@ STAND_IN_TEMPLATE = json.dumps(
     {
         "Parameters": {
             "ServedModelPackageArn": {"Type": "String", "Default": ""},
+            "ServedModelPackageArnRedeploy": {"Type": "String", "Default": ""},
             "InstanceType": {"Type": "String", "Default": "ml.m5.large"},
         },
         "Resources": {
@@ -95,8 +136,34 @@ STAND_IN_TEMPLATE = json.dumps(
 )
 
 
+class DeclaringStack:
+    """Stub: CloudFormation as ``cloudformation`` answers, except that the stand-in stack lists the
+    endpoint config ``world.declared`` (moto cannot create it). The real ListStackResources is
+    still called first (with ``lister``, default the world's client), so a caller the policy does
+    not allow is refused."""
+
+    def __init__(self, cloudformation: Any, world: World, lister: Any = None) -> None:
+        self._cloudformation = cloudformation
+        self._world = world
+        self._lister = lister or world.cloudformation
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cloudformation, name)
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "list_stack_resources"
+        return self
+
+    def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803 - boto3's name
+        self._lister.list_stack_resources(StackName=StackName)
+        config = f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{self._world.declared}"
+        return [{"StackResourceSummaries": [
+            {"LogicalResourceId": "Config", "ResourceType": "AWS::SageMaker::EndpointConfig",
+             "PhysicalResourceId": config}]}]
+
+
 class World:
-    """The moto account: a group, the stand-in stack, the queues and a subscribed topic."""
+    """The moto account: a group, the stand-in stack, its endpoint, the queues and a subscribed topic."""
 
     def __init__(self) -> None:
         self.sagemaker = boto3.client("sagemaker")
@@ -107,7 +174,9 @@ class World:
         self.stack_id = self.cloudformation.create_stack(
             StackName=STACK,
             TemplateBody=STAND_IN_TEMPLATE,
-            Parameters=[{"ParameterKey": "InstanceType", "ParameterValue": "ml.c5.xlarge"}],
+            # Stub: moto resolves UsePreviousValue only for parameters given at creation.
+            Parameters=[{"ParameterKey": "InstanceType", "ParameterValue": "ml.c5.xlarge"},
+                        {"ParameterKey": "ServedModelPackageArnRedeploy", "ParameterValue": ""}],
         )["StackId"]
         self.queue_url = self.sqs.create_queue(QueueName="approvals")["QueueUrl"]
         self.dlq_url = self.sqs.create_queue(QueueName="approvals-dlq")["QueueUrl"]
@@ -125,8 +194,43 @@ class World:
             "MAX_RECEIVE_COUNT": "3",
             "STACK_NAME": STACK,
             "PARAMETER_NAME": "ServedModelPackageArn",
+            "ENDPOINT_STACK_NAME": STACK,
+            "ENDPOINT_NAME": ENDPOINT,
         }
         self.messages = 0
+        self.sagemaker.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+                                    PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"})
+        #: The endpoint config the stack declares (the endpoint runs it unless rolled back).
+        self.declared = "endpointconfig-first"
+        self.serve(self.declared)
+
+    def serve(self, config: str) -> None:
+        """The endpoint runs ``config`` (moto has no UpdateEndpoint: it is created again)."""
+        self.sagemaker.create_endpoint_config(EndpointConfigName=config, ProductionVariants=[{
+            "VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+        if self.sagemaker.list_endpoints()["Endpoints"]:
+            self.sagemaker.delete_endpoint(EndpointName=ENDPOINT)
+        self.sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=config)
+
+    def set_served(self, arn: str) -> None:
+        """Setup: the stack names ``arn``, as a switch leaves it (moto completes updates at once)."""
+        self.cloudformation.update_stack(StackName=STACK, UsePreviousTemplate=True, Parameters=[
+            {"ParameterKey": "ServedModelPackageArn", "ParameterValue": arn},
+            {"ParameterKey": "ServedModelPackageArnRedeploy", "UsePreviousValue": True},
+            {"ParameterKey": "InstanceType", "UsePreviousValue": True}])
+
+    def roll_back_silently(self, declared: str) -> None:
+        """The stack update to ``declared`` completed, but SageMaker returned the endpoint to the
+        config it ran before (its auto-rollback alarm fired)."""
+        before = self.sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
+        self.declared = declared
+        self.sagemaker.delete_endpoint(EndpointName=ENDPOINT)
+        self.sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=before)
+
+    def update_completes(self, declared: str) -> None:
+        """A stack update replaced the endpoint config with ``declared`` and the endpoint runs it."""
+        self.declared = declared
+        self.serve(declared)
 
     def version(self, status: str = "Approved") -> str:
         arn: str = self.sagemaker.create_model_package(
@@ -171,11 +275,16 @@ class World:
         messages: list[dict[str, Any]] = received.get("Messages", [])
         return messages
 
+    def endpoint(self, cloudformation: Any = None) -> index.EndpointState:
+        return index.EndpointState(DeclaringStack(cloudformation or self.cloudformation, self), self.sagemaker,
+                                   STACK, ENDPOINT)
+
     def shell(self, cloudformation: Any = None) -> index.Shell:
         return index.Shell(
             index.Settings.from_environment(self.environment),
             index.StackParameterDeployer(
-                cloudformation or self.cloudformation, STACK, "ServedModelPackageArn"
+                cloudformation or self.cloudformation, STACK, "ServedModelPackageArn",
+                endpoint=self.endpoint(cloudformation),
             ),
             sagemaker=self.sagemaker,
             sns=self.sns,
@@ -217,7 +326,8 @@ def world() -> Iterator[World]:
 def test_approve_deploys_by_updating_only_the_served_parameter(world: World) -> None:
     v1 = world.version()
     assert world.handle(world.record(event(v1))) == []
-    assert world.parameters() == {"ServedModelPackageArn": v1, "InstanceType": "ml.c5.xlarge"}
+    assert world.parameters() == {"ServedModelPackageArn": v1, "ServedModelPackageArnRedeploy": "",
+                                  "InstanceType": "ml.c5.xlarge"}
     (note,) = world.notifications()
     assert note["outcome"] == "deploy" and note["target"] == v1 and note["servedBefore"] is None
 
@@ -248,6 +358,7 @@ def test_update_reuses_the_template_every_other_value_and_the_capabilities(world
             "UsePreviousTemplate": True,
             "Capabilities": [],
             "Parameters": [
+                {"ParameterKey": "ServedModelPackageArnRedeploy", "UsePreviousValue": True},
                 {"ParameterKey": "InstanceType", "UsePreviousValue": True},
                 {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
             ],
@@ -362,33 +473,29 @@ def test_backoff_doubles_up_to_fifteen_minutes() -> None:
     assert [index.backoff_seconds(n) for n in (1, 2, 3, 4, 5, 6, 10)] == [30, 60, 120, 240, 480, 900, 900]
 
 
+class Updating:
+    """Stub: the stack is UPDATE_IN_PROGRESS (moto completes updates at once); no update may start."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def describe_stacks(self, **kwargs: Any) -> Any:
+        response = self.world.cloudformation.describe_stacks(**kwargs)
+        response["Stacks"][0]["StackStatus"] = "UPDATE_IN_PROGRESS"
+        return response
+
+    def update_stack(self, **kwargs: Any) -> Any:
+        raise AssertionError("must not update a stack in progress")
+
+
 def test_a_stack_already_updating_is_retried_later(world: World) -> None:
     v1, v2 = world.version(), world.version()
-
-    class Updating:
-        """Stub: moto completes updates at once, so report the stack as UPDATE_IN_PROGRESS."""
-
-        def describe_stacks(self, **kwargs: Any) -> Any:
-            response = world.cloudformation.describe_stacks(**kwargs)
-            response["Stacks"][0]["StackStatus"] = "UPDATE_IN_PROGRESS"
-            return response
-
-        def update_stack(self, **kwargs: Any) -> Any:
-            raise AssertionError("must not update a stack in progress")
-
-    world.cloudformation.update_stack(
-        StackName=STACK,
-        UsePreviousTemplate=True,
-        Parameters=[
-            {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
-            {"ParameterKey": "InstanceType", "UsePreviousValue": True},
-        ],
-    )
+    world.set_served(v1)
     # v1 is being deployed; the approval of v2 must wait; a duplicate of v1 is a no-op meanwhile.
     record = world.record(event(v2))
-    assert world.handle(record, cloudformation=Updating()) == [record["messageId"]]
+    assert world.handle(record, cloudformation=Updating(world)) == [record["messageId"]]
     world.set_status(v2, "Rejected")
-    assert world.handle(world.record(event(v1)), cloudformation=Updating()) == []
+    assert world.handle(world.record(event(v1)), cloudformation=Updating(world)) == []
 
 
 def test_a_deleted_stack_is_retried(world: World) -> None:
@@ -451,7 +558,8 @@ def test_an_approval_the_registry_does_not_list_yet_is_retried(
     assert world.handle(record) == [record["messageId"]]
 
 
-def test_code_pipeline_trigger_starts_an_execution_with_the_variable(world: World) -> None:
+def create_pipeline() -> Any:
+    """A V2 pipeline in moto that declares the served-version variables; returns its client."""
     role_arn = boto3.client("iam").create_role(
         RoleName="pipeline",
         AssumeRolePolicyDocument=json.dumps(
@@ -473,7 +581,8 @@ def test_code_pipeline_trigger_starts_an_execution_with_the_variable(world: Worl
             "name": "deploy-endpoint",
             "roleArn": role_arn,
             "pipelineType": "V2",
-            "variables": [{"name": "ServedModelPackageArn", "defaultValue": "default"}],
+            "variables": [{"name": "ServedModelPackageArn", "defaultValue": "keep"},
+                          {"name": "ServedModelPackageArnRedeploy", "defaultValue": "keep"}],
             "artifactStore": {"type": "S3", "location": "artifacts"},
             "stages": [
                 {
@@ -511,14 +620,31 @@ def test_code_pipeline_trigger_starts_an_execution_with_the_variable(world: Worl
             ],
         }
     )
-    v1 = world.version()
-    shell = index.Shell(
+    return codepipeline
+
+
+def pipeline_shell(world: World, codepipeline: Any) -> index.Shell:
+    return index.Shell(
         index.Settings.from_environment(world.environment),
-        index.PipelineDeployer(codepipeline, "deploy-endpoint", "ServedModelPackageArn"),
+        index.PipelineDeployer(codepipeline, "deploy-endpoint", "ServedModelPackageArn", world.endpoint()),
         sagemaker=world.sagemaker,
         sns=world.sns,
         sqs=world.sqs,
     )
+
+
+def executions(codepipeline: Any) -> list[list[dict[str, str]]]:
+    """The variables of each execution, newest first."""
+    return [codepipeline.get_pipeline_execution(pipelineName="deploy-endpoint", pipelineExecutionId=summary[
+        "pipelineExecutionId"])["pipelineExecution"]["variables"]
+        for summary in codepipeline.list_pipeline_executions(pipelineName="deploy-endpoint")[
+            "pipelineExecutionSummaries"]]
+
+
+def test_code_pipeline_trigger_starts_an_execution_with_the_variable(world: World) -> None:
+    codepipeline = create_pipeline()
+    v1 = world.version()
+    shell = pipeline_shell(world, codepipeline)
     for _ in range(2):  # the second delivery finds v1 served by the last execution
         assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
     (execution,) = codepipeline.list_pipeline_executions(pipelineName="deploy-endpoint")[
@@ -539,3 +665,138 @@ def test_handler_reads_its_configuration_from_the_environment(
         monkeypatch.setenv(name, value)
     assert index.handler({"Records": [world.record(event(v1))]}, None) == {"batchItemFailures": []}
     assert world.parameters()["ServedModelPackageArn"] == v1
+
+
+# --- after a silent rollback (issue 7, item 8) ------------------------------------------------------
+
+
+def deployed_then_rolled_back(world: World) -> str:
+    """v1 is approved and deployed; the update completes, but SageMaker keeps the old config."""
+    v1 = world.version()
+    world.handle(world.record(event(v1)))
+    world.roll_back_silently("endpointconfig-v1")
+    return v1
+
+
+def test_after_a_silent_rollback_the_same_event_again_redeploys_the_version(world: World) -> None:
+    v1 = deployed_then_rolled_back(world)
+    # A redriven or re-sent message, or any later approval event of the group:
+    assert world.handle(world.record(event(v1))) == []
+    assert world.parameters() == {"ServedModelPackageArn": v1, "ServedModelPackageArnRedeploy": "endpointconfig-v1",
+                                  "InstanceType": "ml.c5.xlarge"}
+    deployed, redeployed = world.notifications()
+    assert deployed["outcome"] == "deploy"
+    assert redeployed["outcome"] == "redeploy" and redeployed["target"] == v1 and redeployed["servedBefore"] == v1
+    assert redeployed["silentRollback"] == "endpointconfig-v1"
+    assert "SageMaker rolled its deployment back silently" in redeployed["reason"]
+
+
+def test_a_redeploy_changes_the_redeploy_parameter_with_the_previous_template(world: World) -> None:
+    v1 = deployed_then_rolled_back(world)
+    calls: list[dict[str, Any]] = []
+
+    class Recording:
+        def describe_stacks(self, **kwargs: Any) -> Any:
+            return world.cloudformation.describe_stacks(**kwargs)
+
+        def update_stack(self, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            return world.cloudformation.update_stack(**kwargs)
+
+    world.handle(world.record(event(v1)), cloudformation=Recording())
+    assert calls == [{
+        "StackName": world.stack_id,
+        "UsePreviousTemplate": True,
+        "Capabilities": [],
+        "Parameters": [
+            {"ParameterKey": "InstanceType", "UsePreviousValue": True},
+            {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
+            {"ParameterKey": "ServedModelPackageArnRedeploy", "ParameterValue": "endpointconfig-v1"},
+        ],
+    }]
+
+
+def test_a_duplicate_while_the_redeploy_runs_starts_nothing(world: World) -> None:
+    v1 = deployed_then_rolled_back(world)
+    world.handle(world.record(event(v1)))
+    # The endpoint still runs the old config while the redeploy is in progress.
+    assert world.handle(world.record(event(v1)), cloudformation=Updating(world)) == []
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "redeploy", "already-served"]
+
+
+def test_once_the_redeploy_is_served_the_version_is_served(world: World) -> None:
+    v1 = deployed_then_rolled_back(world)
+    world.handle(world.record(event(v1)))
+    world.update_completes("endpointconfig-v1-again")
+    assert world.handle(world.record(event(v1))) == []
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "redeploy", "already-served"]
+
+
+def test_a_redeploy_rolled_back_again_waits_for_the_next_event_and_gets_a_new_value(world: World) -> None:
+    """No loop: nothing redeploys without an event; each event after a rollback is one more attempt."""
+    v1 = deployed_then_rolled_back(world)
+    world.handle(world.record(event(v1)))
+    world.roll_back_silently("endpointconfig-v1-again")
+    assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1"
+    world.handle(world.record(event(v1)))
+    assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1-again"
+
+
+def test_a_stack_without_the_redeploy_parameter_cannot_redeploy_and_says_so(world: World) -> None:
+    v1 = deployed_then_rolled_back(world)
+
+    class Older:
+        """Stub: a stack declared before the redeploy parameter (moto keeps parameters an update drops)."""
+
+        def describe_stacks(self, **kwargs: Any) -> Any:
+            response = world.cloudformation.describe_stacks(**kwargs)
+            parameters = response["Stacks"][0]["Parameters"]
+            response["Stacks"][0]["Parameters"] = [
+                p for p in parameters if p["ParameterKey"] != "ServedModelPackageArnRedeploy"]
+            return response
+
+        def update_stack(self, **kwargs: Any) -> Any:
+            raise AssertionError("an update with the same parameters changes nothing")
+
+    record = world.record(event(v1), receive_count=3)  # MAX_RECEIVE_COUNT: the last attempt reports
+    assert world.handle(record, cloudformation=Older()) == [record["messageId"]]
+    failed = world.notifications()[-1]
+    assert failed["outcome"] == "failed"
+    assert f"has no parameter ServedModelPackageArnRedeploy: it cannot redeploy {v1}" in failed["reason"]
+
+
+def test_code_pipeline_trigger_redeploys_with_the_redeploy_variable(world: World) -> None:
+    codepipeline = create_pipeline()
+    v1 = world.version()
+    shell = pipeline_shell(world, codepipeline)
+    shell.handle({"Records": [world.record(event(v1))]})
+    world.roll_back_silently("endpointconfig-v1")  # the stage's stack update completed, SageMaker rolled back
+    assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
+    assert executions(codepipeline)[0] == [
+        {"name": "ServedModelPackageArn", "resolvedValue": v1},
+        {"name": "ServedModelPackageArnRedeploy", "resolvedValue": "endpointconfig-v1"},
+    ]
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "redeploy"]
+
+
+def test_code_pipeline_trigger_takes_nothing_for_rolled_back_while_an_execution_runs(world: World) -> None:
+    codepipeline = create_pipeline()
+    v1 = world.version()
+    pipeline_shell(world, codepipeline).handle({"Records": [world.record(event(v1))]})
+    world.roll_back_silently("endpointconfig-v1")  # what the endpoint shows while a run deploys
+
+    class Running:
+        """Stub: moto's executions succeed at once; this one is still running."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(codepipeline, name)
+
+        def list_pipeline_executions(self, **kwargs: Any) -> Any:
+            response = codepipeline.list_pipeline_executions(**kwargs)
+            response["pipelineExecutionSummaries"][0]["status"] = "InProgress"
+            return response
+
+    assert pipeline_shell(world, Running()).handle({"Records": [world.record(event(v1))]}) == {
+        "batchItemFailures": []}
+    assert len(executions(codepipeline)) == 1
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]

@@ -158,6 +158,43 @@ def test_silent_rollback_is_reported_as_a_failure(world: World) -> None:
     assert world.notifications()[0]["outcome"] == "silent-rollback"
 
 
+def test_a_silent_rollback_notification_says_what_redeploys_it(world: World) -> None:
+    world.serve(OLD)
+    world.monitor(status_event("UPDATE_COMPLETE"), declared=NEW)
+    (note,) = world.notifications()
+    assert note["next"] == index.AFTER_SILENT_ROLLBACK
+    assert "Nothing redeploys on its own" in note["next"] and "sent to the approval queue again" in note["next"]
+
+
+def test_a_silent_rollback_is_logged_with_the_term_the_alarms_metric_counts(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.serve(OLD)
+    world.monitor(status_event("UPDATE_COMPLETE"), declared=NEW)
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert line.startswith("silent-rollback: ")
+
+
+def test_the_monitor_only_reads_and_reports_it_never_redeploys(world: World) -> None:
+    """No automatic redeploy loop: the monitor's only write is the notification."""
+    world.serve(OLD)
+    declared = world.stack_declaring(NEW)
+    calls: list[str] = []
+
+    class Only:
+        def __init__(self, client: Any, allowed: set[str]) -> None:
+            self.client, self.allowed = client, allowed
+
+        def __getattr__(self, name: str) -> Any:
+            assert name in self.allowed, f"the monitor called {name}"
+            calls.append(name)
+            return getattr(self.client, name)
+
+    index.monitor(status_event("UPDATE_COMPLETE"), world.environment, Only(declared, {"get_paginator"}),
+                  Only(world.sagemaker, {"describe_endpoint"}), Only(world.sns, {"publish"}))
+    assert calls == ["describe_endpoint", "get_paginator", "publish"]
+
+
 @pytest.mark.parametrize("status", ["UPDATE_ROLLBACK_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_FAILED"])
 def test_failed_updates_are_reported_with_the_reason(world: World, status: str) -> None:
     report = world.monitor(status_event(status, "Resource handler returned message: capacity"))

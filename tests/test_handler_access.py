@@ -149,11 +149,19 @@ def world() -> Iterator[DeployerWorld]:
         yield DeployerWorld()
 
 
+def endpoint_state(world: approval.World, principal: Principal) -> deployer.EndpointState:
+    """The silent-rollback check with the principal's keys (the declared config stubbed, see there)."""
+    cloudformation = principal.client("cloudformation")
+    return deployer.EndpointState(approval.DeclaringStack(cloudformation, world, lister=cloudformation),
+                                  principal.client("sagemaker"), approval.STACK, approval.ENDPOINT)
+
+
 def deployer_shell(world: DeployerWorld, principal: Principal) -> deployer.Shell:
     return deployer.Shell(
         deployer.Settings.from_environment(world.environment),
         deployer.StackParameterDeployer(CallerCloudFormation(principal, world.cloudformation, approval.STACK),
-                                        approval.STACK, "ServedModelPackageArn", SWITCH_ROLE),
+                                        approval.STACK, "ServedModelPackageArn", SWITCH_ROLE,
+                                        endpoint_state(world, principal)),
         sagemaker=principal.client("sagemaker"), sns=principal.client("sns"), sqs=principal.client("sqs"),
     )
 
@@ -173,9 +181,7 @@ def test_deployer_policy_covers_rollback_and_an_approval_the_listing_lags(
     principal = Principal(as_moto_policy(role_statements(registry_template, "ApprovalDeploymentDeployerRole")))
     v1, v2 = world.version(), world.version()
     # Setup: v2 is served (moto cannot take UsePreviousValue for the SSM-typed parameter, see above).
-    world.cloudformation.update_stack(StackName=approval.STACK, UsePreviousTemplate=True, Parameters=[
-        {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v2},
-        {"ParameterKey": "InstanceType", "UsePreviousValue": True}])
+    world.set_served(v2)
     world.set_status(v2, "Rejected")
     rejected = world.record(approval.event(v2, "Rejected"))
     shell = deployer_shell(world, principal)
@@ -188,6 +194,66 @@ def test_deployer_policy_covers_rollback_and_an_approval_the_listing_lags(
     shell = deployer_shell(world, principal)
     result = Principal.run(lambda: shell.handle({"Records": [lagging]}))
     assert result == {"batchItemFailures": [{"itemIdentifier": lagging["messageId"]}]}
+
+
+def test_deployer_policy_covers_the_silent_rollback_check_and_the_redeploy(
+        world: DeployerWorld, registry_template: dict[str, Any]) -> None:
+    """Issue 7 item 8: DescribeStacks, ListStackResources and DescribeEndpoint, then the redeploy."""
+    principal = Principal(as_moto_policy(role_statements(registry_template, "ApprovalDeploymentDeployerRole")))
+    v1 = world.version()
+    # Setup: v1 was deployed, and SageMaker kept the config the endpoint ran before.
+    world.set_served(v1)
+    world.roll_back_silently("endpointconfig-v1")
+    record = world.record(approval.event(v1))
+    shell = deployer_shell(world, principal)
+    assert Principal.run(lambda: shell.handle({"Records": [record]})) == {"batchItemFailures": []}
+    assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1"
+    assert world.notifications()[0]["outcome"] == "redeploy"
+
+
+@pytest.mark.parametrize("action", ["sagemaker:DescribeEndpoint", "cloudformation:ListStackResources"])
+def test_without_the_endpoint_reads_the_deployer_cannot_decide(
+        world: DeployerWorld, registry_template: dict[str, Any], action: str) -> None:
+    """The harness fails a policy that lacks what the silent-rollback check calls."""
+    statements = [{**s, "Action": [a for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+                                   if a != action]}
+                  for s in role_statements(registry_template, "ApprovalDeploymentDeployerRole")]
+    principal = Principal(as_moto_policy([s for s in statements if s["Action"]]))
+    record = world.record(approval.event(world.version()), receive_count=10)
+    shell = deployer_shell(world, principal)
+    result = Principal.run(lambda: shell.handle({"Records": [record]}))
+    assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    (note,) = world.notifications()
+    assert action.split(":")[1] in note["reason"]
+
+
+def test_pipeline_deployer_policy_covers_the_silent_rollback_check_and_the_redeploy() -> None:
+    """With a CodePipeline trigger the deployer reads the endpoint stack and starts the pipeline."""
+    from aws_cdk import aws_codepipeline as codepipeline
+
+    from . import test_approval_construct as construct
+
+    stack = cdk.Stack(construct.new_app(), "TestStack")
+    pipeline = codepipeline.Pipeline.from_pipeline_arn(
+        stack, "Pipeline", "arn:aws:codepipeline:us-east-1:123456789012:deploy-endpoint")
+    construct._deployment(stack, construct.DeploymentTrigger.code_pipeline(pipeline),
+                          endpoint_stack_name=approval.STACK)
+    template = stack.node.root.synth().get_stack_by_name("TestStack").template
+    with mock_aws():
+        world = approval.World()
+        codepipeline_client = approval.create_pipeline()
+        v1 = world.version()
+        approval.pipeline_shell(world, codepipeline_client).handle({"Records": [world.record(approval.event(v1))]})
+        world.roll_back_silently("endpointconfig-v1")
+        principal = Principal(as_moto_policy(role_statements(template, "ApprovalDeployerRole")))
+        shell = deployer.Shell(
+            deployer.Settings.from_environment(world.environment),
+            deployer.PipelineDeployer(principal.client("codepipeline"), "deploy-endpoint", "ServedModelPackageArn",
+                                      endpoint_state(world, principal)),
+            sagemaker=principal.client("sagemaker"), sns=principal.client("sns"), sqs=principal.client("sqs"))
+        record = world.record(approval.event(v1))
+        assert Principal.run(lambda: shell.handle({"Records": [record]})) == {"batchItemFailures": []}
+        assert [n["outcome"] for n in world.notifications()] == ["deploy", "redeploy"]
 
 
 def test_deployer_policy_covers_dead_lettering_a_bad_event(

@@ -275,6 +275,12 @@ def test_model_in_a_vpc(regional_stack):
         "arn:aws:ec2:us-east-1:123456789012:vpc/", vpc_id]]}}}
 
 
+#: The served version's container: a redeploy after a silent rollback adds SERVED_VERSION_REDEPLOY.
+PACKAGED = {"ModelPackageName": {"Ref": "ServedModelPackageArn"}, "Environment": {"Fn::If": [
+    "ServedModelPackageArnRedeployIsSet", {"SERVED_VERSION_REDEPLOY": {"Ref": "ServedModelPackageArnRedeploy"}},
+    {"Ref": "AWS::NoValue"}]}}
+
+
 def _Served(stack: cdk.Stack) -> ServedModelPackage:
     """A served version parameter ("" by default) of an imported group."""
     group = ModelPackageGroup.from_model_package_group_name(stack, "Group", "churn")
@@ -288,7 +294,7 @@ def test_served_package_replaces_the_declared_containers_when_set(regional_stack
     properties = _only(Template.from_stack(regional_stack), "AWS::SageMaker::Model")["Properties"]
     assert properties["Containers"] == {"Fn::If": [
         "ServedModelPackageArnIsSet",
-        [{"ModelPackageName": {"Ref": "ServedModelPackageArn"}}],
+        [PACKAGED],
         [
             {"Image": SKLEARN_URI, "ContainerHostname": "a",
              "Environment": FrameworkEnvironment.sklearn(program="inference.py", default_accept="text/csv")},
@@ -305,7 +311,7 @@ def test_single_model_with_served_package_uses_containers(regional_stack):
     properties = _only(Template.from_stack(regional_stack), "AWS::SageMaker::Model")["Properties"]
     assert properties["Containers"] == {"Fn::If": [
         "ServedModelPackageArnIsSet",
-        [{"ModelPackageName": {"Ref": "ServedModelPackageArn"}}],
+        [PACKAGED],
         [{"Image": XGBOOST_URI}],
     ]}
     assert "InferenceExecutionConfig" not in properties

@@ -28,7 +28,9 @@ def test_the_example_pipeline_runs_three_isolated_containers_in_order(realtime: 
     (model,) = realtime.find_resources("AWS::SageMaker::Model").values()
     condition, packaged, declared = model["Properties"]["Containers"]["Fn::If"]
     assert condition == "ServedModelPackageArnIsSet"
-    assert packaged == [{"ModelPackageName": {"Ref": "ServedModelPackageArn"}}]
+    assert packaged == [{"ModelPackageName": {"Ref": "ServedModelPackageArn"}, "Environment": {"Fn::If": [
+        "ServedModelPackageArnRedeployIsSet", {"SERVED_VERSION_REDEPLOY": {"Ref": "ServedModelPackageArnRedeploy"}},
+        {"Ref": "AWS::NoValue"}]}}]
     images = [c["Image"]["Fn::Join"][1][-1] for c in declared]
     assert images == ["/sagemaker-scikit-learn:1.2-1-cpu-py3", "/sagemaker-xgboost:1.7-1",
                       "/sagemaker-scikit-learn:1.2-1-cpu-py3"]

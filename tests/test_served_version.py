@@ -58,11 +58,34 @@ def test_parameter_and_condition_in_an_environment_agnostic_stack(stack: cdk.Sta
         "Description": DESCRIPTION,
     }
     assert template["Conditions"] == {
-        "ServedModelPackageArnIsSet": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ServedModelPackageArn"}, ""]}]}
+        "ServedModelPackageArnIsSet": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ServedModelPackageArn"}, ""]}]},
+        "ServedModelPackageArnRedeployIsSet": {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": "ServedModelPackageArnRedeploy"}, ""]}]},
     }
     assert stack.resolve(package.model_package_arn) == {"Ref": "ServedModelPackageArn"}
     assert stack.resolve(package.condition.logical_id) == "ServedModelPackageArnIsSet"
     assert package.parameter_name == "ServedModelPackageArn"
+
+
+def test_a_redeploy_parameter_beside_it_takes_an_endpoint_config_name(stack: cdk.Stack) -> None:
+    """Issue 7 item 8: the deployer sets it to redeploy the same version after a silent rollback."""
+    package = served(stack, parameter_name="ChurnVersion")
+
+    parameters = Template.from_stack(stack).to_json()["Parameters"]
+    assert parameters["ChurnVersionRedeploy"] == {
+        "Type": "String",
+        "Default": "",
+        "AllowedPattern": r"^([a-z0-9](-*[a-z0-9]){0,62})?$",
+        "ConstraintDescription": "empty, or the name of the endpoint config SageMaker rolled back",
+        "Description": "Set by the approval handler to redeploy ChurnVersion after SageMaker rolled its deployment "
+        "back: the name of the endpoint config it did not keep. Empty: no redeploy asked.",
+    }
+    assert package.redeploy_parameter_name == "ChurnVersionRedeploy"
+    pattern = parameters["ChurnVersionRedeploy"]["AllowedPattern"]
+    for value in ["", "endpointconfig-abcdef123456", "a" * 63]:
+        assert re.fullmatch(pattern, value), value
+    for value in ["EndpointConfig-Abc", "-x", "a" * 64, "config_1"]:
+        assert not re.fullmatch(pattern, value), value
 
 
 def test_allowed_pattern_names_the_stack_environment_and_accepts_empty(regional_stack: cdk.Stack) -> None:
@@ -82,10 +105,12 @@ def test_allowed_pattern_names_the_stack_environment_and_accepts_empty(regional_
 def test_parameter_name_must_be_a_logical_id(stack: cdk.Stack) -> None:
     with pytest.raises(
         ValidationError,
-        match=r"TestStack/Served: parameter_name must be a CloudFormation logical ID \(1-255 letters and "
+        match=r"TestStack/Served: parameter_name must be a CloudFormation logical ID \(1-242 letters and "
         r"digits\), got 'Served-Arn'",
     ):
         served(stack, parameter_name="Served-Arn")
+    with pytest.raises(ValidationError, match=r"parameter_name must be a CloudFormation logical ID"):
+        served(cdk.Stack(cdk.App(), "Other"), parameter_name="A" * 243)
 
 
 def test_grant_serving_reads_the_prefix_decrypts_and_pulls(regional_stack: cdk.Stack) -> None:

@@ -7,13 +7,19 @@ starting a pipeline) -> CloudFormation switches the endpoint with its guardrails
 endpoint stack's status changes invokes the ``deployment_monitor`` Lambda, which reports whether the
 endpoint really serves the new config. Every outcome goes to the SNS topic; a message that cannot
 be handled ends in a dead-letter queue whose alarm notifies the same topic.
+
+A silent rollback (SageMaker kept the old config while the stack update completed) reaches the
+deployer through the endpoint itself: before each decision it runs the monitor's check, so the next
+approval event of the group, or the same event sent again, redeploys the version (the served
+version's redeploy parameter). The monitor only reports; its log line feeds the silent-rollback
+alarm, which notifies the topic too.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import jsii
 from aws_cdk import Duration, Stack
@@ -52,8 +58,14 @@ _GROUP_NAME_RULE = "1-63 letters, digits and inner hyphens"
 _ENDPOINT_NAME = _GROUP_NAME
 _STACK_NAME = r"[a-zA-Z][-a-zA-Z0-9]{0,127}"
 _STACK_NAME_RULE = "a stack name: 1-128 letters, digits and hyphens, starting with a letter"
-#: The package's CDK-free modules a handler imports: the one rule for names in ARNs.
-_SHARED_MODULES = {"approval_deployer": ("_names.py",)}
+#: The package's CDK-free modules a handler imports: the one rule for names in ARNs, and the one
+#: check whether an endpoint runs what its stack declares.
+_SHARED_MODULES = {"approval_deployer": ("_names.py", "_endpoint_state.py"),
+                   "deployment_monitor": ("_endpoint_state.py",)}
+#: What the monitor logs for a silent rollback (its ``Outcome.SILENT_ROLLBACK``), as a filter term.
+_SILENT_ROLLBACK_TERM = '"silent-rollback"'
+#: The namespace of the metrics this package derives from its handlers' logs.
+METRIC_NAMESPACE = "cdk-sagemaker-inference"
 _DEPLOYER_TIMEOUT = Duration.minutes(1)
 _MONITOR_TIMEOUT = Duration.seconds(30)
 #: Dead-letter queues keep messages 14 days (SQS's maximum); the age alarm leaves 4 days to act.
@@ -334,6 +346,11 @@ class ApprovalDeployment(Construct):
         self.deployer.add_environment("MAX_RECEIVE_COUNT", str(max_receive_count))
         for name, value in trigger_environment.items():
             self.deployer.add_environment(name, value)
+        # Before each decision the deployer checks the endpoint for a silent rollback, as the monitor does.
+        self.deployer.add_environment("ENDPOINT_STACK_NAME", watched_stack)
+        self.deployer.add_environment("ENDPOINT_NAME", endpoint_name)
+        # (A stack's status too: the deployer trusts its record while the stack updates.)
+        self._let_read_endpoint_state(self.deployer_role, watched_stack, endpoint_name, describe_stack=True)
         _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
                "IAM requires Resource '*' for sagemaker:ListModelPackages, which has no resource type; "
                "the handler lists only its group's versions.")
@@ -384,13 +401,30 @@ class ApprovalDeployment(Construct):
             dead_letter_queue=self.monitor_dead_letter_queue)
         self.monitor.add_environment("STACK_NAME", watched_stack)
         self.monitor.add_environment("ENDPOINT_NAME", endpoint_name)
-        _allow(self.monitor_role, ["cloudformation:ListStackResources"], _stack_arn(self, watched_stack),
-               _STACK_ID_REASON)
-        self.monitor.add_to_role_policy(iam.PolicyStatement(
-            actions=["sagemaker:DescribeEndpoint"],
-            resources=[Stack.of(self).format_arn(service="sagemaker", resource="endpoint",
-                                                 resource_name=_arn_name(endpoint_name))],
-        ))
+        self._let_read_endpoint_state(self.monitor_role, watched_stack, endpoint_name, describe_stack=False)
+        # The monitor logs each silent rollback before it publishes: a metric and an alarm on the
+        # topic (a person is paged even if the publish failed, and the alarm's state is visible).
+        self._silent_rollback_metric_name = f"SilentRollbacks-{watched_stack}"
+        logs.MetricFilter(
+            self, "SilentRollbackMetricFilter",
+            log_group=cast(logs.ILogGroup, self.node.find_child("MonitorLogs")),
+            metric_namespace=METRIC_NAMESPACE,
+            metric_name=self._silent_rollback_metric_name,
+            filter_pattern=logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM),
+            metric_value="1",
+        )
+        self.silent_rollback_alarm = cloudwatch.Alarm(
+            self, "SilentRollbackAlarm",
+            alarm_description=(f"SageMaker rolled an update of endpoint {endpoint_name} back while stack "
+                               f"{watched_stack} completed it: the next approval event of {group_name}, or the "
+                               "same event sent again, redeploys the version (see the monitor's notification)"),
+            metric=self.metric_silent_rollbacks(),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.silent_rollback_alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
         self.stack_status_rule = events.Rule(
             self,
             "StackStatusRule",
@@ -407,6 +441,28 @@ class ApprovalDeployment(Construct):
             targets=[targets.LambdaFunction(self.monitor, dead_letter_queue=self.monitor_dead_letter_queue,
                                             retry_attempts=2, max_event_age=Duration.hours(1))],
         )
+
+    def metric_silent_rollbacks(self, **options: Any) -> cloudwatch.Metric:
+        """Silent rollbacks the monitor found (namespace ``cdk-sagemaker-inference``, metric
+        ``SilentRollbacks-<endpoint stack>``, from the monitor's log). Default: sum over 5 minutes.
+
+        :param options: ``cloudwatch.MetricOptions`` keywords (period, statistic, label...).
+        """
+        return cloudwatch.Metric(namespace=METRIC_NAMESPACE, metric_name=self._silent_rollback_metric_name,
+                                 **{"statistic": cloudwatch.Stats.SUM, "period": Duration.minutes(5), **options})
+
+    def _let_read_endpoint_state(self, role: iam.Role, stack_name: str, endpoint_name: str, *,
+                                 describe_stack: bool) -> None:
+        """Lets ``role`` read what ``_endpoint_state`` compares: the stack's endpoint configs (and
+        its status, with ``describe_stack``) and the endpoint's current config."""
+        # Identical grants on the trigger's stack merge into one statement (aws-cdk minimizes policies).
+        actions = ["cloudformation:ListStackResources", *(["cloudformation:DescribeStacks"] if describe_stack else [])]
+        _allow(role, actions, _stack_arn(self, stack_name), _STACK_ID_REASON)
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["sagemaker:DescribeEndpoint"],
+            resources=[Stack.of(self).format_arn(service="sagemaker", resource="endpoint",
+                                                 resource_name=_arn_name(endpoint_name))],
+        ))
 
     def _dead_letter_queue(self, id: str, what: str, *, fifo: bool = False) -> sqs.Queue:
         """An encrypted, TLS-only queue kept 14 days, with two alarms: any visible message (depth),

@@ -19,7 +19,12 @@ from .registry import GROUP_NAME_PATTERN, IModelPackageGroup
 
 #: The stack parameter an approval handler updates. ``[A-Za-z0-9]+``: a CloudFormation logical ID.
 DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"
-_LOGICAL_ID_PATTERN = r"[A-Za-z0-9]{1,255}"
+#: The suffix of the redeploy parameter's logical ID (``ServedModelPackageArnRedeploy``).
+REDEPLOY_SUFFIX = "Redeploy"
+#: The served version's container variable that carries the redeploy parameter, when it is set.
+REDEPLOY_ENVIRONMENT = "SERVED_VERSION_REDEPLOY"
+#: Logical IDs are at most 255 characters; the longest one derived is ``<name>RedeployIsSet``.
+_LOGICAL_ID_PATTERN = r"[A-Za-z0-9]{1,242}"
 
 
 class ServedModelPackage(Construct):
@@ -44,6 +49,15 @@ class ServedModelPackage(Construct):
 
     The parameter accepts ``""`` or the ARN of a version of ``group`` in the stack's account and
     region (the group name as given or lowercased, see ``registry.py``).
+
+    A second parameter, ``<parameter_name>Redeploy`` (default ``""``), redeploys the same version:
+    SageMaker can roll an endpoint update back on its own (an auto-rollback alarm fired) while the
+    stack update completes, and then the stack names a version the endpoint does not serve; an
+    UpdateStack with the same version changes nothing ("No updates are to be performed"). When
+    the approval handler finds such a rollback it sets this parameter to the name of the endpoint
+    config SageMaker did not keep: the served version's container gets it as
+    ``SERVED_VERSION_REDEPLOY``, so CloudFormation replaces the Model and EndpointConfig and updates
+    the Endpoint again, with the same guardrails. Empty, the container has no such variable.
     """
 
     def __init__(
@@ -58,11 +72,12 @@ class ServedModelPackage(Construct):
         :param group: the group whose versions the endpoint may serve.
         :param parameter_name: the parameter's logical ID, which the approval handler updates.
             Default: ``ServedModelPackageArn``. Fixed, not generated from the construct path,
-            because the handler and operators refer to it by name. One per stack.
+            because the handler and operators refer to it by name. One per stack. At most 242
+            characters: the redeploy parameter and the conditions derive their IDs from it.
         """
         super().__init__(scope, id)
         check_pattern(self, "parameter_name", parameter_name, _LOGICAL_ID_PATTERN,
-                      "a CloudFormation logical ID (1-255 letters and digits)")
+                      "a CloudFormation logical ID (1-242 letters and digits)")
         self.group = group
         self.parameter = CfnParameter(
             self,
@@ -88,6 +103,28 @@ class ServedModelPackage(Construct):
             expression=Fn.condition_not(Fn.condition_equals(self.parameter.value_as_string, "")),
         )
         self._condition.override_logical_id(f"{parameter_name}IsSet")
+        self.redeploy_parameter = CfnParameter(
+            self,
+            REDEPLOY_SUFFIX,
+            type="String",
+            default="",
+            # An endpoint config's name as SageMaker reports it in ARNs (lowercased).
+            allowed_pattern=r"^([a-z0-9](-*[a-z0-9]){0,62})?$",
+            constraint_description="empty, or the name of the endpoint config SageMaker rolled back",
+            description=(
+                f"Set by the approval handler to redeploy {parameter_name} after SageMaker rolled its deployment "
+                "back: the name of the endpoint config it did not keep. Empty: no redeploy asked."
+            ),
+        )
+        self.redeploy_parameter.override_logical_id(f"{parameter_name}{REDEPLOY_SUFFIX}")
+        #: The redeploy parameter's logical ID.
+        self.redeploy_parameter_name = f"{parameter_name}{REDEPLOY_SUFFIX}"
+        self._redeploy_condition = CfnCondition(
+            self,
+            "RedeployIsSet",
+            expression=Fn.condition_not(Fn.condition_equals(self.redeploy_parameter.value_as_string, "")),
+        )
+        self._redeploy_condition.override_logical_id(f"{self.redeploy_parameter_name}IsSet")
 
     @property
     def model_package_arn(self) -> str:
@@ -105,7 +142,10 @@ class ServedModelPackage(Construct):
         """Declares on ``resource`` the version when the parameter is set, else ``containers`` with
         ``execution_config`` (a model package carries its own containers and runs them serially)."""
         condition = self.condition.logical_id
-        packaged = [{"ModelPackageName": self.model_package_arn}]
+        # A redeploy changes the Model (create-only containers), hence the EndpointConfig and Endpoint.
+        redeploy = Fn.condition_if(self._redeploy_condition.logical_id,
+                                   {REDEPLOY_ENVIRONMENT: self.redeploy_parameter.value_as_string}, Aws.NO_VALUE)
+        packaged = [{"ModelPackageName": self.model_package_arn, "Environment": redeploy}]
         resource.add_property_override("Containers", Fn.condition_if(condition, packaged, containers))
         # The template validator checks both branches with the parameter's default (often "", "no
         # version"); the package branch is taken only when the condition says a version is set.

@@ -14,9 +14,16 @@ Failures never drop a message silently:
   reported as a batch item failure and its visibility timeout set to an exponential backoff on its
   receive count; after ``MAX_RECEIVE_COUNT`` receives SQS moves it to the dead-letter queue.
 
+A silent rollback (SageMaker returned the endpoint to its old EndpointConfig while the stack update
+completed, see ``_endpoint_state.py``) is checked before each decision: the version the stack names
+is then not served, and the decision is to redeploy it (``Outcome.REDEPLOY``), which sets the stack's
+redeploy parameter so that CloudFormation updates the endpoint again. Nothing here runs on its own:
+the next approval event of the group, or the same event sent again, redeploys.
+
 Environment: ``MODEL_PACKAGE_GROUP_NAME``, ``TOPIC_ARN``, ``QUEUE_URL``, ``DEAD_LETTER_QUEUE_URL``,
-``MAX_RECEIVE_COUNT``, and either ``STACK_NAME`` + ``PARAMETER_NAME`` (the endpoint stack's
-parameter that names the served version) and optionally ``ROLE_ARN`` (the CloudFormation role
+``MAX_RECEIVE_COUNT``, ``ENDPOINT_NAME`` (the endpoint checked for a silent rollback), and either
+``STACK_NAME`` + ``PARAMETER_NAME`` (the endpoint stack's parameter that names the served version;
+``<PARAMETER_NAME>Redeploy`` redeploys it) and optionally ``ROLE_ARN`` (the CloudFormation role
 every update passes) or ``PIPELINE_NAME`` + ``VARIABLE_NAME``.
 
 The queue is FIFO with one message group: messages arrive in order, one batch at a time. After
@@ -35,9 +42,14 @@ from typing import Any, Protocol
 
 import boto3
 
-try:  # in Lambda the asset's root is on sys.path, with the package's _names.py copied beside index.py
+try:  # in Lambda the asset's root is on sys.path, with the package's modules copied beside index.py
+    from _endpoint_state import (  # type: ignore[import-not-found,unused-ignore]
+        declared_endpoint_configs,
+        rolled_back_configs,
+    )
     from _names import arn_name_forms  # type: ignore[import-not-found,unused-ignore]
-except ModuleNotFoundError:  # in tests and the wheel: the same module, from the package
+except ModuleNotFoundError:  # in tests and the wheel: the same modules, from the package
+    from cdk_sagemaker_inference._endpoint_state import declared_endpoint_configs, rolled_back_configs
     from cdk_sagemaker_inference._names import arn_name_forms
 
 LOGGER = logging.getLogger()
@@ -53,6 +65,8 @@ PIPELINE_HISTORY = 10
 #: The pipeline variable's value in a run no approval started (a code change): such a run kept what
 #: the run before it served (the reference app's DeploymentPipelineStack declares it as the default).
 KEEP_SERVED_VERSION = "keep"
+#: The suffix of the stack parameter that redeploys the served version (``ServedModelPackage``).
+REDEPLOY_SUFFIX = "Redeploy"
 
 
 class ApprovalStatus(enum.StrEnum):
@@ -67,6 +81,7 @@ class Outcome(enum.StrEnum):
 
     DEPLOY = "deploy"
     ROLLBACK = "rollback"
+    REDEPLOY = "redeploy"
     ALREADY_SERVED = "already-served"
     NO_APPROVED_VERSION = "no-approved-version"
     REJECTED_EVENT = "rejected-event"
@@ -92,31 +107,47 @@ class StateChange:
 
 @dataclass(frozen=True)
 class Action:
-    """The decision: which version to serve (``None``: leave the endpoint as it is) and why."""
+    """The decision: which version to serve (``None``: leave the endpoint as it is) and why.
+
+    ``redeploy``: with ``Outcome.REDEPLOY``, the endpoint config SageMaker rolled back, which the
+    switch records in the redeploy parameter (a new value, so CloudFormation updates the endpoint).
+    """
 
     outcome: Outcome
     target: str | None
     reason: str
+    redeploy: str | None = None
 
 
-def decide(serving: str | None, approved_newest_first: list[str], event: StateChange) -> Action:
+def decide(serving: str | None, approved_newest_first: list[str], event: StateChange,
+           rolled_back: str | None = None) -> Action:
     """What to serve after ``event``: always the newest Approved version of the group.
 
     The decision depends on the registry's state, not on the event alone, so a duplicate event,
     two events for one switch, or an approval of an older version change nothing once the newest
     Approved version is served.
 
-    :param serving: the version ARN the endpoint serves now (None: the bundled default model).
+    :param serving: the version ARN the stack (or pipeline) names as served (None: the bundled
+        default model).
     :param approved_newest_first: the group's Approved version ARNs, newest first.
     :param event: the state change that triggered the decision (it only shapes the reason).
+    :param rolled_back: the endpoint config of ``serving`` that SageMaker rolled back silently (the
+        endpoint runs another one), or None when the endpoint runs what the stack declares.
     """
     changed = f"{event.model_package_arn} is {event.status}"
     if not approved_newest_first:
         kept = serving or "the default model"
+        if rolled_back is not None:
+            kept = f"what it ran before SageMaker rolled back endpoint config {rolled_back} ({kept})"
         return Action(Outcome.NO_APPROVED_VERSION, None,
                       f"{changed}; no Approved version is left in {event.group}, "
                       f"the endpoint keeps serving {kept}")
     newest = approved_newest_first[0]
+    if newest == serving and rolled_back is not None:
+        return Action(Outcome.REDEPLOY, newest,
+                      f"{changed}; {newest} is the newest Approved version, but SageMaker rolled its deployment "
+                      f"back silently (the endpoint does not run endpoint config {rolled_back}): redeploying it",
+                      redeploy=rolled_back)
     if newest == serving:
         return Action(Outcome.ALREADY_SERVED, None,
                       f"{changed}; {newest} is the newest Approved version and already served")
@@ -165,51 +196,94 @@ def parse_event(body: str, group: str, arn_prefix: str | None = None) -> StateCh
     return StateChange(group=group, model_package_arn=arn, status=status)
 
 
+@dataclass(frozen=True)
+class Served:
+    """What the deployer finds served: the version its record names, and whether SageMaker kept it."""
+
+    #: The version ARN the stack parameter (or pipeline variable) names; None: the default model.
+    version: str | None
+    #: The endpoint config of ``version`` SageMaker rolled back silently; None: none was.
+    rolled_back: str | None = None
+
+
 class Deployer(Protocol):
     """Where the served version is recorded and how a switch is started."""
 
-    def served(self) -> str | None:
-        """The version ARN served (or being deployed) now; None for the default model."""
+    def served(self) -> Served:
+        """The version served (or being deployed) now, and whether SageMaker rolled it back."""
 
-    def deploy(self, model_package_arn: str) -> str:
-        """Starts serving ``model_package_arn``; returns what was started (stack or execution id)."""
+    def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
+        """Starts serving ``model_package_arn`` (again, with ``redeploy`` set: the endpoint config
+        SageMaker rolled back); returns what was started (stack or execution id)."""
+
+
+class EndpointState:
+    """Reads whether the endpoint runs an EndpointConfig its stack declares (``_endpoint_state``)."""
+
+    def __init__(self, cloudformation: Any, sagemaker: Any, stack_name: str, endpoint_name: str) -> None:
+        self._cloudformation = cloudformation
+        self._sagemaker = sagemaker
+        self._stack_name = stack_name
+        self._endpoint_name = endpoint_name
+
+    def rolled_back(self) -> str | None:
+        """The first declared config the endpoint does not run; None when it runs one, when the
+        stack declares none, or while the stack is updating (the endpoint then still runs the
+        config being replaced, and the update is the deployment a duplicate event must not repeat)."""
+        stack = self._cloudformation.describe_stacks(StackName=self._stack_name)["Stacks"][0]
+        if stack["StackStatus"].endswith("_IN_PROGRESS"):
+            return None
+        serving = self._sagemaker.describe_endpoint(EndpointName=self._endpoint_name)["EndpointConfigName"]
+        configs = rolled_back_configs(serving, declared_endpoint_configs(self._cloudformation, self._stack_name))
+        return configs[0] if configs else None
 
 
 class StackParameterDeployer:
     """The served version is a parameter of the endpoint stack; a switch updates only that value.
 
     The update reuses the template, every other parameter's value, the stack's capabilities and
-    its service role, so CloudFormation (with the endpoint's guardrails) performs the switch.
+    its service role, so CloudFormation (with the endpoint's guardrails) performs the switch. A
+    redeploy of the same version changes the redeploy parameter (``<parameter>Redeploy``) instead.
     """
 
-    def __init__(self, cloudformation: Any, stack_name: str, parameter_name: str, role_arn: str | None = None) -> None:
+    def __init__(self, cloudformation: Any, stack_name: str, parameter_name: str, role_arn: str | None = None,
+                 endpoint: EndpointState | None = None) -> None:
+        """:param endpoint: checks for a silent rollback. Default: None, not checked."""
         self._cloudformation = cloudformation
         self._stack_name = stack_name
         self._parameter_name = parameter_name
+        self._redeploy_parameter = parameter_name + REDEPLOY_SUFFIX
         self._role_arn = role_arn
+        self._endpoint = endpoint
 
     def _describe(self) -> Mapping[str, Any]:
         response = self._cloudformation.describe_stacks(StackName=self._stack_name)
         stack: Mapping[str, Any] = response["Stacks"][0]
         return stack
 
-    def served(self) -> str | None:
+    def served(self) -> Served:
         # During UPDATE_IN_PROGRESS the parameter already has the value being deployed, so a
         # duplicate event finds its version served and starts nothing.
         for parameter in self._describe().get("Parameters", []):
             if parameter["ParameterKey"] == self._parameter_name:
-                return parameter.get("ParameterValue") or None
+                version = parameter.get("ParameterValue") or None
+                return Served(version, self._endpoint.rolled_back() if self._endpoint else None)
         raise RuntimeError(f"stack {self._stack_name} has no parameter {self._parameter_name}")
 
-    def deploy(self, model_package_arn: str) -> str:
+    def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
         stack = self._describe()
         if stack["StackStatus"].endswith("_IN_PROGRESS"):
             raise RuntimeError(f"stack {self._stack_name} is in {stack['StackStatus']} state; retrying later")
-        parameters = [
-            {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
-            for p in stack.get("Parameters", []) if p["ParameterKey"] != self._parameter_name
-        ]
-        parameters.append({"ParameterKey": self._parameter_name, "ParameterValue": model_package_arn})
+        names = [p["ParameterKey"] for p in stack.get("Parameters", [])]
+        changed = {self._parameter_name: model_package_arn}
+        if redeploy is not None:
+            if self._redeploy_parameter not in names:
+                raise RuntimeError(f"stack {self._stack_name} has no parameter {self._redeploy_parameter}: "
+                                   f"it cannot redeploy {model_package_arn} (declare it with ServedModelPackage)")
+            changed[self._redeploy_parameter] = redeploy
+        parameters: list[dict[str, Any]] = [
+            {"ParameterKey": name, "UsePreviousValue": True} for name in names if name not in changed]
+        parameters += [{"ParameterKey": name, "ParameterValue": value} for name, value in changed.items()]
         # The role is named every time: CloudFormation would otherwise reuse the stack's last role
         # (after a `cdk deploy`, the bootstrap cfn-exec role), which the deployer may not use.
         role = {"RoleARN": self._role_arn} if self._role_arn else {}
@@ -228,15 +302,20 @@ class PipelineDeployer:
 
     The served version is the variable's value in the newest execution that is running or
     succeeded (a failed execution served nothing) and that names a version: a run a code change
-    started carries ``KEEP_SERVED_VERSION`` and kept what the run before it served.
+    started carries ``KEEP_SERVED_VERSION`` and kept what the run before it served. A redeploy
+    starts an execution with the same version and ``<variable>Redeploy`` set (the pipeline passes
+    it to the stages' redeploy parameter); while an execution runs, nothing is taken for rolled back.
     """
 
-    def __init__(self, codepipeline: Any, pipeline_name: str, variable_name: str) -> None:
+    def __init__(self, codepipeline: Any, pipeline_name: str, variable_name: str,
+                 endpoint: EndpointState | None = None) -> None:
+        """:param endpoint: checks the (production) endpoint for a silent rollback. Default: None."""
         self._codepipeline = codepipeline
         self._pipeline_name = pipeline_name
         self._variable_name = variable_name
+        self._endpoint = endpoint
 
-    def served(self) -> str | None:
+    def served(self) -> Served:
         summaries = self._codepipeline.list_pipeline_executions(
             pipelineName=self._pipeline_name, maxResults=PIPELINE_HISTORY)["pipelineExecutionSummaries"]
         for summary in summaries:
@@ -248,12 +327,16 @@ class PipelineDeployer:
             values = [str(v["resolvedValue"]) for v in variables if v["name"] == self._variable_name]
             if values == [KEEP_SERVED_VERSION]:
                 continue
-            return values[0] if values and values[0] else None
-        return None
+            version = values[0] if values and values[0] else None
+            running = summary["status"] == "InProgress"
+            return Served(version, None if running or self._endpoint is None else self._endpoint.rolled_back())
+        return Served(None)
 
-    def deploy(self, model_package_arn: str) -> str:
-        response = self._codepipeline.start_pipeline_execution(
-            name=self._pipeline_name, variables=[{"name": self._variable_name, "value": model_package_arn}])
+    def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
+        variables = [{"name": self._variable_name, "value": model_package_arn}]
+        if redeploy is not None:
+            variables.append({"name": self._variable_name + REDEPLOY_SUFFIX, "value": redeploy})
+        response = self._codepipeline.start_pipeline_execution(name=self._pipeline_name, variables=variables)
         return str(response["pipelineExecutionId"])
 
 
@@ -291,13 +374,17 @@ class Settings:
         )
 
 
-def deployer_from_environment(environment: Mapping[str, str]) -> Deployer:
-    """The stack-parameter deployer if ``STACK_NAME`` is set, else the pipeline deployer."""
+def deployer_from_environment(environment: Mapping[str, str], sagemaker: Any) -> Deployer:
+    """The stack-parameter deployer if ``STACK_NAME`` is set, else the pipeline deployer; both check
+    endpoint ``ENDPOINT_NAME`` of stack ``ENDPOINT_STACK_NAME`` for a silent rollback."""
+    cloudformation = boto3.client("cloudformation")
+    endpoint = EndpointState(cloudformation, sagemaker, environment["ENDPOINT_STACK_NAME"],
+                             environment["ENDPOINT_NAME"])
     if "STACK_NAME" in environment:
-        return StackParameterDeployer(boto3.client("cloudformation"), environment["STACK_NAME"],
-                                      environment["PARAMETER_NAME"], environment.get("ROLE_ARN"))
+        return StackParameterDeployer(cloudformation, environment["STACK_NAME"], environment["PARAMETER_NAME"],
+                                      environment.get("ROLE_ARN"), endpoint)
     return PipelineDeployer(boto3.client("codepipeline"), environment["PIPELINE_NAME"],
-                            environment["VARIABLE_NAME"])
+                            environment["VARIABLE_NAME"], endpoint)
 
 
 def backoff_seconds(receive_count: int) -> int:
@@ -332,19 +419,23 @@ class Shell:
             if current["ModelApprovalStatus"] == event.status:
                 raise NotYetConsistent(f"ListModelPackages does not list {event.model_package_arn} as "
                                        f"{event.status} yet")
-        serving = self.deployer.served()
-        action = decide(serving, approved, event)
+        served = self.deployer.served()
+        serving = served.version
+        action = decide(serving, approved, event, served.rolled_back)
         LOGGER.info("decision: %s", action)
         message: dict[str, Any] = {
             "outcome": action.outcome, "modelPackageGroup": event.group,
             "event": {"modelPackageArn": event.model_package_arn, "status": event.status},
             "servedBefore": serving, "target": action.target, "reason": action.reason,
         }
+        if served.rolled_back is not None:
+            message["silentRollback"] = served.rolled_back
         if action.target is not None:
-            message["started"] = self.deployer.deploy(action.target)
+            message["started"] = self.deployer.deploy(action.target, action.redeploy)
         subject = {
             Outcome.DEPLOY: f"Deploying {action.target}",
             Outcome.ROLLBACK: f"Rolling back to {action.target}",
+            Outcome.REDEPLOY: f"Redeploying {action.target} after a silent rollback",
             Outcome.ALREADY_SERVED: f"Nothing to do: {serving} is served",
             Outcome.NO_APPROVED_VERSION: f"No Approved version left in {event.group}",
         }[action.outcome]
@@ -408,10 +499,11 @@ class Shell:
 
 def handler(event: Mapping[str, Any], context: object) -> dict[str, list[dict[str, str]]]:
     """Lambda entry point (SQS event source with ReportBatchItemFailures)."""
+    sagemaker = boto3.client("sagemaker")
     shell = Shell(
         Settings.from_environment(os.environ),
-        deployer_from_environment(os.environ),
-        sagemaker=boto3.client("sagemaker"),
+        deployer_from_environment(os.environ, sagemaker),
+        sagemaker=sagemaker,
         sns=boto3.client("sns"),
         sqs=boto3.client("sqs"),
     )

@@ -6,6 +6,11 @@ SageMaker can roll a blue/green update back on its own and return the endpoint t
 the old config, which CloudFormation does not see. On UPDATE_FAILED, UPDATE_ROLLBACK_COMPLETE and
 UPDATE_ROLLBACK_FAILED the update failed. Every outcome is published to the SNS topic as JSON.
 
+The monitor only reads and reports: it never redeploys, so a version whose alarms roll it back is
+not deployed again and again. The approval deployer runs the same check (``_endpoint_state``)
+before each decision, so the next approval event of the group, or the same event sent again,
+redeploys it; the log line of a silent rollback feeds a CloudWatch metric and alarm.
+
 Bad input raises: Lambda retries the event twice, then sends it to the function's dead-letter
 queue (where an alarm fires). Environment: ``STACK_NAME``, ``ENDPOINT_NAME``, ``TOPIC_ARN``.
 """
@@ -22,14 +27,25 @@ from typing import Any
 
 import boto3
 
+try:  # in Lambda the asset's root is on sys.path, with the package's module copied beside index.py
+    from _endpoint_state import declared_endpoint_configs, rolled_back_configs  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:  # in tests and the wheel: the same module, from the package
+    from cdk_sagemaker_inference._endpoint_state import declared_endpoint_configs, rolled_back_configs
+
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
 
 SOURCE = "aws.cloudformation"
 DETAIL_TYPE = "CloudFormation Stack Status Change"
-ENDPOINT_CONFIG_TYPE = "AWS::SageMaker::EndpointConfig"
 FAILED_STATUSES = frozenset({"UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"})
 COMPLETE = "UPDATE_COMPLETE"
+#: What a silent rollback notification says happens next.
+AFTER_SILENT_ROLLBACK = (
+    "Nothing redeploys on its own. The stack still names the version the endpoint does not run: the next "
+    "approval event of the model package group, or the same event sent to the approval queue again, "
+    "redeploys it (the served version's redeploy parameter). If the version's alarms roll it back again, "
+    "reject it instead."
+)
 
 
 class Outcome(enum.StrEnum):
@@ -75,11 +91,6 @@ def parse_event(event: Mapping[str, Any], stack_name: str) -> StackStatusChange:
     return StackStatusChange(stack_id, status, str(detail["status-details"].get("status-reason") or ""))
 
 
-def config_name(physical_id: str) -> str:
-    """An EndpointConfig's name from its physical id (its ARN, where SageMaker lower-cases the name)."""
-    return physical_id.rsplit("endpoint-config/", 1)[-1].lower()
-
-
 def assess(change: StackStatusChange, endpoint: str, serving_config: str | None,
            declared_configs: Iterable[str]) -> Report:
     """The outcome of an update (pure): did the endpoint end on a config the stack declares?
@@ -92,24 +103,13 @@ def assess(change: StackStatusChange, endpoint: str, serving_config: str | None,
         reason = change.reason or "no reason given"
         return Report(Outcome.UPDATE_FAILED,
                       f"the update of {change.stack_id} ended in {change.status}: {reason}")
-    declared = sorted(config_name(physical_id) for physical_id in declared_configs)
-    if serving_config is not None and serving_config.lower() in declared:
+    declared = rolled_back_configs(serving_config, declared_configs)
+    if declared is None:
         return Report(Outcome.SERVING, f"endpoint {endpoint} now serves {serving_config}")
     return Report(Outcome.SILENT_ROLLBACK,
                   f"the stack update completed but endpoint {endpoint} serves {serving_config} "
                   f"while the stack declares {', '.join(declared) or 'no endpoint config'}: "
                   "SageMaker rolled the update back")
-
-
-def declared_endpoint_configs(cloudformation: Any, stack_id: str) -> list[str]:
-    """Physical ids of the stack's endpoint configs."""
-    paginator = cloudformation.get_paginator("list_stack_resources")
-    return [
-        summary["PhysicalResourceId"]
-        for page in paginator.paginate(StackName=stack_id)
-        for summary in page["StackResourceSummaries"]
-        if summary["ResourceType"] == ENDPOINT_CONFIG_TYPE and summary.get("PhysicalResourceId")
-    ]
 
 
 def monitor(event: Mapping[str, Any], environment: Mapping[str, str], cloudformation: Any, sagemaker: Any,
@@ -130,10 +130,13 @@ def monitor(event: Mapping[str, Any], environment: Mapping[str, str], cloudforma
         Outcome.SILENT_ROLLBACK: f"Endpoint {endpoint} rolled back",
         Outcome.UPDATE_FAILED: f"Endpoint stack update failed: {change.status}",
     }[report.outcome]
-    sns.publish(TopicArn=environment["TOPIC_ARN"], Subject=subject[:100], Message=json.dumps({
+    message = {
         "outcome": report.outcome, "endpoint": endpoint, "stack": change.stack_id, "status": change.status,
         "servingConfig": serving_config, "declaredConfigs": declared, "message": report.message,
-    }))
+    }
+    if report.outcome is Outcome.SILENT_ROLLBACK:
+        message["next"] = AFTER_SILENT_ROLLBACK
+    sns.publish(TopicArn=environment["TOPIC_ARN"], Subject=subject[:100], Message=json.dumps(message))
     return report
 
 
