@@ -21,6 +21,7 @@ from cdk_sagemaker_inference import SharedResources
 from cdk_sagemaker_inference._iam import ManagedPolicyRole
 from cdk_sagemaker_inference.approval import DEFAULT_PARAMETER_NAME
 from cdk_sagemaker_inference.compliance import acknowledge, acknowledge_wildcard_resource
+from cdk_sagemaker_inference.served_version import REDEPLOY_SUFFIX
 from constructs import Construct, IConstruct
 
 from .config import AppConfig, PipelineSource
@@ -38,6 +39,10 @@ SERVED_VERSION_STEP = "ServedVersion"
 SERVED_VERSION_EXPORT = "SERVED_MODEL_PACKAGE_ARN"
 #: Its value when no approval started the execution: every stage keeps the version it serves.
 KEEP_SERVED_VERSION = "keep"
+#: The variable (and stack parameter) that redeploys the served version after a silent rollback,
+#: and what the ServedVersion step exports for it.
+REDEPLOY_VARIABLE = SERVED_VERSION_VARIABLE + REDEPLOY_SUFFIX
+REDEPLOY_EXPORT = "SERVED_MODEL_PACKAGE_REDEPLOY"
 #: The request the smoke test sends: one row of the example's 30 raw features.
 SMOKE_TEST_PAYLOAD = "examples/payload.csv"
 #: The labels the example answers with.
@@ -73,17 +78,29 @@ def smoke_test_commands(region: str) -> list[str]:
 def served_version_commands(region: str) -> list[str]:
     """Sets ``SERVED_MODEL_PACKAGE_ARN``: the pipeline variable when an approval started the run,
     else the value the stage's stack ``$STACK_NAME`` has now (empty before its first deploy), read
-    with the stage's CDK deploy role ``$DEPLOY_ROLE_ARN``."""
+    with the stage's CDK deploy role ``$DEPLOY_ROLE_ARN``; and ``SERVED_MODEL_PACKAGE_REDEPLOY`` in
+    the same way from ``$REQUESTED_REDEPLOY`` and the stack's redeploy parameter (a run keeps it
+    unless a redeploy after a silent rollback started it)."""
     return [
         *_assume_role_profile("stage", "DEPLOY_ROLE_ARN", region),
-        f'if [ "$REQUESTED" != "{KEEP_SERVED_VERSION}" ]; then SERVED_MODEL_PACKAGE_ARN="$REQUESTED"; '
-        'elif OUT=$(AWS_PROFILE=stage aws cloudformation describe-stacks --stack-name "$STACK_NAME" '
-        f"--query \"Stacks[0].Parameters[?ParameterKey=='{DEFAULT_PARAMETER_NAME}'].ParameterValue\" "
-        '--output text 2>&1); then SERVED_MODEL_PACKAGE_ARN="$OUT"; '
-        'elif echo "$OUT" | grep -q "does not exist"; then SERVED_MODEL_PACKAGE_ARN=""; '
-        'else echo "$OUT" >&2; exit 1; fi',
-        'echo "serving: ${SERVED_MODEL_PACKAGE_ARN:-the bundled example}"',
+        _requested_or_current("REQUESTED", SERVED_VERSION_EXPORT, DEFAULT_PARAMETER_NAME),
+        _requested_or_current("REQUESTED_REDEPLOY", REDEPLOY_EXPORT, REDEPLOY_VARIABLE),
+        'echo "serving: ${SERVED_MODEL_PACKAGE_ARN:-the bundled example} '
+        '(redeploy: ${SERVED_MODEL_PACKAGE_REDEPLOY:-none})"',
     ]
+
+
+def _requested_or_current(requested: str, export: str, parameter: str) -> str:
+    """Sets ``$export`` to ``$requested`` unless it is ``keep``, else to ``parameter``'s value in the
+    stage's stack (empty when the stack or the parameter does not exist; other errors fail the step)."""
+    return (
+        f'if [ "${requested}" != "{KEEP_SERVED_VERSION}" ]; then {export}="${requested}"; '
+        'elif OUT=$(AWS_PROFILE=stage aws cloudformation describe-stacks --stack-name "$STACK_NAME" '
+        f"--query \"Stacks[0].Parameters[?ParameterKey=='{parameter}'].ParameterValue\" "
+        f'--output text 2>&1); then {export}="$OUT"; '
+        f'elif echo "$OUT" | grep -q "does not exist"; then {export}=""; '
+        'else echo "$OUT" >&2; exit 1; fi'
+    )
 
 
 def _assume_role_profile(profile: str, role_variable: str, region: str) -> list[str]:
@@ -129,6 +146,12 @@ class DeploymentPipelineStack(Stack):
             variable_name=SERVED_VERSION_VARIABLE, default_value=KEEP_SERVED_VERSION,
             description=f"The model package version ARN to serve; '{KEEP_SERVED_VERSION}': what each stage serves",
         )
+        #: Set (by the approval deployer) to redeploy the same version after a silent rollback.
+        self.redeploy_variable = codepipeline.Variable(
+            variable_name=REDEPLOY_VARIABLE, default_value=KEEP_SERVED_VERSION,
+            description=("The endpoint config SageMaker rolled back, to redeploy the same version; "
+                         f"'{KEEP_SERVED_VERSION}': what each stage has"),
+        )
         self.code_pipeline = codepipeline.Pipeline(
             self, "Pipeline",
             pipeline_name=self.pipeline_name,
@@ -138,7 +161,7 @@ class DeploymentPipelineStack(Stack):
             cross_account_keys=True,
             enable_key_rotation=True,
             restart_execution_on_update=True,
-            variables=[self.variable],
+            variables=[self.variable, self.redeploy_variable],
             role=ManagedPolicyRole(self, "PipelineRole",
                                    assumed_by=iam.ServicePrincipal("codepipeline.amazonaws.com"),
                                    description=f"CodePipeline {self.pipeline_name}"),
@@ -255,9 +278,9 @@ class DeploymentPipelineStack(Stack):
             SERVED_VERSION_STEP,
             commands=served_version_commands(str(stage.region)),
             partial_build_spec=codebuild.BuildSpec.from_object(
-                {"env": {"exported-variables": [SERVED_VERSION_EXPORT]}}),
-            env={"REQUESTED": self.variable.reference(), "STACK_NAME": realtime.stack_name,
-                 "DEPLOY_ROLE_ARN": deploy_role},
+                {"env": {"exported-variables": [SERVED_VERSION_EXPORT, REDEPLOY_EXPORT]}}),
+            env={"REQUESTED": self.variable.reference(), "REQUESTED_REDEPLOY": self.redeploy_variable.reference(),
+                 "STACK_NAME": realtime.stack_name, "DEPLOY_ROLE_ARN": deploy_role},
             role=role,
         )
         if after is not None:
@@ -269,7 +292,8 @@ class DeploymentPipelineStack(Stack):
         """Gives the real-time stack's change set the served version as a parameter override.
 
         CDK Pipelines has no parameter overrides, and CodePipeline's CloudFormation action would
-        otherwise reset ``ServedModelPackageArn`` to its default (the bundled example) on every run.
+        otherwise reset ``ServedModelPackageArn`` to its default (the bundled example) on every run,
+        and ``ServedModelPackageArnRedeploy`` to ``""`` (a needless endpoint update after a redeploy).
         CDK Pipelines also names a step's variables only for steps that consume them, so the
         namespace of the ServedVersion action is set here too.
         """
@@ -281,7 +305,8 @@ class DeploymentPipelineStack(Stack):
         overrides = {
             SERVED_VERSION_STEP: ("Namespace", namespace),
             f"{realtime.node.id}.Prepare": ("Configuration.ParameterOverrides", json.dumps(
-                {DEFAULT_PARAMETER_NAME: f"#{{{namespace}.{SERVED_VERSION_EXPORT}}}"})),
+                {DEFAULT_PARAMETER_NAME: f"#{{{namespace}.{SERVED_VERSION_EXPORT}}}",
+                 REDEPLOY_VARIABLE: f"#{{{namespace}.{REDEPLOY_EXPORT}}}"})),
         }
         stage_index = [s.stage_name for s in self.code_pipeline.stages].index(stage.stage_name)
         actions = [a.action_properties.action_name for a in self.code_pipeline.stages[stage_index].actions]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_s3_assets as s3_assets
 from cdk_sagemaker_inference import (
@@ -80,6 +80,9 @@ class ModelRegistryStack(Stack):
             endpoint_name=endpoint_stack.endpoint.endpoint_name,
             endpoint_stack_name=endpoint_stack.stack_name,
         )
+        # Where an operator sends an approval event again, e.g. to redeploy after a silent rollback.
+        CfnOutput(self, "ApprovalQueueUrl", value=self.approval.queue.queue_url,
+                  description=f"The approval queue of {group_name} (FIFO, message group {group_name})")
 
     def _trigger(self, endpoint_stack: RealtimeInferenceStack, pipeline_name: str | None) -> DeploymentTrigger:
         if pipeline_name is None:

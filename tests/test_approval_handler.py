@@ -693,18 +693,9 @@ def test_after_a_silent_rollback_the_same_event_again_redeploys_the_version(worl
 
 def test_a_redeploy_changes_the_redeploy_parameter_with_the_previous_template(world: World) -> None:
     v1 = deployed_then_rolled_back(world)
-    calls: list[dict[str, Any]] = []
-
-    class Recording:
-        def describe_stacks(self, **kwargs: Any) -> Any:
-            return world.cloudformation.describe_stacks(**kwargs)
-
-        def update_stack(self, **kwargs: Any) -> Any:
-            calls.append(kwargs)
-            return world.cloudformation.update_stack(**kwargs)
-
-    world.handle(world.record(event(v1)), cloudformation=Recording())
-    assert calls == [{
+    recording = RecordingCloudFormation(world)
+    world.handle(world.record(event(v1)), cloudformation=recording)
+    assert recording.calls == [{
         "StackName": world.stack_id,
         "UsePreviousTemplate": True,
         "Capabilities": [],
@@ -800,3 +791,22 @@ def test_code_pipeline_trigger_takes_nothing_for_rolled_back_while_an_execution_
         "batchItemFailures": []}
     assert len(executions(codepipeline)) == 1
     assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]
+
+
+def test_the_readmes_command_to_send_an_event_again_redeploys(world: World) -> None:
+    """README, "After a silent rollback": the message body its `aws sqs send-message` builds (the
+    query run on DescribeModelPackage's answer, as the AWS CLI does) is an event the deployer takes."""
+    import re
+
+    import jmespath
+
+    from tests.conftest import REPO
+
+    (command,) = re.findall(r"```bash\n(aws sqs send-message .*?)```", (REPO / "README.md").read_text(), re.DOTALL)
+    match = re.search(r"--query '([^']*)'", command)
+    assert match and "--message-group-id <group>" in command
+    v1 = deployed_then_rolled_back(world)
+    body = jmespath.search(match.group(1), world.sagemaker.describe_model_package(ModelPackageName=v1))
+    assert world.handle(world.record(json.dumps(body))) == []
+    assert world.notifications()[-1]["outcome"] == "redeploy"
+    assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1"

@@ -19,6 +19,7 @@ from stacks import build_app, cdk_json_context
 from stacks.deployment_pipeline_stack import (
     CDK_CLI_VERSION,
     KEEP_SERVED_VERSION,
+    REDEPLOY_VARIABLE,
     SMOKE_TEST_PAYLOAD,
     SYNTH_COMMAND,
     smoke_test_commands,
@@ -314,6 +315,11 @@ def test_the_pipeline_declares_the_served_version_variable(template: Template) -
     assert pipeline_properties(template)["Variables"] == [{
         "Name": "ServedModelPackageArn", "DefaultValue": "keep",
         "Description": "The model package version ARN to serve; 'keep': what each stage serves",
+    }, {
+        # The approval deployer sets it to redeploy a version SageMaker rolled back (issue 7 item 8).
+        "Name": "ServedModelPackageArnRedeploy", "DefaultValue": "keep",
+        "Description": "The endpoint config SageMaker rolled back, to redeploy the same version; "
+        "'keep': what each stage has",
     }]
 
 
@@ -323,23 +329,27 @@ def test_each_stage_deploys_the_realtime_stack_with_the_decided_version(template
     decide = stage_actions["ServedVersion"]
     assert decide["Namespace"] == f"{stage}-ServedVersion"
     assert json.loads(decide["Configuration"]["EnvironmentVariables"]) == [
-        {"name": "REQUESTED", "type": "PLAINTEXT", "value": "#{variables.ServedModelPackageArn}"}]
+        {"name": "REQUESTED", "type": "PLAINTEXT", "value": "#{variables.ServedModelPackageArn}"},
+        {"name": "REQUESTED_REDEPLOY", "type": "PLAINTEXT", "value": "#{variables.ServedModelPackageArnRedeploy}"}]
     prepare = stage_actions["inference-realtime.Prepare"]
     assert json.loads(prepare["Configuration"]["ParameterOverrides"]) == {
-        "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}"}
+        "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}",
+        "ServedModelPackageArnRedeploy": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_REDEPLOY}}"}
     assert decide["RunOrder"] < prepare["RunOrder"]
     spec = buildspec(template, decide["Configuration"]["ProjectName"])
-    assert spec["env"]["exported-variables"] == ["SERVED_MODEL_PACKAGE_ARN"]
+    assert spec["env"]["exported-variables"] == ["SERVED_MODEL_PACKAGE_ARN", "SERVED_MODEL_PACKAGE_REDEPLOY"]
     others = [a for n, a in stage_actions.items() if n.endswith(".Prepare") and n != "inference-realtime.Prepare"]
     assert all("ParameterOverrides" not in a["Configuration"] for a in others)
 
 
-def fake_aws(tmp_path: Path, describe: str, status: int) -> dict[str, str]:
-    """A PATH whose `aws` accepts `configure set` and answers describe-stacks with ``describe``."""
+def fake_aws(tmp_path: Path, describe: str, status: int, redeploy: str = "") -> dict[str, str]:
+    """A PATH whose `aws` accepts `configure set` and answers describe-stacks with ``describe``
+    (with ``redeploy`` when the query asks for the redeploy parameter and the call succeeds)."""
     script = tmp_path / "aws"
     script.write_text(
         "#!/bin/bash\n"
         'if [ "$1" = configure ]; then exit 0; fi\n'
+        f'if [ {status} = 0 ] && [[ "$*" == *Redeploy* ]]; then echo {json.dumps(redeploy)}; exit 0; fi\n'
         f"echo {json.dumps(describe)}\nexit {status}\n"
     )
     script.chmod(0o755)
@@ -363,9 +373,32 @@ def test_the_served_version_step_keeps_what_is_served_unless_an_approval_names_a
 ) -> None:
     script = "\n".join(
         [*commands(template, "staging", "ServedVersion"), 'printf "%s" "$SERVED_MODEL_PACKAGE_ARN" > out'])
-    env = {**fake_aws(tmp_path, describe, status), "REQUESTED": requested, "STACK_NAME": "s", "DEPLOY_ROLE_ARN": "r"}
+    env = {**fake_aws(tmp_path, describe, status), "REQUESTED": requested, "REQUESTED_REDEPLOY": "keep",
+           "STACK_NAME": "s", "DEPLOY_ROLE_ARN": "r"}
     subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, check=True, capture_output=True)
     assert (tmp_path / "out").read_text() == served
+
+
+@pytest.mark.parametrize(
+    ("requested", "current", "status", "redeploy"),
+    [
+        ("endpointconfig-v3", "not called", 0, "endpointconfig-v3"),  # the deployer asked for a redeploy
+        ("keep", "endpointconfig-v2", 0, "endpointconfig-v2"),         # any other run keeps the stack's value
+        ("keep", "", 0, ""),                                           # never redeployed, or a stack before it
+        ("keep", "An error occurred (ValidationError): Stack with id x does not exist", 254, ""),  # first deploy
+    ],
+)
+def test_the_served_version_step_keeps_the_redeploy_value_unless_a_redeploy_names_one(
+    tmp_path: Path, template: Template, requested: str, current: str, status: int, redeploy: str
+) -> None:
+    """Issue 7 item 8: only a redeploy run changes it, so no other run updates the endpoint for it."""
+    script = "\n".join(
+        [*commands(template, "production", "ServedVersion"), 'printf "%s" "$SERVED_MODEL_PACKAGE_REDEPLOY" > out'])
+    describe = current if status else ARN
+    env = {**fake_aws(tmp_path, describe, status, redeploy=current), "REQUESTED": ARN,
+           "REQUESTED_REDEPLOY": requested, "STACK_NAME": "s", "DEPLOY_ROLE_ARN": "r"}
+    subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, check=True, capture_output=True)
+    assert (tmp_path / "out").read_text() == redeploy
 
 
 def test_the_served_version_step_fails_rather_than_reset_the_version_on_other_errors(
@@ -373,7 +406,7 @@ def test_the_served_version_step_fails_rather_than_reset_the_version_on_other_er
 ) -> None:
     script = "\n".join(commands(template, "staging", "ServedVersion"))
     env = {**fake_aws(tmp_path, "An error occurred (AccessDenied)", 254), "REQUESTED": "keep",
-           "STACK_NAME": "s", "DEPLOY_ROLE_ARN": "r"}
+           "REQUESTED_REDEPLOY": "keep", "STACK_NAME": "s", "DEPLOY_ROLE_ARN": "r"}
     result = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 1 and "AccessDenied" in result.stderr
 
@@ -442,7 +475,8 @@ def test_the_readme_bootstraps_each_stage_with_trust_for_the_pipeline_account() 
 
 def test_the_readme_names_the_variable_and_its_default_the_pipeline_declares(template: Template) -> None:
     section = readme_section("Deploying through CodePipeline")
-    (variable,) = pipeline_properties(template)["Variables"]
+    variable, redeploy = pipeline_properties(template)["Variables"]
+    assert f"`{redeploy['Name']}` (default `{redeploy['DefaultValue']}`)" in section
     assert f"declares the variable `{variable['Name']}`\n(default `{variable['DefaultValue']}`)" in section
     assert f"`{variable['Name']}=<version ARN>`" in section
     name = pipeline_properties(template)["Name"]
@@ -511,7 +545,8 @@ def test_with_approvals_through_the_pipeline_both_stages_take_the_decided_versio
     for stage in ("staging", "production"):
         prepare = actions(template, stage)["inference-realtime.Prepare"]
         assert json.loads(prepare["Configuration"]["ParameterOverrides"]) == {
-            "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}"}
+            "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}",
+            "ServedModelPackageArnRedeploy": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_REDEPLOY}}"}
 
 
 class Executions:
@@ -544,7 +579,9 @@ def test_the_approval_deployer_reads_through_runs_a_code_change_started(
     """The deployer and the pipeline agree on the word for "keep what is served"."""
     assert approval_deployer.KEEP_SERVED_VERSION == KEEP_SERVED_VERSION
     deployer = approval_deployer.PipelineDeployer(Executions(*executions), "p", "ServedModelPackageArn")
-    assert deployer.served() == served
+    assert deployer.served() == approval_deployer.Served(served)
+    # ... and on the name of the variable that redeploys after a silent rollback.
+    assert "ServedModelPackageArn" + approval_deployer.REDEPLOY_SUFFIX == REDEPLOY_VARIABLE
 
 
 # -- an S3 source ---------------------------------------------------------------------------------

@@ -166,8 +166,10 @@ def test_7_the_approval_queue_admits_only_the_approval_rule(approval: Template) 
 def test_7_every_dead_letter_queue_alarms_on_depth_and_on_age(approval: Template) -> None:
     alarms = approval.find_resources("AWS::CloudWatch::Alarm")
     by_queue: dict[str, set[str]] = {}
-    for alarm in alarms.values():
+    for name, alarm in alarms.items():
         properties = alarm["Properties"]
+        if name.startswith("ApprovalSilentRollbackAlarm"):  # not a queue's (issue 7 item 8)
+            continue
         (dimension,) = properties["Dimensions"]
         by_queue.setdefault(dimension["Value"]["Fn::GetAtt"][0][:-8], set()).add(properties["MetricName"])
         assert properties["AlarmActions"][0]["Ref"].startswith("SharedNotifications")
@@ -555,6 +557,19 @@ def test_8_the_deployer_asset_carries_the_names_module(reference_app: cdk.App) -
     handlers = [p.parent for p in assembly.glob("asset.*/index.py") if "approval changes" in p.read_text()
                 or "Serves the newest Approved version" in p.read_text()]
     assert handlers and all((h / "_names.py").is_file() for h in handlers)
+
+
+def test_8_both_handler_assets_carry_the_one_silent_rollback_check(reference_app: cdk.App) -> None:
+    """The deployer and the monitor decide "rolled back silently" with the same module."""
+    from pathlib import Path
+
+    from cdk_sagemaker_inference import _endpoint_state
+
+    assembly = Path(reference_app.outdir)
+    handlers = [p.parent for p in assembly.glob("asset.*/index.py") if "_endpoint_state" in p.read_text()]
+    assert len(handlers) == 2
+    for handler in handlers:
+        assert (handler / "_endpoint_state.py").read_text() == Path(_endpoint_state.__file__).read_text()
 
 
 @pytest.mark.parametrize(("group", "forms"), [

@@ -152,3 +152,34 @@ def test_the_elastic_inference_stack_declares_the_accelerator_and_flags_it() -> 
         Match.string_like_regexp("Elastic Inference reached end of life in April 2024.*inference components"),
     )
     app.synth()  # the compliance gate passes with the EI stack in the app
+
+
+def test_the_registry_stack_outputs_the_approval_queue_where_an_operator_sends_an_event_again(
+        registry: Template) -> None:
+    """Issue 7 item 8: README's command to redeploy after a silent rollback sends to this queue."""
+    (queue,) = [name for name in registry.find_resources("AWS::SQS::Queue")
+                if name.startswith("ApprovalDeploymentQueue")]
+    output = registry.to_json()["Outputs"]["ApprovalQueueUrl"]
+    assert output["Value"] == {"Ref": queue}
+    assert output["Description"] == ("The approval queue of inference-breast-cancer (FIFO, message group "
+                                     "inference-breast-cancer)")
+
+
+def test_a_redeploy_replaces_only_what_the_served_version_switch_role_may_replace(realtime: Template) -> None:
+    """Issue 7 item 8: ServedModelPackageArnRedeploy reaches the Model alone (its replacement is a new
+    EndpointConfig and an Endpoint update), and the switch role may create, delete and update those."""
+    import json
+
+    resources = realtime.to_json()["Resources"]
+    users = {resource["Type"] for resource in resources.values()
+             if "ServedModelPackageArnRedeploy" in json.dumps(resource)}
+    assert users == {"AWS::SageMaker::Model"}
+    (role,) = [name for name in resources if name.startswith("ServedVersionSwitchRole") and
+               resources[name]["Type"] == "AWS::IAM::Role"]
+    actions = {action for policy in realtime.find_resources("AWS::IAM::ManagedPolicy").values()
+               if {"Ref": role} in policy["Properties"].get("Roles", [])
+               for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+               for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
+    assert {"sagemaker:CreateModel", "sagemaker:DeleteModel", "sagemaker:CreateEndpointConfig",
+            "sagemaker:DeleteEndpointConfig", "sagemaker:UpdateEndpoint", "sagemaker:DescribeModelPackage",
+            "iam:PassRole"} <= actions
