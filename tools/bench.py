@@ -187,6 +187,7 @@ EXTRAS = (
     "a dead-letter queue for events EventBridge cannot deliver to the approval queue, with its policy [2]",
     "a dead-letter queue for the monitor's failed asynchronous invocations, with its policy [2]",
     "alarms on the age of the oldest dead letter (before it expires) and on the two new dead-letter queues [5]",
+    "a metric filter on the monitor's log and an alarm on silent rollbacks, notifying the topic [2]",
     "grants in customer-managed policies instead of inline ones (HIPAA/NIST/PCI), a queue policy naming "
     "only its rule, log retention and dead-letter retention set [0]",
 )

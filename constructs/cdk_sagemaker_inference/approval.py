@@ -424,7 +424,7 @@ class ApprovalDeployment(Construct):
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.silent_rollback_alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+        self.silent_rollback_alarm.add_alarm_action(self._alarm_action)
         self.stack_status_rule = events.Rule(
             self,
             "StackStatusRule",
