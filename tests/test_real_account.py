@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -615,11 +616,12 @@ def test_8_one_rule_for_a_group_names_case_in_arns_everywhere(stack: cdk.Stack, 
 # --- cfn-lint across regions: the app accepts only regions where every resource type exists -------------
 
 
-def test_the_accepted_regions_are_exactly_those_where_every_resource_type_exists(reference_app: cdk.App) -> None:
+def test_the_accepted_regions_are_exactly_those_where_every_resource_type_exists(
+    reference_app: cdk.App, tmp_path: Path
+) -> None:
     import re
     import subprocess
     import sys
-    from pathlib import Path
 
     from cfnlint.helpers import REGIONS
 
@@ -628,13 +630,18 @@ def test_the_accepted_regions_are_exactly_those_where_every_resource_type_exists
     from .conftest import REPO
     from .test_pipeline import PIPELINE_CONTEXT
 
-    templates: list[str] = []
+    types: set[str] = set()
     for context in ({"include_shared_accelerator": True, "include_elastic_inference": True}, PIPELINE_CONTEXT):
         app = build_app({**cdk_json_context(), **context})
-        templates += sorted(str(p) for p in Path(app.synth().directory).glob("**/*.template.json"))
+        for path in Path(app.synth().directory).glob("**/*.template.json"):
+            types.update(r["Type"] for r in json.loads(path.read_text())["Resources"].values())
+    # E3006 depends on the type alone, so one template with one resource of each type the app can
+    # declare finds the same regions as linting every template for every region, in a third of the time.
+    every_type = tmp_path / "every-type.template.json"
+    every_type.write_text(json.dumps({"Resources": {f"R{i}": {"Type": t} for i, t in enumerate(sorted(types))}}))
     result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--config-file",
                              str(REPO / ".cfnlintrc.yaml"), "--format", "parseable", "--regions", "ALL_REGIONS",
-                             "--", *templates], capture_output=True, text=True, check=False)
+                             "--", str(every_type)], capture_output=True, text=True, check=False)
     missing = set(re.findall(r"E3006:Resource type '[^']+' does not exist in '([a-z0-9-]+)'", result.stdout))
     assert missing  # the check would mean nothing if every region had every type
     assert sorted(supported_regions()) == sorted(set(REGIONS) - missing)
