@@ -40,24 +40,36 @@ XGBOOST_IMAGE = ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1")
 IMAGES = [SKLEARN_IMAGE, XGBOOST_IMAGE]
 #: Where a training pipeline writes the artifacts of versions it registers.
 REGISTERED_ARTIFACTS_PREFIX = "models/"
+#: Where the example's archives and metrics report are kept, under their content hash, in the
+#: artifacts bucket: inside the registered artifacts prefix, which a served version may read.
+RETAINED_ASSETS_PREFIX = f"{REGISTERED_ARTIFACTS_PREFIX}assets/"
 
 
-def example_containers() -> list[ContainerDefinition]:
-    """Preprocessing (CSV in, CSV out) -> XGBoost (CSV scores) -> labels (JSON or CSV)."""
+def example_containers(artifacts_bucket: s3.IBucket | None = None) -> list[ContainerDefinition]:
+    """Preprocessing (CSV in, CSV out) -> XGBoost (CSV scores) -> labels (JSON or CSV).
+
+    :param artifacts_bucket: the app's bucket, where the archives are kept under their content hash
+        (``RETAINED_ASSETS_PREFIX``) for as long as a registered version may name them. Default:
+        None, the archives stay CDK assets of the bootstrap bucket (for a stack nobody registers).
+    """
+    def archive(name: str) -> ModelData:
+        return ModelData.from_asset(str(ARTIFACTS / name / "model.tar.gz"), retained_in=artifacts_bucket,
+                                    retained_prefix=RETAINED_ASSETS_PREFIX)
+
     return [
         ContainerDefinition(
             image=SKLEARN_IMAGE,
-            model_data=ModelData.from_asset(str(ARTIFACTS / "preprocessing" / "model.tar.gz")),
+            model_data=archive("preprocessing"),
             environment=FrameworkEnvironment.sklearn(program="inference.py", default_accept="text/csv"),
         ),
         ContainerDefinition(
             image=XGBOOST_IMAGE,
-            model_data=ModelData.from_asset(str(ARTIFACTS / "xgboost" / "model.tar.gz")),
+            model_data=archive("xgboost"),
             environment={"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv"},
         ),
         ContainerDefinition(
             image=SKLEARN_IMAGE,
-            model_data=ModelData.from_asset(str(ARTIFACTS / "postprocessing" / "model.tar.gz")),
+            model_data=archive("postprocessing"),
             environment=FrameworkEnvironment.sklearn(program="inference.py", default_accept="application/json"),
         ),
     ]
@@ -75,7 +87,8 @@ def example_model(
     if registry_group_name is not None:
         group = ModelPackageGroup.from_model_package_group_name(scope, "Registry", registry_group_name)
         served = ServedModelPackage(scope, "ServedVersion", group=group)
-    model = InferencePipelineModel(scope, "Model", containers=example_containers(), served_package=served)
+    model = InferencePipelineModel(scope, "Model", containers=example_containers(artifacts_bucket),
+                                   served_package=served)
     if served is not None:
         served.grant_serving(model, artifacts_bucket=artifacts_bucket, prefix=REGISTERED_ARTIFACTS_PREFIX,
                              images=IMAGES)

@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_codepipeline as codepipeline
-from aws_cdk import aws_s3_assets as s3_assets
 from cdk_sagemaker_inference import (
     ApprovalDeployment,
     DeploymentTrigger,
@@ -15,11 +14,12 @@ from cdk_sagemaker_inference import (
     ModelMetrics,
     ModelPackageGroup,
     ModelPackageVersion,
+    RetainedAsset,
     SharedResources,
 )
 from constructs import Construct
 
-from .example_pipeline import METRICS, REQUEST_CONTENT_TYPES, RESPONSE_CONTENT_TYPES
+from .example_pipeline import METRICS, REQUEST_CONTENT_TYPES, RESPONSE_CONTENT_TYPES, RETAINED_ASSETS_PREFIX
 from .realtime_inference_stack import RealtimeInferenceStack
 
 
@@ -56,7 +56,9 @@ class ModelRegistryStack(Stack):
                       else ModelPackageGroup(
                           self, "Group", model_package_group_name=group_name,
                           description="Breast cancer classifiers served by the reference endpoint"))
-        metrics = s3_assets.Asset(self, "Metrics", path=str(METRICS))
+        # Kept in the app's bucket, as the version's archives are: a registered version outlives templates.
+        metrics = RetainedAsset(self, "Metrics", path=str(METRICS), bucket=shared.artifacts_bucket,
+                                prefix=RETAINED_ASSETS_PREFIX)
         self.first_version = ModelPackageVersion(
             self,
             "ExampleVersion",
@@ -66,7 +68,7 @@ class ModelRegistryStack(Stack):
             supported_response_mime_types=RESPONSE_CONTENT_TYPES,
             supported_realtime_instance_types=[instance_type],
             supported_transform_instance_types=[instance_type],
-            model_metrics=ModelMetrics(model_quality_statistics=MetricsReport(metrics.s3_object_url)),
+            model_metrics=ModelMetrics(model_quality_statistics=MetricsReport.from_retained_asset(metrics)),
             customer_metadata={"dataset": "sklearn-breast-cancer", "source": "examples/train.py"},
             description="The bundled example pipeline: preprocessing, XGBoost 1.7-1, labels",
         )

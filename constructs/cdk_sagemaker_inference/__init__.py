@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from .model_package import MetricsReport, ModelMetrics, ModelPackageVersion
     from .realtime import RealtimeEndpoint
     from .registry import IModelPackageGroup, ModelPackageGroup
+    from .retained_asset import RetainedAsset
     from .scaling import CopyAutoScaling, VariantAutoScaling
     from .served_version import ServedModelPackage
     from .served_version_switch import ServedVersionSwitch
@@ -155,6 +156,7 @@ _LAZY = {
     "ModelPackageVersion": "model_package",
     "IModelPackageGroup": "registry",
     "ModelPackageGroup": "registry",
+    "RetainedAsset": "retained_asset",
     "ServedModelPackage": "served_version",
     "ServedVersionSwitch": "served_version_switch",
     "SharedResources": "shared_resources",
@@ -254,6 +256,7 @@ __all__ = [
     "RealtimeEndpoint",
     "RegistryClient",
     "RegistryError",
+    "RetainedAsset",
     "RoutingStrategy",
     "ScalingType",
     "SerializationError",

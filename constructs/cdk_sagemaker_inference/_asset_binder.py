@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_cdk import Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -24,6 +24,7 @@ from constructs import Construct
 _BINDER_ID = "SageMakerAssets"
 #: Each stack's binder (weak: a stack is forgotten with its app).
 _BINDERS: weakref.WeakKeyDictionary[Stack, AssetBinder] = weakref.WeakKeyDictionary()
+_T = TypeVar("_T", bound=Construct)
 
 
 class AssetBinder(Construct):
@@ -46,29 +47,28 @@ class AssetBinder(Construct):
             _BINDERS[stack] = binder
         return binder
 
+    def once(self, kind: str, source: Mapping[str, Any], create: Callable[[Construct, str], _T]) -> _T:
+        """The construct of ``kind`` for ``source`` in this stack: ``create(binder, id)`` on first use."""
+        id = _id(kind, source)
+        existing = self._assets.get(id)
+        if existing is None:
+            self._assets[id] = existing = create(self, id)
+        return existing  # type: ignore[return-value]  # only create() makes the construct of this id
+
     def image(
         self, *, directory: str, file: str | None, build_args: Mapping[str, str], platform: ecr_assets.Platform
     ) -> ecr_assets.DockerImageAsset:
         """The image built from ``directory`` with these options, one per stack."""
         source = {"directory": str(Path(directory).resolve()), "file": file, "build_args": dict(build_args),
                   "platform": platform.platform}
-        id = _id("Image", source)
-        existing = self._assets.get(id)
-        if isinstance(existing, ecr_assets.DockerImageAsset):
-            return existing
-        self._assets[id] = asset = ecr_assets.DockerImageAsset(
-            self, id, directory=directory, file=file, build_args=dict(build_args) or None, platform=platform
-        )
-        return asset
+        return self.once("Image", source, lambda scope, id: ecr_assets.DockerImageAsset(
+            scope, id, directory=directory, file=file, build_args=dict(build_args) or None, platform=platform
+        ))
 
     def file(self, path: str) -> s3_assets.Asset:
         """The file at ``path`` uploaded to the stack's assets bucket, one per stack."""
-        id = _id("File", {"path": str(Path(path).resolve())})
-        existing = self._assets.get(id)
-        if isinstance(existing, s3_assets.Asset):
-            return existing
-        self._assets[id] = asset = s3_assets.Asset(self, id, path=path)
-        return asset
+        return self.once("File", {"path": str(Path(path).resolve())},
+                         lambda scope, id: s3_assets.Asset(scope, id, path=path))
 
 
 def _id(kind: str, source: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from aws_cdk import CfnCondition, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct, Node
+from constructs import Construct, IDependable, Node
 
 from ._iam import ManagedPolicyPrincipal
 from ._names import MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE, NAME_PATTERN, sagemaker_arn
@@ -167,6 +167,9 @@ class ContainerSpec:
     model_package_arn: str | None
     #: The image can use an Elastic Inference accelerator.
     elastic_inference_capable: bool
+    #: What must be deployed before anything uses the container, e.g. the copy of a retained archive
+    #: (``ModelData.from_asset(..., retained_in=...)``); a registry version of it depends on them too.
+    dependencies: Sequence[IDependable] = field(default=(), compare=False)
 
     def to_cloudformation(self) -> dict[str, Any]:
         """The ``ContainerDefinition`` as CloudFormation spells it."""
@@ -266,8 +269,9 @@ class _ModelBase(Construct):
                 self._resource.add_property_override("Containers", declared)
             if execution_config is not None:
                 self._resource.add_property_override("InferenceExecutionConfig", execution_config)
-        # SageMaker checks the role's permissions when it creates the model: the policy comes first.
-        self._resource.node.add_dependency(self._policy)
+        # SageMaker checks the role's permissions when it creates the model: the policy comes first,
+        # and the artifacts must be where the model reads them.
+        self._resource.node.add_dependency(self._policy, *(d for spec in self._containers for d in spec.dependencies))
 
     def _bind(self, container: ContainerDefinition) -> ContainerSpec:
         image = container.image.bind(self, self._principal) if container.image is not None else None
@@ -279,6 +283,7 @@ class _ModelBase(Construct):
             hostname=container.hostname,
             model_package_arn=container.model_package_arn,
             elastic_inference_capable=image is not None and image.elastic_inference_capable,
+            dependencies=tuple(data.dependencies) if data is not None else (),
         )
 
     def _grant_metrics(self) -> None:

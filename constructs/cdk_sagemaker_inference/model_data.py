@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from ._asset_binder import AssetBinder
 from ._iam import ManagedPolicyGrant
 from ._validation import check, check_pattern
+from .retained_asset import RetainedAsset
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class ModelDataConfig:
 
     #: ``s3://<bucket>/<key>`` (may hold deploy-time tokens).
     url: str
+    #: What must be deployed before anything uses the artifacts (the copy of a retained asset).
+    dependencies: Sequence[IDependable] = ()
 
 
 class ModelData(abc.ABC):
@@ -38,11 +42,21 @@ class ModelData(abc.ABC):
         return _BucketModelData(bucket, key)
 
     @staticmethod
-    def from_asset(path: str) -> ModelData:
-        """A local ``.tar.gz`` file, uploaded to the CDK assets bucket at deploy."""
+    def from_asset(path: str, *, retained_in: s3.IBucket | None = None, retained_prefix: str = "assets/") -> ModelData:
+        """A local ``.tar.gz`` file, uploaded to the CDK assets bucket at deploy.
+
+        :param retained_in: a bucket of the app to keep the archive in, under its content hash
+            (``<retained_prefix><sha256>/<file name>``, see ``RetainedAsset``); the model then reads it
+            from there. Use it for any model you register in a model package group: a registered
+            version may be served again long after, and ``cdk gc`` deletes assets of the bootstrap
+            bucket that no current template references. Default: None, the bootstrap bucket's asset.
+        :param retained_prefix: where under ``retained_in``. Default: ``assets/``.
+        """
         where = "ModelData.from_asset"
         check(where, path.endswith(".tar.gz"), "path", "a .tar.gz file", path)
         check(where, Path(path).is_file(), "path", "an existing file", path)
+        if retained_in is not None:
+            return _RetainedModelData(path, retained_in, retained_prefix)
         return _AssetModelData(path)
 
     @abc.abstractmethod
@@ -77,3 +91,19 @@ class _AssetModelData(ModelData):
         # One asset per stack and file, however many models there use it (see _asset_binder.py).
         asset = AssetBinder.of(scope).file(self._path)
         return _BucketModelData(asset.bucket, asset.s3_object_key).bind(scope, grantee)
+
+
+class _RetainedModelData(ModelData):
+    def __init__(self, path: str, bucket: s3.IBucket, prefix: str) -> None:
+        self._path = path
+        self._bucket = bucket
+        self._prefix = prefix
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
+        # One copy per stack, file and place (the models of a stack share it; another stack makes its
+        # own, which finds the object already there).
+        source = {"path": str(Path(self._path).resolve()), "bucket": self._bucket.node.path, "prefix": self._prefix}
+        retained = AssetBinder.of(scope).once("Retained", source, lambda binder, id: RetainedAsset(
+            binder, id, path=self._path, bucket=self._bucket, prefix=self._prefix))
+        config = _BucketModelData(self._bucket, retained.object_key).bind(scope, grantee)
+        return ModelDataConfig(url=config.url, dependencies=(retained,))

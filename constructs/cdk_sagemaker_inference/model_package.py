@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import TypeVar
 
 from aws_cdk import RemovalPolicy, Resource
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from ._validation import Where, check, check_count, check_pattern, to_enum
 from .instance_type import InstanceType, to_instance_type
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
+from .retained_asset import RetainedAsset
 from .runtime.registry_client import ModelApprovalStatus
 
 _MIME_TYPE_PATTERN = r"[-\w]+/.+"
@@ -30,10 +31,20 @@ class MetricsReport:
     :param s3_uri: ``s3://bucket/key`` of the report.
     :param content_type: its MIME type. Default: ``application/json``, what SageMaker Clarify and
         Model Monitor write.
+    :param dependencies: what must be deployed before the report is registered. Default: none.
     """
 
     s3_uri: str
     content_type: str = "application/json"
+    dependencies: Sequence[IDependable] = field(default=(), compare=False)
+
+    @staticmethod
+    def from_retained_asset(asset: RetainedAsset, content_type: str = "application/json") -> MetricsReport:
+        """The report ``asset`` keeps in a bucket of the app; a version registering it waits for the copy.
+
+        A report in the CDK assets bucket could be deleted by ``cdk gc`` while the version still names it.
+        """
+        return MetricsReport(asset.s3_object_url, content_type, dependencies=(asset,))
 
     def _render(self, where: Where, prop: str) -> _Source:
         check_pattern(where, f"{prop}.s3_uri", self.s3_uri, _S3_URI_PATTERN, "an s3:// or https:// URI")
@@ -56,6 +67,10 @@ class ModelMetrics:
     bias_pre_training_report: MetricsReport | None = None
     bias_post_training_report: MetricsReport | None = None
     explainability_report: MetricsReport | None = None
+
+    def _dependencies(self) -> list[IDependable]:
+        reports = (getattr(self, f.name) for f in fields(self))
+        return [d for report in reports if report is not None for d in report.dependencies]
 
     def _render(self, where: Where) -> sagemaker.CfnModelPackage.ModelMetricsProperty:
         def source(prop: str) -> _Source | None:
@@ -178,8 +193,11 @@ class ModelPackageVersion(Resource):
             ),
         )
         self._resource.apply_removal_policy(removal_policy)
-        # A group declared in this app must exist before a version is registered in it.
+        # A group declared in this app must exist before a version is registered in it, and so must
+        # the objects the version names (kept in the app's bucket by another stack, possibly).
         self.node.add_dependency(group)
+        artifacts = [d for container in containers for d in container.dependencies]
+        self._resource.node.add_dependency(*artifacts, *(model_metrics._dependencies() if model_metrics else ()))
         #: The version's ARN, ``arn:...:model-package/<group>/<n>``.
         self.model_package_arn = self._resource.attr_model_package_arn
 

@@ -3,6 +3,7 @@
 After ``make synth`` (or ``cdk synth``), every ``AWS::SageMaker::Model`` of every stack is in its
 template, and the model archives the stacks upload are staged next to it with their S3 keys in the
 stack's asset manifest: enough to run the model locally with nothing but the files in ``cdk.out``.
+An archive kept in a bucket of the app (``RetainedAsset``) is found through the copy's source key.
 A model that serves a registry version when one is approved (``ServedModelPackage``) runs its
 declared containers, the ones it serves before any approval.
 """
@@ -21,6 +22,8 @@ from .frameworks import LocalContainerSpec, identify_image
 
 MODEL_TYPE = "AWS::SageMaker::Model"
 STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
+#: ``RetainedAsset``'s copy of an asset into a bucket of the app (``retained_asset.RESOURCE_TYPE``).
+RETAINED_ASSET_TYPE = "Custom::RetainedAsset"
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,18 @@ def _asset_paths(directory: Path, stack: dict[str, Any], manifest: dict[str, Any
     return paths
 
 
+def _retained_paths(template: dict[str, Any], assets: dict[str, Path]) -> dict[str, Path]:
+    """S3 object key in the app's bucket -> staged file, for every asset a ``RetainedAsset`` copies there."""
+    paths: dict[str, Path] = {}
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") == RETAINED_ASSET_TYPE:
+            properties = resource.get("Properties", {})
+            source = assets.get(_literal(properties.get("SourceKey", "")))
+            if source is not None:
+                paths[_literal(properties.get("Key", ""))] = source
+    return paths
+
+
 def _container(declared: dict[str, Any], assets: dict[str, Path]) -> LocalContainerSpec:
     environment = {key: _literal(value) for key, value in declared.get("Environment", {}).items()}
     if "ModelPackageName" in declared:
@@ -143,6 +158,7 @@ def _resources(directory: Path) -> Iterator[tuple[str, str, str, dict[str, Any],
     for stack_directory, stack, manifest in _stacks(directory):
         template = json.loads((stack_directory / stack["properties"]["templateFile"]).read_text("utf-8"))
         assets = _asset_paths(stack_directory, stack, manifest)
+        assets.update(_retained_paths(template, assets))
         stack_name = stack.get("displayName") or stack["properties"].get("stackName", "")
         for logical_id, resource in template.get("Resources", {}).items():
             path = resource.get("Metadata", {}).get("aws:cdk:path", f"{stack_name}/{logical_id}")

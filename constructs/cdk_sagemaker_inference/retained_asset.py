@@ -1,0 +1,166 @@
+"""RetainedAsset: a local file kept in a bucket of the app under its content hash, never deleted.
+
+What a registered model version points at (its ``ModelDataUrl``s, its metrics reports) must outlive
+every template that mentions it: a rollback may serve that version months later. A CDK file asset
+lives in the bootstrap bucket, where ``cdk gc`` deletes objects no current template references.
+``RetainedAsset`` publishes the file as a CDK asset as usual and then copies it, at deploy time and
+server-side, into a bucket the app declares (retained, versioned, encrypted), under
+``<prefix><sha256 of the content>/<file name>``: a new version of the file gets a new key, so an
+older version's object is never overwritten, and nothing ever deletes it.
+
+The copy is a custom resource (``Custom::RetainedAsset``) served by one small function per stack and
+destination bucket, whose role may read exactly the assets it copies, write exactly their keys, list
+exactly those keys (to skip a copy that is already there) and use the bucket's key through S3 only:
+no delete, no other object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from ._asset_binder import AssetBinder
+from ._assets import HANDLER_RUNTIME, handler_code
+from ._iam import ManagedPolicyRole
+from ._service_access import let_logs_use
+from ._validation import check, check_pattern
+from .compliance import acknowledge
+
+#: The CloudFormation type of the copy; the local runner maps it back to the staged file
+#: (``runtime.local.cloud_assembly.RETAINED_ASSET_TYPE``, which must stay CDK-free).
+RESOURCE_TYPE = "Custom::RetainedAsset"
+_PREFIX_RULE = "empty or up to 512 characters ending with '/', not starting with '/'"
+_CHUNK = 1 << 20
+
+
+class RetainedAsset(Construct):
+    """A local file copied at deploy into ``bucket`` under its content hash, and kept there.
+
+    ``s3_object_url`` is what a model version registers (``ModelData.from_asset(path, retained_in=bucket)``
+    does this for model archives; pass ``MetricsReport.from_retained_asset(asset)`` for reports).
+    Anything that uses the object must depend on this construct (those two do it for you): a
+    dependency on it in another stack makes that stack deploy after this one.
+
+    The copy is retained (CloudFormation never asks to delete it, and the function would not), the
+    function's role cannot delete, and an object already under the key with the file's size is left
+    as it is. The bucket should be retained and versioned, with its policy retained too:
+    ``SharedResources.artifacts_bucket`` is.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, path: str, bucket: s3.IBucket, prefix: str = "assets/") -> None:
+        """
+        :param path: the local file.
+        :param bucket: where the file is kept. Its KMS key (``bucket.encryption_key``, None for a
+            bucket imported without one) is used through S3 for the copy and encrypts the copier's logs;
+            an imported bucket with a customer-managed key must let the copier's role use it.
+        :param prefix: where under the bucket. Default: ``assets/``. The key is
+            ``<prefix><sha256 of the file>/<file name>``.
+        """
+        super().__init__(scope, id)
+        check(self, Path(path).is_file(), "path", "an existing file", path)
+        check_pattern(self, "prefix", prefix, r"(?!/).{0,511}/|", _PREFIX_RULE)
+        #: The SHA-256 of the file's content, hex (``sha256sum`` prints the same).
+        self.sha256 = _sha256(Path(path))
+        #: The bucket the file is kept in.
+        self.bucket = bucket
+        #: ``<prefix><sha256>/<file name>``.
+        self.object_key = f"{prefix}{self.sha256}/{Path(path).name}"
+        source = AssetBinder.of(self).file(path)
+        copier = AssetBinder.of(self).once("RetainedAssetCopier", {"bucket": bucket.node.path},
+                                           lambda scope, id: _Copier(scope, id, bucket=bucket))
+        copier.allow(source, self.object_key)
+        self._resource = CustomResource(
+            self,
+            "Resource",
+            service_token=copier.function.function_arn,
+            resource_type=RESOURCE_TYPE,
+            properties={"SourceBucket": source.s3_bucket_name, "SourceKey": source.s3_object_key,
+                        "Bucket": bucket.bucket_name, "Key": self.object_key},
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # The function runs with its role as soon as CloudFormation creates the copy: the grants come first.
+        self._resource.node.add_dependency(copier.role.policy)
+
+    @property
+    def s3_object_url(self) -> str:
+        """``s3://<bucket>/<object_key>``."""
+        return self.bucket.s3_url_for_object(self.object_key)
+
+
+class _Copier(Construct):
+    """The function that serves every ``RetainedAsset`` of one stack into one bucket, and its role."""
+
+    def __init__(self, scope: Construct, id: str, *, bucket: s3.IBucket) -> None:
+        super().__init__(scope, id)
+        self._bucket = bucket
+        description = "Copies CDK file assets into a bucket of the app under their content hash (never deletes)"
+        self.role = ManagedPolicyRole(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                                      description=description)
+        key = bucket.encryption_key
+        log_key = key if key is not None else kms.Key(self, "LogsKey", enable_key_rotation=True,
+                                                      description="Encrypts the logs of the asset copier")
+        let_logs_use(log_key)
+        log_group = logs.LogGroup(self, "Logs", encryption_key=log_key, retention=logs.RetentionDays.ONE_YEAR)
+        log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=HANDLER_RUNTIME,
+            code=handler_code("retained_asset_copier"),
+            handler="index.handler",
+            # A server-side multipart copy of a large archive takes minutes; Lambda's maximum.
+            timeout=Duration.minutes(15),
+            role=self.role,
+            log_group=log_group,
+        )
+        acknowledge(self.function, ["HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"],
+                    "CloudFormation invokes this custom resource function only while deploying the stack; "
+                    "a reservation would only take from the account's unreserved concurrency.")
+        acknowledge(self.function, ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"],
+                    "CloudFormation invokes this custom resource function synchronously and the function answers "
+                    "every request, failures included, to CloudFormation: a dead-letter queue would receive nothing.")
+        acknowledge(self.function, ["HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC",
+                                    "PCI.DSS.321-LambdaInsideVPC"],
+                    "The function only calls S3 (TLS, IAM-authenticated) and CloudFormation's pre-signed response "
+                    "URL; it reaches no private resource.")
+        if key is not None:
+            # CopyObject encrypts under the bucket's key (GenerateDataKey); a multipart copy also
+            # decrypts the data key for each part (Decrypt). Only through S3.
+            self.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
+            ))
+
+    def allow(self, source: s3_assets.Asset, key: str) -> None:
+        """Lets the function copy ``source`` to ``key`` of the bucket, and nothing else of it.
+
+        The assets bucket's key (the bootstrap template's) lets principals of the account use it
+        through S3, so reading the source needs no KMS grant.
+        """
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:GetObject"], resources=[source.bucket.arn_for_objects(source.s3_object_key)]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:PutObject", "s3:AbortMultipartUpload"], resources=[self._bucket.arn_for_objects(key)]))
+        # Listing the one key tells "not there yet" from "not allowed" (HeadObject cannot without s3:ListBucket).
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:ListBucket"], resources=[self._bucket.bucket_arn],
+            conditions={"StringEquals": {"s3:prefix": key}}))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
