@@ -82,6 +82,17 @@ def test_one_mapping_per_registry_per_stack_with_one_key_per_image(stack):
         "Pytorch2p1p0": "763104351884", "Tensorflow2p13p0": "763104351884"}
 
 
+def test_a_stacks_image_entries_are_written_when_a_model_binds_the_image_in_binding_order(stack):
+    """Written when a token was resolved, the entries followed the resolution order, which changed from
+    process to process (two syntheses of the reference app listed XGBoost and scikit-learn in either order)."""
+    role = _role(stack)
+    for framework, version in [(Framework.XGBOOST, "1.7-1"), (Framework.SKLEARN, "1.2-1")]:
+        ContainerImage.sagemaker_builtin(framework, version).bind(stack, role)
+        assert stack.node.try_find_child("SageMakerImageRegistryAlgorithms") is not None  # before any synth
+    mapping = Template.from_stack(stack).to_json()["Mappings"]["SageMakerImageRegistryAlgorithms"]
+    assert {tuple(entries) for entries in mapping.values()} == {("Xgboost1p7r1", "Sklearn1p2r1")}
+
+
 def test_elastic_inference_image_maps_only_the_regions_where_that_version_exists(stack):
     """pytorch-eia 1.5.1 is published in 12 regions, 1.3.1 in 21: an agnostic stack must not map
     1.5.1 to a registry in a region where it does not exist (deploying there fails at FindInMap)."""

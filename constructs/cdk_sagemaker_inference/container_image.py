@@ -118,6 +118,7 @@ class _BuiltinImage(ContainerImage):
         try:
             self._image = framework_image(framework, version, processor)
             self._account: str | None = None
+            self._producer: _RegistryAccount
         except UnknownFrameworkImageError as error:
             where = f"ContainerImage.sagemaker_builtin(Framework.{framework.name})"
             raise fail(where, error.prop, "one of " + ", ".join(map(repr, error.allowed)), error.value) from None
@@ -130,7 +131,9 @@ class _BuiltinImage(ContainerImage):
             # against that stack's own mapping: aws-cdk-lib would otherwise copy this stack's
             # mapping there and print an INFO about the copy on every synth.
             if self._account is None:  # one producer per image, whatever number of models use it
-                self._account = Lazy.uncached_string(_RegistryAccount(image))
+                self._producer = _RegistryAccount(image)
+                self._account = Lazy.uncached_string(self._producer)
+            self._producer.map_in(stack)
             account = self._account
             host = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
         else:
@@ -180,11 +183,19 @@ class _RegistryAccount:
         """``Fn::FindInMap`` on the resolving stack's mapping, which gets this image's regions."""
         scope = context.scope
         if scope not in self._by_scope:
-            stack = Stack.of(scope)
-            if stack not in self._by_stack:
-                self._by_stack[stack] = self._map(stack)
-            self._by_scope[scope] = self._by_stack[stack]
+            self._by_scope[scope] = self.map_in(Stack.of(scope))
         return self._by_scope[scope]
+
+    def map_in(self, stack: Stack) -> str:
+        """Writes this image's entries into ``stack``'s mapping (once) and returns the lookup.
+
+        Called when a model of ``stack`` binds the image, so the entries follow the binding order:
+        the order tokens are resolved in is not stable (two syntheses of the reference app resolved
+        XGBoost's and scikit-learn's URIs in either order).
+        """
+        if stack not in self._by_stack:
+            self._by_stack[stack] = self._map(stack)
+        return self._by_stack[stack]
 
     def _map(self, stack: Stack) -> str:
         image = self._image
