@@ -123,14 +123,15 @@ class _Copier(Construct):
             role=self.role,
             log_group=log_group,
         )
-        acknowledge(self.function, ["HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"],
+        acknowledge(self.function, ["HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency",
+                                    "CKV_AWS_115"],
                     "CloudFormation invokes this custom resource function only while deploying the stack; "
                     "a reservation would only take from the account's unreserved concurrency.")
-        acknowledge(self.function, ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"],
+        acknowledge(self.function, ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "CKV_AWS_116"],
                     "CloudFormation invokes this custom resource function synchronously and the function answers "
                     "every request, failures included, to CloudFormation: a dead-letter queue would receive nothing.")
         acknowledge(self.function, ["HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC",
-                                    "PCI.DSS.321-LambdaInsideVPC"],
+                                    "PCI.DSS.321-LambdaInsideVPC", "CKV_AWS_117"],
                     "The function only calls S3 (TLS, IAM-authenticated) and CloudFormation's pre-signed response "
                     "URL; it reaches no private resource.")
         if key is not None:
