@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jsii
 from aws_cdk import Duration, Stack
@@ -76,6 +76,9 @@ _EVENT_MAX_AGE = Duration.hours(24)
 #: What every dead-letter queue's two alarms share, worked out once: each Duration or Stats value
 #: asked of aws-cdk-lib is a round trip to Node, and an app declares a few queues per deployment.
 _DEPTH_PERIOD = Duration.minutes(1)
+# The silent-rollback metric's pattern and defaults, made once per process like the alarms' above.
+_SILENT_ROLLBACK_PATTERN = logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM)
+_SILENT_ROLLBACK_METRIC = {"statistic": cloudwatch.Stats.SUM, "period": Duration.minutes(5)}
 _AGE_PERIOD = Duration.minutes(5)
 _MAXIMUM = cloudwatch.Stats.MAXIMUM
 _AGE_THRESHOLD = _DEAD_LETTER_AGE_ALARM.to_seconds()
@@ -304,6 +307,8 @@ class ApprovalDeployment(Construct):
         self._vpc = vpc
         self._vpc_subnets = vpc_subnets
         self._path = self.node.path
+        #: Each handler's log group, by its id (the monitor's feeds the silent-rollback metric).
+        self._log_groups: dict[str, logs.LogGroup] = {}
         # One action for every alarm here (it only names the topic).
         self._alarm_action = cloudwatch_actions.SnsAction(topic)
         let_logs_use(key)
@@ -332,25 +337,29 @@ class ApprovalDeployment(Construct):
         )
         self.deployer, self.deployer_role = self._function(
             "Deployer", "approval_deployer", _DEPLOYER_TIMEOUT,
-            "Serves the newest Approved model package version of " + group_name)
+            "Serves the newest Approved model package version of " + group_name,
+            environment={
+                "MODEL_PACKAGE_GROUP_NAME": group_name,
+                # Events of another account, region or partition are refused: this group's versions only.
+                "MODEL_PACKAGE_ARN_PREFIX": Stack.of(self).format_arn(
+                    service="sagemaker", resource="model-package", resource_name=""),
+                "QUEUE_URL": self.queue.queue_url,
+                "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+                "MAX_RECEIVE_COUNT": str(max_receive_count),
+                # Before each decision the deployer checks the endpoint for a silent rollback, as the monitor does.
+                "ENDPOINT_STACK_NAME": watched_stack,
+                "ENDPOINT_NAME": endpoint_name,
+            })
         acknowledge(self.deployer, ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "CKV_AWS_116"],
                     "The SQS event source invokes this function synchronously, so a function DLQ would never "
                     "receive anything; failed messages go to the queue's redrive dead-letter queue.")
         trigger_environment = trigger.bind(self, self.deployer_role)
-        self.deployer.add_environment("MODEL_PACKAGE_GROUP_NAME", group_name)
-        # Events of another account, region or partition are refused: this group's versions only.
-        self.deployer.add_environment("MODEL_PACKAGE_ARN_PREFIX", Stack.of(self).format_arn(
-            service="sagemaker", resource="model-package", resource_name=""))
-        self.deployer.add_environment("QUEUE_URL", self.queue.queue_url)
-        self.deployer.add_environment("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
-        self.deployer.add_environment("MAX_RECEIVE_COUNT", str(max_receive_count))
         for name, value in trigger_environment.items():
             self.deployer.add_environment(name, value)
-        # Before each decision the deployer checks the endpoint for a silent rollback, as the monitor does.
-        self.deployer.add_environment("ENDPOINT_STACK_NAME", watched_stack)
-        self.deployer.add_environment("ENDPOINT_NAME", endpoint_name)
-        # (A stack's status too: the deployer trusts its record while the stack updates.)
-        self._let_read_endpoint_state(self.deployer_role, watched_stack, endpoint_name, describe_stack=True)
+        # The silent-rollback check reads the stack's status too: the deployer trusts its record while it updates.
+        endpoint_state = (_stack_arn(self, watched_stack), Stack.of(self).format_arn(
+            service="sagemaker", resource="endpoint", resource_name=_arn_name(endpoint_name)))
+        self._let_read_endpoint_state(self.deployer_role, *endpoint_state, describe_stack=True)
         _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
                "IAM requires Resource '*' for sagemaker:ListModelPackages, which has no resource type; "
                "the handler lists only its group's versions.")
@@ -398,19 +407,18 @@ class ApprovalDeployment(Construct):
         self.monitor, self.monitor_role = self._function(
             "Monitor", "deployment_monitor", _MONITOR_TIMEOUT,
             f"Reports whether endpoint {endpoint_name} serves what its stack declares",
-            dead_letter_queue=self.monitor_dead_letter_queue)
-        self.monitor.add_environment("STACK_NAME", watched_stack)
-        self.monitor.add_environment("ENDPOINT_NAME", endpoint_name)
-        self._let_read_endpoint_state(self.monitor_role, watched_stack, endpoint_name, describe_stack=False)
+            dead_letter_queue=self.monitor_dead_letter_queue,
+            environment={"STACK_NAME": watched_stack, "ENDPOINT_NAME": endpoint_name})
+        self._let_read_endpoint_state(self.monitor_role, *endpoint_state, describe_stack=False)
         # The monitor logs each silent rollback before it publishes: a metric and an alarm on the
         # topic (a person is paged even if the publish failed, and the alarm's state is visible).
         self._silent_rollback_metric_name = f"SilentRollbacks-{watched_stack}"
         logs.MetricFilter(
             self, "SilentRollbackMetricFilter",
-            log_group=cast(logs.ILogGroup, self.node.find_child("MonitorLogs")),
+            log_group=self._log_groups["Monitor"],
             metric_namespace=METRIC_NAMESPACE,
             metric_name=self._silent_rollback_metric_name,
-            filter_pattern=logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM),
+            filter_pattern=_SILENT_ROLLBACK_PATTERN,
             metric_value="1",
         )
         self.silent_rollback_alarm = cloudwatch.Alarm(
@@ -449,20 +457,17 @@ class ApprovalDeployment(Construct):
         :param options: ``cloudwatch.MetricOptions`` keywords (period, statistic, label...).
         """
         return cloudwatch.Metric(namespace=METRIC_NAMESPACE, metric_name=self._silent_rollback_metric_name,
-                                 **{"statistic": cloudwatch.Stats.SUM, "period": Duration.minutes(5), **options})
+                                 **{**_SILENT_ROLLBACK_METRIC, **options})
 
-    def _let_read_endpoint_state(self, role: iam.Role, stack_name: str, endpoint_name: str, *,
+    def _let_read_endpoint_state(self, role: iam.Role, stack_arn: str, endpoint_arn: str, *,
                                  describe_stack: bool) -> None:
         """Lets ``role`` read what ``_endpoint_state`` compares: the stack's endpoint configs (and
         its status, with ``describe_stack``) and the endpoint's current config."""
         # Identical grants on the trigger's stack merge into one statement (aws-cdk minimizes policies).
         actions = ["cloudformation:ListStackResources", *(["cloudformation:DescribeStacks"] if describe_stack else [])]
-        _allow(role, actions, _stack_arn(self, stack_name), _STACK_ID_REASON)
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["sagemaker:DescribeEndpoint"],
-            resources=[Stack.of(self).format_arn(service="sagemaker", resource="endpoint",
-                                                 resource_name=_arn_name(endpoint_name))],
-        ))
+        _allow(role, actions, stack_arn, _STACK_ID_REASON)
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"],
+                                                         resources=[endpoint_arn]))
 
     def _dead_letter_queue(self, id: str, what: str, *, fifo: bool = False) -> sqs.Queue:
         """An encrypted, TLS-only queue kept 14 days, with two alarms: any visible message (depth),
@@ -502,9 +507,12 @@ class ApprovalDeployment(Construct):
         return queue
 
     def _function(self, id: str, handler: str, timeout: Duration, description: str,
-                  dead_letter_queue: sqs.IQueue | None = None) -> tuple[lambda_.Function, iam.Role]:
-        """A handler with its own role and encrypted log group (no reserved concurrency: see the queue)."""
+                  dead_letter_queue: sqs.IQueue | None = None,
+                  environment: Mapping[str, str] | None = None) -> tuple[lambda_.Function, iam.Role]:
+        """A handler with its own role and encrypted log group (no reserved concurrency: see the queue),
+        and ``environment`` besides ``TOPIC_ARN`` (given at creation: each later variable is a jsii call)."""
         log_group = logs.LogGroup(self, f"{id}Logs", encryption_key=self._key, retention=self._log_retention)
+        self._log_groups[id] = log_group
         role = ManagedPolicyRole(self, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                                   description=description)
         function = lambda_.Function(
@@ -518,7 +526,7 @@ class ApprovalDeployment(Construct):
             role=role,
             log_group=log_group,
             dead_letter_queue=dead_letter_queue,
-            environment={"TOPIC_ARN": self._topic.topic_arn},
+            environment={"TOPIC_ARN": self._topic.topic_arn, **(environment or {})},
             vpc=self._vpc,
             vpc_subnets=self._vpc_subnets,
         )

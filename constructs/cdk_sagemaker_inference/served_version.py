@@ -116,15 +116,17 @@ class ServedModelPackage(Construct):
                 "back: the name of the endpoint config it did not keep. Empty: no redeploy asked."
             ),
         )
-        self.redeploy_parameter.override_logical_id(f"{parameter_name}{REDEPLOY_SUFFIX}")
         #: The redeploy parameter's logical ID.
         self.redeploy_parameter_name = f"{parameter_name}{REDEPLOY_SUFFIX}"
-        self._redeploy_condition = CfnCondition(
+        self.redeploy_parameter.override_logical_id(self.redeploy_parameter_name)
+        # The token and the condition's ID are kept in Python: each read would be a jsii call.
+        self._redeploy_value = self.redeploy_parameter.value_as_string
+        self._redeploy_condition_id = f"{self.redeploy_parameter_name}IsSet"
+        CfnCondition(
             self,
             "RedeployIsSet",
-            expression=Fn.condition_not(Fn.condition_equals(self.redeploy_parameter.value_as_string, "")),
-        )
-        self._redeploy_condition.override_logical_id(f"{self.redeploy_parameter_name}IsSet")
+            expression=Fn.condition_not(Fn.condition_equals(self._redeploy_value, "")),
+        ).override_logical_id(self._redeploy_condition_id)
 
     @property
     def model_package_arn(self) -> str:
@@ -143,8 +145,8 @@ class ServedModelPackage(Construct):
         ``execution_config`` (a model package carries its own containers and runs them serially)."""
         condition = self.condition.logical_id
         # A redeploy changes the Model (create-only containers), hence the EndpointConfig and Endpoint.
-        redeploy = Fn.condition_if(self._redeploy_condition.logical_id,
-                                   {REDEPLOY_ENVIRONMENT: self.redeploy_parameter.value_as_string}, Aws.NO_VALUE)
+        redeploy = Fn.condition_if(self._redeploy_condition_id, {REDEPLOY_ENVIRONMENT: self._redeploy_value},
+                                   Aws.NO_VALUE)
         packaged = [{"ModelPackageName": self.model_package_arn, "Environment": redeploy}]
         resource.add_property_override("Containers", Fn.condition_if(condition, packaged, containers))
         # The template validator checks both branches with the parameter's default (often "", "no
