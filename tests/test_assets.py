@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import aws_cdk as cdk
+import pytest
 from cdk_sagemaker_inference import ContainerDefinition, ContainerImage, InferencePipelineModel, Model, ModelData
 
 from tests.conftest import new_app
@@ -55,3 +56,24 @@ def test_one_asset_image_and_archive_used_by_two_stacks_are_published_by_both(tm
         assert len(published["dockerImages"]) == 1
         assert [Path(str(f["source"]["path"])).suffix for f in published["files"].values()  # type: ignore[index]
                 if str(f["source"]["path"]).endswith(".gz")] == [".gz"]  # type: ignore[index]
+
+
+def test_a_handler_with_package_modules_is_staged_whole_once_per_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test workers and `python app.py` synthesize at once: each sees the staged copy complete
+    (written aside, then renamed), and a copy of other content gets another folder."""
+    import tempfile
+
+    from cdk_sagemaker_inference._assets import handler_code, handler_path
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    first = handler_code("deployment_monitor", ["_endpoint_state.py"])
+    again = handler_code("deployment_monitor", ["_endpoint_state.py"])
+    assert first.path == again.path
+    (staged,) = tmp_path.iterdir()  # no half-written folder left behind
+    assert str(staged) == first.path
+    assert sorted(p.name for p in staged.iterdir()) == ["__init__.py", "_endpoint_state.py", "index.py"]
+    assert (staged / "index.py").read_bytes() == (handler_path("deployment_monitor") / "index.py").read_bytes()
+    other = handler_code("deployment_monitor", ["_names.py"])
+    assert other.path != first.path

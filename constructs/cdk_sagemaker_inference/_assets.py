@@ -35,16 +35,28 @@ def handler_code(name: str, modules: Sequence[str] = ()) -> lambda_.Code:
         at its top level: a Lambda ships only its own folder, so they are copied beside
         ``index.py`` (the handler imports them by bare name in Lambda and from the package in
         tests and the wheel). Default: none. The asset's hash is its content, so the copy's
-        folder does not change the template.
+        folder does not change the template. The copy is named after the digest of everything in
+        it and appears whole (written aside, then renamed): several processes synthesizing at once
+        (test workers, ``python app.py`` beside a test) never see one half written.
     """
     source = handler_path(name)
     if not modules:
         return lambda_.Code.from_asset(str(source), exclude=_EXCLUDE)
     package = files("cdk_sagemaker_inference")
-    contents = [(module, package.joinpath(module).read_bytes()) for module in modules]
-    digest = hashlib.sha256(b"".join(text for _, text in contents)).hexdigest()[:16]
-    staging = Path(tempfile.gettempdir()) / f"cdk-sagemaker-inference-{name}-{digest}"
-    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*_EXCLUDE), dirs_exist_ok=True)
-    for module, text in contents:
-        (staging / module).write_bytes(text)
+    ignore = shutil.ignore_patterns(*_EXCLUDE)
+    handler_files = sorted(p for p in source.rglob("*")
+                           if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    contents = [(str(p.relative_to(source)), p.read_bytes()) for p in handler_files]
+    modules_contents = [(module, package.joinpath(module).read_bytes()) for module in modules]
+    digest = hashlib.sha256(b"".join(n.encode() + b"\0" + text for n, text in contents + modules_contents))
+    staging = Path(tempfile.gettempdir()) / f"cdk-sagemaker-inference-{name}-{digest.hexdigest()[:16]}"
+    if not staging.is_dir():
+        partial = Path(tempfile.mkdtemp(prefix=f"{staging.name}.", dir=staging.parent))
+        shutil.copytree(source, partial, ignore=ignore, dirs_exist_ok=True)
+        for module, text in modules_contents:
+            (partial / module).write_bytes(text)
+        try:
+            partial.rename(staging)
+        except OSError:  # another process renamed the same content there first
+            shutil.rmtree(partial)
     return lambda_.Code.from_asset(str(staging), exclude=_EXCLUDE)
