@@ -342,14 +342,12 @@ def test_each_stage_deploys_the_realtime_stack_with_the_decided_version(template
     assert all("ParameterOverrides" not in a["Configuration"] for a in others)
 
 
-def fake_aws(tmp_path: Path, describe: str, status: int, redeploy: str = "") -> dict[str, str]:
-    """A PATH whose `aws` accepts `configure set` and answers describe-stacks with ``describe``
-    (with ``redeploy`` when the query asks for the redeploy parameter and the call succeeds)."""
+def fake_aws(tmp_path: Path, describe: str, status: int) -> dict[str, str]:
+    """A PATH whose `aws` accepts `configure set` and answers describe-stacks with ``describe``."""
     script = tmp_path / "aws"
     script.write_text(
         "#!/bin/bash\n"
         'if [ "$1" = configure ]; then exit 0; fi\n'
-        f'if [ {status} = 0 ] && [[ "$*" == *Redeploy* ]]; then echo {json.dumps(redeploy)}; exit 0; fi\n'
         f"echo {json.dumps(describe)}\nexit {status}\n"
     )
     script.chmod(0o755)
@@ -362,43 +360,25 @@ ARN = f"arn:aws:sagemaker:eu-west-1:{STAGING_ACCOUNT}:model-package/inference-br
 @pytest.mark.parametrize(
     ("requested", "describe", "status", "served"),
     [
-        (ARN, "not called", 0, ARN),                                         # an approval started the run
-        ("keep", ARN, 0, ARN),                                               # a code change keeps the version
-        ("keep", "", 0, ""),                                                 # serving the bundled example
+        (ARN, "not called", 0, ARN),                                         # an approval (or a redeploy) names it
+        ("keep", ARN, 0, ARN),                                               # any other run keeps the stack's value
+        ("keep", "", 0, ""),                                                 # the bundled example / never redeployed
         ("keep", "An error occurred (ValidationError): Stack with id x does not exist", 254, ""),  # first deploy
     ],
 )
+@pytest.mark.parametrize("variable", ["SERVED_MODEL_PACKAGE_ARN", "SERVED_MODEL_PACKAGE_REDEPLOY"])
 def test_the_served_version_step_keeps_what_is_served_unless_an_approval_names_a_version(
-    tmp_path: Path, template: Template, requested: str, describe: str, status: int, served: str
+    tmp_path: Path, template: Template, requested: str, describe: str, status: int, served: str, variable: str
 ) -> None:
-    script = "\n".join(
-        [*commands(template, "staging", "ServedVersion"), 'printf "%s" "$SERVED_MODEL_PACKAGE_ARN" > out'])
-    env = {**fake_aws(tmp_path, describe, status), "REQUESTED": requested, "REQUESTED_REDEPLOY": "keep",
+    """The version and its redeploy value alike (issue 7 item 8: only a redeploy run changes the
+    latter, so no other run updates the endpoint for it); each is read from its own parameter."""
+    script = "\n".join([*commands(template, "staging", "ServedVersion"), f'printf "%s" "${variable}" > out'])
+    env = {**fake_aws(tmp_path, describe, status), "REQUESTED": requested, "REQUESTED_REDEPLOY": requested,
            "STACK_NAME": "s", "DEPLOY_ROLE_ARN": "r"}
     subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, check=True, capture_output=True)
     assert (tmp_path / "out").read_text() == served
-
-
-@pytest.mark.parametrize(
-    ("requested", "current", "status", "redeploy"),
-    [
-        ("endpointconfig-v3", "not called", 0, "endpointconfig-v3"),  # the deployer asked for a redeploy
-        ("keep", "endpointconfig-v2", 0, "endpointconfig-v2"),         # any other run keeps the stack's value
-        ("keep", "", 0, ""),                                           # never redeployed, or a stack before it
-        ("keep", "An error occurred (ValidationError): Stack with id x does not exist", 254, ""),  # first deploy
-    ],
-)
-def test_the_served_version_step_keeps_the_redeploy_value_unless_a_redeploy_names_one(
-    tmp_path: Path, template: Template, requested: str, current: str, status: int, redeploy: str
-) -> None:
-    """Issue 7 item 8: only a redeploy run changes it, so no other run updates the endpoint for it."""
-    script = "\n".join(
-        [*commands(template, "production", "ServedVersion"), 'printf "%s" "$SERVED_MODEL_PACKAGE_REDEPLOY" > out'])
-    describe = current if status else ARN
-    env = {**fake_aws(tmp_path, describe, status, redeploy=current), "REQUESTED": ARN,
-           "REQUESTED_REDEPLOY": requested, "STACK_NAME": "s", "DEPLOY_ROLE_ARN": "r"}
-    subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, check=True, capture_output=True)
-    assert (tmp_path / "out").read_text() == redeploy
+    parameter = "ServedModelPackageArnRedeploy" if variable.endswith("REDEPLOY") else "ServedModelPackageArn'"
+    assert parameter in next(c for c in commands(template, "staging", "ServedVersion") if f"{variable}=" in c)
 
 
 def test_the_served_version_step_fails_rather_than_reset_the_version_on_other_errors(
