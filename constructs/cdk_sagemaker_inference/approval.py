@@ -25,7 +25,6 @@ import jsii
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -48,6 +47,9 @@ from .compliance import acknowledge, acknowledge_wildcard_resource
 from .served_version_switch import ssm_parameter_arns, ssm_typed_parameter_arns
 
 if TYPE_CHECKING:
+    # Type hints only: a deployment triggered through its stack does not pay aws_codepipeline's import.
+    from aws_cdk import aws_codepipeline as codepipeline
+
     from .served_version_switch import ServedVersionSwitch
 
 #: The default name of the endpoint stack's parameter that holds the served version's ARN.

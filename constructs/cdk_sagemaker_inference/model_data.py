@@ -6,15 +6,18 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct, IDependable
 
 from ._asset_binder import AssetBinder
 from ._iam import ManagedPolicyGrant
 from ._validation import check, check_pattern
-from .retained_asset import RetainedAsset
+
+if TYPE_CHECKING:  # aws_s3 costs an app that uses no bucket of its own 0.05-0.1 s to import
+    from aws_cdk import aws_s3 as s3
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,13 @@ class _AssetModelData(ModelData):
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
         # One asset per stack and file, however many models there use it (see _asset_binder.py).
         asset = AssetBinder.of(scope).file(self._path)
-        return _BucketModelData(asset.bucket, asset.s3_object_key).bind(scope, grantee)
+        # The object's ARN and URL from the asset's bucket name and key, as the bucket's
+        # arn_for_objects and s3_url_for_object spell them; not asset.bucket, whose proxy
+        # imports aws_s3 (the assets bucket has no key this app could grant).
+        bucket, key = asset.s3_bucket_name, asset.s3_object_key
+        arn = Stack.of(scope).format_arn(service="s3", region="", account="", resource=bucket, resource_name=key)
+        ManagedPolicyGrant.add_statement(grantee=grantee, actions=["s3:GetObject"], resource_arns=[arn])
+        return ModelDataConfig(url=f"s3://{bucket}/{key}")
 
 
 class _RetainedModelData(ModelData):
@@ -100,6 +109,9 @@ class _RetainedModelData(ModelData):
         self._prefix = prefix
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ModelDataConfig:
+        # Imported here: it loads aws_s3, which an app without a retained asset does not need.
+        from .retained_asset import RetainedAsset
+
         # One copy per stack, file and place (the models of a stack share it; another stack makes its
         # own, which finds the object already there).
         source = {"path": str(Path(self._path).resolve()), "bucket": self._bucket.node.path, "prefix": self._prefix}
