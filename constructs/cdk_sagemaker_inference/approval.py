@@ -571,13 +571,17 @@ class _PinnedQueueTarget:
         self._max_event_age = max_event_age
 
     def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        # Worked out once for both queues (each is a jsii round trip).
+        sid = f"AllowEventBridgeRule{rule.node.id}"
+        rule_arn = rule.rule_ref.rule_arn
+        events_principal = iam.ServicePrincipal(EVENTS)
         for queue in (self._queue, self._dead_letter_queue):
             queue.add_to_resource_policy(iam.PolicyStatement(
-                sid=f"AllowEventBridgeRule{rule.node.id}",
+                sid=sid,
                 actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
-                principals=[iam.ServicePrincipal(EVENTS)],
+                principals=[events_principal],
                 resources=[queue.queue_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_ref.rule_arn}},
+                conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
             ))
         return events.RuleTargetConfig(
             arn=self._queue.queue_arn,

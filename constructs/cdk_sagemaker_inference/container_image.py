@@ -119,12 +119,33 @@ class _BuiltinImage(ContainerImage):
             self._image = framework_image(framework, version, processor)
             self._account: str | None = None
             self._producer: _RegistryAccount
+            # Host and repository ARN per stack of a model binding the image: every container of
+            # every model there shares them (each is a few jsii round trips to work out).
+            self._by_stack: dict[Stack, tuple[str, str]] = {}
         except UnknownFrameworkImageError as error:
             where = f"ContainerImage.sagemaker_builtin(Framework.{framework.name})"
             raise fail(where, error.prop, "one of " + ", ".join(map(repr, error.allowed)), error.value) from None
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
         stack = Stack.of(scope)
+        if stack not in self._by_stack:
+            self._by_stack[stack] = self._locate(scope, stack)
+        host, repository_arn = self._by_stack[stack]
+        ManagedPolicyGrant.add_statement(
+            grantee=grantee,
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            resource_arns=[repository_arn],
+        )
+        # ecr.AuthorizationToken.grant_read's statement (the token has no resource type), added
+        # without its round trips through jsii.
+        ManagedPolicyGrant.add_statement(grantee=grantee, actions=["ecr:GetAuthorizationToken"], resource_arns=["*"])
+        return ContainerImageConfig(
+            image_uri=f"{host}/{self._image.repository}:{self._image.tag}",
+            elastic_inference_capable=self._image.elastic_inference,
+        )
+
+    def _locate(self, scope: Construct, stack: Stack) -> tuple[str, str]:
+        """The registry host and the repository's ARN for models in ``stack``."""
         image = self._image
         if is_token(stack.region):
             # Resolved in whichever stack uses the URI (a registry version in another stack too),
@@ -146,18 +167,7 @@ class _BuiltinImage(ContainerImage):
         repository_arn = stack.format_arn(
             service="ecr", account=account, resource="repository", resource_name=image.repository
         )
-        ManagedPolicyGrant.add_statement(
-            grantee=grantee,
-            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            resource_arns=[repository_arn],
-        )
-        # ecr.AuthorizationToken.grant_read's statement (the token has no resource type), added
-        # without its round trips through jsii.
-        ManagedPolicyGrant.add_statement(grantee=grantee, actions=["ecr:GetAuthorizationToken"], resource_arns=["*"])
-        return ContainerImageConfig(
-            image_uri=f"{host}/{image.repository}:{image.tag}",
-            elastic_inference_capable=image.elastic_inference,
-        )
+        return host, repository_arn
 
 
 @jsii.implements(IStringProducer)

@@ -159,6 +159,10 @@ def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment,
         )
 
 
+#: The rollback alarms' period and statistics, asked of aws-cdk-lib once (each is a jsii round trip).
+_ROLLBACK_METRICS = (Duration.minutes(1), cloudwatch.Stats.SUM, cloudwatch.Stats.AVERAGE)
+
+
 def default_rollback_alarms(
     scope: Construct, *, endpoint_name: str, variant_names: Sequence[str], latency_threshold: Duration
 ) -> list[cloudwatch.IAlarm]:
@@ -166,12 +170,11 @@ def default_rollback_alarms(
     cycle between the endpoint's deployment config and the alarms)."""
     alarms: list[cloudwatch.IAlarm] = []
     latency_micros = latency_threshold.to_milliseconds() * 1000
-    minute = Duration.minutes(1)
+    minute, total, average = _ROLLBACK_METRICS
     for name in variant_names:
         for suffix, metric, threshold, periods in (
-            ("5xx", variant_metric(endpoint_name, name, "Invocation5XXErrors", cloudwatch.Stats.SUM, period=minute),
-             1, 1),
-            ("latency", variant_metric(endpoint_name, name, "ModelLatency", cloudwatch.Stats.AVERAGE, period=minute),
+            ("5xx", variant_metric(endpoint_name, name, "Invocation5XXErrors", total, period=minute), 1, 1),
+            ("latency", variant_metric(endpoint_name, name, "ModelLatency", average, period=minute),
              latency_micros, 3),
         ):
             alarm = cloudwatch.Alarm(
