@@ -7,6 +7,7 @@ for the two ways a construct holds a role.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,6 +62,11 @@ class ManagedPolicyPrincipal:
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
 
 
+#: The statements ``ManagedPolicyGrant.add_statement`` added to each principal (weak: a principal is
+#: forgotten with its app).
+_ADDED: weakref.WeakKeyDictionary[object, set[tuple[tuple[str, ...], tuple[str, ...], str]]] = (
+    weakref.WeakKeyDictionary())
+
 #: The id of the customer-managed policy ``ManagedPolicyGrant`` adds to a role this app declares.
 _GRANTS_POLICY_ID = "ManagedGrants"
 
@@ -113,6 +119,13 @@ class ManagedPolicyGrant:
         """
         principal = ManagedPolicyGrant.principal(grantee).grant_principal
         if isinstance(principal, ManagedPolicyPrincipal | ManagedPolicyRole):
+            # A statement already there is left out here rather than by aws-cdk-lib after the
+            # synth resolved it again (two containers of one image grant the same pull).
+            added = _ADDED.setdefault(principal, set())
+            key = (tuple(actions), tuple(resource_arns), repr(conditions))
+            if key in added:
+                return
+            added.add(key)
             principal.add_to_principal_policy(iam.PolicyStatement(
                 actions=list(actions),
                 resources=list(resource_arns),
