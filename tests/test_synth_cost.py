@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from tools import bench
 
-#: Measured 477 in a fresh process after the synth-cost work (629 before it); the alpha peer
-#: makes 96. A little slack: a process that synthesized other apps first makes a few less.
-JSII_CALLS_CEILING = 500
+#: Measured 465 in a fresh process after the synth-cost work (629 before it), 497 once the
+#: endpoint's log-group grants, the silent-rollback alarm and checkov's acknowledgments landed; the
+#: alpha peer makes 96. A little slack: a process that synthesized other apps first makes a few less.
+JSII_CALLS_CEILING = 520
 #: 110: the alpha peer's 78 plus the alarms, dead-letter queues and log group it lacks, and the
 #: silent-rollback metric filter and alarm (4 constructs, issue 7 item 8).
 CONSTRUCTS_CEILING = 110
