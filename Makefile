@@ -24,6 +24,10 @@ $(STAMPS):
 # is imported, once), which together cut a fresh clone's installs from about a minute to seconds.
 # The venv keeps pip for anyone who uses it (and the wheel test, which installs with pip). uv reads
 # neither pip's configuration nor PIP_INDEX_URL: point it at a mirror with UV_INDEX_URL.
+# So Python must be free to write what it compiles: with PYTHONDONTWRITEBYTECODE set (some shells
+# and CI images set it), every process, each test worker and each `python app.py`, would compile
+# aws-cdk-lib's modules again (about 5 CPU-seconds each). __pycache__ stays out of the Lambda assets.
+unexport PYTHONDONTWRITEBYTECODE
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
 UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python
