@@ -13,7 +13,7 @@ STAMPS := .make
 # checkov pins a boto3 older than ours: it gets a virtualenv of its own (requirements-checkov.txt).
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: synth test deploy diff lint examples bench clean
+.PHONY: synth test test-installs deploy diff lint examples bench clean
 .DEFAULT_GOAL := synth
 
 $(STAMPS):
@@ -45,12 +45,13 @@ $(STAMPS)/runtime: $(STAMPS)/uv requirements.txt pyproject.toml
 	$(UV_INSTALL) -r requirements.txt
 	touch $@
 
-# One install for the test tools and the runtime (requirements-dev.txt includes requirements.txt):
-# each run resolves everything again and rebuilds the editable install, so the runtime stamp is
-# set here too rather than installed in a pass of its own.
-$(STAMPS)/dev: $(STAMPS)/uv requirements.txt requirements-dev.txt pyproject.toml
+# The test tools on top of the runtime (requirements-dev.txt includes requirements.txt, which uv
+# finds installed: a second resolution costs it about a second). After the runtime rather than in
+# one run with it, so that `npm ci` (which needs only the venv's Node) and checkov's venv can
+# install while it does: see test-installs.
+$(STAMPS)/dev: $(STAMPS)/runtime requirements-dev.txt
 	$(UV_INSTALL) -r requirements-dev.txt
-	touch $(STAMPS)/runtime $@
+	touch $@
 
 $(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
 	$(UV_INSTALL) -r requirements-bench.txt
@@ -64,6 +65,11 @@ $(STAMPS)/checkov: $(STAMPS)/uv requirements-checkov.txt
 $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The installs `make test` needs, side by side: they mostly wait on downloads (xgboost alone is a
+# 191 MiB wheel), and none of them writes where another one does.
+test-installs:
+	@$(MAKE) --no-print-directory -j3 $(STAMPS)/dev $(STAMPS)/node $(STAMPS)/checkov
 
 ## synth: synthesize every stack of the reference app, run the compliance gate, print a summary.
 # The CLI's own chatter (where the assembly went, how to show a template) is left out; anything
@@ -79,7 +85,7 @@ synth: $(STAMPS)/runtime $(STAMPS)/node $(STAMPS)/checkov
 ## take turns), so two use both of a 2-core machine. Each worker takes whole files (loadfile), so a
 ## module's synthesized apps are built once; a session fixture (the reference app) once per worker.
 PYTEST_WORKERS ?= 2
-test: $(STAMPS)/dev $(STAMPS)/node $(STAMPS)/checkov
+test: test-installs
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 ## lint: ruff, and mypy --strict over the package, the stacks and the Lambda handlers.
