@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,17 +53,27 @@ def test_cfn_lint_and_the_summary_report_zero_findings(reference_app: cdk.App) -
     assert names[0] == "inference-shared"
 
 
-def test_synth_is_deterministic_across_processes(reference_app: cdk.App, tmp_path: Path) -> None:
-    """`python app.py` in a new process writes byte-identical templates to the session's synth."""
+def test_synth_is_deterministic_across_processes_and_checkouts(reference_app: cdk.App, tmp_path: Path) -> None:
+    """`python app.py` in a new process, from a copy of the project at another path, writes
+    byte-identical templates to the session's synth (a CI build or a colleague's clone must not
+    change a logical id)."""
+    checkout = tmp_path / "another" / "checkout"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True, capture_output=True).stdout
+    for name in tracked.decode().split("\0"):
+        if name and (REPO / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, checkout / name)
+    outdir = tmp_path / "cdk.out"
     subprocess.run(
         [sys.executable, "app.py"],
-        cwd=REPO,
-        env={**os.environ, "CDK_OUTDIR": str(tmp_path),
+        cwd=checkout,
+        # PYTHONPATH before the editable install: the package is the copy's too.
+        env={**os.environ, "CDK_OUTDIR": str(outdir), "PYTHONPATH": str(checkout / "constructs"),
              "CDK_CONTEXT_JSON": json.dumps(json.loads((REPO / "cdk.json").read_text())["context"])},
         check=True,
         capture_output=True,
     )
-    ours, theirs = templates(Path(reference_app.outdir)), templates(tmp_path)
+    ours, theirs = templates(Path(reference_app.outdir)), templates(outdir)
     assert ours.keys() == theirs.keys() and ours
     for name in ours:
         assert ours[name] == theirs[name], f"{name} differs between two synths"

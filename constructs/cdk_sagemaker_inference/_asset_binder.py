@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -59,7 +60,7 @@ class AssetBinder(Construct):
         self, *, directory: str, file: str | None, build_args: Mapping[str, str], platform: ecr_assets.Platform
     ) -> ecr_assets.DockerImageAsset:
         """The image built from ``directory`` with these options, one per stack."""
-        source = {"directory": str(Path(directory).resolve()), "file": file, "build_args": dict(build_args),
+        source = {"directory": source_path(directory), "file": file, "build_args": dict(build_args),
                   "platform": platform.platform}
         return self.once("Image", source, lambda scope, id: ecr_assets.DockerImageAsset(
             scope, id, directory=directory, file=file, build_args=dict(build_args) or None, platform=platform
@@ -67,8 +68,18 @@ class AssetBinder(Construct):
 
     def file(self, path: str) -> s3_assets.Asset:
         """The file at ``path`` uploaded to the stack's assets bucket, one per stack."""
-        return self.once("File", {"path": str(Path(path).resolve())},
+        return self.once("File", {"path": source_path(path)},
                          lambda scope, id: s3_assets.Asset(scope, id, path=path))
+
+
+def source_path(path: str) -> str:
+    """``path`` relative to the working directory, as a source key and so in construct ids.
+
+    The CDK CLI runs the app from the project's root, so a relative key is the same in every clone:
+    an absolute one would give each checkout (a CI build, a colleague's laptop) other logical ids,
+    and CloudFormation would replace what they name.
+    """
+    return Path(os.path.relpath(Path(path).resolve(), Path.cwd().resolve())).as_posix()
 
 
 def _id(kind: str, source: Mapping[str, Any]) -> str:

@@ -12,7 +12,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
-from ._asset_binder import AssetBinder
+from ._asset_binder import AssetBinder, source_path
 from ._iam import ManagedPolicyGrant
 from ._validation import check, check_pattern
 
@@ -114,7 +114,7 @@ class _RetainedModelData(ModelData):
 
         # One copy per stack, file and place (the models of a stack share it; another stack makes its
         # own, which finds the object already there).
-        source = {"path": str(Path(self._path).resolve()), "bucket": self._bucket.node.path, "prefix": self._prefix}
+        source = {"path": source_path(self._path), "bucket": self._bucket.node.path, "prefix": self._prefix}
         retained = AssetBinder.of(scope).once("Retained", source, lambda binder, id: RetainedAsset(
             binder, id, path=self._path, bucket=self._bucket, prefix=self._prefix))
         config = _BucketModelData(self._bucket, retained.object_key).bind(scope, grantee)
