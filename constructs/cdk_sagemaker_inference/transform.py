@@ -3,7 +3,7 @@
 CloudFormation has no transform job resource, so the job is a Step Functions state machine whose
 task is ``sagemaker:createTransformJob.sync``. The task is written as a CustomState with the exact
 API parameters: aws-cdk's ``SageMakerCreateTransformJob`` cannot pass ``DataProcessing`` (filters
-and joins) and creates a role with ``AmazonSageMakerFullAccess`` unless it is given one.
+and joins) and, unless given a role, creates one with SageMaker's broad managed full-access policy.
 
 Flow of one execution::
 

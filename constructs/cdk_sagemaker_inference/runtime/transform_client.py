@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,7 +94,7 @@ class TransformClient:
 
         :param input_uri: the ``s3://`` object or prefix to score; it must lie under the transform's
             input location (the state machine refuses anything else). Default: None, the whole location.
-        :param name: the execution's name. Default: ``transform-<uuid>``.
+        :param name: the execution's name. Default: None, Step Functions names it (a unique id).
         """
         if not _STATE_MACHINE_ARN.fullmatch(state_machine_arn):
             raise TransformError(f"not a state machine ARN: {state_machine_arn!r}")
@@ -103,11 +102,9 @@ class TransformClient:
             raise TransformError(f"the input must be an s3://<bucket>/<key> URI, got {input_uri!r}")
         document = {} if input_uri is None else {"input": input_uri}
         try:
+            named = {} if name is None else {"name": name}
             answer = self._stepfunctions.start_execution(
-                stateMachineArn=state_machine_arn,
-                name=name or f"transform-{uuid.uuid4()}",
-                input=json.dumps(document),
-            )
+                stateMachineArn=state_machine_arn, input=json.dumps(document), **named)
         except ClientError as error:
             raise _translated(error, state_machine_arn) from None
         return str(answer["executionArn"])

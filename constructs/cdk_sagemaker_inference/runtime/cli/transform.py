@@ -30,7 +30,7 @@ def register(commands: Commands) -> None:
     start = actions.add_parser("start", help="start a run of a BatchTransform state machine")
     start.add_argument("--state-machine", required=True, help="the state machine ARN (a stack output)")
     start.add_argument("--input", help="s3:// object or prefix to score. Default: the whole input location")
-    start.add_argument("--name", help="the execution's name. Default: transform-<uuid>")
+    start.add_argument("--name", help="the execution's name. Default: Step Functions names it")
     start.add_argument("--wait", action="store_true", help="wait for the run, showing its state and elapsed time")
     start.add_argument("--poll-seconds", type=float, default=30, help="pause between checks. Default: 30")
     start.set_defaults(handler=_start)
