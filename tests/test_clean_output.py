@@ -47,12 +47,12 @@ def test_a_prebuilt_image_used_in_another_stack_gets_that_stacks_own_mapping() -
     ModelPackageVersion(registry, "Version", group=group, containers=model.containers,
                         supported_content_types=["text/csv"], supported_response_mime_types=["text/csv"])
     mappings = Template.from_stack(registry).to_json()["Mappings"]
-    assert list(mappings) == ["SageMakerImageRegistryAlgorithms"]
-    assert mappings["SageMakerImageRegistryAlgorithms"]["eu-west-1"] == {"Xgboost1p7r1": "141502667606"}
+    assert list(mappings) == ["SageMakerImageXgboost1p7r1"]
+    assert mappings["SageMakerImageXgboost1p7r1"]["eu-west-1"] == {"Account": "141502667606"}
     (package,) = Template.from_stack(registry).find_resources("AWS::SageMaker::ModelPackage").values()
     image = package["Properties"]["InferenceSpecification"]["Containers"][0]["Image"]
     assert image["Fn::Join"][1][0] == {
-        "Fn::FindInMap": ["SageMakerImageRegistryAlgorithms", {"Ref": "AWS::Region"}, "Xgboost1p7r1"]}
+        "Fn::FindInMap": ["SageMakerImageXgboost1p7r1", {"Ref": "AWS::Region"}, "Account"]}
     assert not [m for s in app.synth().stacks for m in s.messages if m.level == SynthesisMessageLevel.INFO]
 
 

@@ -10,8 +10,18 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
-from cdk_sagemaker_inference import ContainerImage, Framework, FrameworkEnvironment, Processor, ValidationError
+from cdk_sagemaker_inference import (
+    ContainerDefinition,
+    ContainerImage,
+    Framework,
+    FrameworkEnvironment,
+    InferencePipelineModel,
+    ModelData,
+    Processor,
+    ValidationError,
+)
 from cdk_sagemaker_inference.runtime import framework_image
 
 from tests.conftest import new_app
@@ -50,47 +60,73 @@ def test_builtin_image_uri_in_a_pinned_region(regional_stack, framework, version
     assert config.elastic_inference_capable is elastic_inference
 
 
+def _mapping_key(framework: Framework, version: str) -> str:
+    return "".join(word.title() for word in framework.value.split("-")) + version.replace(".", "p").replace("-", "r")
+
+
 @pytest.mark.parametrize(("framework", "version", "uri", "elastic_inference"), BUILTIN)
 def test_builtin_image_uri_in_an_agnostic_stack_maps_the_region(stack, framework, version, uri,
                                                                  elastic_inference):
     config = ContainerImage.sagemaker_builtin(framework, version).bind(stack, _role(stack))
-    mapping = "SageMakerImageRegistryAlgorithms" if uri.startswith(ALGORITHMS) else (
-        "SageMakerImageRegistryDeepLearningContainers")
-    key = "".join(word.title() for word in framework.value.split("-")) + version.replace(".", "p").replace("-", "r")
+    mapping = "SageMakerImage" + _mapping_key(framework, version)
     assert stack.resolve(config.image_uri) == {"Fn::Join": ["", [
-        {"Fn::FindInMap": [mapping, {"Ref": "AWS::Region"}, key]},
+        {"Fn::FindInMap": [mapping, {"Ref": "AWS::Region"}, "Account"]},
         ".dkr.ecr.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"},
         uri[uri.index("/"):],
     ]]}
     account = uri.split(".")[0]
     mappings = Template.from_stack(stack).to_json()["Mappings"]
-    assert mappings[mapping]["us-east-1"] == {key: account}
+    assert mappings[mapping]["us-east-1"] == {"Account": account}
     assert sorted(mappings[mapping]) == framework_image(framework, version).regions
 
 
-def test_one_mapping_per_registry_per_stack_with_one_key_per_image(stack):
+def test_one_mapping_per_image_per_stack_whatever_the_number_of_bindings(stack):
     role = _role(stack)
     for framework, version in [(Framework.XGBOOST, "1.7-1"), (Framework.SKLEARN, "1.2-1"),
                                (Framework.PYTORCH, "2.1.0"), (Framework.TENSORFLOW, "2.13.0"),
-                               (Framework.PYTORCH, "2.1")]:
+                               (Framework.PYTORCH, "2.1"), (Framework.XGBOOST, "1.7-1")]:
         ContainerImage.sagemaker_builtin(framework, version).bind(stack, role)
     mappings = Template.from_stack(stack).to_json()["Mappings"]
-    assert sorted(mappings) == ["SageMakerImageRegistryAlgorithms", "SageMakerImageRegistryDeepLearningContainers"]
-    assert mappings["SageMakerImageRegistryAlgorithms"]["us-east-1"] == {
-        "Xgboost1p7r1": "683313688378", "Sklearn1p2r1": "683313688378"}
-    assert mappings["SageMakerImageRegistryDeepLearningContainers"]["us-east-1"] == {
-        "Pytorch2p1p0": "763104351884", "Tensorflow2p13p0": "763104351884"}
+    assert list(mappings) == ["SageMakerImageXgboost1p7r1", "SageMakerImageSklearn1p2r1",
+                              "SageMakerImagePytorch2p1p0", "SageMakerImageTensorflow2p13p0"]
+    assert {name: entries["us-east-1"] for name, entries in mappings.items()} == {
+        "SageMakerImageXgboost1p7r1": {"Account": "683313688378"},
+        "SageMakerImageSklearn1p2r1": {"Account": "683313688378"},
+        "SageMakerImagePytorch2p1p0": {"Account": "763104351884"},
+        "SageMakerImageTensorflow2p13p0": {"Account": "763104351884"},
+    }
 
 
-def test_a_stacks_image_entries_are_written_when_a_model_binds_the_image_in_binding_order(stack):
+def test_a_stacks_image_mapping_is_written_whole_when_a_model_binds_the_image(stack):
     """Written when a token was resolved, the entries followed the resolution order, which changed from
     process to process (two syntheses of the reference app listed XGBoost and scikit-learn in either order)."""
     role = _role(stack)
     for framework, version in [(Framework.XGBOOST, "1.7-1"), (Framework.SKLEARN, "1.2-1")]:
         ContainerImage.sagemaker_builtin(framework, version).bind(stack, role)
-        assert stack.node.try_find_child("SageMakerImageRegistryAlgorithms") is not None  # before any synth
-    mapping = Template.from_stack(stack).to_json()["Mappings"]["SageMakerImageRegistryAlgorithms"]
-    assert {tuple(entries) for entries in mapping.values()} == {("Xgboost1p7r1", "Sklearn1p2r1")}
+        mapping = stack.node.try_find_child("SageMakerImage" + _mapping_key(framework, version))
+        assert isinstance(mapping, cdk.CfnMapping)  # before any synth
+    mappings = Template.from_stack(stack).to_json()["Mappings"]
+    assert list(mappings) == ["SageMakerImageXgboost1p7r1", "SageMakerImageSklearn1p2r1"]
+
+
+def test_a_container_spec_names_its_image_as_each_stack_should() -> None:
+    """In the model's stack ``image_uri_in`` is the bound URI; in another stack a prebuilt image looks
+    its account up in that stack's own mapping, and an ECR image is the bound URI (aws-cdk-lib makes
+    the reference valid there)."""
+    app = new_app()
+    serving, registry = cdk.Stack(app, "Serving"), cdk.Stack(app, "Registry")
+    bucket = s3.Bucket.from_bucket_name(serving, "Artifacts", "artifacts")
+    repository = ecr.Repository.from_repository_name(serving, "Repository", "inference")
+    model = InferencePipelineModel(serving, "Model", containers=[
+        ContainerDefinition(image=ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1"),
+                            model_data=ModelData.from_bucket(bucket, "model.tar.gz")),
+        ContainerDefinition(image=ContainerImage.from_ecr_repository(repository, tag="v1")),
+    ])
+    builtin, ecr_image = model.containers
+    assert builtin.image_uri_in(model) == builtin.image_uri
+    assert ecr_image.image_uri_in(registry) == ecr_image.image_uri
+    assert registry.resolve(builtin.image_uri_in(registry))["Fn::Join"][1][0] == {
+        "Fn::FindInMap": ["SageMakerImageXgboost1p7r1", {"Ref": "AWS::Region"}, "Account"]}
 
 
 def test_elastic_inference_image_maps_only_the_regions_where_that_version_exists(stack):
@@ -99,9 +135,9 @@ def test_elastic_inference_image_maps_only_the_regions_where_that_version_exists
     role = _role(stack)
     ContainerImage.sagemaker_builtin(Framework.PYTORCH_EI, "1.5.1").bind(stack, role)
     ContainerImage.sagemaker_builtin(Framework.PYTORCH_EI, "1.3").bind(stack, role)
-    mapping = Template.from_stack(stack).to_json()["Mappings"]["SageMakerImageRegistryDeepLearningContainers"]
-    with_151 = sorted(region for region, images in mapping.items() if "PytorchEia1p5p1" in images)
-    with_131 = sorted(region for region, images in mapping.items() if "PytorchEia1p3p1" in images)
+    mappings = Template.from_stack(stack).to_json()["Mappings"]
+    with_151 = sorted(mappings["SageMakerImagePytorchEia1p5p1"])
+    with_131 = sorted(mappings["SageMakerImagePytorchEia1p3p1"])
     assert len(with_151) == 12 and "eu-west-1" in with_151
     assert "eu-central-1" not in with_151 and "eu-central-1" in with_131
     assert len(with_131) == 21

@@ -182,7 +182,7 @@ def test_registration_wraps_the_tuned_model_between_pipeline_containers() -> Non
         supported_realtime_instance_types=[InstanceType.M5_LARGE]))
     specification = definition(Template.from_stack(stack))["States"]["Register"]["Parameters"][
         "InferenceSpecification"]
-    image = ("${SageMakerImageRegistryAlgorithms:${AWS::Region}:Xgboost1p7r1}.dkr.ecr.${AWS::Region}."
+    image = ("${SageMakerImageXgboost1p7r1:${AWS::Region}:Account}.dkr.ecr.${AWS::Region}."
              "${AWS::URLSuffix}/sagemaker-xgboost:1.7-1")
     assert specification == {
         "Containers": [
@@ -342,8 +342,8 @@ def test_training_role_policy_reads_the_channels_writes_the_output_and_nothing_e
     assert _statements(template, "TuningTrainingRolePolicy") == [
         {"Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "Effect": "Allow",
          "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:", {"Ref": "AWS::Region"}, ":",
-                                        {"Fn::FindInMap": ["SageMakerImageRegistryAlgorithms",
-                                                           {"Ref": "AWS::Region"}, "Xgboost1p7r1"]},
+                                        {"Fn::FindInMap": ["SageMakerImageXgboost1p7r1",
+                                                           {"Ref": "AWS::Region"}, "Account"]},
                                         ":repository/sagemaker-xgboost"]]}},
         {"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"},
         {"Action": "s3:GetObject", "Effect": "Allow",

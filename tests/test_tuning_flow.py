@@ -42,7 +42,7 @@ def _concrete(template: Template, topic_arn: str) -> dict[str, Any]:
               "AWS::Partition": "aws", "TuningTrainingRole2F7BB69C.Arn": ROLE,
               "SharedKey204AD1D7.Arn": f"arn:aws:kms:{REGION}:{DEFAULT_ACCOUNT_ID}:key/1234"}
     text = json.dumps(definition(template))
-    text = text.replace("${SageMakerImageRegistryAlgorithms:${AWS::Region}:Xgboost1p7r1}.dkr.ecr.${AWS::Region}."
+    text = text.replace("${SageMakerImageXgboost1p7r1:${AWS::Region}:Account}.dkr.ecr.${AWS::Region}."
                         "${AWS::URLSuffix}/sagemaker-xgboost:1.7-1", IMAGE)
     concrete: dict[str, Any] = json.loads(re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], text))
     return concrete

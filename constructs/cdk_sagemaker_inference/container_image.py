@@ -9,12 +9,12 @@ from __future__ import annotations
 import abc
 import json
 import logging
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jsii
-from aws_cdk import Aws, CfnMapping, IResolveContext, IStringProducer, Lazy, Stack, region_info
+from aws_cdk import Aws, CfnMapping, Stack, region_info
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
@@ -112,25 +112,27 @@ class ContainerImage(abc.ABC):
         :param scope: the model using the image (where errors point and assets are created).
         """
 
+    def image_uri_in(self, scope: IConstruct, bound_uri: str) -> str:
+        """``bound_uri`` (what ``bind`` returned) as a resource in ``scope``'s stack should name it,
+        e.g. a registry version in another stack than the model's. Default: ``bound_uri``, which
+        aws-cdk-lib makes valid in any stack of the app (a reference to another stack becomes an
+        export). A prebuilt image looks its registry account up in that stack's own mapping."""
+        return bound_uri
+
 
 class _BuiltinImage(ContainerImage):
     def __init__(self, framework: Framework, version: str, processor: Processor) -> None:
         try:
             self._image = framework_image(framework, version, processor)
-            self._account: str | None = None
-            self._producer: _RegistryAccount
-            # Host and repository ARN per stack of a model binding the image: every container of
-            # every model there shares them (each is a few jsii round trips to work out).
-            self._by_stack: dict[Stack, tuple[str, str]] = {}
         except UnknownFrameworkImageError as error:
             where = f"ContainerImage.sagemaker_builtin(Framework.{framework.name})"
             raise fail(where, error.prop, "one of " + ", ".join(map(repr, error.allowed)), error.value) from None
+        # The URI and the repository's ARN in each stack that uses the image: every container of
+        # every model there shares them (each is a few jsii round trips to work out).
+        self._by_stack: dict[Stack, tuple[str, str]] = {}
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
-        stack = Stack.of(scope)
-        if stack not in self._by_stack:
-            self._by_stack[stack] = self._locate(scope, stack)
-        host, repository_arn = self._by_stack[stack]
+        uri, repository_arn = self._in_stack_of(scope)
         ManagedPolicyGrant.add_statement(
             grantee=grantee,
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
@@ -139,23 +141,24 @@ class _BuiltinImage(ContainerImage):
         # ecr.AuthorizationToken.grant_read's statement (the token has no resource type), added
         # without its round trips through jsii.
         ManagedPolicyGrant.add_statement(grantee=grantee, actions=["ecr:GetAuthorizationToken"], resource_arns=["*"])
-        return ContainerImageConfig(
-            image_uri=f"{host}/{self._image.repository}:{self._image.tag}",
-            elastic_inference_capable=self._image.elastic_inference,
-        )
+        return ContainerImageConfig(image_uri=uri, elastic_inference_capable=self._image.elastic_inference)
 
-    def _locate(self, scope: Construct, stack: Stack) -> tuple[str, str]:
-        """The registry host and the repository's ARN for models in ``stack``."""
+    def image_uri_in(self, scope: IConstruct, bound_uri: str) -> str:
+        """The URI that looks the registry account up in ``scope``'s stack's own mapping."""
+        return self._in_stack_of(scope)[0]
+
+    def _in_stack_of(self, scope: IConstruct) -> tuple[str, str]:
+        stack = Stack.of(scope)
+        located = self._by_stack.get(stack)
+        if located is None:
+            located = self._by_stack[stack] = self._locate(scope, stack)
+        return located
+
+    def _locate(self, scope: IConstruct, stack: Stack) -> tuple[str, str]:
+        """The image's URI and its repository's ARN for models in ``stack``."""
         image = self._image
         if is_token(stack.region):
-            # Resolved in whichever stack uses the URI (a registry version in another stack too),
-            # against that stack's own mapping: aws-cdk-lib would otherwise copy this stack's
-            # mapping there and print an INFO about the copy on every synth.
-            if self._account is None:  # one producer per image, whatever number of models use it
-                self._producer = _RegistryAccount(image)
-                self._account = Lazy.uncached_string(self._producer)
-            self._producer.map_in(stack)
-            account = self._account
+            account = _registry_account(stack, image)
             host = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
         else:
             check(scope, stack.region in image.accounts, "region",
@@ -167,60 +170,37 @@ class _BuiltinImage(ContainerImage):
         repository_arn = stack.format_arn(
             service="ecr", account=account, resource="repository", resource_name=image.repository
         )
-        return host, repository_arn
+        return f"{host}/{image.repository}:{image.tag}", repository_arn
 
 
-@jsii.implements(IStringProducer)
-class _RegistryAccount:
-    """``image``'s registry account in the deploy-time region of the stack that resolves it.
+def _registry_account(stack: Stack, image: FrameworkImage) -> str:
+    """``image``'s registry account in ``stack``'s deploy-time region: ``Fn::FindInMap`` on a mapping
+    of that stack, ``SageMakerImage<Framework><Version>``, which holds only the regions where that
+    version is published. Deploying to any other region fails at ``Fn::FindInMap`` before a resource
+    is created, instead of pointing a model at an image that does not exist there.
 
-    One mapping per registry per stack, keyed by region and then by image (``Pytorch2p1p0``),
-    holding only the regions where that version is published: deploying to any other region fails
-    at ``Fn::FindInMap`` before a resource is created, instead of pointing a model at an image that
-    does not exist there.
+    One mapping per image and stack, written whole when it is created (one call into jsii, where
+    adding an image to a shared mapping is a call per region). A stack that uses an image declared
+    in another stack (a registry version of its model) resolves it against a mapping of its own
+    (``ContainerSpec.image_uri_in``), not a copy aws-cdk-lib would make and report on every synth.
     """
+    accounts = _ACCOUNTS.setdefault(stack, {})
+    # CloudFormation allows only letters and digits here: 2.1.0 -> 2p1p0, 1.7-1 -> 1p7r1 (one-to-one).
+    framework = "".join(word.title() for word in image.framework.value.split("-"))
+    key = framework + image.version.replace(".", "p").replace("-", "r")
+    if key not in accounts:
+        # lazy=False said explicitly: the mapping is always rendered (without it aws-cdk-lib
+        # prints an INFO suggesting lazy mappings).
+        mapping = CfnMapping(stack, f"SageMakerImage{key}", lazy=False, mapping={
+            region: {_ACCOUNT_KEY: account} for region, account in image.accounts.items()})
+        accounts[key] = mapping.find_in_map(Aws.REGION, _ACCOUNT_KEY)
+    return accounts[key]
 
-    def __init__(self, image: FrameworkImage) -> None:
-        self._image = image
-        # The token per resolving stack: the mapping's entries are written once (each entry is a
-        # call into jsii, and the URI is resolved many times during a synth).
-        self._by_stack: dict[Stack, str] = {}
-        # ... and per resolving construct (a model resolves its URIs several times a synth), which
-        # spares the Stack.of round trip.
-        self._by_scope: dict[IConstruct, str] = {}
 
-    def produce(self, context: IResolveContext) -> str:
-        """``Fn::FindInMap`` on the resolving stack's mapping, which gets this image's regions."""
-        scope = context.scope
-        if scope not in self._by_scope:
-            self._by_scope[scope] = self.map_in(Stack.of(scope))
-        return self._by_scope[scope]
-
-    def map_in(self, stack: Stack) -> str:
-        """Writes this image's entries into ``stack``'s mapping (once) and returns the lookup.
-
-        Called when a model of ``stack`` binds the image, so the entries follow the binding order:
-        the order tokens are resolved in is not stable (two syntheses of the reference app resolved
-        XGBoost's and scikit-learn's URIs in either order).
-        """
-        if stack not in self._by_stack:
-            self._by_stack[stack] = self._map(stack)
-        return self._by_stack[stack]
-
-    def _map(self, stack: Stack) -> str:
-        image = self._image
-        id = "SageMakerImageRegistry" + "".join(part.title() for part in image.registry.split("-"))
-        mapping = stack.node.try_find_child(id)
-        if not isinstance(mapping, CfnMapping):
-            # lazy=False said explicitly: the mapping is always rendered (without it aws-cdk-lib
-            # prints an INFO suggesting lazy mappings).
-            mapping = CfnMapping(stack, id, lazy=False)
-        # CloudFormation allows only letters and digits here: 2.1.0 -> 2p1p0, 1.7-1 -> 1p7r1 (one-to-one).
-        framework = "".join(word.title() for word in image.framework.value.split("-"))
-        key = framework + image.version.replace(".", "p").replace("-", "r")
-        for region, account in image.accounts.items():
-            mapping.set_value(region, key, account)
-        return mapping.find_in_map(Aws.REGION, key)
+_ACCOUNT_KEY = "Account"
+#: The registry-account lookup of each image (by its mapping key) in each stack (weak: a stack is
+#: forgotten with its app).
+_ACCOUNTS: weakref.WeakKeyDictionary[Stack, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 class _EcrImage(ContainerImage):

@@ -16,7 +16,7 @@ from aws_cdk import CfnCondition, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct, IDependable, Node
+from constructs import Construct, IConstruct, IDependable, Node
 
 from ._iam import ManagedPolicyPrincipal
 from ._names import MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE, NAME_PATTERN, sagemaker_arn
@@ -170,6 +170,17 @@ class ContainerSpec:
     #: What must be deployed before anything uses the container, e.g. the copy of a retained archive
     #: (``ModelData.from_asset(..., retained_in=...)``); a registry version of it depends on them too.
     dependencies: Sequence[IDependable] = field(default=(), compare=False)
+    #: The image ``image_uri`` was bound from; None for a model package container.
+    image: ContainerImage | None = field(default=None, compare=False)
+
+    def image_uri_in(self, scope: IConstruct) -> str | None:
+        """``image_uri`` as a resource in ``scope``'s stack should name it: pass this, not
+        ``image_uri``, to a resource in another stack than the model's (a registry version of it).
+        A prebuilt image's registry account is then looked up in that stack's own mapping; elsewhere
+        aws-cdk-lib copies the model stack's mapping and prints an INFO about it on every synth."""
+        if self.image is None or self.image_uri is None:
+            return self.image_uri
+        return self.image.image_uri_in(scope, self.image_uri)
 
     def to_cloudformation(self) -> dict[str, Any]:
         """The ``ContainerDefinition`` as CloudFormation spells it."""
@@ -284,6 +295,7 @@ class _ModelBase(Construct):
             model_package_arn=container.model_package_arn,
             elastic_inference_capable=image is not None and image.elastic_inference_capable,
             dependencies=tuple(data.dependencies) if data is not None else (),
+            image=container.image,
         )
 
     def _grant_metrics(self) -> None:

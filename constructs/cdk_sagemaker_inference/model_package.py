@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from aws_cdk import RemovalPolicy, Resource
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct, IDependable
+from constructs import Construct, IConstruct, IDependable
 
 from ._validation import Where, check, check_count, check_pattern, to_enum
 from .instance_type import InstanceType, to_instance_type
@@ -185,7 +185,7 @@ class ModelPackageVersion(Resource):
             customer_metadata_properties=dict(customer_metadata) if customer_metadata else None,
             model_metrics=model_metrics._render(self) if model_metrics else None,
             inference_specification=sagemaker.CfnModelPackage.InferenceSpecificationProperty(
-                containers=[_package_container(container) for container in containers],
+                containers=[_package_container(self, container) for container in containers],
                 supported_content_types=list(supported_content_types),
                 supported_response_mime_types=list(supported_response_mime_types),
                 supported_realtime_inference_instance_types=realtime or None,
@@ -202,9 +202,9 @@ class ModelPackageVersion(Resource):
         self.model_package_arn = self._resource.attr_model_package_arn
 
 
-def _package_container(spec: ContainerSpec) -> _Container:
+def _package_container(scope: IConstruct, spec: ContainerSpec) -> _Container:
     return _Container(
-        image=str(spec.image_uri),  # never None: the construct checks it
+        image=str(spec.image_uri_in(scope)),  # never None: the construct checks it
         model_data_url=spec.model_data_url,
         environment=dict(spec.environment) or None,
         container_hostname=spec.hostname,

@@ -36,7 +36,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
@@ -705,8 +705,8 @@ class HyperparameterTuning(Construct):
         if registration.environment:
             tuned["Environment"] = dict(registration.environment)
         specification: dict[str, Any] = {
-            "Containers": [*(_container(c) for c in registration.containers_before), tuned,
-                           *(_container(c) for c in registration.containers_after)],
+            "Containers": [*(_container(self, c) for c in registration.containers_before), tuned,
+                           *(_container(self, c) for c in registration.containers_after)],
             "SupportedContentTypes": list(registration.supported_content_types),
             "SupportedResponseMIMETypes": list(registration.supported_response_mime_types),
         }
@@ -778,8 +778,8 @@ def _publish(scope: Construct, id: str, topic: sns.ITopic, subject: str, message
     })
 
 
-def _container(spec: ContainerSpec) -> dict[str, Any]:
-    rendered: dict[str, Any] = {"Image": spec.image_uri}
+def _container(scope: IConstruct, spec: ContainerSpec) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"Image": spec.image_uri_in(scope)}
     if spec.model_data_url is not None:
         rendered["ModelDataUrl"] = spec.model_data_url
     if spec.environment:
