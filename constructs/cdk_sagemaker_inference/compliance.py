@@ -196,35 +196,44 @@ def acknowledge_wildcard_resource(scope: IConstruct, resource_arn: str, reason: 
     cdk-nag names the finding after the resolved ARN, which is final only once cross-stack
     references are (a bucket in another stack becomes a stack-output reference), so the
     acknowledgment is added when the construct tree is validated, before the rule packs run.
-    A scope's wildcard ARNs are resolved and acknowledged together, by one validation.
+    A stack's wildcard ARNs are resolved together, by one validation, and each scope's are
+    acknowledged in one call.
     """
-    pending = _WILDCARDS.get(scope)
+    stack = _STACKS.get(scope)
+    if stack is None:
+        stack = _STACKS[scope] = Stack.of(scope)
+    pending = _WILDCARDS.get(stack)
     if pending is None:
-        pending = _WILDCARDS[scope] = _WildcardResourceAcknowledgment(scope)
-        scope.node.add_validation(pending)
-    pending.add(resource_arn, reason)
+        pending = _WILDCARDS[stack] = _WildcardResourceAcknowledgments(stack)
+        stack.node.add_validation(pending)
+    pending.add(scope, resource_arn, reason)
 
 
 @jsii.implements(IValidation)
-class _WildcardResourceAcknowledgment:
-    """An ``IValidation`` that adds the acknowledgments and reports no error of its own."""
+class _WildcardResourceAcknowledgments:
+    """An ``IValidation`` of a stack that adds the acknowledgments and reports no error of its own."""
 
-    def __init__(self, scope: IConstruct) -> None:
-        self._scope = scope
-        self._arns: list[tuple[str, str]] = []
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._arns: list[tuple[IConstruct, str, str]] = []
 
-    def add(self, resource_arn: str, reason: str) -> None:
-        self._arns.append((resource_arn, reason))
+    def add(self, scope: IConstruct, resource_arn: str, reason: str) -> None:
+        self._arns.append((scope, resource_arn, reason))
 
     def validate(self) -> list[str]:
-        resolved = Stack.of(self._scope).resolve([arn for arn, _ in self._arns])
-        _acknowledge_each(self._scope, [(f"AwsSolutions-IAM5[Resource::{nag_form(arn)}]", reason)
-                                        for arn, (_, reason) in zip(resolved, self._arns, strict=True)])
+        resolved = self._stack.resolve([arn for _, arn, _ in self._arns])
+        by_scope: dict[IConstruct, list[tuple[str, str]]] = {}
+        for arn, (scope, _, reason) in zip(resolved, self._arns, strict=True):
+            by_scope.setdefault(scope, []).append((f"AwsSolutions-IAM5[Resource::{nag_form(arn)}]", reason))
+        for scope, reasons in by_scope.items():
+            _acknowledge_each(scope, reasons)
         return []
 
 
-#: The pending wildcard acknowledgments of each scope (weak: a scope is forgotten with its app).
-_WILDCARDS: weakref.WeakKeyDictionary[IConstruct, _WildcardResourceAcknowledgment] = weakref.WeakKeyDictionary()
+#: The stack of each scope given wildcard acknowledgments, and the pending acknowledgments of each
+#: stack (weak: both are forgotten with their app).
+_STACKS: weakref.WeakKeyDictionary[IConstruct, Stack] = weakref.WeakKeyDictionary()
+_WILDCARDS: weakref.WeakKeyDictionary[Stack, _WildcardResourceAcknowledgments] = weakref.WeakKeyDictionary()
 
 
 def nag_form(node: Any) -> str:
