@@ -15,6 +15,8 @@ import jsii
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from ._batch import apply_later
+
 
 class ManagedPolicyRole(iam.Role):
     """A role the construct creates, whose grants all go to its managed policy ``policy``, including
@@ -25,7 +27,7 @@ class ManagedPolicyRole(iam.Role):
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self], description=description)
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        self.policy.add_statements(statement)
+        apply_later(_add_statements, self.policy, statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
 
 
@@ -58,8 +60,13 @@ class ManagedPolicyPrincipal:
         return self._role.principal_account
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        self._policy.add_statements(statement)
+        apply_later(_add_statements, self._policy, statement)
         return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
+
+
+def _add_statements(policy: iam.ManagedPolicy, statements: list[iam.PolicyStatement]) -> None:
+    """All of a batch's statements for ``policy`` in one call (see _batch.py)."""
+    policy.add_statements(*statements)
 
 
 #: The statements ``ManagedPolicyGrant.add_statement`` added to each principal (weak: a principal is

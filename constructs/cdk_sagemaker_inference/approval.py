@@ -39,6 +39,7 @@ from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from ._assets import HANDLER_RUNTIME, handler_code
+from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_logs_use, let_services_use_key
@@ -244,6 +245,7 @@ class ApprovalDeployment(Construct):
     the dead-letter queue. An event that is not a state change of the group is moved there at once.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

@@ -30,6 +30,7 @@ from aws_cdk import (
 )
 from constructs import IConstruct, IValidation
 
+from ._batch import apply_later
 from .checkov_scan import CHECKOV_METADATA_KEY, is_checkov_id, scan_templates
 from .wiring import check_template_files
 
@@ -150,10 +151,16 @@ def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None
     CloudFormation resource (``scope`` itself, or its default child), where checkov reads its skips;
     a checkov finding is about one resource, so ``scope`` must have one.
     """
-    checkov_ids = [rule_id for rule_id in rule_ids if is_checkov_id(rule_id)]
-    if checkov_ids:
-        _skip_checkov(scope, checkov_ids, reason)
-    _acknowledge_each(scope, [(rule_id, reason) for rule_id in rule_ids])
+    apply_later(_acknowledge_on, scope, (tuple(rule_ids), reason))
+
+
+def _acknowledge_on(scope: IConstruct, acknowledgments: list[tuple[tuple[str, ...], str]]) -> None:
+    """Every (rule ids, reason) given for ``scope``: one call for the rules, one for checkov's skips."""
+    checkov = [(rule_id, reason) for rule_ids, reason in acknowledgments for rule_id in rule_ids
+               if is_checkov_id(rule_id)]
+    if checkov:
+        _skip_checkov(scope, checkov)
+    _acknowledge_each(scope, [(rule_id, reason) for rule_ids, reason in acknowledgments for rule_id in rule_ids])
 
 
 def _acknowledge_each(scope: IConstruct, reasons: Sequence[tuple[str, str]]) -> None:
@@ -162,8 +169,9 @@ def _acknowledge_each(scope: IConstruct, reasons: Sequence[tuple[str, str]]) -> 
     Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id, reason in reasons))
 
 
-def _skip_checkov(scope: IConstruct, check_ids: Sequence[str], reason: str) -> None:
-    """Adds ``check_ids`` to the checkov skips in the template Metadata of ``scope``'s resource.
+def _skip_checkov(scope: IConstruct, skips: Sequence[tuple[str, str]]) -> None:
+    """Adds the (check id, reason) ``skips`` to the checkov skips in the template Metadata of
+    ``scope``'s resource.
 
     The resource of each scope and the skips of each resource are kept here, so a second
     acknowledgment costs one call into aws-cdk-lib (the Metadata entry, rewritten whole), not a
@@ -173,15 +181,15 @@ def _skip_checkov(scope: IConstruct, check_ids: Sequence[str], reason: str) -> N
     if resource is None:
         child = scope if isinstance(scope, CfnResource) else scope.node.default_child
         if not isinstance(child, CfnResource):
-            raise ValueError(f"{scope.node.path}: checkov acknowledgments {', '.join(check_ids)} need a "
+            raise ValueError(f"{scope.node.path}: checkov acknowledgments {', '.join(i for i, _ in skips)} need a "
                              "CloudFormation resource: acknowledge on the resource or a construct whose default "
                              "child is one")
         resource = _CHECKOV_RESOURCES[scope] = child
     # jsii hands out a new Python object each time it returns the same resource; its reference in
     # Node (unique in the process) names it.
-    skips = _CHECKOV_SKIPS.setdefault(resource.__jsii_ref__.ref, [])  # type: ignore[attr-defined]
-    skips.extend({"id": check_id, "comment": reason} for check_id in check_ids)
-    resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": skips})
+    written = _CHECKOV_SKIPS.setdefault(resource.__jsii_ref__.ref, [])  # type: ignore[attr-defined]
+    written.extend({"id": check_id, "comment": reason} for check_id, reason in skips)
+    resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": written})
 
 
 #: The CloudFormation resource of each scope acknowledged with checkov ids, and the skips of each

@@ -16,6 +16,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
+from ._batch import batched
 from ._iam import ManagedPolicyGrant
 from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing, warn_unknown_writer
 from ._metrics import variant_metric
@@ -229,6 +230,7 @@ class Endpoint(EndpointBase):
     left to SageMaker it would be unencrypted and kept forever.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

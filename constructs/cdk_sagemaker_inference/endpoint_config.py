@@ -17,6 +17,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
+from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, NAME_RULE, sagemaker_arn
 from ._validation import (
@@ -254,6 +255,7 @@ class EndpointConfig(Resource):
     - Data capture grants the models' roles ``s3:PutObject`` on the capture prefix only.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

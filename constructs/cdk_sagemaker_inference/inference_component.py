@@ -20,6 +20,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
+from ._batch import batched
 from ._iam import ManagedPolicyGrant
 from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing
 from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, component_metric
@@ -178,6 +179,7 @@ class InferenceComponent(_InferenceComponentBase):
       model's role and the hosting config's execution role write that group only.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

@@ -18,6 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IConstruct, IDependable, Node
 
+from ._batch import batched
 from ._iam import ManagedPolicyPrincipal
 from ._names import MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE, NAME_PATTERN, sagemaker_arn
 from ._validation import StrictEnum, check, check_count, check_pattern, is_token, to_enum
@@ -226,6 +227,7 @@ class _ModelBase(Construct):
     policy) and an ``ec2.IConnectable`` (its security groups, for a model in a VPC).
     """
 
+    @batched()
     def _declare(
         self,
         *,

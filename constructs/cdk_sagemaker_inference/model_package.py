@@ -10,6 +10,7 @@ from aws_cdk import RemovalPolicy, Resource
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IConstruct, IDependable
 
+from ._batch import batched
 from ._validation import Where, check, check_count, check_pattern, to_enum
 from .instance_type import InstanceType, to_instance_type
 from .model import ContainerSpec
@@ -106,6 +107,7 @@ class ModelPackageVersion(Resource):
     The approval status, customer metadata and description update the version in place.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from ._batch import batched
 from .deployment import DEFAULT_DEPLOYMENT, BlueGreenDeployment, default_rollback_alarms, validate_deployment
 from .endpoint import Endpoint, EndpointBase
 from .endpoint_config import EndpointConfig, EndpointConfigProps, InstanceVariant, storage_key
@@ -32,6 +33,7 @@ class RealtimeEndpoint(EndpointBase):
     change the type in the next.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

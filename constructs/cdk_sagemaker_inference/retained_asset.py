@@ -30,6 +30,7 @@ from constructs import Construct
 
 from ._asset_binder import AssetBinder
 from ._assets import HANDLER_RUNTIME, handler_code
+from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._service_access import let_logs_use
 from ._validation import check, check_pattern
@@ -99,6 +100,7 @@ class RetainedAsset(Construct):
 class _Copier(Construct):
     """The function that serves every ``RetainedAsset`` of one stack into one bucket, and its role."""
 
+    @batched()
     def __init__(self, scope: Construct, id: str, *, bucket: s3.IBucket) -> None:
         super().__init__(scope, id)
         self._bucket = bucket

@@ -24,6 +24,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._names import arn_name_forms
 from .compliance import acknowledge_wildcard_resource
@@ -99,6 +100,7 @@ class ServedVersionSwitch(Construct):
     Nothing else: not IAM, not the alarms or scaling policies (a switch leaves them unchanged).
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

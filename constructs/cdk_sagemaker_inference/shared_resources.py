@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ._batch import batched
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_services_use_key
 from .compliance import acknowledge
 
@@ -33,6 +34,7 @@ class SharedResources(Construct):
       ``key`` for it. Subscribe people and systems with ``subscriptions`` or ``add_subscription``.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

@@ -33,6 +33,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
+from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._service_access import let_logs_use
 from ._validation import check, check_count, check_pattern, check_range, fail, is_token
@@ -126,6 +127,7 @@ class BatchTransform(Construct):
     read the input location, write the output location, use the key, write transform job logs.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,

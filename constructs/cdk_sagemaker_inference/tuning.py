@@ -38,6 +38,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
+from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
 from ._service_access import let_logs_use
@@ -333,6 +334,7 @@ class HyperparameterTuning(Construct):
     customer-managed policies only.
     """
 
+    @batched()
     def __init__(
         self,
         scope: Construct,
