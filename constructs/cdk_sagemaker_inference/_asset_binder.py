@@ -22,6 +22,8 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from ._stack_env import environment_of
+
 _BINDER_ID = "SageMakerAssets"
 #: Each stack's binder (weak: a stack is forgotten with its app).
 _BINDERS: weakref.WeakKeyDictionary[Stack, AssetBinder] = weakref.WeakKeyDictionary()
@@ -40,7 +42,7 @@ class AssetBinder(Construct):
     @staticmethod
     def of(scope: Construct) -> AssetBinder:
         """The binder of ``scope``'s stack (created on first use)."""
-        stack = Stack.of(scope)
+        stack = environment_of(scope).stack
         binder = _BINDERS.get(stack)
         if binder is None:
             existing = stack.node.try_find_child(_BINDER_ID)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Annotations, ArnFormat, RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -19,6 +19,7 @@ from constructs import Construct, IConstruct
 
 from ._iam import ManagedPolicyGrant
 from ._service_access import let_logs_use
+from ._stack_env import environment_of
 from .compliance import acknowledge_wildcard_resource
 from .model import IModel, _ModelBase
 
@@ -35,12 +36,9 @@ def log_group_arns(stack: Stack, log_group_name: str) -> tuple[str, str]:
     Built from the name rather than read from a ``LogGroup`` so that a role in another stack refers
     to no export.
     """
-    group, streams = (
-        stack.format_arn(service="logs", resource="log-group", resource_name=name,
-                         arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        for name in (log_group_name, f"{log_group_name}:*")
-    )
-    return group, streams
+    environment = environment_of(stack)
+    return (environment.arn("logs", "log-group", log_group_name, sep=":"),
+            environment.arn("logs", "log-group", f"{log_group_name}:*", sep=":"))
 
 
 def declare_log_group(
@@ -62,7 +60,7 @@ def grant_log_writing(grantee: iam.IGrantable, log_group_name: str, *, before: I
     in a customer-managed policy (a Model's own, or ``ManagedGrants`` for a role this app declares),
     before ``before`` is created. The streams' wildcard is acknowledged on ``grantee`` with ``reason``
     when it is a construct."""
-    group, streams = log_group_arns(Stack.of(before), log_group_name)
+    group, streams = log_group_arns(environment_of(before).stack, log_group_name)
     grant = ManagedPolicyGrant.add_to_principal(
         grantee=grantee.grant_principal, actions=LOG_WRITER_ACTIONS, resource_arns=[group, streams]
     )

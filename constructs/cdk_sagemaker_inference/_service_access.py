@@ -11,10 +11,12 @@ from __future__ import annotations
 import weakref
 from collections.abc import Hashable, Sequence
 
-from aws_cdk import Annotations, ArnFormat, Stack
+from aws_cdk import Annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+
+from ._stack_env import environment_of
 
 #: The service principal CloudWatch alarm actions publish with.
 CLOUDWATCH = "cloudwatch.amazonaws.com"
@@ -47,15 +49,14 @@ def allow_alarms_to_publish(topic: sns.ITopic) -> None:
     """
     if not _first_time(topic, "alarms"):
         return
-    stack = Stack.of(topic)
-    alarms = stack.format_arn(service="cloudwatch", resource="alarm", resource_name="*",
-                              arn_format=ArnFormat.COLON_RESOURCE_NAME)
+    environment = environment_of(topic)
+    alarms = environment.arn("cloudwatch", "alarm", "*", sep=":")
     statement = iam.PolicyStatement(
         sid="AllowCloudWatchAlarmsOfThisAccount",
         actions=["sns:Publish"],
         principals=[iam.ServicePrincipal(CLOUDWATCH)],
         resources=[topic.topic_arn],
-        conditions={"ArnLike": {"aws:SourceArn": alarms}, "StringEquals": {"aws:SourceAccount": stack.account}},
+        conditions={"ArnLike": {"aws:SourceArn": alarms}, "StringEquals": {"aws:SourceAccount": environment.account}},
     )
     if topic.node.try_find_child("Policy") is not None and _has_sid(topic, statement.sid):
         return
@@ -72,7 +73,7 @@ def _has_sid(topic: sns.ITopic, sid: str | None) -> bool:
     document = getattr(policy, "document", None)
     if document is None:
         return False
-    statements = Stack.of(topic).resolve(document.to_json()).get("Statement", [])
+    statements = environment_of(topic).stack.resolve(document.to_json()).get("Statement", [])
     return any(s.get("Sid") == sid for s in statements)
 
 
@@ -98,12 +99,11 @@ def let_logs_use(key: kms.IKey) -> None:
     """Lets CloudWatch Logs of this account and region encrypt log groups with ``key``."""
     if not _first_time(key, "logs"):
         return
-    stack = Stack.of(key)
+    environment = environment_of(key)
     key.add_to_resource_policy(iam.PolicyStatement(
         actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+        principals=[iam.ServicePrincipal(f"logs.{environment.region}.amazonaws.com")],
         resources=["*"],  # "*" in a key policy means this key only.
-        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                stack.format_arn(service="logs", resource="log-group", resource_name="*",
-                                                 arn_format=ArnFormat.COLON_RESOURCE_NAME)}},
+        conditions={"ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": environment.arn("logs", "log-group", "*", sep=":")}},
     ))

@@ -41,8 +41,9 @@ from constructs import Construct
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._batch import batched
 from ._iam import ManagedPolicyRole
-from ._names import NAME_PATTERN, arn_name_forms
+from ._names import NAME_PATTERN, arn_name_forms, sagemaker_arn
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_logs_use, let_services_use_key
+from ._stack_env import environment_of
 from ._validation import check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .served_version_switch import ssm_parameter_arns, ssm_typed_parameter_arns
@@ -69,24 +70,31 @@ _SHARED_MODULES = {"approval_deployer": ("_names.py", "_endpoint_state.py"),
 _SILENT_ROLLBACK_TERM = '"silent-rollback"'
 #: The namespace of the metrics this package derives from its handlers' logs.
 METRIC_NAMESPACE = "cdk-sagemaker-inference"
-_DEPLOYER_TIMEOUT = Duration.minutes(1)
+# Durations are made once per process, and their numbers kept here: each Duration, and each
+# question asked of one, is a round trip to Node.
+_DEPLOYER_TIMEOUT_SECONDS = 60
+_DEPLOYER_TIMEOUT = Duration.seconds(_DEPLOYER_TIMEOUT_SECONDS)
 _MONITOR_TIMEOUT = Duration.seconds(30)
+#: AWS's advice for a Lambda event source: a visibility timeout of at least six times the function's.
+_QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(6 * _DEPLOYER_TIMEOUT_SECONDS)
 #: Dead-letter queues keep messages 14 days (SQS's maximum); the age alarm leaves 4 days to act.
-_DEAD_LETTER_RETENTION = Duration.days(14)
-_DEAD_LETTER_AGE_ALARM = Duration.days(10)
+_DEAD_LETTER_RETENTION_DAYS = 14
+_DEAD_LETTER_AGE_ALARM_DAYS = 10
+_DEAD_LETTER_RETENTION = Duration.days(_DEAD_LETTER_RETENTION_DAYS)
 #: EventBridge's maximum: an approval event is retried for a day before it goes to the dead letters.
-_EVENT_MAX_AGE = Duration.hours(24)
-#: What every dead-letter queue's two alarms share, worked out once: each Duration or Stats value
-#: asked of aws-cdk-lib is a round trip to Node, and an app declares a few queues per deployment.
+_EVENT_MAX_AGE_SECONDS = 24 * 3600
+_EVENT_MAX_AGE = Duration.seconds(_EVENT_MAX_AGE_SECONDS)
+#: The monitor's asynchronous invocations are retried for an hour.
+_MONITOR_EVENT_MAX_AGE = Duration.hours(1)
+#: What every dead-letter queue's two alarms share.
 _DEPTH_PERIOD = Duration.minutes(1)
-# The silent-rollback metric's pattern and defaults, made once per process like the alarms' above.
 _SILENT_ROLLBACK_PATTERN = logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM)
-_SILENT_ROLLBACK_METRIC = {"statistic": cloudwatch.Stats.SUM, "period": Duration.minutes(5)}
+_SILENT_ROLLBACK_METRIC = {"statistic": "Sum", "period": Duration.minutes(5)}
 _AGE_PERIOD = Duration.minutes(5)
-_MAXIMUM = cloudwatch.Stats.MAXIMUM
-_AGE_THRESHOLD = _DEAD_LETTER_AGE_ALARM.to_seconds()
-_AGE_WORDS = (f"a dead letter is {_DEAD_LETTER_AGE_ALARM.to_days():.0f} days old and expires after "
-              f"{_DEAD_LETTER_RETENTION.to_days():.0f}")
+_MAXIMUM = "Maximum"
+_AGE_THRESHOLD = _DEAD_LETTER_AGE_ALARM_DAYS * 86400
+_AGE_WORDS = (f"a dead letter is {_DEAD_LETTER_AGE_ALARM_DAYS} days old and expires after "
+              f"{_DEAD_LETTER_RETENTION_DAYS}")
 
 
 class IModelPackageGroupRef(Protocol):
@@ -175,7 +183,7 @@ class _StackParameterTrigger(DeploymentTrigger):
         _allow(role, ["cloudformation:DescribeStacks"], stack, _STACK_ID_REASON)
         environment = {"STACK_NAME": self._stack, "PARAMETER_NAME": self.parameter_name}
         # CloudFormation resolves SSM-typed parameters with the caller's credentials.
-        here = Stack.of(scope)
+        here = environment_of(scope).stack
         ssm_parameters = (ssm_typed_parameter_arns(self._ssm_parameters_of, here) if self._ssm_parameters_of
                           else ssm_parameter_arns(here, self.ssm_parameter_names))
         if self._ssm_parameters_of or self.ssm_parameter_names:
@@ -226,8 +234,7 @@ def _allow(role: iam.Role, actions: list[str], resource: str, reason: str) -> No
 
 def _stack_arn(scope: Construct, stack_name: str, stack_id: str = "*") -> str:
     """The ARN of stack ``stack_name``; its id, which CloudFormation assigns, is "*" by default."""
-    return Stack.of(scope).format_arn(service="cloudformation", resource="stack",
-                                      resource_name=f"{stack_name}/{stack_id}")
+    return environment_of(scope).arn("cloudformation", "stack", f"{stack_name}/{stack_id}")
 
 
 class ApprovalDeployment(Construct):
@@ -298,7 +305,9 @@ class ApprovalDeployment(Construct):
         check_pattern(self, "endpoint_name", endpoint_name, _ENDPOINT_NAME, _GROUP_NAME_RULE)
         check_range(self, "max_receive_count", max_receive_count, 1, 1000)
         check_range(self, "event_retry_attempts", event_retry_attempts, 0, 185)
-        check_range(self, "event_max_age (seconds)", event_max_age.to_seconds(), 60, 86400)
+        event_max_age_seconds = (_EVENT_MAX_AGE_SECONDS if event_max_age is _EVENT_MAX_AGE
+                                 else event_max_age.to_seconds())
+        check_range(self, "event_max_age (seconds)", event_max_age_seconds, 60, 86400)
         watched_stack = endpoint_stack_name or trigger.stack_name
         if watched_stack is None:
             raise fail(self, "endpoint_stack_name",
@@ -334,8 +343,7 @@ class ApprovalDeployment(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            # AWS's advice for a Lambda event source: at least six times the function timeout.
-            visibility_timeout=Duration.seconds(6 * _DEPLOYER_TIMEOUT.to_seconds()),
+            visibility_timeout=_QUEUE_VISIBILITY_TIMEOUT,
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue,
                                                   max_receive_count=max_receive_count),
         )
@@ -345,8 +353,7 @@ class ApprovalDeployment(Construct):
             environment={
                 "MODEL_PACKAGE_GROUP_NAME": group_name,
                 # Events of another account, region or partition are refused: this group's versions only.
-                "MODEL_PACKAGE_ARN_PREFIX": Stack.of(self).format_arn(
-                    service="sagemaker", resource="model-package", resource_name=""),
+                "MODEL_PACKAGE_ARN_PREFIX": sagemaker_arn(environment_of(self), "model-package", ""),
                 "QUEUE_URL": self.queue.queue_url,
                 "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
                 "MAX_RECEIVE_COUNT": str(max_receive_count),
@@ -361,8 +368,8 @@ class ApprovalDeployment(Construct):
         for name, value in trigger_environment.items():
             self.deployer.add_environment(name, value)
         # The silent-rollback check reads the stack's status too: the deployer trusts its record while it updates.
-        endpoint_state = (_stack_arn(self, watched_stack), Stack.of(self).format_arn(
-            service="sagemaker", resource="endpoint", resource_name=_arn_name(endpoint_name)))
+        endpoint_state = (_stack_arn(self, watched_stack),
+                          sagemaker_arn(environment_of(self), "endpoint", _arn_name(endpoint_name)))
         self._let_read_endpoint_state(self.deployer_role, *endpoint_state, describe_stack=True)
         _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
                "IAM requires Resource '*' for sagemaker:ListModelPackages, which has no resource type; "
@@ -401,7 +408,7 @@ class ApprovalDeployment(Construct):
                 message_group_id=group_name,
                 dead_letter_queue=self.event_dead_letter_queue,
                 retry_attempts=event_retry_attempts,
-                max_event_age=event_max_age,
+                max_event_age_seconds=int(event_max_age_seconds),
             )],
         )
 
@@ -451,7 +458,7 @@ class ApprovalDeployment(Construct):
                 ]}},
             ),
             targets=[targets.LambdaFunction(self.monitor, dead_letter_queue=self.monitor_dead_letter_queue,
-                                            retry_attempts=2, max_event_age=Duration.hours(1))],
+                                            retry_attempts=2, max_event_age=_MONITOR_EVENT_MAX_AGE)],
         )
 
     def metric_silent_rollbacks(self, **options: Any) -> cloudwatch.Metric:
@@ -565,12 +572,12 @@ class _PinnedQueueTarget:
     """
 
     def __init__(self, queue: sqs.IQueue, *, message_group_id: str, dead_letter_queue: sqs.IQueue,
-                 retry_attempts: int, max_event_age: Duration) -> None:
+                 retry_attempts: int, max_event_age_seconds: int) -> None:
         self._queue = queue
         self._message_group_id = message_group_id
         self._dead_letter_queue = dead_letter_queue
         self._retry_attempts = retry_attempts
-        self._max_event_age = max_event_age
+        self._max_event_age_seconds = max_event_age_seconds
 
     def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         # Worked out once for both queues (each is a jsii round trip).
@@ -591,7 +598,7 @@ class _PinnedQueueTarget:
             dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self._dead_letter_queue.queue_arn),
             retry_policy=events.CfnRule.RetryPolicyProperty(
                 maximum_retry_attempts=self._retry_attempts,
-                maximum_event_age_in_seconds=int(self._max_event_age.to_seconds()),
+                maximum_event_age_in_seconds=self._max_event_age_seconds,
             ),
         )
 
@@ -603,7 +610,6 @@ def _arn_name(name: str) -> str:
 
 def _model_package_versions_arns(scope: Construct, group_name: str) -> list[str]:
     """Every version of the group, in each form of its name IAM may match (see registry.py)."""
-    return [Stack.of(scope).format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
-            for name in arn_name_forms(group_name)]
+    return [sagemaker_arn(environment_of(scope), "model-package", f"{name}/*") for name in arn_name_forms(group_name)]
 
 

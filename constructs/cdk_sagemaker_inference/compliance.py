@@ -31,6 +31,7 @@ from aws_cdk import (
 from constructs import IConstruct, IValidation
 
 from ._batch import apply_later
+from ._stack_env import environment_of
 from .checkov_scan import CHECKOV_METADATA_KEY, is_checkov_id, scan_templates
 from .wiring import check_template_files
 
@@ -207,9 +208,7 @@ def acknowledge_wildcard_resource(scope: IConstruct, resource_arn: str, reason: 
     A stack's wildcard ARNs are resolved together, by one validation, and each scope's are
     acknowledged in one call.
     """
-    stack = _STACKS.get(scope)
-    if stack is None:
-        stack = _STACKS[scope] = Stack.of(scope)
+    stack = environment_of(scope).stack
     pending = _WILDCARDS.get(stack)
     if pending is None:
         pending = _WILDCARDS[stack] = _WildcardResourceAcknowledgments(stack)
@@ -238,9 +237,7 @@ class _WildcardResourceAcknowledgments:
         return []
 
 
-#: The stack of each scope given wildcard acknowledgments, and the pending acknowledgments of each
-#: stack (weak: both are forgotten with their app).
-_STACKS: weakref.WeakKeyDictionary[IConstruct, Stack] = weakref.WeakKeyDictionary()
+#: The pending wildcard acknowledgments of each stack (weak: a stack is forgotten with its app).
 _WILDCARDS: weakref.WeakKeyDictionary[Stack, _WildcardResourceAcknowledgments] = weakref.WeakKeyDictionary()
 
 

@@ -22,6 +22,7 @@ from constructs import Construct, IConstruct
 
 from ._asset_binder import AssetBinder
 from ._iam import ManagedPolicyGrant
+from ._stack_env import environment_of
 from ._validation import check, check_one_of, check_pattern, fail, is_token, to_enum
 from .runtime.frameworks import (
     Framework,
@@ -148,7 +149,7 @@ class _BuiltinImage(ContainerImage):
         return self._in_stack_of(scope)[0]
 
     def _in_stack_of(self, scope: IConstruct) -> tuple[str, str]:
-        stack = Stack.of(scope)
+        stack = environment_of(scope).stack
         located = self._by_stack.get(stack)
         if located is None:
             located = self._by_stack[stack] = self._locate(scope, stack)
@@ -167,9 +168,7 @@ class _BuiltinImage(ContainerImage):
             account = image.accounts[stack.region]
             suffix = region_info.RegionInfo.get(stack.region).domain_suffix
             host = f"{account}.dkr.ecr.{stack.region}.{suffix}"
-        repository_arn = stack.format_arn(
-            service="ecr", account=account, resource="repository", resource_name=image.repository
-        )
+        repository_arn = environment_of(stack).arn("ecr", "repository", image.repository, account=account)
         return f"{host}/{image.repository}:{image.tag}", repository_arn
 
 

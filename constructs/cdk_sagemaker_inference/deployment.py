@@ -159,8 +159,8 @@ def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment,
         )
 
 
-#: The rollback alarms' period and statistics, asked of aws-cdk-lib once (each is a jsii round trip).
-_ROLLBACK_METRICS = (Duration.minutes(1), cloudwatch.Stats.SUM, cloudwatch.Stats.AVERAGE)
+#: The rollback alarms' period (made once: each Duration is a jsii round trip) and statistics.
+_ROLLBACK_METRICS = (Duration.minutes(1), "Sum", "Average")
 
 
 def default_rollback_alarms(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Arn, ArnFormat, Names, RemovalPolicy, Resource, Stack
+from aws_cdk import Arn, ArnFormat, Names, RemovalPolicy, Resource
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -21,6 +21,7 @@ from ._iam import ManagedPolicyGrant
 from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing, warn_unknown_writer
 from ._metrics import variant_metric
 from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
+from ._stack_env import environment_of
 from ._validation import check_pattern, fail
 from .deployment import (
     DEFAULT_DEPLOYMENT,
@@ -371,7 +372,7 @@ class _ImportedEndpoint(EndpointBase):
         self._init_variants(None)
 
     def _format_arn(self, name: str) -> str:
-        return sagemaker_arn(Stack.of(self), "endpoint", name)
+        return sagemaker_arn(environment_of(self), "endpoint", name)
 
     def _arns(self) -> list[str]:
         # A name imported by the user may differ in case from the one in SageMaker's ARN.

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, Required, TypedDict
 
-from aws_cdk import Annotations, Duration, Resource, Stack
+from aws_cdk import Annotations, Duration, Resource
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
@@ -20,6 +20,7 @@ from constructs import Construct, Node
 from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, NAME_RULE, sagemaker_arn
+from ._stack_env import environment_of
 from ._validation import (
     check,
     check_count,
@@ -603,7 +604,7 @@ class _ImportedEndpointConfig(Resource):
 
     @property
     def endpoint_config_arn(self) -> str:
-        return sagemaker_arn(Stack.of(self), "endpoint-config", self._name)
+        return sagemaker_arn(environment_of(self), "endpoint-config", self._name)
 
     @property
     def variants(self) -> None:

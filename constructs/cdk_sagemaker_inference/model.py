@@ -21,6 +21,7 @@ from constructs import Construct, IConstruct, IDependable, Node
 from ._batch import batched
 from ._iam import ManagedPolicyPrincipal
 from ._names import MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE, NAME_PATTERN, sagemaker_arn
+from ._stack_env import environment_of
 from ._validation import StrictEnum, check, check_count, check_pattern, is_token, to_enum
 from .compliance import acknowledge
 from .container_image import ContainerImage
@@ -559,7 +560,7 @@ class _ImportedModel(Construct):
 
     @property
     def model_arn(self) -> str:
-        return sagemaker_arn(Stack.of(self), "model", self._model_name)
+        return sagemaker_arn(environment_of(self), "model", self._model_name)
 
     @property
     def role(self) -> iam.IRole | None:

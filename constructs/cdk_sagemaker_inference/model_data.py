@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
 from ._asset_binder import AssetBinder, source_path
 from ._iam import ManagedPolicyGrant
+from ._stack_env import environment_of
 from ._validation import check, check_pattern
 
 if TYPE_CHECKING:  # aws_s3 costs an app that uses no bucket of its own 0.05-0.1 s to import
@@ -97,7 +97,7 @@ class _AssetModelData(ModelData):
         # arn_for_objects and s3_url_for_object spell them; not asset.bucket, whose proxy
         # imports aws_s3 (the assets bucket has no key this app could grant).
         bucket, key = asset.s3_bucket_name, asset.s3_object_key
-        arn = Stack.of(scope).format_arn(service="s3", region="", account="", resource=bucket, resource_name=key)
+        arn = environment_of(scope).arn("s3", bucket, key, region="", account="")
         ManagedPolicyGrant.add_statement(grantee=grantee, actions=["s3:GetObject"], resource_arns=[arn])
         return ModelDataConfig(url=f"s3://{bucket}/{key}")
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from aws_cdk import CfnTag, RemovalPolicy, Resource, Stack
+from aws_cdk import CfnTag, RemovalPolicy, Resource
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
 from ._iam import ManagedPolicyGrant
 from ._names import NAME_PATTERN, arn_name_forms, sagemaker_arn
+from ._stack_env import environment_of
 from ._validation import check_count, check_pattern
 
 #: ``ModelPackageGroupName`` in the SageMaker API: 1-63 alphanumerics and inner hyphens.
@@ -83,7 +84,7 @@ class _ModelPackageGroupBase(Resource):
         return arn_name_forms(self.model_package_group_name)
 
     def _arns(self, resource: str, suffix: str = "") -> list[str]:
-        return [sagemaker_arn(Stack.of(self), resource, name + suffix) for name in self._names()]
+        return [sagemaker_arn(environment_of(self), resource, name + suffix) for name in self._names()]
 
     def _group_arns(self) -> list[str]:
         return self._arns("model-package-group")
@@ -96,7 +97,7 @@ class _ModelPackageGroupBase(Resource):
         <account>:model-package/<group name>/<version>``. Default: ``"*"``, every version (a
         pattern for IAM). The name keeps its case, as SageMaker's authorization does.
         """
-        return sagemaker_arn(Stack.of(self), "model-package", f"{self.model_package_group_name}/{version}")
+        return sagemaker_arn(environment_of(self), "model-package", f"{self.model_package_group_name}/{version}")
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Lets ``grantee`` describe the group and list and describe its versions.

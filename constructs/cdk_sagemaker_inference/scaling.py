@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
+from ._stack_env import environment_of
 from ._validation import check, check_integer, is_token
 from .instance_type import InstanceType
 
@@ -149,7 +150,7 @@ def _track(
     role = iam.Role.from_role_arn(
         scope,
         f"{id}-role",
-        Stack.of(scope).format_arn(service="iam", region="", resource="role", resource_name=_SCALING_ROLE),
+        environment_of(scope).arn("iam", "role", _SCALING_ROLE, region=""),
         mutable=False,
     )
     target = appscaling.ScalableTarget(
