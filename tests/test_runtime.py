@@ -72,3 +72,24 @@ NO_GATE_SYNTH = textwrap.dedent(
 def test_constructs_load_cdk_nag_only_when_the_gate_is_applied() -> None:
     result = subprocess.run([sys.executable, "-c", NO_GATE_SYNTH], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+CONSTRUCTS_ONLY = textwrap.dedent(
+    """
+    import sys
+    from cdk_sagemaker_inference import (
+        ApprovalDeployment, ContainerDefinition, ContainerImage, Framework, InferencePipelineModel, InstanceVariant,
+        ModelData, ModelPackageGroup, RealtimeEndpoint,
+    )
+    loaded = sorted(m for m in sys.modules if m.startswith("cdk_sagemaker_inference.runtime."))
+    assert loaded == ["cdk_sagemaker_inference.runtime.enums", "cdk_sagemaker_inference.runtime.frameworks"], loaded
+    assert "botocore" not in sys.modules, "botocore loaded for constructs that never call AWS"
+    """
+)
+
+
+def test_constructs_import_only_the_runtime_modules_they_use() -> None:
+    """The package root and ``runtime`` import each name on first use: a synth does not pay for the
+    Predictor's, the registry client's and the transform client's imports (botocore among them)."""
+    result = subprocess.run([sys.executable, "-c", CONSTRUCTS_ONLY], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]

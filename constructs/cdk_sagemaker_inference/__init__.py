@@ -1,51 +1,15 @@
 """cdk-sagemaker-inference: AWS CDK constructs for serving models on Amazon SageMaker.
 
 The runtime layer (:mod:`.runtime`: Predictor, RegistryClient, serializers, framework images) needs
-only boto3 and is imported at once; the constructs import aws-cdk-lib, which starts jsii on Node, so
-they are imported on first use. That keeps ``python -m cdk_sagemaker_inference`` and a Lambda that
-uses the Predictor fast and CDK-free.
+only boto3; the constructs import aws-cdk-lib, which starts jsii on Node. Every name is imported on
+first use: ``python -m cdk_sagemaker_inference`` and a Lambda that uses the Predictor stay fast and
+CDK-free, and a synth does not import botocore for a Predictor it never calls.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-from .runtime import (
-    AssembleWith,
-    BatchStrategy,
-    BytesDeserializer,
-    BytesSerializer,
-    CompressionType,
-    ContentType,
-    CSVDeserializer,
-    CSVSerializer,
-    Deserializer,
-    EndpointNotFoundError,
-    Framework,
-    InvocationError,
-    InvocationValidationError,
-    JoinSource,
-    JSONDeserializer,
-    JSONSerializer,
-    ListDeserializer,
-    ListSerializer,
-    ModelApprovalStatus,
-    ModelError,
-    Predictor,
-    Processor,
-    RegistryClient,
-    RegistryError,
-    SerializationError,
-    Serializer,
-    SplitType,
-    StringDeserializer,
-    ThrottledError,
-    TransformSettings,
-    TransformSettingsError,
-    UnknownModelPackageGroupError,
-    UnknownModelPackageVersionError,
-)
 
 if TYPE_CHECKING:
     from ._iam import ManagedPolicyGrant
@@ -87,6 +51,41 @@ if TYPE_CHECKING:
     from .realtime import RealtimeEndpoint
     from .registry import IModelPackageGroup, ModelPackageGroup
     from .retained_asset import RetainedAsset
+    from .runtime import (
+        AssembleWith,
+        BatchStrategy,
+        BytesDeserializer,
+        BytesSerializer,
+        CompressionType,
+        ContentType,
+        CSVDeserializer,
+        CSVSerializer,
+        Deserializer,
+        EndpointNotFoundError,
+        Framework,
+        InvocationError,
+        InvocationValidationError,
+        JoinSource,
+        JSONDeserializer,
+        JSONSerializer,
+        ListDeserializer,
+        ListSerializer,
+        ModelApprovalStatus,
+        ModelError,
+        Predictor,
+        Processor,
+        RegistryClient,
+        RegistryError,
+        SerializationError,
+        Serializer,
+        SplitType,
+        StringDeserializer,
+        ThrottledError,
+        TransformSettings,
+        TransformSettingsError,
+        UnknownModelPackageGroupError,
+        UnknownModelPackageVersionError,
+    )
     from .scaling import CopyAutoScaling, VariantAutoScaling
     from .served_version import ServedModelPackage
     from .served_version_switch import ServedVersionSwitch
@@ -107,6 +106,39 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
+    "AssembleWith": "runtime",
+    "BatchStrategy": "runtime",
+    "BytesDeserializer": "runtime",
+    "BytesSerializer": "runtime",
+    "CompressionType": "runtime",
+    "ContentType": "runtime",
+    "CSVDeserializer": "runtime",
+    "CSVSerializer": "runtime",
+    "Deserializer": "runtime",
+    "EndpointNotFoundError": "runtime",
+    "Framework": "runtime",
+    "InvocationError": "runtime",
+    "InvocationValidationError": "runtime",
+    "JoinSource": "runtime",
+    "JSONDeserializer": "runtime",
+    "JSONSerializer": "runtime",
+    "ListDeserializer": "runtime",
+    "ListSerializer": "runtime",
+    "ModelApprovalStatus": "runtime",
+    "ModelError": "runtime",
+    "Predictor": "runtime",
+    "Processor": "runtime",
+    "RegistryClient": "runtime",
+    "RegistryError": "runtime",
+    "SerializationError": "runtime",
+    "Serializer": "runtime",
+    "SplitType": "runtime",
+    "StringDeserializer": "runtime",
+    "ThrottledError": "runtime",
+    "TransformSettings": "runtime",
+    "TransformSettingsError": "runtime",
+    "UnknownModelPackageGroupError": "runtime",
+    "UnknownModelPackageVersionError": "runtime",
     "ValidationError": "_validation",
     "ElasticInferenceAccelerator": "accelerator",
     "ApprovalDeployment": "approval",
@@ -177,7 +209,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    """Imports a construct module the first time one of its names is used."""
+    """Imports a module the first time one of its names is used."""
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

@@ -10,54 +10,114 @@ Lambda functions import it without starting Node.
 
 from __future__ import annotations
 
-from .frameworks import (
-    Framework,
-    FrameworkImage,
-    Processor,
-    UnknownFrameworkImageError,
-    framework_image,
-    framework_versions,
-)
-from .predictor import (
-    EndpointNotFoundError,
-    InvocationError,
-    InvocationValidationError,
-    ModelError,
-    Predictor,
-    ThrottledError,
-)
-from .registry_client import (
-    ModelApprovalStatus,
-    RegistryClient,
-    RegistryError,
-    UnknownModelPackageGroupError,
-    UnknownModelPackageVersionError,
-)
-from .serializers import (
-    BytesDeserializer,
-    BytesSerializer,
-    ContentType,
-    CSVDeserializer,
-    CSVSerializer,
-    Deserializer,
-    JSONDeserializer,
-    JSONSerializer,
-    ListDeserializer,
-    ListSerializer,
-    SerializationError,
-    Serializer,
-    StringDeserializer,
-)
-from .transform_client import TransformClient, TransformError, TransformRun, UnknownRunError
-from .transform_settings import (
-    AssembleWith,
-    BatchStrategy,
-    CompressionType,
-    JoinSource,
-    SplitType,
-    TransformSettings,
-    TransformSettingsError,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .frameworks import (
+        Framework,
+        FrameworkImage,
+        Processor,
+        UnknownFrameworkImageError,
+        framework_image,
+        framework_versions,
+    )
+    from .predictor import (
+        EndpointNotFoundError,
+        InvocationError,
+        InvocationValidationError,
+        ModelError,
+        Predictor,
+        ThrottledError,
+    )
+    from .registry_client import (
+        ModelApprovalStatus,
+        RegistryClient,
+        RegistryError,
+        UnknownModelPackageGroupError,
+        UnknownModelPackageVersionError,
+    )
+    from .serializers import (
+        BytesDeserializer,
+        BytesSerializer,
+        ContentType,
+        CSVDeserializer,
+        CSVSerializer,
+        Deserializer,
+        JSONDeserializer,
+        JSONSerializer,
+        ListDeserializer,
+        ListSerializer,
+        SerializationError,
+        Serializer,
+        StringDeserializer,
+    )
+    from .transform_client import TransformClient, TransformError, TransformRun, UnknownRunError
+    from .transform_settings import (
+        AssembleWith,
+        BatchStrategy,
+        CompressionType,
+        JoinSource,
+        SplitType,
+        TransformSettings,
+        TransformSettingsError,
+    )
+
+#: Each name's module, imported on first use: the constructs need only the framework data and
+#: enums, and a synth should not import botocore for the Predictor it never calls.
+_LAZY = {
+    "Framework": "frameworks",
+    "FrameworkImage": "frameworks",
+    "Processor": "frameworks",
+    "UnknownFrameworkImageError": "frameworks",
+    "framework_image": "frameworks",
+    "framework_versions": "frameworks",
+    "EndpointNotFoundError": "predictor",
+    "InvocationError": "predictor",
+    "InvocationValidationError": "predictor",
+    "ModelError": "predictor",
+    "Predictor": "predictor",
+    "ThrottledError": "predictor",
+    "ModelApprovalStatus": "registry_client",
+    "RegistryClient": "registry_client",
+    "RegistryError": "registry_client",
+    "UnknownModelPackageGroupError": "registry_client",
+    "UnknownModelPackageVersionError": "registry_client",
+    "BytesDeserializer": "serializers",
+    "BytesSerializer": "serializers",
+    "ContentType": "serializers",
+    "CSVDeserializer": "serializers",
+    "CSVSerializer": "serializers",
+    "Deserializer": "serializers",
+    "JSONDeserializer": "serializers",
+    "JSONSerializer": "serializers",
+    "ListDeserializer": "serializers",
+    "ListSerializer": "serializers",
+    "SerializationError": "serializers",
+    "Serializer": "serializers",
+    "StringDeserializer": "serializers",
+    "TransformClient": "transform_client",
+    "TransformError": "transform_client",
+    "TransformRun": "transform_client",
+    "UnknownRunError": "transform_client",
+    "AssembleWith": "transform_settings",
+    "BatchStrategy": "transform_settings",
+    "CompressionType": "transform_settings",
+    "JoinSource": "transform_settings",
+    "SplitType": "transform_settings",
+    "TransformSettings": "transform_settings",
+    "TransformSettingsError": "transform_settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Imports a runtime module the first time one of its names is used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AssembleWith",
