@@ -11,6 +11,7 @@ import dataclasses
 import enum
 import re
 import struct
+import weakref
 from collections.abc import Iterable, Mapping, Sized
 from typing import Any, TypeVar
 
@@ -184,5 +185,18 @@ def check(where: Where, condition: bool, prop: str, requirement: str, value: Any
 
 
 def whole_seconds(duration: Duration | None) -> int | None:
-    """Whole seconds of ``duration``, as SageMaker's ``...InSeconds`` props take them; None stays None."""
-    return None if duration is None else int(duration.to_seconds())
+    """Whole seconds of ``duration``, as SageMaker's ``...InSeconds`` props take them; None stays None.
+
+    Remembered per Duration object: the defaults are shared constants that every endpoint asks for
+    two or three times, and each ``to_seconds`` is a round trip to Node.
+    """
+    if duration is None:
+        return None
+    seconds = _WHOLE_SECONDS.get(duration)
+    if seconds is None:
+        seconds = _WHOLE_SECONDS[duration] = int(duration.to_seconds())
+    return seconds
+
+
+#: Whole seconds of each Duration asked (weak: a Duration is forgotten when no construct holds it).
+_WHOLE_SECONDS: weakref.WeakKeyDictionary[Duration, int] = weakref.WeakKeyDictionary()

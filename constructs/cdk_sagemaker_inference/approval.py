@@ -316,6 +316,7 @@ class ApprovalDeployment(Construct):
         self.model_package_group_name = group_name
         self._key = key
         self._topic = topic
+        self._topic_arn = topic.topic_arn
         self._log_retention = log_retention
         self._vpc = vpc
         self._vpc_subnets = vpc_subnets
@@ -537,7 +538,7 @@ class ApprovalDeployment(Construct):
             role=role,
             log_group=log_group,
             dead_letter_queue=dead_letter_queue,
-            environment={"TOPIC_ARN": self._topic.topic_arn, **(environment or {})},
+            environment={"TOPIC_ARN": self._topic_arn, **(environment or {})},
             vpc=self._vpc,
             vpc_subnets=self._vpc_subnets,
         )
@@ -584,18 +585,19 @@ class _PinnedQueueTarget:
         sid = f"AllowEventBridgeRule{rule.node.id}"
         rule_arn = rule.rule_ref.rule_arn
         events_principal = iam.ServicePrincipal(EVENTS)
-        for queue in (self._queue, self._dead_letter_queue):
+        queue_arn, dead_letter_queue_arn = self._queue.queue_arn, self._dead_letter_queue.queue_arn
+        for queue, arn in ((self._queue, queue_arn), (self._dead_letter_queue, dead_letter_queue_arn)):
             queue.add_to_resource_policy(iam.PolicyStatement(
                 sid=sid,
                 actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
                 principals=[events_principal],
-                resources=[queue.queue_arn],
+                resources=[arn],
                 conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
             ))
         return events.RuleTargetConfig(
-            arn=self._queue.queue_arn,
+            arn=queue_arn,
             sqs_parameters=events.CfnRule.SqsParametersProperty(message_group_id=self._message_group_id),
-            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self._dead_letter_queue.queue_arn),
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=dead_letter_queue_arn),
             retry_policy=events.CfnRule.RetryPolicyProperty(
                 maximum_retry_attempts=self._retry_attempts,
                 maximum_event_age_in_seconds=self._max_event_age_seconds,
