@@ -93,7 +93,7 @@ class ContainerImage(abc.ABC):
         *,
         file: str | None = None,
         build_args: Mapping[str, str] | None = None,
-        platform: ecr_assets.Platform = ecr_assets.Platform.LINUX_AMD64,
+        platform: ecr_assets.Platform | None = None,
         elastic_inference_capable: bool = False,
     ) -> ContainerImage:
         """An image built from ``directory`` by the CDK CLI at deploy (synth only stages the folder).
@@ -104,6 +104,9 @@ class ContainerImage(abc.ABC):
             run it and a build on an ARM laptop would otherwise produce an image they cannot run.
         :param elastic_inference_capable: the image is built for Elastic Inference. Default: False.
         """
+        # Looked up here, not as the default: asking aws-cdk-lib for it loads aws-ecr-assets in Node,
+        # which every synth importing this module would pay.
+        platform = platform or ecr_assets.Platform.LINUX_AMD64
         return _AssetImage(directory, file, dict(build_args or {}), platform, elastic_inference_capable)
 
     @abc.abstractmethod
