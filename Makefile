@@ -49,7 +49,7 @@ $(STAMPS)/runtime: $(STAMPS)/uv requirements.txt pyproject.toml
 # finds installed: a second resolution costs it about a second). After the runtime rather than in
 # one run with it, so that `npm ci` (which needs only the venv's Node) and checkov's venv can
 # install while it does: see test-installs.
-$(STAMPS)/dev: $(STAMPS)/runtime requirements-dev.txt
+$(STAMPS)/dev: $(STAMPS)/runtime requirements-dev.txt requirements-bench.txt
 	$(UV_INSTALL) -r requirements-dev.txt
 	touch $@
 
