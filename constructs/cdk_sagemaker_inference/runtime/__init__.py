@@ -10,8 +10,9 @@ Lambda functions import it without starting Node.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .frameworks import (
@@ -110,13 +111,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Imports a runtime module the first time one of its names is used."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 __all__ = [
