@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 
 import aws_cdk as cdk
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
@@ -54,6 +55,26 @@ def test_a_prebuilt_image_used_in_another_stack_gets_that_stacks_own_mapping() -
     assert image["Fn::Join"][1][0] == {
         "Fn::FindInMap": ["SageMakerImageXgboost1p7r1", {"Ref": "AWS::Region"}, "Account"]}
     assert not [m for s in app.synth().stacks for m in s.messages if m.level == SynthesisMessageLevel.INFO]
+
+
+def test_a_container_spec_names_its_image_as_each_stack_should() -> None:
+    """In the model's stack ``image_uri_in`` is the bound URI; in another stack a prebuilt image looks
+    its account up in that stack's own mapping, and an ECR image is the bound URI (aws-cdk-lib makes
+    the reference valid there)."""
+    app = new_app()
+    serving, registry = cdk.Stack(app, "Serving"), cdk.Stack(app, "Registry")
+    bucket = s3.Bucket.from_bucket_name(serving, "Artifacts", "artifacts")
+    repository = ecr.Repository.from_repository_name(serving, "Repository", "inference")
+    builtin_model = Model(serving, "Builtin", container=ContainerDefinition(
+        image=ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1"),
+        model_data=ModelData.from_bucket(bucket, "model.tar.gz")))
+    ecr_model = Model(serving, "Ecr", container=ContainerDefinition(
+        image=ContainerImage.from_ecr_repository(repository, tag="v1")))
+    (builtin,), (ecr_image,) = builtin_model.containers, ecr_model.containers
+    assert builtin.image_uri_in(builtin_model) == builtin.image_uri
+    assert ecr_image.image_uri_in(registry) == ecr_image.image_uri
+    assert registry.resolve(builtin.image_uri_in(registry))["Fn::Join"][1][0] == {
+        "Fn::FindInMap": ["SageMakerImageXgboost1p7r1", {"Ref": "AWS::Region"}, "Account"]}
 
 
 def test_the_license_is_an_spdx_string() -> None:

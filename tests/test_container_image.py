@@ -10,18 +10,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
-from cdk_sagemaker_inference import (
-    ContainerDefinition,
-    ContainerImage,
-    Framework,
-    FrameworkEnvironment,
-    InferencePipelineModel,
-    ModelData,
-    Processor,
-    ValidationError,
-)
+from cdk_sagemaker_inference import ContainerImage, Framework, FrameworkEnvironment, Processor, ValidationError
 from cdk_sagemaker_inference.runtime import framework_image
 
 from tests.conftest import new_app
@@ -107,26 +97,6 @@ def test_a_stacks_image_mapping_is_written_whole_when_a_model_binds_the_image(st
         assert isinstance(mapping, cdk.CfnMapping)  # before any synth
     mappings = Template.from_stack(stack).to_json()["Mappings"]
     assert list(mappings) == ["SageMakerImageXgboost1p7r1", "SageMakerImageSklearn1p2r1"]
-
-
-def test_a_container_spec_names_its_image_as_each_stack_should() -> None:
-    """In the model's stack ``image_uri_in`` is the bound URI; in another stack a prebuilt image looks
-    its account up in that stack's own mapping, and an ECR image is the bound URI (aws-cdk-lib makes
-    the reference valid there)."""
-    app = new_app()
-    serving, registry = cdk.Stack(app, "Serving"), cdk.Stack(app, "Registry")
-    bucket = s3.Bucket.from_bucket_name(serving, "Artifacts", "artifacts")
-    repository = ecr.Repository.from_repository_name(serving, "Repository", "inference")
-    model = InferencePipelineModel(serving, "Model", containers=[
-        ContainerDefinition(image=ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1"),
-                            model_data=ModelData.from_bucket(bucket, "model.tar.gz")),
-        ContainerDefinition(image=ContainerImage.from_ecr_repository(repository, tag="v1")),
-    ])
-    builtin, ecr_image = model.containers
-    assert builtin.image_uri_in(model) == builtin.image_uri
-    assert ecr_image.image_uri_in(registry) == ecr_image.image_uri
-    assert registry.resolve(builtin.image_uri_in(registry))["Fn::Join"][1][0] == {
-        "Fn::FindInMap": ["SageMakerImageXgboost1p7r1", {"Ref": "AWS::Region"}, "Account"]}
 
 
 def test_elastic_inference_image_maps_only_the_regions_where_that_version_exists(stack):
