@@ -45,9 +45,7 @@ class AssetBinder(Construct):
         stack = environment_of(scope).stack
         binder = _BINDERS.get(stack)
         if binder is None:
-            existing = stack.node.try_find_child(_BINDER_ID)
-            binder = existing if isinstance(existing, AssetBinder) else AssetBinder(stack, _BINDER_ID)
-            _BINDERS[stack] = binder
+            binder = _BINDERS[stack] = AssetBinder(stack, _BINDER_ID)
         return binder
 
     def once(self, kind: str, source: Mapping[str, Any], create: Callable[[Construct, str], _T]) -> _T:

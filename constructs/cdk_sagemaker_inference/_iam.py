@@ -7,7 +7,6 @@ for the two ways a construct holds a role.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,7 +14,7 @@ import jsii
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._batch import apply_later
+from ._batch import apply_later, first_time
 
 
 class ManagedPolicyRole(iam.Role):
@@ -68,11 +67,6 @@ def _add_statements(policy: iam.ManagedPolicy, statements: list[iam.PolicyStatem
     """All of a batch's statements for ``policy`` in one call (see _batch.py)."""
     policy.add_statements(*statements)
 
-
-#: The statements ``ManagedPolicyGrant.add_statement`` added to each principal (weak: a principal is
-#: forgotten with its app).
-_ADDED: weakref.WeakKeyDictionary[object, set[tuple[tuple[str, ...], tuple[str, ...], str]]] = (
-    weakref.WeakKeyDictionary())
 
 #: The id of the customer-managed policy ``ManagedPolicyGrant`` adds to a role this app declares.
 _GRANTS_POLICY_ID = "ManagedGrants"
@@ -128,11 +122,8 @@ class ManagedPolicyGrant:
         if isinstance(principal, ManagedPolicyPrincipal | ManagedPolicyRole):
             # A statement already there is left out here rather than by aws-cdk-lib after the
             # synth resolved it again (two containers of one image grant the same pull).
-            added = _ADDED.setdefault(principal, set())
-            key = (tuple(actions), tuple(resource_arns), repr(conditions))
-            if key in added:
+            if not first_time(principal, (tuple(actions), tuple(resource_arns), repr(conditions))):
                 return
-            added.add(key)
             principal.add_to_principal_policy(iam.PolicyStatement(
                 actions=list(actions),
                 resources=list(resource_arns),

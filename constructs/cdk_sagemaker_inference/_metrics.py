@@ -14,6 +14,15 @@ COMPONENT_UTILIZATION_NAMESPACE = "/aws/sagemaker/InferenceComponents"
 DEFAULT_PERIOD = Duration.minutes(5)
 
 
+class Statistic:
+    """The CloudWatch statistics this package uses, spelled as aws-cdk-lib's ``cloudwatch.Stats``
+    spells them: each ``Stats`` constant is a round trip to Node."""
+
+    SUM = "Sum"
+    AVERAGE = "Average"
+    MAXIMUM = "Maximum"
+
+
 def variant_metric(
     endpoint_name: str, variant_name: str, metric_name: str, default_statistic: str, **options: Any
 ) -> cloudwatch.Metric:

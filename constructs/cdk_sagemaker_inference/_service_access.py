@@ -8,14 +8,14 @@ edge in the synthesized templates.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 
 from aws_cdk import Annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 
+from ._batch import first_time
 from ._stack_env import environment_of
 
 #: The service principal CloudWatch alarm actions publish with.
@@ -25,20 +25,9 @@ EVENTS = "events.amazonaws.com"
 #: What a service needs of the key that encrypts a topic or queue it sends to.
 SEND_ENCRYPTED_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
-#: What each key or topic was already given here: every construct that sends to the shared key or
-#: topic asks again, and each ask is a dozen calls into jsii (round trips to Node) for a statement
-#: aws-cdk-lib would merge with the one already there. Weak: a resource is forgotten with its app.
-_GIVEN: weakref.WeakKeyDictionary[object, set[Hashable]] = weakref.WeakKeyDictionary()
-
-
-def _first_time(resource: object, what: Hashable) -> bool:
-    """True the first time ``what`` is given to ``resource`` (then remembered)."""
-    given = _GIVEN.setdefault(resource, set())
-    if what in given:
-        return False
-    given.add(what)
-    return True
-
+# Every construct that sends to the shared key or topic asks for these statements again, and each
+# ask is a dozen calls into jsii for a statement aws-cdk-lib would merge with the one already
+# there: each is given once per key or topic (first_time).
 
 def allow_alarms_to_publish(topic: sns.ITopic) -> None:
     """Lets CloudWatch alarms of the topic's account and region publish to ``topic``.
@@ -47,7 +36,7 @@ def allow_alarms_to_publish(topic: sns.ITopic) -> None:
     an alarm's ARN holds its name, which may be generated. Adding it twice adds one statement.
     An imported topic has no policy this app owns: a warning says its owner must allow it.
     """
-    if not _first_time(topic, "alarms"):
+    if not first_time(topic, "alarms"):
         return
     environment = environment_of(topic)
     alarms = environment.arn("cloudwatch", "alarm", "*", sep=":")
@@ -84,7 +73,7 @@ def let_services_use_key(key: kms.IKey, services: Sequence[str], sid: str) -> No
     documented key policies for CloudWatch alarms and EventBridge targets name only the principal.
     "*" in a key policy means this key only. Adding the same ``sid`` twice adds one statement.
     """
-    if not _first_time(key, (sid, *services)):
+    if not first_time(key, (sid, *services)):
         return
     statement = iam.PolicyStatement(
         sid=sid,
@@ -97,7 +86,7 @@ def let_services_use_key(key: kms.IKey, services: Sequence[str], sid: str) -> No
 
 def let_logs_use(key: kms.IKey) -> None:
     """Lets CloudWatch Logs of this account and region encrypt log groups with ``key``."""
-    if not _first_time(key, "logs"):
+    if not first_time(key, "logs"):
         return
     environment = environment_of(key)
     key.add_to_resource_policy(iam.PolicyStatement(

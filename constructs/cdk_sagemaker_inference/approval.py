@@ -41,6 +41,7 @@ from constructs import Construct
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._batch import batched
 from ._iam import ManagedPolicyRole
+from ._metrics import Statistic
 from ._names import NAME_PATTERN, arn_name_forms, sagemaker_arn
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_logs_use, let_services_use_key
 from ._stack_env import environment_of
@@ -89,9 +90,8 @@ _MONITOR_EVENT_MAX_AGE = Duration.hours(1)
 #: What every dead-letter queue's two alarms share.
 _DEPTH_PERIOD = Duration.minutes(1)
 _SILENT_ROLLBACK_PATTERN = logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM)
-_SILENT_ROLLBACK_METRIC = {"statistic": "Sum", "period": Duration.minutes(5)}
+_SILENT_ROLLBACK_METRIC = {"statistic": Statistic.SUM, "period": Duration.minutes(5)}
 _AGE_PERIOD = Duration.minutes(5)
-_MAXIMUM = "Maximum"
 _AGE_THRESHOLD = _DEAD_LETTER_AGE_ALARM_DAYS * 86400
 _AGE_WORDS = (f"a dead letter is {_DEAD_LETTER_AGE_ALARM_DAYS} days old and expires after "
               f"{_DEAD_LETTER_RETENTION_DAYS}")
@@ -499,9 +499,9 @@ class ApprovalDeployment(Construct):
         where = f"{what.capitalize()} of {self._path}"
         alarms = [
             (f"{id}Alarm", f"{where} could not be handled: see the dead-letter queue",
-             queue.metric_approximate_number_of_messages_visible(period=_DEPTH_PERIOD, statistic=_MAXIMUM), 0),
+             queue.metric_approximate_number_of_messages_visible(period=_DEPTH_PERIOD, statistic=Statistic.MAXIMUM), 0),
             (f"{id}AgeAlarm", f"{where}: {_AGE_WORDS}",
-             queue.metric_approximate_age_of_oldest_message(period=_AGE_PERIOD, statistic=_MAXIMUM),
+             queue.metric_approximate_age_of_oldest_message(period=_AGE_PERIOD, statistic=Statistic.MAXIMUM),
              _AGE_THRESHOLD),
         ]
         for alarm_id, description, metric, threshold in alarms:

@@ -11,7 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ._metrics import variant_metric
+from ._metrics import Statistic, variant_metric
 from ._validation import StrictEnum, check, check_integer, check_range, is_token, to_enum, whole_seconds
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
@@ -160,7 +160,7 @@ def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment,
 
 
 #: The rollback alarms' period (made once: each Duration is a jsii round trip) and statistics.
-_ROLLBACK_METRICS = (Duration.minutes(1), "Sum", "Average")
+_ROLLBACK_METRICS = (Duration.minutes(1), Statistic.SUM, Statistic.AVERAGE)
 
 
 def default_rollback_alarms(

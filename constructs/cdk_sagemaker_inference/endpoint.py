@@ -19,7 +19,7 @@ from constructs import Construct
 from ._batch import batched
 from ._iam import ManagedPolicyGrant
 from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing, warn_unknown_writer
-from ._metrics import variant_metric
+from ._metrics import Statistic, variant_metric
 from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
 from ._stack_env import environment_of
 from ._validation import check_pattern, fail
@@ -88,7 +88,7 @@ class EndpointVariant:
         :param options: ``cloudwatch.MetricOptions`` keywords. Default: average over 5 minutes.
         """
         return variant_metric(
-            self.endpoint.endpoint_name, self.variant_name, metric_name, cloudwatch.Stats.AVERAGE, **options
+            self.endpoint.endpoint_name, self.variant_name, metric_name, Statistic.AVERAGE, **options
         )
 
     def metric_invocations(self, **options: Any) -> cloudwatch.Metric:
@@ -113,7 +113,7 @@ class EndpointVariant:
 
     def _sum(self, metric_name: str, options: dict[str, Any]) -> cloudwatch.Metric:
         return variant_metric(
-            self.endpoint.endpoint_name, self.variant_name, metric_name, cloudwatch.Stats.SUM, **options
+            self.endpoint.endpoint_name, self.variant_name, metric_name, Statistic.SUM, **options
         )
 
 

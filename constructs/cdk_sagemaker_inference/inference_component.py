@@ -23,7 +23,7 @@ from constructs import Construct, Node
 from ._batch import batched
 from ._iam import ManagedPolicyGrant
 from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing
-from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, component_metric
+from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, Statistic, component_metric
 from ._names import NAME_PATTERN, NAME_RULE
 from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
 from .accelerator import REPLACEMENT_INSTANCE_TYPE, accelerator_memory_mb
@@ -118,15 +118,15 @@ class _InferenceComponentBase(Resource):
 
         :param options: ``cloudwatch.MetricOptions`` keywords. Default: average over 5 minutes.
         """
-        return component_metric(self._name, metric_name, cloudwatch.Stats.AVERAGE, **options)
+        return component_metric(self._name, metric_name, Statistic.AVERAGE, **options)
 
     def metric_invocations(self, **options: Any) -> cloudwatch.Metric:
         """Requests sent to the component. Default: sum over 5 minutes."""
-        return component_metric(self._name, "Invocations", cloudwatch.Stats.SUM, **options)
+        return component_metric(self._name, "Invocations", Statistic.SUM, **options)
 
     def metric_invocations_per_copy(self, **options: Any) -> cloudwatch.Metric:
         """Requests per copy, what copy-count autoscaling tracks. Default: sum over 5 minutes."""
-        return component_metric(self._name, "InvocationsPerCopy", cloudwatch.Stats.SUM, **options)
+        return component_metric(self._name, "InvocationsPerCopy", Statistic.SUM, **options)
 
     def metric_model_latency(self, **options: Any) -> cloudwatch.Metric:
         """Time the model took to answer, in microseconds. Default: average over 5 minutes."""
@@ -134,11 +134,11 @@ class _InferenceComponentBase(Resource):
 
     def metric_5xx_errors(self, **options: Any) -> cloudwatch.Metric:
         """Requests the model failed (HTTP 5XX). Default: sum over 5 minutes."""
-        return component_metric(self._name, "Invocation5XXErrors", cloudwatch.Stats.SUM, **options)
+        return component_metric(self._name, "Invocation5XXErrors", Statistic.SUM, **options)
 
     def metric_4xx_errors(self, **options: Any) -> cloudwatch.Metric:
         """Requests refused as invalid (HTTP 4XX). Default: sum over 5 minutes."""
-        return component_metric(self._name, "Invocation4XXErrors", cloudwatch.Stats.SUM, **options)
+        return component_metric(self._name, "Invocation4XXErrors", Statistic.SUM, **options)
 
     def metric_gpu_utilization(self, **options: Any) -> cloudwatch.Metric:
         """GPU use as a percentage of the copies' reserved GPUs. Default: average over 5 minutes."""
@@ -157,7 +157,7 @@ class _InferenceComponentBase(Resource):
         return self._utilization("MemoryUtilizationNormalized", options)
 
     def _utilization(self, metric_name: str, options: dict[str, Any]) -> cloudwatch.Metric:
-        return component_metric(self._name, metric_name, cloudwatch.Stats.AVERAGE,
+        return component_metric(self._name, metric_name, Statistic.AVERAGE,
                                 namespace=COMPONENT_UTILIZATION_NAMESPACE, **options)
 
 
