@@ -230,7 +230,7 @@ for i in range(N):
     allow(monitor, ["cloudformation:ListStackResources"], stack_arn)
     allow(monitor, ["sagemaker:DescribeEndpoint"], endpoint.endpoint_arn)
     if SAME_INTENT:
-        silent_rollbacks(i, handlers["Monitor"])
+        silent_rollbacks(i, monitor)
     events.Rule(stack, f"StackStatus{i}", targets=[targets.LambdaFunction(monitor, **extras.get("monitor_target", {}))],
                 event_pattern=events.EventPattern(
         source=["aws.cloudformation"], detail_type=["CloudFormation Stack Status Change"],

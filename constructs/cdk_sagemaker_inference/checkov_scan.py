@@ -79,6 +79,7 @@ def scan_templates(
     installation = _installation(Path(executable))
     findings: list[CheckovFinding] = []
     pending: dict[Path, Path | None] = {}
+    resources = 0  # in the pending templates: checkov must report reading every one
     for template in map(Path, templates):
         content = template.read_bytes()
         entry = None
@@ -88,9 +89,11 @@ def scan_templates(
                 findings.extend(CheckovFinding(template=str(template), **cached)
                                 for cached in json.loads(entry.read_text()))
                 continue
+        if template.resolve() not in pending:
+            resources += len(json.loads(content).get("Resources", {}))
         pending[template.resolve()] = entry
     if pending:
-        scanned = _run(Path(executable), list(pending))
+        scanned = _run(Path(executable), list(pending), resources)
         for template, entry in pending.items():
             found = scanned.get(template, [])
             findings.extend(found)
@@ -115,8 +118,9 @@ def _installation(executable: Path) -> bytes:
     return f"{resolved}:{stat.st_size}:{stat.st_mtime_ns}:{' '.join(CHECKOV_ARGS)}\n".encode()
 
 
-def _run(executable: Path, templates: list[Path]) -> dict[Path, list[CheckovFinding]]:
-    """One checkov process over ``templates``: absolute template path -> its failed checks."""
+def _run(executable: Path, templates: list[Path], expected: int) -> dict[Path, list[CheckovFinding]]:
+    """One checkov process over ``templates``, which hold ``expected`` resources: absolute template
+    path -> its failed checks."""
     result = subprocess.run(
         [str(executable), *CHECKOV_ARGS, *(arg for template in templates for arg in ("--file", str(template)))],
         capture_output=True,
@@ -130,7 +134,6 @@ def _run(executable: Path, templates: list[Path]) -> dict[Path, list[CheckovFind
             from None
     # One report per framework: a dict for one, a list for several.
     reports = reports if isinstance(reports, list) else [reports]
-    expected = sum(len(json.loads(t.read_text()).get("Resources", {})) for t in templates)
     summary = {key: sum(report.get("summary", {}).get(key, 0) for report in reports)
                for key in ("parsing_errors", "resource_count")}
     if summary["parsing_errors"] or summary["resource_count"] != expected:

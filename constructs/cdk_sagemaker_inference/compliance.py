@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,18 +88,11 @@ class WiringPlugin:
         return None
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
-        findings = check_template_files(context.template_paths)
-        violations = [
-            PolicyViolation(
-                rule_name=WIRING_RULE,
-                description=f"{finding.source} -> {finding.target}: {finding.reason}",
-                severity="error",
-                violating_resources=[PolicyViolatingResource(
-                    resource_logical_id=finding.logical_id, template_path=finding.template or "", locations=["."])],
-            )
-            for finding in findings
-        ]
-        return PolicyValidationPluginReport(success=not violations, violations=violations)
+        return _error_report(
+            (WIRING_RULE, f"{finding.source} -> {finding.target}: {finding.reason}", finding.logical_id,
+             finding.template or "")
+            for finding in check_template_files(context.template_paths)
+        )
 
 
 @jsii.implements(IPolicyValidationPlugin)
@@ -128,18 +121,24 @@ class CheckovPlugin:
         return None
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
-        findings = scan_templates(context.template_paths, executable=self._executable, cache_dir=self._cache_dir)
-        violations = [
-            PolicyViolation(
-                rule_name=finding.check_id,
-                description=finding.check_name,
-                severity="error",
-                violating_resources=[PolicyViolatingResource(
-                    resource_logical_id=finding.logical_id, template_path=finding.template, locations=["."])],
-            )
-            for finding in findings
-        ]
-        return PolicyValidationPluginReport(success=not violations, violations=violations)
+        return _error_report(
+            (finding.check_id, finding.check_name, finding.logical_id, finding.template)
+            for finding in scan_templates(context.template_paths, executable=self._executable,
+                                          cache_dir=self._cache_dir)
+        )
+
+
+def _error_report(findings: Iterable[tuple[str, str, str, str]]) -> PolicyValidationPluginReport:
+    """A plugin report of (rule, description, logical id, template path) findings, each an error."""
+    violations = [
+        PolicyViolation(
+            rule_name=rule, description=description, severity="error",
+            violating_resources=[PolicyViolatingResource(
+                resource_logical_id=logical_id, template_path=template, locations=["."])],
+        )
+        for rule, description, logical_id, template in findings
+    ]
+    return PolicyValidationPluginReport(success=not violations, violations=violations)
 
 
 def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None:
@@ -157,11 +156,11 @@ def acknowledge(scope: IConstruct, rule_ids: Sequence[str], reason: str) -> None
 
 def _acknowledge_on(scope: IConstruct, acknowledgments: list[tuple[tuple[str, ...], str]]) -> None:
     """Every (rule ids, reason) given for ``scope``: one call for the rules, one for checkov's skips."""
-    checkov = [(rule_id, reason) for rule_ids, reason in acknowledgments for rule_id in rule_ids
-               if is_checkov_id(rule_id)]
+    reasons = [(rule_id, reason) for rule_ids, reason in acknowledgments for rule_id in rule_ids]
+    checkov = [(rule_id, reason) for rule_id, reason in reasons if is_checkov_id(rule_id)]
     if checkov:
         _skip_checkov(scope, checkov)
-    _acknowledge_each(scope, [(rule_id, reason) for rule_ids, reason in acknowledgments for rule_id in rule_ids])
+    _acknowledge_each(scope, reasons)
 
 
 def _acknowledge_each(scope: IConstruct, reasons: Sequence[tuple[str, str]]) -> None:
@@ -174,18 +173,14 @@ def _skip_checkov(scope: IConstruct, skips: Sequence[tuple[str, str]]) -> None:
     """Adds the (check id, reason) ``skips`` to the checkov skips in the template Metadata of
     ``scope``'s resource.
 
-    The resource of each scope and the skips of each resource are kept here, so a second
-    acknowledgment costs one call into aws-cdk-lib (the Metadata entry, rewritten whole), not a
-    lookup of the resource and its entry. ``acknowledge`` owns the resource's ``checkov`` entry.
+    The skips of each resource are kept here, so that the Metadata entry is rewritten whole, with
+    the skips of every scope whose resource it is. ``acknowledge`` owns the resource's ``checkov`` entry.
     """
-    resource = _CHECKOV_RESOURCES.get(scope)
-    if resource is None:
-        child = scope if isinstance(scope, CfnResource) else scope.node.default_child
-        if not isinstance(child, CfnResource):
-            raise ValueError(f"{scope.node.path}: checkov acknowledgments {', '.join(i for i, _ in skips)} need a "
-                             "CloudFormation resource: acknowledge on the resource or a construct whose default "
-                             "child is one")
-        resource = _CHECKOV_RESOURCES[scope] = child
+    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise ValueError(f"{scope.node.path}: checkov acknowledgments {', '.join(i for i, _ in skips)} need a "
+                         "CloudFormation resource: acknowledge on the resource or a construct whose default "
+                         "child is one")
     # jsii hands out a new Python object each time it returns the same resource; its reference in
     # Node (unique in the process) names it.
     written = _CHECKOV_SKIPS.setdefault(resource.__jsii_ref__.ref, [])  # type: ignore[attr-defined]
@@ -193,9 +188,7 @@ def _skip_checkov(scope: IConstruct, skips: Sequence[tuple[str, str]]) -> None:
     resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": written})
 
 
-#: The CloudFormation resource of each scope acknowledged with checkov ids, and the skips of each
-#: resource by its jsii reference.
-_CHECKOV_RESOURCES: weakref.WeakKeyDictionary[IConstruct, CfnResource] = weakref.WeakKeyDictionary()
+#: The checkov skips of each resource, by its jsii reference.
 _CHECKOV_SKIPS: dict[str, list[dict[str, str]]] = {}
 
 
