@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Annotations, RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -19,7 +19,7 @@ from constructs import Construct, IConstruct
 
 from ._iam import ManagedPolicyGrant
 from ._service_access import let_logs_use
-from ._stack_env import environment_of
+from ._stack_env import StackEnvironment, environment_of
 from .compliance import acknowledge_wildcard_resource
 from .model import IModel, _ModelBase
 
@@ -28,26 +28,25 @@ from .model import IModel, _ModelBase
 LOG_WRITER_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
 
 
-def log_group_arns(stack: Stack, log_group_name: str) -> tuple[str, str]:
-    """The ARNs of log group ``log_group_name`` in ``stack``'s account and region: the group itself
+def log_group_arns(environment: StackEnvironment, log_group_name: str) -> tuple[str, str]:
+    """The ARNs of log group ``log_group_name`` in ``environment``'s account and region: the group itself
     (``log-group:<name>``, what CreateLogGroup and DescribeLogStreams are authorized on) and its
     streams (``log-group:<name>:*``, CreateLogStream and PutLogEvents; SageMaker names the streams).
 
     Built from the name rather than read from a ``LogGroup`` so that a role in another stack refers
     to no export.
     """
-    environment = environment_of(stack)
     return (environment.arn("logs", "log-group", log_group_name, sep=":"),
             environment.arn("logs", "log-group", f"{log_group_name}:*", sep=":"))
 
 
 def declare_log_group(
-    scope: Construct, *, name: str, retention: logs.RetentionDays, key: kms.IKey | None, description: str
+    scope: Construct, *, name: str | None, retention: logs.RetentionDays, key: kms.IKey | None, description: str
 ) -> tuple[logs.LogGroup, kms.IKey]:
-    """Log group ``Logs`` named ``name`` in ``scope``, encrypted with ``key`` (default: a new key
-    ``LogsKey`` with rotation, described as ``description``), which CloudWatch Logs of this account
-    and region may use; it expires after ``retention`` and is retained when the stack is deleted
-    (logs are records). Returns the group and its key."""
+    """Log group ``Logs`` named ``name`` (None: CloudFormation names it) in ``scope``, encrypted
+    with ``key`` (default: a new key ``LogsKey`` with rotation, described as ``description``), which
+    CloudWatch Logs of this account and region may use; it expires after ``retention`` and is
+    retained when the stack is deleted (logs are records). Returns the group and its key."""
     key = key or kms.Key(scope, "LogsKey", enable_key_rotation=True, description=description)
     let_logs_use(key)
     group = logs.LogGroup(scope, "Logs", log_group_name=name, retention=retention, encryption_key=key,
@@ -60,7 +59,7 @@ def grant_log_writing(grantee: iam.IGrantable, log_group_name: str, *, before: I
     in a customer-managed policy (a Model's own, or ``ManagedGrants`` for a role this app declares),
     before ``before`` is created. The streams' wildcard is acknowledged on ``grantee`` with ``reason``
     when it is a construct."""
-    group, streams = log_group_arns(environment_of(before).stack, log_group_name)
+    group, streams = log_group_arns(environment_of(before), log_group_name)
     grant = ManagedPolicyGrant.add_to_principal(
         grantee=grantee.grant_principal, actions=LOG_WRITER_ACTIONS, resource_arns=[group, streams]
     )

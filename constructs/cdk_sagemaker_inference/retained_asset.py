@@ -19,9 +19,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -32,7 +31,8 @@ from ._asset_binder import AssetBinder
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._batch import batched
 from ._iam import ManagedPolicyRole
-from ._service_access import let_logs_use
+from ._log_groups import declare_log_group
+from ._stack_env import environment_of
 from ._validation import check, check_pattern
 from .compliance import acknowledge
 
@@ -40,7 +40,6 @@ from .compliance import acknowledge
 #: (``runtime.local.cloud_assembly.RETAINED_ASSET_TYPE``, which must stay CDK-free).
 RESOURCE_TYPE = "Custom::RetainedAsset"
 _PREFIX_RULE = "empty or up to 512 characters ending with '/', not starting with '/'"
-_CHUNK = 1 << 20
 
 
 class RetainedAsset(Construct):
@@ -70,7 +69,8 @@ class RetainedAsset(Construct):
         check(self, Path(path).is_file(), "path", "an existing file", path)
         check_pattern(self, "prefix", prefix, r"(?!/).{0,511}/|", _PREFIX_RULE)
         #: The SHA-256 of the file's content, hex (``sha256sum`` prints the same).
-        self.sha256 = _sha256(Path(path))
+        with Path(path).open("rb") as file:
+            self.sha256 = hashlib.file_digest(file, "sha256").hexdigest()
         #: The bucket the file is kept in.
         self.bucket = bucket
         #: ``<prefix><sha256>/<file name>``.
@@ -108,10 +108,8 @@ class _Copier(Construct):
         self.role = ManagedPolicyRole(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                                       description=description)
         key = bucket.encryption_key
-        log_key = key if key is not None else kms.Key(self, "LogsKey", enable_key_rotation=True,
-                                                      description="Encrypts the logs of the asset copier")
-        let_logs_use(log_key)
-        log_group = logs.LogGroup(self, "Logs", encryption_key=log_key, retention=logs.RetentionDays.ONE_YEAR)
+        log_group, _ = declare_log_group(self, name=None, retention=logs.RetentionDays.ONE_YEAR, key=key,
+                                         description="Encrypts the logs of the asset copier")
         log_group.grant_write(self.role)
         self.function = lambda_.Function(
             self,
@@ -142,7 +140,7 @@ class _Copier(Construct):
             self.role.add_to_principal_policy(iam.PolicyStatement(
                 actions=["kms:GenerateDataKey", "kms:Decrypt"],
                 resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{environment_of(self).region}.amazonaws.com"}},
             ))
 
     def allow(self, source: s3_assets.Asset, key: str) -> None:
@@ -160,10 +158,3 @@ class _Copier(Construct):
             actions=["s3:ListBucket"], resources=[self._bucket.bucket_arn],
             conditions={"StringEquals": {"s3:prefix": key}}))
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
