@@ -19,9 +19,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from cdk_sagemaker_inference import SharedResources
 from cdk_sagemaker_inference._iam import ManagedPolicyRole
+from cdk_sagemaker_inference._names import REDEPLOY_SUFFIX
 from cdk_sagemaker_inference.approval import DEFAULT_PARAMETER_NAME
 from cdk_sagemaker_inference.compliance import acknowledge, acknowledge_wildcard_resource
-from cdk_sagemaker_inference.served_version import REDEPLOY_SUFFIX
 from constructs import Construct, IConstruct
 
 from .config import AppConfig, PipelineSource

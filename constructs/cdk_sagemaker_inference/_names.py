@@ -14,6 +14,10 @@ NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 #: ``NAME_PATTERN`` in words, for validation messages.
 NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
 
+#: The suffix of the parameter (or pipeline variable) that redeploys the served version:
+#: ``<name>Redeploy`` (``ServedModelPackage`` declares it; the approval deployer sets it).
+REDEPLOY_SUFFIX = "Redeploy"
+
 #: How aws-cdk encodes an unresolved string token (``Token.is_unresolved`` without importing CDK).
 _TOKEN_MARK = "${Token["
 

@@ -11,6 +11,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._iam import ManagedPolicyGrant
+from ._names import REDEPLOY_SUFFIX
 from ._validation import check_count, check_pattern, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage
@@ -21,8 +22,6 @@ if TYPE_CHECKING:  # aws_s3 costs an app that uses no bucket of its own 0.05-0.1
 
 #: The stack parameter an approval handler updates. ``[A-Za-z0-9]+``: a CloudFormation logical ID.
 DEFAULT_PARAMETER_NAME = "ServedModelPackageArn"
-#: The suffix of the redeploy parameter's logical ID (``ServedModelPackageArnRedeploy``).
-REDEPLOY_SUFFIX = "Redeploy"
 #: The served version's container variable that carries the redeploy parameter, when it is set.
 REDEPLOY_ENVIRONMENT = "SERVED_VERSION_REDEPLOY"
 #: Logical IDs are at most 255 characters; the longest one derived is ``<name>RedeployIsSet``.

@@ -47,10 +47,10 @@ try:  # in Lambda the asset's root is on sys.path, with the package's modules co
         declared_endpoint_configs,
         rolled_back_configs,
     )
-    from _names import arn_name_forms  # type: ignore[import-not-found,unused-ignore]
+    from _names import REDEPLOY_SUFFIX, arn_name_forms  # type: ignore[import-not-found,unused-ignore]
 except ModuleNotFoundError:  # in tests and the wheel: the same modules, from the package
     from cdk_sagemaker_inference._endpoint_state import declared_endpoint_configs, rolled_back_configs
-    from cdk_sagemaker_inference._names import arn_name_forms
+    from cdk_sagemaker_inference._names import REDEPLOY_SUFFIX, arn_name_forms
 
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
@@ -65,8 +65,6 @@ PIPELINE_HISTORY = 10
 #: The pipeline variable's value in a run no approval started (a code change): such a run kept what
 #: the run before it served (the reference app's DeploymentPipelineStack declares it as the default).
 KEEP_SERVED_VERSION = "keep"
-#: The suffix of the stack parameter that redeploys the served version (``ServedModelPackage``).
-REDEPLOY_SUFFIX = "Redeploy"
 
 
 class ApprovalStatus(enum.StrEnum):

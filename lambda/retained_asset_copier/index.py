@@ -27,7 +27,6 @@ import boto3
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
 
-RESOURCE_TYPE = "Custom::RetainedAsset"
 REQUEST_TYPES = frozenset({"Create", "Update", "Delete"})
 
 
@@ -46,8 +45,8 @@ class CopyRequest:
         return f"s3://{self.bucket}/{self.key}"
 
 
-def parse_request(event: Mapping[str, Any]) -> tuple[str, CopyRequest]:
-    """The request type and the copy it asks for; raises ValueError naming what is wrong."""
+def parse_request(event: Mapping[str, Any]) -> CopyRequest:
+    """The copy a Create or Update asks for; raises ValueError naming what is wrong."""
     request_type = event.get("RequestType")
     if request_type not in REQUEST_TYPES:
         raise ValueError(f"RequestType must be one of {sorted(REQUEST_TYPES)}, got {request_type!r}")
@@ -60,7 +59,7 @@ def parse_request(event: Mapping[str, Any]) -> tuple[str, CopyRequest]:
         if not isinstance(value, str) or not value:
             raise ValueError(f"ResourceProperties.{name} must be a non-empty string, got {value!r}")
         values[name] = value
-    return request_type, CopyRequest(values["SourceBucket"], values["SourceKey"], values["Bucket"], values["Key"])
+    return CopyRequest(values["SourceBucket"], values["SourceKey"], values["Bucket"], values["Key"])
 
 
 def kept_size(s3: Any, bucket: str, key: str) -> int | None:
@@ -76,20 +75,19 @@ def kept_size(s3: Any, bucket: str, key: str) -> int | None:
     return None
 
 
-def keep(s3: Any, request: CopyRequest) -> bool:
-    """Copies the asset to its key unless the key holds it already; True when it copied."""
+def keep(s3: Any, request: CopyRequest) -> None:
+    """Copies the asset to its key unless the key holds it already."""
     size = int(s3.head_object(Bucket=request.source_bucket, Key=request.source_key)["ContentLength"])
     existing = kept_size(s3, request.bucket, request.key)
     if existing == size:
         LOGGER.info("%s already holds the asset (%d bytes): not copied", request.url, size)
-        return False
+        return
     if existing is not None:
         raise RuntimeError(f"{request.url} holds {existing} bytes, the asset has {size}: refusing to overwrite "
                            "a content-addressed key that something else wrote")
     # Server-side, multipart above the transfer threshold; the bucket's default encryption applies.
     s3.copy({"Bucket": request.source_bucket, "Key": request.source_key}, request.bucket, request.key)
     LOGGER.info("copied s3://%s/%s (%d bytes) to %s", request.source_bucket, request.source_key, size, request.url)
-    return True
 
 
 def respond(event: Mapping[str, Any], status: str, physical_id: str, reason: str = "") -> None:
@@ -116,7 +114,7 @@ def handle(event: Mapping[str, Any], s3: Any) -> str:
         # Never fails: a stack must be able to delete (or roll back) whatever the properties were.
         LOGGER.info("delete of %s: the object is kept", event.get("PhysicalResourceId"))
         return str(event.get("PhysicalResourceId") or event.get("LogicalResourceId"))
-    _, request = parse_request(event)
+    request = parse_request(event)
     keep(s3, request)
     return request.url
 
