@@ -122,6 +122,9 @@ class EndpointBase(Resource):
 
     _name: str
     _arn: str
+    #: The declared ``Endpoint`` behind this handle: itself, the one a facade adopted, or None for an
+    #: imported endpoint (what an inference component on it may ask of its config and logs).
+    _declared_endpoint: Endpoint | None = None
 
     @property
     def endpoint_name(self) -> str:
@@ -148,6 +151,7 @@ class EndpointBase(Resource):
         self._arn = endpoint.endpoint_arn
         self._known_variants = endpoint._known_variants
         self._variants = endpoint._variants
+        self._declared_endpoint = endpoint._declared_endpoint
 
     @property
     def endpoint_ref(self) -> sagemaker_refs.EndpointReference:
@@ -263,6 +267,7 @@ class Endpoint(EndpointBase):
         self.endpoint_config = endpoint_config
         variants = endpoint_config.variants
         self._init_variants(variants)
+        self._declared_endpoint = self
         #: The alarms that roll a deployment back (empty without ``deployment``).
         self.rollback_alarms: list[cloudwatch.IAlarm] = []
         if deployment:

@@ -32,7 +32,6 @@ from .endpoint_config import EndpointConfig, InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
 from .instance_type import InstanceType, to_instance_type
 from .model import IModel
-from .realtime import RealtimeEndpoint
 from .scaling import CopyAutoScaling, scale_component
 
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
@@ -264,10 +263,10 @@ class InferenceComponent(_InferenceComponentBase):
         )
         # The endpoint's name may be a plain string (no reference): the endpoint must exist first.
         self.resource.node.add_dependency(endpoint)
-        hosting = endpoint.endpoint if isinstance(endpoint, RealtimeEndpoint) else endpoint
+        hosting = endpoint._declared_endpoint if isinstance(endpoint, EndpointBase) else None
         group, key = declare_log_group(
             self, name=self.log_group_name, retention=log_retention,
-            key=log_encryption_key or (hosting.log_encryption_key if isinstance(hosting, Endpoint) else None),
+            key=log_encryption_key or (hosting.log_encryption_key if hosting is not None else None),
             description=f"Encrypts the logs of inference component {id}",
         )
         #: The log group SageMaker writes the copies' container logs to; declared so that it is
@@ -297,11 +296,11 @@ class InferenceComponent(_InferenceComponentBase):
         model's role and to the hosting config's execution role when they are known here."""
         return grant_log_writing(grantee, self.log_group_name, before=self.resource, reason=_LOG_STREAMS_REASON)
 
-    def _grant_log_writers(self, hosting: sagemaker.IEndpoint, model: IModel) -> None:
+    def _grant_log_writers(self, hosting: Endpoint | None, model: IModel) -> None:
         """SageMaker writes a copy's logs as the model's execution role or as the hosting config's
         (which role is not documented): each may write this component's group only."""
         grant_model_log_writing(self, model, self.log_group_name, self.grant_write_logs)
-        if isinstance(hosting, Endpoint) and isinstance(hosting.endpoint_config, EndpointConfig):
+        if hosting is not None and isinstance(hosting.endpoint_config, EndpointConfig):
             role = hosting.endpoint_config.execution_role
             if role is not None:
                 self.grant_write_logs(role)
