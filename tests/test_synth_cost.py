@@ -7,6 +7,8 @@ either finds a cheaper way or raises the ceiling here on purpose, saying why in 
 
 from __future__ import annotations
 
+import statistics
+
 from tools import bench
 
 #: Measured 465 in a fresh process after the synth-cost work (629 before it), 497 once the
@@ -32,3 +34,18 @@ def test_a_slice_stays_within_its_jsii_calls_and_constructs() -> None:
 def test_the_alpha_peer_declares_what_a_slice_declares() -> None:
     """The bench compares like with like: the peer declares as many resources as a slice (the same types)."""
     assert bench.count("alpha", 1).resources == bench.count("slice", 1).resources == 42
+
+
+def test_the_median_interval_spans_the_median_within_the_values() -> None:
+    ratios = [0.91, 0.95, 0.97, 0.98, 0.99, 1.0, 1.01, 1.02, 1.04, 1.12]
+    low, high = bench.median_interval(ratios)
+    assert min(ratios) <= low < statistics.median(ratios) < high <= max(ratios)
+    assert bench.median_interval(ratios) == (low, high), "the interval is reproducible from the ratios"
+
+
+def test_the_median_interval_narrows_with_more_rounds() -> None:
+    few = [0.9 + 0.02 * step for step in range(11)]
+    few_low, few_high = bench.median_interval(few)
+    many_low, many_high = bench.median_interval(few * 10)
+    assert few_low < many_low <= many_high < few_high
+    assert bench.median_interval([1.0] * 7) == (1.0, 1.0)
