@@ -286,6 +286,9 @@ SOURCE_KEY = "0a1b.gz"
 KEPT_BUCKET = "inference-artifacts"
 KEPT_KEY = "models/assets/0a1b/model.tar.gz"
 BODY = b"model archive bytes"
+#: 9 MiB, above boto3's 8 MiB multipart threshold: copied as CreateMultipartUpload, two UploadPartCopy
+#: (8 MiB and 1 MiB) and CompleteMultipartUpload instead of one CopyObject.
+LARGE_BODY = bytes(range(256)) * (9 * 4096)
 
 
 def request(request_type: str = "Create", **properties: str) -> dict[str, Any]:
@@ -379,6 +382,18 @@ def test_a_key_that_only_starts_like_the_kept_one_is_not_taken_for_it(world):
     assert s3_client.get_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY)["Body"].read() == BODY
 
 
+def test_an_asset_above_the_multipart_threshold_is_copied_in_parts_once(world):
+    s3_client, answers = world
+    s3_client.put_object(Bucket=SOURCE_BUCKET, Key=SOURCE_KEY, Body=LARGE_BODY)
+    copier.handler(request(), None)
+    copier.handler(request(), None)  # a repeat finds the same size under the key
+    kept = s3_client.get_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY)
+    assert kept["Body"].read() == LARGE_BODY
+    assert kept["ETag"].endswith('-2"'), "a multipart upload's ETag counts its parts: this copy was not one"
+    assert len(versions(s3_client)) == 1
+    assert [a["Status"] for a in answers.sent] == ["SUCCESS"] * 2
+
+
 def test_delete_keeps_the_object_and_answers_success_whatever_the_properties(world):
     s3_client, answers = world
     copier.handler(request(), None)
@@ -412,17 +427,21 @@ def copier_statements(reference_app: cdk.App) -> list[dict[str, Any]]:
     return role_statements(stack_template(reference_app, "inference-realtime"), "SageMakerAssetsRetainedAssetCopier")
 
 
-def test_the_copiers_policy_covers_the_first_copy_and_a_repeat(world, copier_statements):
+@pytest.mark.parametrize("body", [BODY, LARGE_BODY], ids=["one-copy", "multipart"])
+def test_the_copiers_policy_covers_the_first_copy_and_a_repeat(world, copier_statements, body):
     s3_client, answers = world
+    s3_client.put_object(Bucket=SOURCE_BUCKET, Key=SOURCE_KEY, Body=body)
     principal = Principal(as_moto_policy(copier_statements))
     shell = principal.client("s3")
     for _ in range(2):
         Principal.run(lambda: copier.handle(request(), shell))
-    assert s3_client.get_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY)["Body"].read() == BODY
+    assert s3_client.get_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY)["Body"].read() == body
 
 
+@pytest.mark.parametrize("body", [BODY, LARGE_BODY], ids=["one-copy", "multipart"])
 @pytest.mark.parametrize("action", ["s3:PutObject", "s3:ListBucket", "s3:GetObject"])
-def test_without_each_granted_s3_action_the_copy_is_refused(world, copier_statements, action):
+def test_without_each_granted_s3_action_the_copy_is_refused(world, copier_statements, action, body):
+    world[0].put_object(Bucket=SOURCE_BUCKET, Key=SOURCE_KEY, Body=body)
     statements = [{**s, "Action": [a for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
                                    if a != action]} for s in copier_statements]
     principal = Principal(as_moto_policy([s for s in statements if s["Action"]]))
