@@ -348,22 +348,21 @@ class RecordingCloudFormation:
         return self.world.cloudformation.update_stack(**{k: v for k, v in kwargs.items() if k != "RoleARN"})
 
 
+def update_on_previous_template(world: World, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """The UpdateStack call the deployer makes: the stack's previous template and no new capability,
+    with ``parameters`` (what each test checks)."""
+    return {"StackName": world.stack_id, "UsePreviousTemplate": True, "Capabilities": [], "Parameters": parameters}
+
+
 def test_update_reuses_the_template_every_other_value_and_the_capabilities(world: World) -> None:
     v1 = world.version()
     recording = RecordingCloudFormation(world)
     world.handle(world.record(event(v1)), cloudformation=recording)
-    assert recording.calls == [
-        {
-            "StackName": world.stack_id,
-            "UsePreviousTemplate": True,
-            "Capabilities": [],
-            "Parameters": [
-                {"ParameterKey": "ServedModelPackageArnRedeploy", "UsePreviousValue": True},
-                {"ParameterKey": "InstanceType", "UsePreviousValue": True},
-                {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
-            ],
-        }
-    ]
+    assert recording.calls == [update_on_previous_template(world, [
+        {"ParameterKey": "ServedModelPackageArnRedeploy", "UsePreviousValue": True},
+        {"ParameterKey": "InstanceType", "UsePreviousValue": True},
+        {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
+    ])]
 
 
 def test_a_duplicate_event_starts_nothing(world: World) -> None:
@@ -695,16 +694,11 @@ def test_a_redeploy_changes_the_redeploy_parameter_with_the_previous_template(wo
     v1 = deployed_then_rolled_back(world)
     recording = RecordingCloudFormation(world)
     world.handle(world.record(event(v1)), cloudformation=recording)
-    assert recording.calls == [{
-        "StackName": world.stack_id,
-        "UsePreviousTemplate": True,
-        "Capabilities": [],
-        "Parameters": [
-            {"ParameterKey": "InstanceType", "UsePreviousValue": True},
-            {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
-            {"ParameterKey": "ServedModelPackageArnRedeploy", "ParameterValue": "endpointconfig-v1"},
-        ],
-    }]
+    assert recording.calls == [update_on_previous_template(world, [
+        {"ParameterKey": "InstanceType", "UsePreviousValue": True},
+        {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1},
+        {"ParameterKey": "ServedModelPackageArnRedeploy", "ParameterValue": "endpointconfig-v1"},
+    ])]
 
 
 def test_a_duplicate_while_the_redeploy_runs_starts_nothing(world: World) -> None:
