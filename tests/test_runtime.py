@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import cdk_sagemaker_inference as csi
+import pytest
+from cdk_sagemaker_inference import runtime
 
 BLOCK_CDK = textwrap.dedent(
     """
@@ -93,3 +101,17 @@ def test_constructs_import_only_the_runtime_modules_they_use() -> None:
     Predictor's, the registry client's and the transform client's imports (botocore among them)."""
     result = subprocess.run([sys.executable, "-c", CONSTRUCTS_ONLY], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("package", [csi, runtime], ids=["root", "runtime"])
+def test_each_lazy_name_is_typed_exported_and_imported_from_its_module(package: ModuleType) -> None:
+    """The names a package imports on first use stand three times in its ``__init__``: imported for
+    type checkers (``TYPE_CHECKING``, each from its module), in ``__all__`` (which mypy --strict needs
+    as a literal to re-export them) and in the map the lazy import follows. They must agree."""
+    tree = ast.parse(Path(str(package.__file__)).read_text())
+    typed = {alias.name: node.module for block in tree.body if isinstance(block, ast.If)
+             for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert typed, "no TYPE_CHECKING imports found"
+    assert sorted(package.__all__) == sorted(typed)
+    for name, module in typed.items():
+        assert getattr(package, name) is getattr(importlib.import_module(f".{module}", package.__name__), name)
