@@ -40,7 +40,7 @@ class ManagedPolicyPrincipal:
 
     def __init__(self, role: iam.IRole, policy: iam.ManagedPolicy) -> None:
         self._role = role
-        self._policy = policy
+        self.policy = policy
 
     @property
     def grant_principal(self) -> iam.IPrincipal:
@@ -59,8 +59,8 @@ class ManagedPolicyPrincipal:
         return self._role.principal_account
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        apply_later(_add_statements, self._policy, statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
+        apply_later(_add_statements, self.policy, statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
 
 
 def _add_statements(policy: iam.ManagedPolicy, statements: list[iam.PolicyStatement]) -> None:
@@ -121,8 +121,9 @@ class ManagedPolicyGrant:
         principal = ManagedPolicyGrant.principal(grantee).grant_principal
         if isinstance(principal, ManagedPolicyPrincipal | ManagedPolicyRole):
             # A statement already there is left out here rather than by aws-cdk-lib after the
-            # synth resolved it again (two containers of one image grant the same pull).
-            if not first_time(principal, (tuple(actions), tuple(resource_arns), repr(conditions))):
+            # synth resolved it again (two containers of one image grant the same pull). Keyed by
+            # the policy: a role's ManagedPolicyPrincipal is made anew for each grant.
+            if not first_time(principal.policy, (tuple(actions), tuple(resource_arns), repr(conditions))):
                 return
             principal.add_to_principal_policy(iam.PolicyStatement(
                 actions=list(actions),
