@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import tempfile
 from collections.abc import Sequence
+from fnmatch import fnmatch
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -43,18 +44,18 @@ def handler_code(name: str, modules: Sequence[str] = ()) -> lambda_.Code:
     if not modules:
         return lambda_.Code.from_asset(str(source), exclude=_EXCLUDE)
     package = files("cdk_sagemaker_inference")
-    ignore = shutil.ignore_patterns(*_EXCLUDE)
-    handler_files = sorted(p for p in source.rglob("*")
-                           if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
-    contents = [(str(p.relative_to(source)), p.read_bytes()) for p in handler_files]
-    modules_contents = [(module, package.joinpath(module).read_bytes()) for module in modules]
-    digest = hashlib.sha256(b"".join(n.encode() + b"\0" + text for n, text in contents + modules_contents))
+    relative_files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    contents = [(relative.as_posix(), (source / relative).read_bytes()) for relative in relative_files
+                if not any(fnmatch(part, pattern) for part in relative.parts for pattern in _EXCLUDE)]
+    contents += [(module, package.joinpath(module).read_bytes()) for module in modules]
+    digest = hashlib.sha256(b"".join(n.encode() + b"\0" + text for n, text in contents))
     staging = Path(tempfile.gettempdir()) / f"cdk-sagemaker-inference-{name}-{digest.hexdigest()[:16]}"
     if not staging.is_dir():
         partial = Path(tempfile.mkdtemp(prefix=f"{staging.name}.", dir=staging.parent))
-        shutil.copytree(source, partial, ignore=ignore, dirs_exist_ok=True)
-        for module, text in modules_contents:
-            (partial / module).write_bytes(text)
+        # What was read for the digest is what is written: the folder holds exactly the hashed files.
+        for relative, text in contents:
+            (partial / relative).parent.mkdir(parents=True, exist_ok=True)
+            (partial / relative).write_bytes(text)
         try:
             partial.rename(staging)
         except OSError:  # another process renamed the same content there first
