@@ -35,6 +35,8 @@ class StackSummary:
     template_bytes: int
     warnings: int
     template: Path
+    #: checkov findings the template acknowledges (its resources' checkov skips)
+    acknowledged: int
 
 
 def stack_summaries(assembly: Path) -> list[StackSummary]:
@@ -58,7 +60,7 @@ def stack_summaries(assembly: Path) -> list[StackSummary]:
         )
         summaries.append(StackSummary(
             artifact.get("displayName", name), len(template.get("Resources", {})), template_path.stat().st_size,
-            warnings, template_path,
+            warnings, template_path, sum(len(checks) for checks in acknowledged_checks(template).values()),
         ))
     return summaries
 
@@ -103,12 +105,6 @@ def checkov(templates: list[Path]) -> list[CheckovFinding]:
     return scan_templates(templates, executable=CHECKOV, cache_dir=CHECKOV_CACHE)
 
 
-def checkov_acknowledgments(templates: list[Path]) -> int:
-    """How many checkov findings the templates acknowledge (their resources' checkov skips)."""
-    return sum(len(checks) for template in templates
-               for checks in acknowledged_checks(json.loads(template.read_text())).values())
-
-
 def main(argv: list[str]) -> int:
     assembly = Path(argv[1] if len(argv) > 1 else "cdk.out")
     summaries = stack_summaries(assembly)
@@ -129,7 +125,7 @@ def main(argv: list[str]) -> int:
     print(f"\ncompliance gate: cdk-nag (AwsSolutions, HIPAA, NIST 800-53 R5, PCI DSS 3.2.1) "
           f"+ CloudFormation-Validate: {nag} findings; cfn-lint: {len(lint)} findings; "
           f"wiring: {len(wiring)} findings; checkov: {len(checks)} findings "
-          f"({checkov_acknowledgments(templates)} acknowledged)")
+          f"({sum(s.acknowledged for s in summaries)} acknowledged)")
     for line in [*lint, *wiring, *checks]:
         print(f"  {line}")
     for violation in validation_violations(assembly):
