@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aws_cdk import RemovalPolicy, Resource
 from aws_cdk import aws_sagemaker as sagemaker
@@ -15,8 +15,10 @@ from ._validation import Where, check, check_count, check_pattern, to_enum
 from .instance_type import InstanceType, to_instance_type
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
-from .retained_asset import RetainedAsset
 from .runtime.registry_client import ModelApprovalStatus
+
+if TYPE_CHECKING:  # it loads aws_s3, aws_lambda and aws_logs, which a version without one does not need
+    from .retained_asset import RetainedAsset
 
 _MIME_TYPE_PATTERN = r"[-\w]+/.+"
 _S3_URI_PATTERN = r"(https|s3)://([^/]+)/?(.*)"
