@@ -133,7 +133,8 @@ class _BuiltinImage(ContainerImage):
             raise fail(where, error.prop, "one of " + ", ".join(map(repr, error.allowed)), error.value) from None
         # The URI and the repository's ARN in each stack that uses the image: every container of
         # every model there shares them (each is a few jsii round trips to work out).
-        self._by_stack: dict[Stack, tuple[str, str]] = {}
+        # Weak: an image (often a module constant) must not keep every stack, and its app, alive.
+        self._by_stack: weakref.WeakKeyDictionary[Stack, tuple[str, str]] = weakref.WeakKeyDictionary()
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> ContainerImageConfig:
         uri, repository_arn = self._in_stack_of(scope)
