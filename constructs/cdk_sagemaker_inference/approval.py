@@ -321,8 +321,6 @@ class ApprovalDeployment(Construct):
         self._vpc = vpc
         self._vpc_subnets = vpc_subnets
         self._path = self.node.path
-        #: Each handler's log group, by its id (the monitor's feeds the silent-rollback metric).
-        self._log_groups: dict[str, logs.LogGroup] = {}
         # One action for every alarm here (it only names the topic).
         self._alarm_action = cloudwatch_actions.SnsAction(topic)
         let_logs_use(key)
@@ -348,7 +346,7 @@ class ApprovalDeployment(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue,
                                                   max_receive_count=max_receive_count),
         )
-        self.deployer, self.deployer_role = self._function(
+        self.deployer, self.deployer_role, _ = self._function(
             "Deployer", "approval_deployer", _DEPLOYER_TIMEOUT,
             "Serves the newest Approved model package version of " + group_name,
             environment={
@@ -416,7 +414,7 @@ class ApprovalDeployment(Construct):
         # Endpoint stack update results -> monitor (asynchronous invocation, retried twice).
         self.monitor_dead_letter_queue = self._dead_letter_queue("MonitorDeadLetterQueue",
                                                                  "stack update events")
-        self.monitor, self.monitor_role = self._function(
+        self.monitor, self.monitor_role, monitor_logs = self._function(
             "Monitor", "deployment_monitor", _MONITOR_TIMEOUT,
             f"Reports whether endpoint {endpoint_name} serves what its stack declares",
             dead_letter_queue=self.monitor_dead_letter_queue,
@@ -427,7 +425,7 @@ class ApprovalDeployment(Construct):
         self._silent_rollback_metric_name = f"SilentRollbacks-{watched_stack}"
         logs.MetricFilter(
             self, "SilentRollbackMetricFilter",
-            log_group=self._log_groups["Monitor"],
+            log_group=monitor_logs,
             metric_namespace=METRIC_NAMESPACE,
             metric_name=self._silent_rollback_metric_name,
             filter_pattern=_SILENT_ROLLBACK_PATTERN,
@@ -520,11 +518,11 @@ class ApprovalDeployment(Construct):
 
     def _function(self, id: str, handler: str, timeout: Duration, description: str,
                   dead_letter_queue: sqs.IQueue | None = None,
-                  environment: Mapping[str, str] | None = None) -> tuple[lambda_.Function, iam.Role]:
+                  environment: Mapping[str, str] | None = None,
+                  ) -> tuple[lambda_.Function, iam.Role, logs.LogGroup]:
         """A handler with its own role and encrypted log group (no reserved concurrency: see the queue),
         and ``environment`` besides ``TOPIC_ARN`` (given at creation: each later variable is a jsii call)."""
         log_group = logs.LogGroup(self, f"{id}Logs", encryption_key=self._key, retention=self._log_retention)
-        self._log_groups[id] = log_group
         role = ManagedPolicyRole(self, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                                   description=description)
         function = lambda_.Function(
@@ -560,7 +558,7 @@ class ApprovalDeployment(Construct):
                                    "PCI.DSS.321-LambdaInsideVPC", "CKV_AWS_117"],
                         "The handler only calls AWS APIs (TLS, IAM-authenticated) and reaches no private "
                         "resource; pass vpc to ApprovalDeployment to run it in a VPC.")
-        return function, role
+        return function, role, log_group
 
 
 @jsii.implements(events.IRuleTarget)
