@@ -646,12 +646,7 @@ def test_code_pipeline_trigger_starts_an_execution_with_the_variable(world: Worl
     shell = pipeline_shell(world, codepipeline)
     for _ in range(2):  # the second delivery finds v1 served by the last execution
         assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
-    (execution,) = codepipeline.list_pipeline_executions(pipelineName="deploy-endpoint")[
-        "pipelineExecutionSummaries"
-    ]
-    variables = codepipeline.get_pipeline_execution(
-        pipelineName="deploy-endpoint", pipelineExecutionId=execution["pipelineExecutionId"]
-    )["pipelineExecution"]["variables"]
+    (variables,) = executions(codepipeline)
     assert variables == [{"name": "ServedModelPackageArn", "resolvedValue": v1}]
     assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]
 
