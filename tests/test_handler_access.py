@@ -50,6 +50,13 @@ def role_statements(template: dict[str, Any], role_prefix: str) -> list[dict[str
     return statements
 
 
+def without_action(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    """``statements`` without ``action`` (and without a statement left with no action)."""
+    kept = [{**s, "Action": [a for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+                             if a != action]} for s in statements]
+    return [s for s in kept if s["Action"]]
+
+
 def as_moto_policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
     """The statements' actions on Resource "*", without conditions (see the module docstring)."""
     return {"Version": "2012-10-17", "Statement": [
@@ -215,10 +222,8 @@ def test_deployer_policy_covers_the_silent_rollback_check_and_the_redeploy(
 def test_without_the_endpoint_reads_the_deployer_cannot_decide(
         world: DeployerWorld, registry_template: dict[str, Any], action: str) -> None:
     """The harness fails a policy that lacks what the silent-rollback check calls."""
-    statements = [{**s, "Action": [a for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-                                   if a != action]}
-                  for s in role_statements(registry_template, "ApprovalDeploymentDeployerRole")]
-    principal = Principal(as_moto_policy([s for s in statements if s["Action"]]))
+    statements = without_action(role_statements(registry_template, "ApprovalDeploymentDeployerRole"), action)
+    principal = Principal(as_moto_policy(statements))
     record = world.record(approval.event(world.version()), receive_count=10)
     shell = deployer_shell(world, principal)
     result = Principal.run(lambda: shell.handle({"Records": [record]}))

@@ -42,7 +42,8 @@ from moto import mock_aws
 
 from stacks.example_pipeline import ARTIFACTS, METRICS, RETAINED_ASSETS_PREFIX
 
-from .test_handler_access import Principal, as_moto_policy, role_statements
+from .test_handler_access import Principal, as_moto_policy, role_statements, without_action
+from .test_handler_access import Template as stack_template
 
 ARCHIVE = ARTIFACTS / "xgboost" / "model.tar.gz"
 BOOTSTRAP_BUCKET = re.compile(r"cdk-[a-z0-9]+-assets-")
@@ -191,10 +192,6 @@ def test_the_local_runner_knows_the_copy_type():
 
 
 # --- the reference app ----------------------------------------------------------------------------
-
-def stack_template(app: cdk.App, name: str) -> dict[str, Any]:
-    return app.synth().get_stack_by_name(name).template  # type: ignore[no-any-return]
-
 
 def artifacts_bucket_output(app: cdk.App) -> dict[str, Any]:
     """How the other stacks name the shared artifacts bucket (its cross-stack output)."""
@@ -442,9 +439,7 @@ def test_the_copiers_policy_covers_the_first_copy_and_a_repeat(world, copier_sta
 @pytest.mark.parametrize("action", ["s3:PutObject", "s3:ListBucket", "s3:GetObject"])
 def test_without_each_granted_s3_action_the_copy_is_refused(world, copier_statements, action, body):
     world[0].put_object(Bucket=SOURCE_BUCKET, Key=SOURCE_KEY, Body=body)
-    statements = [{**s, "Action": [a for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-                                   if a != action]} for s in copier_statements]
-    principal = Principal(as_moto_policy([s for s in statements if s["Action"]]))
+    principal = Principal(as_moto_policy(without_action(copier_statements, action)))
     shell = principal.client("s3")
     with pytest.raises(Exception, match="AccessDenied|Forbidden|403"):
         Principal.run(lambda: copier.handle(request(), shell))
