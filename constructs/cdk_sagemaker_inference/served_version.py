@@ -98,12 +98,8 @@ class ServedModelPackage(Construct):
         self.parameter.override_logical_id(parameter_name)
         #: The parameter's logical ID, the key to pass in an UpdateStack call.
         self.parameter_name = parameter_name
-        self._condition = CfnCondition(
-            self,
-            "IsSet",
-            expression=Fn.condition_not(Fn.condition_equals(self.parameter.value_as_string, "")),
-        )
-        self._condition.override_logical_id(f"{parameter_name}IsSet")
+        self._condition_id = f"{parameter_name}IsSet"
+        self._condition = self._is_set("IsSet", self.parameter.value_as_string, self._condition_id)
         self.redeploy_parameter = CfnParameter(
             self,
             REDEPLOY_SUFFIX,
@@ -123,11 +119,13 @@ class ServedModelPackage(Construct):
         # The token and the condition's ID are kept in Python: each read would be a jsii call.
         self._redeploy_value = self.redeploy_parameter.value_as_string
         self._redeploy_condition_id = f"{self.redeploy_parameter_name}IsSet"
-        CfnCondition(
-            self,
-            "RedeployIsSet",
-            expression=Fn.condition_not(Fn.condition_equals(self._redeploy_value, "")),
-        ).override_logical_id(self._redeploy_condition_id)
+        self._is_set("RedeployIsSet", self._redeploy_value, self._redeploy_condition_id)
+
+    def _is_set(self, id: str, value: str, logical_id: str) -> CfnCondition:
+        """A condition, ``logical_id`` in the template, that ``value`` (a parameter's) is not empty."""
+        condition = CfnCondition(self, id, expression=Fn.condition_not(Fn.condition_equals(value, "")))
+        condition.override_logical_id(logical_id)
+        return condition
 
     @property
     def model_package_arn(self) -> str:
@@ -144,7 +142,7 @@ class ServedModelPackage(Construct):
     ) -> None:
         """Declares on ``resource`` the version when the parameter is set, else ``containers`` with
         ``execution_config`` (a model package carries its own containers and runs them serially)."""
-        condition = self.condition.logical_id
+        condition = self._condition_id
         # A redeploy changes the Model (create-only containers), hence the EndpointConfig and Endpoint.
         redeploy = Fn.condition_if(self._redeploy_condition_id, {REDEPLOY_ENVIRONMENT: self._redeploy_value},
                                    Aws.NO_VALUE)
