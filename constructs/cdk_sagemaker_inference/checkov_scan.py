@@ -37,7 +37,7 @@ CHECKOV_METADATA_KEY = "checkov"
 
 @dataclass(frozen=True)
 class CheckovFinding:
-    """A failed checkov check: ``check_id`` on the resource ``logical_id`` of ``template``."""
+    """A failed checkov check: ``check_id`` on the resource ``logical_id`` of ``template`` (its resolved path)."""
 
     template: str
     logical_id: str
@@ -80,7 +80,8 @@ def scan_templates(
     findings: list[CheckovFinding] = []
     pending: dict[Path, Path | None] = {}
     resources = 0  # in the pending templates: checkov must report reading every one
-    for template in map(Path, templates):
+    # Resolved as checkov reports them: a finding names its template the same way, cached or scanned.
+    for template in (Path(given).resolve() for given in templates):
         content = template.read_bytes()
         entry = None
         if cache_dir is not None:
@@ -89,9 +90,9 @@ def scan_templates(
                 findings.extend(CheckovFinding(template=str(template), **cached)
                                 for cached in json.loads(entry.read_text()))
                 continue
-        if template.resolve() not in pending:
+        if template not in pending:
             resources += len(json.loads(content).get("Resources", {}))
-        pending[template.resolve()] = entry
+        pending[template] = entry
     if pending:
         scanned = _run(Path(executable), list(pending), resources)
         for template, entry in pending.items():
