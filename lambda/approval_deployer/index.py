@@ -224,11 +224,21 @@ class EndpointState:
         self._stack_name = stack_name
         self._endpoint_name = endpoint_name
 
-    def rolled_back(self) -> str | None:
+    @property
+    def stack_name(self) -> str:
+        """The stack that declares the endpoint."""
+        return self._stack_name
+
+    def rolled_back(self, stack: Mapping[str, Any] | None = None) -> str | None:
         """The first declared config the endpoint does not run; None when it runs one, when the
         stack declares none, or while the stack is updating (the endpoint then still runs the
-        config being replaced, and the update is the deployment a duplicate event must not repeat)."""
-        stack = self._cloudformation.describe_stacks(StackName=self._stack_name)["Stacks"][0]
+        config being replaced, and the update is the deployment a duplicate event must not repeat).
+
+        :param stack: the endpoint stack as DescribeStacks just returned it, so that a caller who
+            read it already does not read it again. Default: None, read here.
+        """
+        if stack is None:
+            stack = self._cloudformation.describe_stacks(StackName=self._stack_name)["Stacks"][0]
         if stack["StackStatus"].endswith("_IN_PROGRESS"):
             return None
         serving = self._sagemaker.describe_endpoint(EndpointName=self._endpoint_name)["EndpointConfigName"]
@@ -262,11 +272,19 @@ class StackParameterDeployer:
     def served(self) -> Served:
         # During UPDATE_IN_PROGRESS the parameter already has the value being deployed, so a
         # duplicate event finds its version served and starts nothing.
-        for parameter in self._describe().get("Parameters", []):
+        stack = self._describe()
+        for parameter in stack.get("Parameters", []):
             if parameter["ParameterKey"] == self._parameter_name:
                 version = parameter.get("ParameterValue") or None
-                return Served(version, self._endpoint.rolled_back() if self._endpoint else None)
+                return Served(version, self._rolled_back(stack))
         raise RuntimeError(f"stack {self._stack_name} has no parameter {self._parameter_name}")
+
+    def _rolled_back(self, stack: Mapping[str, Any]) -> str | None:
+        if self._endpoint is None:
+            return None
+        # The parameter usually sits on the endpoint's own stack: one DescribeStacks serves both.
+        same = stack["StackName"] == self._endpoint.stack_name
+        return self._endpoint.rolled_back(stack if same else None)
 
     def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
         stack = self._describe()
