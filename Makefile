@@ -57,9 +57,9 @@ $(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
 	$(UV_INSTALL) -r requirements-bench.txt
 	touch $@
 
-$(STAMPS)/checkov: $(STAMPS)/uv requirements-checkov.txt
+$(STAMPS)/checkov: $(STAMPS)/uv requirements-checkov.txt constraints-checkov.txt
 	$(UV) venv --quiet --clear --python $(PYTHON) $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt -c constraints-checkov.txt
 	touch $@
 
 $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
