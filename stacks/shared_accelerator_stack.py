@@ -6,10 +6,12 @@ from typing import Any
 
 from aws_cdk import Stack
 from cdk_sagemaker_inference import (
+    ComponentRollingUpdate,
     ComputeRequirements,
     ContainerDefinition,
     ContainerImage,
     CopyAutoScaling,
+    CopyBatchSize,
     Endpoint,
     EndpointConfig,
     Framework,
@@ -40,9 +42,11 @@ class SharedAcceleratorStack(Stack):
 
     What Elastic Inference did for one model on a CPU instance, inference components do for several
     models on GPU instances: each copy of a model reserves one GPU, 4 vCPUs and 8 GB of memory,
-    each model scales its copies on its own invocations, and the endpoint adds an instance (up to
-    two) when copies no longer fit. Off by default (``include_shared_accelerator``): GPU instances
-    cost money while the endpoint exists. Upload the model archives to ``MODEL_KEYS`` first.
+    each model scales its copies (2-4) on its own invocations, and the endpoint adds an instance (up
+    to two) when copies no longer fit. A stack update that changes a model replaces its copies one
+    at a time, and rolls back when the component's 5XX or latency alarm fires. Off by default
+    (``include_shared_accelerator``): GPU instances cost money while the endpoint exists. Upload the
+    model archives to ``MODEL_KEYS`` first.
     """
 
     def __init__(self, scope: Construct, id: str, *, shared: SharedResources, **kwargs: Any) -> None:
@@ -78,7 +82,10 @@ class SharedAcceleratorStack(Stack):
                     model_data=ModelData.from_bucket(shared.artifacts_bucket, key),
                 )),
                 compute=ComputeRequirements(accelerator_devices=1, cpu_cores=4, min_memory_mb=8 * 1024),
-                auto_scaling=CopyAutoScaling(min_copies=1, max_copies=4, target_invocations_per_copy=100),
+                # Two copies at least: a rolling step replaces at most half of them.
+                copy_count=2,
+                auto_scaling=CopyAutoScaling(min_copies=2, max_copies=4, target_invocations_per_copy=100),
+                deployment=ComponentRollingUpdate(maximum_batch_size=CopyBatchSize.copies(1)),
             )
             for name, key in MODEL_KEYS.items()
         }

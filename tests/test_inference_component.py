@@ -7,15 +7,18 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_sagemaker_inference import (
+    ComponentRollingUpdate,
     ComputeRequirements,
     ContainerDefinition,
     ContainerImage,
     CopyAutoScaling,
+    CopyBatchSize,
     ElasticInferenceAccelerator,
     Endpoint,
     EndpointConfig,
@@ -236,6 +239,137 @@ def test_copy_count_autoscaling_resources(stack: cdk.Stack) -> None:
             "TargetValue": 30,
         },
     }
+
+
+# -- rolling updates ------------------------------------------------------------------------------
+
+
+def test_a_rolling_update_with_its_default_alarms_exactly(stack: cdk.Stack) -> None:
+    built = component(stack, copy_count=4,
+                      deployment=ComponentRollingUpdate(maximum_batch_size=CopyBatchSize.copies(2)))
+    name = built.inference_component_name
+    alarms = resources(stack, "AWS::CloudWatch::Alarm")
+    by_name = {alarm["Properties"]["AlarmName"]: (logical_id, alarm["Properties"])
+               for logical_id, alarm in alarms.items()}
+    assert sorted(by_name) == [f"{name}-5xx", f"{name}-latency"]
+    errors_id, errors = by_name[f"{name}-5xx"]
+    latency_id, latency = by_name[f"{name}-latency"]
+    assert [stack.resolve(a.alarm_name) for a in built.rollback_alarms] == [{"Ref": errors_id}, {"Ref": latency_id}]
+    dimensions = [{"Name": "InferenceComponentName", "Value": name}]
+    assert errors == {
+        "AlarmName": f"{name}-5xx", "AlarmDescription": f"Rolls back deployments of {name} (5xx)",
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold", "Dimensions": dimensions, "EvaluationPeriods": 1,
+        "MetricName": "Invocation5XXErrors", "Namespace": "AWS/SageMaker", "Period": 60, "Statistic": "Sum",
+        "Threshold": 1, "TreatMissingData": "notBreaching",
+    }
+    assert latency == {
+        "AlarmName": f"{name}-latency", "AlarmDescription": f"Rolls back deployments of {name} (latency)",
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold", "Dimensions": dimensions, "EvaluationPeriods": 3,
+        "MetricName": "ModelLatency", "Namespace": "AWS/SageMaker", "Period": 60, "Statistic": "Average",
+        "Threshold": 1_000_000, "TreatMissingData": "notBreaching",
+    }
+    [ic] = resources(stack, "AWS::SageMaker::InferenceComponent").values()
+    assert ic["Properties"]["DeploymentConfig"] == {
+        "RollingUpdatePolicy": {"MaximumBatchSize": {"Type": "COPY_COUNT", "Value": 2}, "WaitIntervalInSeconds": 300},
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": {"Ref": errors_id}},
+                                                 {"AlarmName": {"Ref": latency_id}}]},
+    }
+
+
+def test_a_rolling_update_with_every_option_and_given_alarms(stack: cdk.Stack) -> None:
+    given = cloudwatch.Alarm.from_alarm_name(stack, "Given", "errors-of-everything")
+    built = component(stack, copy_count=4, deployment=ComponentRollingUpdate(
+        maximum_batch_size=CopyBatchSize.percent(25), wait_interval=SECONDS(600),
+        maximum_execution_timeout=SECONDS(3600), rollback_maximum_batch_size=CopyBatchSize("COPY_COUNT", 2),
+        rollback_alarms=[given]))
+    assert built.rollback_alarms == [given]
+    assert resources(stack, "AWS::CloudWatch::Alarm") == {}
+    [ic] = resources(stack, "AWS::SageMaker::InferenceComponent").values()
+    assert ic["Properties"]["DeploymentConfig"] == {
+        "RollingUpdatePolicy": {
+            "MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+            "WaitIntervalInSeconds": 600,
+            "MaximumExecutionTimeoutInSeconds": 3600,
+            "RollbackMaximumBatchSize": {"Type": "COPY_COUNT", "Value": 2},
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "errors-of-everything"}]},
+    }
+
+
+def test_without_a_rolling_update_there_is_no_deployment_config_nor_alarm(stack: cdk.Stack) -> None:
+    built = component(stack, copy_count=4)
+    assert built.rollback_alarms == []
+    [ic] = resources(stack, "AWS::SageMaker::InferenceComponent").values()
+    assert "DeploymentConfig" not in ic["Properties"]
+    assert resources(stack, "AWS::CloudWatch::Alarm") == {}
+
+
+def rolling(size: CopyBatchSize, **props: Any) -> ComponentRollingUpdate:
+    return ComponentRollingUpdate(maximum_batch_size=size, **props)
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"deployment": rolling(CopyBatchSize.copies(1))},
+         r"TestStack/Component: deployment must be given for a component of at least 2 copies at every update "
+         r"\(copy_count, and auto_scaling.min_copies when lower\): a step replaces at most half, got 1"),
+        ({"copy_count": 0, "deployment": rolling(CopyBatchSize.percent(50))},
+         r"deployment must be given for a component of at least 2 copies .*, got 0"),
+        ({"copy_count": 4, "auto_scaling": CopyAutoScaling(min_copies=1, max_copies=4, target_invocations_per_copy=9),
+          "deployment": rolling(CopyBatchSize.copies(1))},
+         r"deployment must be given for a component of at least 2 copies .*, got 1"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.copies(3))},
+         r"deployment.maximum_batch_size.value \(copies\) must be between 1 and 2 "
+         r"\(5-50% of the 4 copies the component has at least\), got 3"),
+        ({"copy_count": 40, "deployment": rolling(CopyBatchSize.copies(1))},
+         r"deployment.maximum_batch_size.value \(copies\) must be between 2 and 20 .*, got 1"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.copies(0))},
+         r"deployment.maximum_batch_size.value must be at least 1, got 0"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.copies(1.5))},  # type: ignore[arg-type]
+         r"deployment.maximum_batch_size.value must be an integer of at least 1, got 1.5"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(4))},
+         r"deployment.maximum_batch_size.value \(percent\) must be between 5 and 50, got 4"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(51))},
+         r"deployment.maximum_batch_size.value \(percent\) must be between 5 and 50, got 51"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(50),
+                                                 rollback_maximum_batch_size=CopyBatchSize.percent(101))},
+         r"deployment.rollback_maximum_batch_size.value \(percent\) must be between 1 and 100, got 101"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(50),
+                                                 rollback_maximum_batch_size=CopyBatchSize.copies(0))},
+         r"deployment.rollback_maximum_batch_size.value \(copies\) must be at least 1, got 0"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(50), wait_interval=SECONDS(3601))},
+         r"deployment.wait_interval \(seconds\) must be between 0 and 3600, got 3601"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(50), maximum_execution_timeout=SECONDS(599))},
+         r"deployment.maximum_execution_timeout \(seconds\) must be between 600 and 28800, got 599"),
+        ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(50), rollback_alarms=[])},
+         r"deployment.rollback_alarms must be between 1 and 10 entries long, got 0"),
+    ],
+)
+def test_rolling_updates_refuse_what_sagemaker_refuses(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        component(stack, **props)
+
+
+def test_eleven_rollback_alarms_are_refused(stack: cdk.Stack) -> None:
+    alarms = [cloudwatch.Alarm.from_alarm_name(stack, f"A{i}", f"a{i}") for i in range(11)]
+    with pytest.raises(ValidationError, match=r"deployment.rollback_alarms must be between 1 and 10 entries long, "
+                                              r"got 11"):
+        component(stack, copy_count=4, deployment=rolling(CopyBatchSize.percent(50), rollback_alarms=alarms))
+
+
+def test_a_batch_size_type_is_taken_by_value_and_an_unknown_one_refused() -> None:
+    assert CopyBatchSize("CAPACITY_PERCENT", 10) == CopyBatchSize.percent(10)
+    with pytest.raises(ValidationError, match=r"CopyBatchSize: type must be one of 'COPY_COUNT', "
+                                              r"'CAPACITY_PERCENT', got 'COPIES'"):
+        CopyBatchSize("COPIES", 1)  # type: ignore[arg-type]
+
+
+def test_a_copy_count_token_leaves_the_step_to_sagemaker(stack: cdk.Stack) -> None:
+    count = cdk.CfnParameter(stack, "Copies", type="Number").value_as_number
+    component(stack, copy_count=count, deployment=rolling(CopyBatchSize.copies(7)))
+    [ic] = resources(stack, "AWS::SageMaker::InferenceComponent").values()
+    assert ic["Properties"]["DeploymentConfig"]["RollingUpdatePolicy"]["MaximumBatchSize"]["Value"] == 7
 
 
 def test_metrics_name_the_component(stack: cdk.Stack) -> None:

@@ -23,6 +23,8 @@ _CLASSIFIER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesha
 _EMBEDDER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Embedder-60046B67:*]"
 _KMS = [f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" for pack in ("HIPAA.Security", "NIST.800.53.R5",
                                                                             "PCI.DSS.321")]
+#: The rollback alarms only roll updates back; they notify no one.
+_ALARM_ACTION = ["HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction"]
 #: Every acknowledgment in the stack, by construct path: a new one must be added here on purpose.
 REVIEWED = {
     f"{STACK}/EndpointConfig/ExecutionRole": [_LOGS, _CLASSIFIER_LOGS, _EMBEDDER_LOGS],
@@ -33,6 +35,8 @@ REVIEWED = {
     f"{STACK}/EndpointConfig": ["cdk-sagemaker-inference:endpointNoKmsKey"],
     f"{STACK}/ClassifierModel/Policy": ["AwsSolutions-IAM5[Resource::*]"],
     f"{STACK}/EmbedderModel/Policy": ["AwsSolutions-IAM5[Resource::*]"],
+    **{f"{STACK}/{component}/{alarm}-alarm": _ALARM_ACTION for component in ("Classifier", "Embedder")
+       for alarm in ("5xx", "latency")},
 }
 
 
@@ -83,7 +87,26 @@ def test_two_components_share_the_endpoint(template: Template) -> None:
         assert properties["Specification"]["ComputeResourceRequirements"] == {
             "MinMemoryRequiredInMb": 8192, "NumberOfAcceleratorDevicesRequired": 1, "NumberOfCpuCoresRequired": 4,
         }
-        assert properties["RuntimeConfig"] == {"CopyCount": 1}
+        assert properties["RuntimeConfig"] == {"CopyCount": 2}
+
+
+def test_each_component_rolls_its_updates_one_copy_at_a_time(template: Template) -> None:
+    alarms = {alarm["Properties"]["AlarmName"]: (logical_id, alarm["Properties"])
+              for logical_id, alarm in template.find_resources("AWS::CloudWatch::Alarm").items()}
+    for name in ("Classifier-97801EDF", "Embedder-60046B67"):
+        component = f"inferencesharedaccelerator-{name}"
+        (errors, errors_alarm), (latency, _) = alarms[f"{component}-5xx"], alarms[f"{component}-latency"]
+        template.has_resource_properties("AWS::SageMaker::InferenceComponent", {
+            "InferenceComponentName": component,
+            "DeploymentConfig": {
+                "RollingUpdatePolicy": {"MaximumBatchSize": {"Type": "COPY_COUNT", "Value": 1},
+                                        "WaitIntervalInSeconds": 300},
+                "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": {"Ref": errors}},
+                                                         {"AlarmName": {"Ref": latency}}]},
+            },
+        })
+        assert errors_alarm["Dimensions"] == [{"Name": "InferenceComponentName", "Value": component}]
+        assert errors_alarm["MetricName"] == "Invocation5XXErrors"
 
 
 def test_each_component_scales_its_copies(template: Template) -> None:

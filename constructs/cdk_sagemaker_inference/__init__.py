@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .accelerator import ElasticInferenceAccelerator
     from .approval import ApprovalDeployment, DeploymentTrigger, IModelPackageGroupRef
     from .compliance import RULE_PACKS, acknowledge, apply_compliance_gate
+    from .component_deployment import ComponentRollingUpdate, CopyBatchSize, CopyBatchSizeType
     from .container_image import (
         ContainerImage,
         ContainerImageConfig,
@@ -153,6 +154,9 @@ _LAZY = {
     "FrameworkEnvironment": "container_image",
     "ManagedPolicyGrant": "_iam",
     "BlueGreenDeployment": "deployment",
+    "ComponentRollingUpdate": "component_deployment",
+    "CopyBatchSize": "component_deployment",
+    "CopyBatchSizeType": "component_deployment",
     "TrafficRouting": "deployment",
     "TrafficRoutingType": "deployment",
     "Endpoint": "endpoint",
@@ -224,6 +228,7 @@ __all__ = [
     "CSVDeserializer",
     "CSVSerializer",
     "CategoricalRange",
+    "ComponentRollingUpdate",
     "CompressionType",
     "ComputeRequirements",
     "ContainerDefinition",
@@ -233,6 +238,8 @@ __all__ = [
     "ContentType",
     "ContinuousRange",
     "CopyAutoScaling",
+    "CopyBatchSize",
+    "CopyBatchSizeType",
     "DataCapture",
     "DeploymentTrigger",
     "Deserializer",

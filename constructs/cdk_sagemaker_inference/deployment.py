@@ -17,7 +17,7 @@ from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
 
 _ALARM_ACTION_RULES = ("HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction")
-_MAX_ROLLBACK_ALARMS = 10
+MAX_ROLLBACK_ALARMS = 10
 #: Two default alarms a variant: 5XX errors and model latency.
 _ALARMS_PER_VARIANT = 2
 _FIVE_MINUTES = Duration.minutes(5)
@@ -114,12 +114,12 @@ def validate_deployment(where: Construct, deployment: BlueGreenDeployment, varia
     check_range(where, "deployment.termination_wait (seconds)", whole_seconds(deployment.termination_wait), 0, 3600)
     if deployment.rollback_alarms is not None:
         alarms = deployment.rollback_alarms
-        check(where, 1 <= len(alarms) <= _MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
-              f"between 1 and {_MAX_ROLLBACK_ALARMS} entries long", len(alarms))
+        check(where, 1 <= len(alarms) <= MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
+              f"between 1 and {MAX_ROLLBACK_ALARMS} entries long", len(alarms))
     elif variants is None:
         check(where, False, "deployment.rollback_alarms", "given for an imported endpoint config", None)
     else:
-        check(where, _ALARMS_PER_VARIANT * len(variants) <= _MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
+        check(where, _ALARMS_PER_VARIANT * len(variants) <= MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
               "given for more than 5 variants (the default is 2 alarms a variant, at most 10)", None)
 
 
@@ -160,7 +160,7 @@ def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment,
 
 
 #: The rollback alarms' period (made once: each Duration is a jsii round trip) and statistics.
-_ROLLBACK_METRICS = (Duration.minutes(1), Statistic.SUM, Statistic.AVERAGE)
+ROLLBACK_METRICS = (Duration.minutes(1), Statistic.SUM, Statistic.AVERAGE)
 
 
 def default_rollback_alarms(
@@ -168,33 +168,59 @@ def default_rollback_alarms(
 ) -> list[cloudwatch.IAlarm]:
     """Two alarms a variant in ``scope``, with names fixed from the endpoint's (no reference, so no
     cycle between the endpoint's deployment config and the alarms)."""
+    minute, total, average = ROLLBACK_METRICS
+    return [
+        alarm
+        for name in variant_names
+        for alarm in rollback_alarm_pair(
+            scope,
+            id_prefix=f"{name}-",
+            alarm_name_prefix=f"{endpoint_name}-{name}",
+            subject=endpoint_name,
+            qualifier=f"{name}, ",
+            errors=variant_metric(endpoint_name, name, "Invocation5XXErrors", total, period=minute),
+            latency=variant_metric(endpoint_name, name, "ModelLatency", average, period=minute),
+            latency_threshold=latency_threshold,
+        )
+    ]
+
+
+def rollback_alarm_pair(
+    scope: Construct,
+    *,
+    id_prefix: str,
+    alarm_name_prefix: str,
+    subject: str,
+    qualifier: str = "",
+    errors: cloudwatch.IMetric,
+    latency: cloudwatch.IMetric,
+    latency_threshold: Duration,
+) -> list[cloudwatch.IAlarm]:
+    """The two alarms that roll a deployment back: ``errors`` (5XX) at least 1 in a period, and
+    ``latency`` (microseconds) at least ``latency_threshold`` for 3 periods. Each is named
+    ``<alarm_name_prefix>-5xx`` / ``-latency`` and described as rolling back deployments of
+    ``subject`` (``qualifier`` before the suffix in the parentheses)."""
     alarms: list[cloudwatch.IAlarm] = []
     latency_micros = latency_threshold.to_milliseconds() * 1000
-    minute, total, average = _ROLLBACK_METRICS
-    for name in variant_names:
-        for suffix, metric, threshold, periods in (
-            ("5xx", variant_metric(endpoint_name, name, "Invocation5XXErrors", total, period=minute), 1, 1),
-            ("latency", variant_metric(endpoint_name, name, "ModelLatency", average, period=minute),
-             latency_micros, 3),
-        ):
-            alarm = cloudwatch.Alarm(
-                scope,
-                f"{name}-{suffix}-alarm",
-                alarm_name=f"{endpoint_name}-{name}-{suffix}",
-                alarm_description=f"Rolls back deployments of {endpoint_name} ({name}, {suffix})",
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=periods,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            acknowledge(
-                alarm,
-                _ALARM_ACTION_RULES,
-                "SageMaker's deployment guardrails watch this alarm to roll an update back; "
-                "it needs no action of its own.",
-            )
-            alarms.append(alarm)
+    for suffix, metric, threshold, periods in (("5xx", errors, 1, 1), ("latency", latency, latency_micros, 3)):
+        alarm = cloudwatch.Alarm(
+            scope,
+            f"{id_prefix}{suffix}-alarm",
+            alarm_name=f"{alarm_name_prefix}-{suffix}",
+            alarm_description=f"Rolls back deployments of {subject} ({qualifier}{suffix})",
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        acknowledge(
+            alarm,
+            _ALARM_ACTION_RULES,
+            "SageMaker's deployment guardrails watch this alarm to roll an update back; "
+            "it needs no action of its own.",
+        )
+        alarms.append(alarm)
     return alarms
 
 

@@ -27,6 +27,12 @@ from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, Statistic, component_metr
 from ._names import NAME_PATTERN, NAME_RULE
 from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
 from .accelerator import REPLACEMENT_INSTANCE_TYPE, accelerator_memory_mb
+from .component_deployment import (
+    ComponentRollingUpdate,
+    component_rollback_alarms,
+    render_rolling_update,
+    validate_rolling_update,
+)
 from .endpoint import Endpoint, EndpointBase
 from .endpoint_config import EndpointConfig, InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
@@ -173,6 +179,8 @@ class InferenceComponent(_InferenceComponentBase):
       (model, requirements and copy count), so a fixed name is safe.
     - With ``auto_scaling``, a stack update that changes the component sets the copy count back to
       ``copy_count``; scaling then adjusts it again.
+    - With ``deployment``, such an update replaces the copies a batch at a time and rolls back
+      when a rollback alarm fires (two alarms of the component's own by default).
     - It declares the log group SageMaker writes its copies' logs to
       (``/aws/sagemaker/InferenceComponents/<name>``), encrypted, expiring and retained, and lets its
       model's role and the hosting config's execution role write that group only.
@@ -193,6 +201,7 @@ class InferenceComponent(_InferenceComponentBase):
         model_data_download_timeout: Duration | None = None,
         container_startup_health_check_timeout: Duration | None = None,
         auto_scaling: CopyAutoScaling | None = None,
+        deployment: ComponentRollingUpdate | None = None,
         inference_component_name: str | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_encryption_key: kms.IKey | None = None,
@@ -210,6 +219,8 @@ class InferenceComponent(_InferenceComponentBase):
         :param model_data_download_timeout: 60-3600 s. Default: None, SageMaker's default.
         :param container_startup_health_check_timeout: 60-3600 s. Default: None, SageMaker's default.
         :param auto_scaling: copy-count autoscaling. Default: None, the copy count stays as deployed.
+        :param deployment: how an update replaces the copies (a rolling update with rollback alarms).
+            Default: None, no deployment config: SageMaker's own way, with no alarms watched.
         :param inference_component_name: Default: derived from the construct path (unique in the account).
         :param log_retention: how long the component's log group keeps its containers' logs.
             Default: one year (HIPAA, NIST and PCI require a retention).
@@ -231,6 +242,12 @@ class InferenceComponent(_InferenceComponentBase):
             to_instance_type(self, "instance_type", instance_type) if instance_type is not None else known_type
         )
         self._validate(copy_count, auto_scaling, model_data_download_timeout, container_startup_health_check_timeout)
+        #: The alarms that roll an update back (empty without ``deployment``).
+        self.rollback_alarms: list[cloudwatch.IAlarm] = []
+        if deployment is not None:
+            validate_rolling_update(self, deployment, _fewest_copies(copy_count, auto_scaling))
+            self.rollback_alarms = list(deployment.rollback_alarms or component_rollback_alarms(
+                self, component_name=self._name, latency_threshold=deployment.model_latency_threshold))
 
         startup = None
         if model_data_download_timeout or container_startup_health_check_timeout:
@@ -259,6 +276,9 @@ class InferenceComponent(_InferenceComponentBase):
             ),
             runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(
                 copy_count=copy_count
+            ),
+            deployment_config=(
+                render_rolling_update(deployment, self.rollback_alarms) if deployment is not None else None
             ),
         )
         # The endpoint's name may be a plain string (no reference): the endpoint must exist first.
@@ -444,6 +464,12 @@ class InferenceComponent(_InferenceComponentBase):
         if not is_token(scaling.target_invocations_per_copy):
             check(self, scaling.target_invocations_per_copy > 0, "auto_scaling.target_invocations_per_copy",
                   "greater than 0", scaling.target_invocations_per_copy)
+
+
+def _fewest_copies(copy_count: int, scaling: CopyAutoScaling | None) -> int | None:
+    """The fewest copies the component can have at an update (None: a token, not known at synth)."""
+    counts = [copy_count] + ([scaling.min_copies] if scaling is not None else [])
+    return None if any(is_token(c) for c in counts) else min(counts)
 
 
 class _ImportedInferenceComponent(_InferenceComponentBase):
