@@ -153,6 +153,13 @@ def to_enum(where: Where, prop: str, value: EnumValue | str, kind: type[EnumValu
     return member
 
 
+def take_enum_field(instance: object, field: str, kind: type[enum.Enum]) -> None:
+    """Sets ``field`` of ``instance`` (a frozen dataclass whose field is typed as ``kind``, as the
+    factories pass it) to its member: a value read from configuration works as the member does, and
+    anything else is refused, naming the class and the field."""
+    object.__setattr__(instance, field, to_enum(type(instance).__name__, field, getattr(instance, field), kind))
+
+
 class StrictEnum(enum.Enum):
     """An enum whose constructor refuses an unknown value listing the known ones, in the one voice."""
 

@@ -12,7 +12,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._metrics import Statistic, variant_metric
-from ._validation import StrictEnum, check, check_integer, check_range, is_token, to_enum, whole_seconds
+from ._validation import StrictEnum, check, check_integer, check_range, is_token, take_enum_field, whole_seconds
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
 
@@ -46,8 +46,7 @@ class TrafficRouting:
     wait_interval: Duration
 
     def __post_init__(self) -> None:
-        # Typed as the enum, which the factories pass; a value read from configuration works too.
-        object.__setattr__(self, "type", to_enum("TrafficRouting", "type", self.type, TrafficRoutingType))
+        take_enum_field(self, "type", TrafficRoutingType)
 
     @staticmethod
     def all_at_once(*, wait_interval: Duration = _FIVE_MINUTES) -> TrafficRouting:

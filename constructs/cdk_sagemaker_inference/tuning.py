@@ -42,7 +42,7 @@ from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
 from ._service_access import let_logs_use
-from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range, to_enum
+from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range, take_enum_field, to_enum
 from .approval import IModelPackageGroupRef
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
@@ -98,7 +98,7 @@ class _NumericRange:
     scaling: ScalingType | str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scaling", to_enum(type(self).__name__, "scaling", self.scaling, ScalingType))
+        take_enum_field(self, "scaling", ScalingType)
 
     @property
     def resolved_scaling(self) -> ScalingType:
@@ -157,8 +157,7 @@ class TuningObjective:
     type: ObjectiveType
 
     def __post_init__(self) -> None:
-        # Typed as the enum, which the factories pass; a value read from configuration works too.
-        object.__setattr__(self, "type", to_enum("TuningObjective", "type", self.type, ObjectiveType))
+        take_enum_field(self, "type", ObjectiveType)
 
     @staticmethod
     def maximize(metric_name: str) -> TuningObjective:
