@@ -358,11 +358,19 @@ def test_eleven_rollback_alarms_are_refused(stack: cdk.Stack) -> None:
         component(stack, copy_count=4, deployment=rolling(CopyBatchSize.percent(50), rollback_alarms=alarms))
 
 
-def test_a_batch_size_type_is_taken_by_value_and_an_unknown_one_refused() -> None:
-    assert CopyBatchSize("CAPACITY_PERCENT", 10) == CopyBatchSize.percent(10)
-    with pytest.raises(ValidationError, match=r"CopyBatchSize: type must be one of 'COPY_COUNT', "
-                                              r"'CAPACITY_PERCENT', got 'COPIES'"):
-        CopyBatchSize("COPIES", 1)  # type: ignore[arg-type]
+def test_a_batch_size_type_is_taken_by_value(stack: cdk.Stack) -> None:
+    component(stack, copy_count=4, deployment=rolling(CopyBatchSize("CAPACITY_PERCENT", 50)))
+    [ic] = resources(stack, "AWS::SageMaker::InferenceComponent").values()
+    policy = ic["Properties"]["DeploymentConfig"]["RollingUpdatePolicy"]
+    assert policy["MaximumBatchSize"] == {"Type": "CAPACITY_PERCENT", "Value": 50}
+
+
+@pytest.mark.parametrize("field", ["maximum_batch_size", "rollback_maximum_batch_size"])
+def test_an_unknown_batch_size_type_is_refused_naming_the_component(stack: cdk.Stack, field: str) -> None:
+    sizes = {"maximum_batch_size": CopyBatchSize.copies(1), field: CopyBatchSize("COPIES", 1)}
+    with pytest.raises(ValidationError, match=rf"TestStack/Component: deployment.{field}.type must be one of "
+                                              r"'COPY_COUNT', 'CAPACITY_PERCENT', got 'COPIES'"):
+        component(stack, copy_count=4, deployment=ComponentRollingUpdate(**sizes))
 
 
 def test_a_copy_count_token_leaves_the_step_to_sagemaker(stack: cdk.Stack) -> None:

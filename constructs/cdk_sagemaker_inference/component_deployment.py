@@ -36,13 +36,11 @@ class CopyBatchSize:
     """How many copies one step of a rolling update (or of its rollback) replaces; use the factories
     ``copies`` and ``percent``."""
 
-    #: How ``value`` counts (a ``CopyBatchSizeType``; its value is accepted too).
-    type: CopyBatchSizeType
+    #: How ``value`` counts: a ``CopyBatchSizeType`` or its value (``"COPY_COUNT"``), checked by the
+    #: component that uses the size.
+    type: CopyBatchSizeType | str
     #: Copies, or percent of the copies.
     value: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "type", to_enum("CopyBatchSize", "type", self.type, CopyBatchSizeType))
 
     @staticmethod
     def copies(count: int) -> CopyBatchSize:
@@ -88,8 +86,9 @@ def validate_rolling_update(where: Construct, update: ComponentRollingUpdate, fe
     """SageMaker's limits on ``update`` of a component that has at least ``fewest_copies`` copies
     at any update (None: not known at synth)."""
     step = update.maximum_batch_size
+    step_type = _size_type(where, "deployment.maximum_batch_size", step)
     check_integer(where, "deployment.maximum_batch_size.value", step.value, 1)
-    if step.type is CopyBatchSizeType.CAPACITY_PERCENT:
+    if step_type is CopyBatchSizeType.CAPACITY_PERCENT:
         check_integer(where, "deployment.maximum_batch_size.value (percent)", step.value,
                       _MIN_STEP_PERCENT, _MAX_STEP_PERCENT)
     if fewest_copies is not None:
@@ -97,16 +96,17 @@ def validate_rolling_update(where: Construct, update: ComponentRollingUpdate, fe
         check(where, fewest_copies >= 2, "deployment", "given for a component of at least 2 copies at every "
               "update (copy_count, and auto_scaling.min_copies when lower): a step replaces at most half",
               fewest_copies)
-        if step.type is CopyBatchSizeType.COPY_COUNT and not is_token(step.value):
+        if step_type is CopyBatchSizeType.COPY_COUNT and not is_token(step.value):
             low, high = math.ceil(fewest_copies * _MIN_STEP_PERCENT / 100), fewest_copies * _MAX_STEP_PERCENT // 100
             check(where, low <= step.value <= high, "deployment.maximum_batch_size.value (copies)",
                   f"between {low} and {high} (5-50% of the {fewest_copies} copies the component has at least)",
                   step.value)
     rollback = update.rollback_maximum_batch_size
     if rollback is not None:
-        high_rollback = _MAX_ROLLBACK_PERCENT if rollback.type is CopyBatchSizeType.CAPACITY_PERCENT else None
-        check_integer(where, f"deployment.rollback_maximum_batch_size.value ({_unit(rollback)})", rollback.value,
-                      1, high_rollback)
+        rollback_type = _size_type(where, "deployment.rollback_maximum_batch_size", rollback)
+        percent = rollback_type is CopyBatchSizeType.CAPACITY_PERCENT
+        check_integer(where, f"deployment.rollback_maximum_batch_size.value ({'percent' if percent else 'copies'})",
+                      rollback.value, 1, _MAX_ROLLBACK_PERCENT if percent else None)
     check_range(where, "deployment.wait_interval (seconds)", whole_seconds(update.wait_interval), 0, 3600)
     check_range(where, "deployment.maximum_execution_timeout (seconds)",
                 whole_seconds(update.maximum_execution_timeout), 600, 28800)
@@ -116,8 +116,8 @@ def validate_rolling_update(where: Construct, update: ComponentRollingUpdate, fe
               f"between 1 and {MAX_ROLLBACK_ALARMS} entries long", len(alarms))
 
 
-def _unit(size: CopyBatchSize) -> str:
-    return "percent" if size.type is CopyBatchSizeType.CAPACITY_PERCENT else "copies"
+def _size_type(where: Construct, prop: str, size: CopyBatchSize) -> CopyBatchSizeType:
+    return to_enum(where, f"{prop}.type", size.type, CopyBatchSizeType)
 
 
 def component_rollback_alarms(
@@ -157,4 +157,4 @@ def render_rolling_update(
 
 def _render_size(size: CopyBatchSize) -> sagemaker.CfnInferenceComponent.InferenceComponentCapacitySizeProperty:
     return sagemaker.CfnInferenceComponent.InferenceComponentCapacitySizeProperty(
-        type=size.type.value, value=size.value)
+        type=CopyBatchSizeType(size.type).value, value=size.value)
