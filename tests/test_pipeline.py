@@ -372,13 +372,14 @@ def test_the_served_version_step_keeps_what_is_served_unless_an_approval_names_a
 ) -> None:
     """The version and its redeploy value alike (issue 7 item 8: only a redeploy run changes the
     latter, so no other run updates the endpoint for it); each is read from its own parameter."""
-    script = "\n".join([*commands(template, "staging", "ServedVersion"), f'printf "%s" "${variable}" > out'])
+    steps = commands(template, "staging", "ServedVersion")
+    script = "\n".join([*steps, f'printf "%s" "${variable}" > out'])
     env = {**fake_aws(tmp_path, describe, status), "REQUESTED": requested, "REQUESTED_REDEPLOY": requested,
            "STACK_NAME": "s", "DEPLOY_ROLE_ARN": "r"}
     subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, check=True, capture_output=True)
     assert (tmp_path / "out").read_text() == served
     parameter = "ServedModelPackageArnRedeploy" if variable.endswith("REDEPLOY") else "ServedModelPackageArn'"
-    assert parameter in next(c for c in commands(template, "staging", "ServedVersion") if f"{variable}=" in c)
+    assert parameter in next(c for c in steps if f"{variable}=" in c)
 
 
 def test_the_served_version_step_fails_rather_than_reset_the_version_on_other_errors(

@@ -552,7 +552,6 @@ def test_8_the_deployer_knows_its_arn_prefix_and_ships_the_names_rule(approval: 
 
 
 def test_8_the_deployer_asset_carries_the_names_module(reference_app: cdk.App) -> None:
-    from pathlib import Path
 
     assembly = Path(reference_app.outdir)
     handlers = [p.parent for p in assembly.glob("asset.*/index.py") if "approval changes" in p.read_text()
@@ -562,7 +561,6 @@ def test_8_the_deployer_asset_carries_the_names_module(reference_app: cdk.App) -
 
 def test_8_both_handler_assets_carry_the_one_silent_rollback_check(reference_app: cdk.App) -> None:
     """The deployer and the monitor decide "rolled back silently" with the same module."""
-    from pathlib import Path
 
     from cdk_sagemaker_inference import _endpoint_state
 

@@ -9,6 +9,9 @@ from aws_cdk.assertions import Annotations, Match, Template
 from stacks import build_app, cdk_json_context
 from stacks.realtime_inference_stack import RealtimeInferenceStack
 
+from .test_model import PACKAGED
+from .test_pipeline import statements
+
 
 def _template(app: cdk.App, name: str) -> Template:
     return Template.from_stack(app.node.find_child(name))  # type: ignore[arg-type]
@@ -28,9 +31,7 @@ def test_the_example_pipeline_runs_three_isolated_containers_in_order(realtime: 
     (model,) = realtime.find_resources("AWS::SageMaker::Model").values()
     condition, packaged, declared = model["Properties"]["Containers"]["Fn::If"]
     assert condition == "ServedModelPackageArnIsSet"
-    assert packaged == [{"ModelPackageName": {"Ref": "ServedModelPackageArn"}, "Environment": {"Fn::If": [
-        "ServedModelPackageArnRedeployIsSet", {"SERVED_VERSION_REDEPLOY": {"Ref": "ServedModelPackageArnRedeploy"}},
-        {"Ref": "AWS::NoValue"}]}}]
+    assert packaged == [PACKAGED]
     images = [c["Image"]["Fn::Join"][1][-1] for c in declared]
     assert images == ["/sagemaker-scikit-learn:1.2-1-cpu-py3", "/sagemaker-xgboost:1.7-1",
                       "/sagemaker-scikit-learn:1.2-1-cpu-py3"]
@@ -174,11 +175,7 @@ def test_a_redeploy_replaces_only_what_the_served_version_switch_role_may_replac
     users = {resource["Type"] for resource in resources.values()
              if "ServedModelPackageArnRedeploy" in json.dumps(resource)}
     assert users == {"AWS::SageMaker::Model"}
-    (role,) = [name for name in resources if name.startswith("ServedVersionSwitchRole") and
-               resources[name]["Type"] == "AWS::IAM::Role"]
-    actions = {action for policy in realtime.find_resources("AWS::IAM::ManagedPolicy").values()
-               if {"Ref": role} in policy["Properties"].get("Roles", [])
-               for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    actions = {action for statement in statements(realtime, "ServedVersionSwitchRole")
                for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
     assert {"sagemaker:CreateModel", "sagemaker:DeleteModel", "sagemaker:CreateEndpointConfig",
             "sagemaker:DeleteEndpointConfig", "sagemaker:UpdateEndpoint", "sagemaker:DescribeModelPackage",

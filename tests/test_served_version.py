@@ -102,15 +102,14 @@ def test_allowed_pattern_names_the_stack_environment_and_accepts_empty(regional_
         assert not re.fullmatch(pattern, value), value
 
 
-def test_parameter_name_must_be_a_logical_id(stack: cdk.Stack) -> None:
-    with pytest.raises(
-        ValidationError,
-        match=r"TestStack/Served: parameter_name must be a CloudFormation logical ID \(1-242 letters and "
-        r"digits\), got 'Served-Arn'",
-    ):
-        served(stack, parameter_name="Served-Arn")
-    with pytest.raises(ValidationError, match=r"parameter_name must be a CloudFormation logical ID"):
-        served(cdk.Stack(cdk.App(), "Other"), parameter_name="A" * 243)
+@pytest.mark.parametrize(("parameter_name", "message"), [
+    ("Served-Arn", r"TestStack/Served: parameter_name must be a CloudFormation logical ID \(1-242 letters and "
+                   r"digits\), got 'Served-Arn'"),
+    ("A" * 243, r"parameter_name must be a CloudFormation logical ID"),
+])
+def test_parameter_name_must_be_a_logical_id(stack: cdk.Stack, parameter_name: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        served(stack, parameter_name=parameter_name)
 
 
 def test_grant_serving_reads_the_prefix_decrypts_and_pulls(regional_stack: cdk.Stack) -> None:

@@ -33,7 +33,6 @@ def test_an_arn_is_the_string_format_arn_returns(env: cdk.Environment | None, cd
     actual = environment_of(stack).arn(str(cdk_form["service"]), str(cdk_form["resource"]),
                                        str(cdk_form["resource_name"]), **ours)  # type: ignore[arg-type]
     assert actual == expected
-    assert stack.resolve(actual) == stack.resolve(expected)
 
 
 def test_a_scope_and_its_stack_share_one_environment() -> None:
