@@ -201,8 +201,8 @@ class World:
         self.sagemaker.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
                                     PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1"})
         #: The endpoint config the stack declares (the endpoint runs it unless rolled back).
-        self.declared = "endpointconfig-first"
-        self.serve(self.declared)
+        self.declared: str
+        self.update_completes("endpointconfig-first")
 
     def serve(self, config: str) -> None:
         """The endpoint runs ``config`` (moto has no UpdateEndpoint: it is created again)."""
@@ -622,13 +622,17 @@ def create_pipeline() -> Any:
     return codepipeline
 
 
-def pipeline_shell(world: World, codepipeline: Any) -> index.Shell:
+def pipeline_shell(world: World, codepipeline: Any, *, endpoint: index.EndpointState | None = None,
+                   sagemaker: Any = None, sns: Any = None, sqs: Any = None) -> index.Shell:
+    """The shell with a pipeline trigger (pipeline ``deploy-endpoint``); the clients and the endpoint
+    check default to the world's."""
     return index.Shell(
         index.Settings.from_environment(world.environment),
-        index.PipelineDeployer(codepipeline, "deploy-endpoint", "ServedModelPackageArn", world.endpoint()),
-        sagemaker=world.sagemaker,
-        sns=world.sns,
-        sqs=world.sqs,
+        index.PipelineDeployer(codepipeline, "deploy-endpoint", "ServedModelPackageArn",
+                               endpoint or world.endpoint()),
+        sagemaker=sagemaker or world.sagemaker,
+        sns=sns or world.sns,
+        sqs=sqs or world.sqs,
     )
 
 

@@ -251,10 +251,8 @@ def test_pipeline_deployer_policy_covers_the_silent_rollback_check_and_the_redep
         approval.pipeline_shell(world, codepipeline_client).handle({"Records": [world.record(approval.event(v1))]})
         world.roll_back_silently("endpointconfig-v1")
         principal = Principal(as_moto_policy(role_statements(template, "ApprovalDeployerRole")))
-        shell = deployer.Shell(
-            deployer.Settings.from_environment(world.environment),
-            deployer.PipelineDeployer(principal.client("codepipeline"), "deploy-endpoint", "ServedModelPackageArn",
-                                      endpoint_state(world, principal)),
+        shell = approval.pipeline_shell(
+            world, principal.client("codepipeline"), endpoint=endpoint_state(world, principal),
             sagemaker=principal.client("sagemaker"), sns=principal.client("sns"), sqs=principal.client("sqs"))
         record = world.record(approval.event(v1))
         assert Principal.run(lambda: shell.handle({"Records": [record]})) == {"batchItemFailures": []}
