@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 
 ENDPOINT_CONFIG_TYPE = "AWS::SageMaker::EndpointConfig"
+#: The monitor's outcome for a silent rollback: its log lines start with it, and the construct's
+#: metric filter counts them by it.
+SILENT_ROLLBACK = "silent-rollback"
 
 
 def config_name(physical_id: str) -> str:
@@ -32,6 +35,13 @@ def rolled_back_configs(serving_config: str | None, declared_configs: Iterable[s
     if serving_config is not None and serving_config.lower() in declared:
         return None
     return declared
+
+
+def endpoint_state(cloudformation: Any, sagemaker: Any, stack: str, endpoint: str) -> tuple[str, list[str]]:
+    """What ``rolled_back_configs`` compares: the config endpoint ``endpoint`` runs
+    (DescribeEndpoint, read first), and the physical ids of those stack ``stack`` declares."""
+    serving: str = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    return serving, declared_endpoint_configs(cloudformation, stack)
 
 
 def declared_endpoint_configs(cloudformation: Any, stack: str) -> list[str]:

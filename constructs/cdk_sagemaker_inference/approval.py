@@ -40,8 +40,9 @@ from constructs import Construct
 
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._batch import batched
+from ._endpoint_state import SILENT_ROLLBACK
 from ._iam import ManagedPolicyRole
-from ._metrics import Statistic
+from ._metrics import DEFAULT_PERIOD, Statistic
 from ._names import NAME_PATTERN, arn_name_forms, sagemaker_arn
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_logs_use, let_services_use_key
 from ._stack_env import environment_of
@@ -68,7 +69,7 @@ _STACK_NAME_RULE = "a stack name: 1-128 letters, digits and hyphens, starting wi
 _SHARED_MODULES = {"approval_deployer": ("_names.py", "_endpoint_state.py"),
                    "deployment_monitor": ("_endpoint_state.py",)}
 #: What the monitor logs for a silent rollback (its ``Outcome.SILENT_ROLLBACK``), as a filter term.
-_SILENT_ROLLBACK_TERM = '"silent-rollback"'
+_SILENT_ROLLBACK_TERM = f'"{SILENT_ROLLBACK}"'
 #: The namespace of the metrics this package derives from its handlers' logs.
 METRIC_NAMESPACE = "cdk-sagemaker-inference"
 # Durations are made once per process, and their numbers kept here: each Duration, and each
@@ -90,8 +91,8 @@ _MONITOR_EVENT_MAX_AGE = Duration.hours(1)
 #: What every dead-letter queue's two alarms share.
 _DEPTH_PERIOD = Duration.minutes(1)
 _SILENT_ROLLBACK_PATTERN = logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM)
-_SILENT_ROLLBACK_METRIC = {"statistic": Statistic.SUM, "period": Duration.minutes(5)}
-_AGE_PERIOD = Duration.minutes(5)
+_SILENT_ROLLBACK_METRIC = {"statistic": Statistic.SUM, "period": DEFAULT_PERIOD}
+_AGE_PERIOD = DEFAULT_PERIOD
 _AGE_THRESHOLD = _DEAD_LETTER_AGE_ALARM_DAYS * 86400
 _AGE_WORDS = (f"a dead letter is {_DEAD_LETTER_AGE_ALARM_DAYS} days old and expires after "
               f"{_DEAD_LETTER_RETENTION_DAYS}")
@@ -431,18 +432,13 @@ class ApprovalDeployment(Construct):
             filter_pattern=_SILENT_ROLLBACK_PATTERN,
             metric_value="1",
         )
-        self.silent_rollback_alarm = cloudwatch.Alarm(
-            self, "SilentRollbackAlarm",
-            alarm_description=(f"SageMaker rolled an update of endpoint {endpoint_name} back while stack "
-                               f"{watched_stack} completed it: the next approval event of {group_name}, or the "
-                               "same event sent again, redeploys the version (see the monitor's notification)"),
-            metric=self.metric_silent_rollbacks(),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        self.silent_rollback_alarm = self._alarm(
+            "SilentRollbackAlarm",
+            f"SageMaker rolled an update of endpoint {endpoint_name} back while stack {watched_stack} completed "
+            f"it: the next approval event of {group_name}, or the same event sent again, redeploys the version "
+            "(see the monitor's notification)",
+            self.metric_silent_rollbacks(), 0,
         )
-        self.silent_rollback_alarm.add_alarm_action(self._alarm_action)
         self.stack_status_rule = events.Rule(
             self,
             "StackStatusRule",
@@ -503,18 +499,24 @@ class ApprovalDeployment(Construct):
              _AGE_THRESHOLD),
         ]
         for alarm_id, description, metric, threshold in alarms:
-            alarm = cloudwatch.Alarm(
-                self,
-                alarm_id,
-                alarm_description=description,
-                metric=metric,
-                threshold=threshold,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(self._alarm_action)
+            self._alarm(alarm_id, description, metric, threshold)
         return queue
+
+    def _alarm(self, id: str, description: str, metric: cloudwatch.IMetric, threshold: float) -> cloudwatch.Alarm:
+        """An alarm on ``metric`` above ``threshold`` in one period (no data is not a breach) that
+        notifies the deployment's topic."""
+        alarm = cloudwatch.Alarm(
+            self,
+            id,
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._alarm_action)
+        return alarm
 
     def _function(self, id: str, handler: str, timeout: Duration, description: str,
                   dead_letter_queue: sqs.IQueue | None = None,

@@ -43,13 +43,10 @@ from typing import Any, Protocol
 import boto3
 
 try:  # in Lambda the asset's root is on sys.path, with the package's modules copied beside index.py
-    from _endpoint_state import (  # type: ignore[import-not-found,unused-ignore]
-        declared_endpoint_configs,
-        rolled_back_configs,
-    )
+    from _endpoint_state import endpoint_state, rolled_back_configs  # type: ignore[import-not-found,unused-ignore]
     from _names import REDEPLOY_SUFFIX, arn_name_forms  # type: ignore[import-not-found,unused-ignore]
 except ModuleNotFoundError:  # in tests and the wheel: the same modules, from the package
-    from cdk_sagemaker_inference._endpoint_state import declared_endpoint_configs, rolled_back_configs
+    from cdk_sagemaker_inference._endpoint_state import endpoint_state, rolled_back_configs
     from cdk_sagemaker_inference._names import REDEPLOY_SUFFIX, arn_name_forms
 
 LOGGER = logging.getLogger()
@@ -215,6 +212,11 @@ class Deployer(Protocol):
         SageMaker rolled back); returns what was started (stack or execution id)."""
 
 
+def in_progress(stack: Mapping[str, Any]) -> bool:
+    """Whether a stack (as DescribeStacks returns it) is being created, updated or deleted."""
+    return str(stack["StackStatus"]).endswith("_IN_PROGRESS")
+
+
 class EndpointState:
     """Reads whether the endpoint runs an EndpointConfig its stack declares (``_endpoint_state``)."""
 
@@ -239,10 +241,10 @@ class EndpointState:
         """
         if stack is None:
             stack = self._cloudformation.describe_stacks(StackName=self._stack_name)["Stacks"][0]
-        if stack["StackStatus"].endswith("_IN_PROGRESS"):
+        if in_progress(stack):
             return None
-        serving = self._sagemaker.describe_endpoint(EndpointName=self._endpoint_name)["EndpointConfigName"]
-        configs = rolled_back_configs(serving, declared_endpoint_configs(self._cloudformation, self._stack_name))
+        configs = rolled_back_configs(*endpoint_state(self._cloudformation, self._sagemaker, self._stack_name,
+                                                      self._endpoint_name))
         return configs[0] if configs else None
 
 
@@ -288,7 +290,7 @@ class StackParameterDeployer:
 
     def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
         stack = self._describe()
-        if stack["StackStatus"].endswith("_IN_PROGRESS"):
+        if in_progress(stack):
             raise RuntimeError(f"stack {self._stack_name} is in {stack['StackStatus']} state; retrying later")
         names = [p["ParameterKey"] for p in stack.get("Parameters", [])]
         changed = {self._parameter_name: model_package_arn}

@@ -28,9 +28,13 @@ from typing import Any
 import boto3
 
 try:  # in Lambda the asset's root is on sys.path, with the package's module copied beside index.py
-    from _endpoint_state import declared_endpoint_configs, rolled_back_configs  # type: ignore[import-not-found,unused-ignore]
+    from _endpoint_state import (  # type: ignore[import-not-found,unused-ignore]
+        SILENT_ROLLBACK,
+        endpoint_state,
+        rolled_back_configs,
+    )
 except ModuleNotFoundError:  # in tests and the wheel: the same module, from the package
-    from cdk_sagemaker_inference._endpoint_state import declared_endpoint_configs, rolled_back_configs
+    from cdk_sagemaker_inference._endpoint_state import SILENT_ROLLBACK, endpoint_state, rolled_back_configs
 
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
@@ -52,7 +56,7 @@ class Outcome(enum.StrEnum):
     """How the update ended; the ``outcome`` field of every notification."""
 
     SERVING = "serving"
-    SILENT_ROLLBACK = "silent-rollback"
+    SILENT_ROLLBACK = SILENT_ROLLBACK
     UPDATE_FAILED = "update-failed"
 
 
@@ -120,8 +124,7 @@ def monitor(event: Mapping[str, Any], environment: Mapping[str, str], cloudforma
     serving_config: str | None = None
     declared: list[str] = []
     if change.status == COMPLETE:
-        serving_config = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-        declared = declared_endpoint_configs(cloudformation, change.stack_id)
+        serving_config, declared = endpoint_state(cloudformation, sagemaker, change.stack_id, endpoint)
     report = assess(change, endpoint, serving_config, declared)
     log = LOGGER.info if report.outcome is Outcome.SERVING else LOGGER.error
     log("%s: %s", report.outcome, report.message)
