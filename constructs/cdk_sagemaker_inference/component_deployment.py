@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 
@@ -13,9 +14,14 @@ from constructs import Construct
 
 from ._metrics import component_metric
 from ._validation import StrictEnum, check, check_integer, check_range, is_token, to_enum, whole_seconds
-from .deployment import MAX_ROLLBACK_ALARMS, ROLLBACK_METRICS, rollback_alarm_pair
+from .deployment import (
+    DEFAULT_LATENCY_THRESHOLD,
+    DEFAULT_WAIT_INTERVAL,
+    check_rollback_alarm_count,
+    latency_micros_of,
+    rollback_alarm_pair,
+)
 
-_FIVE_MINUTES = Duration.minutes(5)
 #: A rolling step replaces 5-50% of the copies (``InferenceComponentRollingUpdatePolicy``).
 _MIN_STEP_PERCENT, _MAX_STEP_PERCENT = 5, 50
 #: A rollback step may restore everything at once: 100% is SageMaker's default.
@@ -75,11 +81,11 @@ class ComponentRollingUpdate:
     """
 
     maximum_batch_size: CopyBatchSize
-    wait_interval: Duration = _FIVE_MINUTES
+    wait_interval: Duration = DEFAULT_WAIT_INTERVAL
     maximum_execution_timeout: Duration | None = None
     rollback_maximum_batch_size: CopyBatchSize | None = None
     rollback_alarms: Sequence[cloudwatch.IAlarm] | None = None
-    model_latency_threshold: Duration = Duration.seconds(1)
+    model_latency_threshold: Duration = DEFAULT_LATENCY_THRESHOLD
 
 
 def validate_rolling_update(where: Construct, update: ComponentRollingUpdate, fewest_copies: int | None) -> None:
@@ -111,9 +117,7 @@ def validate_rolling_update(where: Construct, update: ComponentRollingUpdate, fe
     check_range(where, "deployment.maximum_execution_timeout (seconds)",
                 whole_seconds(update.maximum_execution_timeout), 600, 28800)
     if update.rollback_alarms is not None:
-        alarms = update.rollback_alarms
-        check(where, 1 <= len(alarms) <= MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
-              f"between 1 and {MAX_ROLLBACK_ALARMS} entries long", len(alarms))
+        check_rollback_alarm_count(where, update.rollback_alarms)
 
 
 def _size_type(where: Construct, prop: str, size: CopyBatchSize) -> CopyBatchSizeType:
@@ -124,15 +128,13 @@ def component_rollback_alarms(
     scope: Construct, *, component_name: str, latency_threshold: Duration
 ) -> list[cloudwatch.IAlarm]:
     """The component's two default rollback alarms, in ``scope``, named after the component."""
-    minute, total, average = ROLLBACK_METRICS
     return rollback_alarm_pair(
         scope,
         id_prefix="",
         alarm_name_prefix=component_name,
         subject=component_name,
-        errors=component_metric(component_name, "Invocation5XXErrors", total, period=minute),
-        latency=component_metric(component_name, "ModelLatency", average, period=minute),
-        latency_threshold=latency_threshold,
+        metric=functools.partial(component_metric, component_name),
+        latency_micros=latency_micros_of(latency_threshold),
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -17,10 +18,13 @@ from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
 
 _ALARM_ACTION_RULES = ("HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction")
-MAX_ROLLBACK_ALARMS = 10
+_MAX_ROLLBACK_ALARMS = 10
 #: Two default alarms a variant: 5XX errors and model latency.
 _ALARMS_PER_VARIANT = 2
-_FIVE_MINUTES = Duration.minutes(5)
+#: How long a deployment step bakes by default: long enough for a 1-minute 5XX alarm to fire.
+DEFAULT_WAIT_INTERVAL = Duration.minutes(5)
+#: The default latency rollback alarm's threshold.
+DEFAULT_LATENCY_THRESHOLD = Duration.seconds(1)
 
 
 class TrafficRoutingType(StrictEnum):
@@ -49,7 +53,7 @@ class TrafficRouting:
         take_enum_field(self, "type", TrafficRoutingType)
 
     @staticmethod
-    def all_at_once(*, wait_interval: Duration = _FIVE_MINUTES) -> TrafficRouting:
+    def all_at_once(*, wait_interval: Duration = DEFAULT_WAIT_INTERVAL) -> TrafficRouting:
         """All traffic moves at once; the old fleet stays ``wait_interval`` (0-3600 s) for a rollback.
 
         :param wait_interval: Default: 5 minutes, long enough for a 1-minute 5XX alarm to fire.
@@ -57,7 +61,7 @@ class TrafficRouting:
         return TrafficRouting(TrafficRoutingType.ALL_AT_ONCE, None, wait_interval)
 
     @staticmethod
-    def canary(*, percent: int = 10, wait_interval: Duration = _FIVE_MINUTES) -> TrafficRouting:
+    def canary(*, percent: int = 10, wait_interval: Duration = DEFAULT_WAIT_INTERVAL) -> TrafficRouting:
         """``percent`` (1-50) of the capacity first, the rest after ``wait_interval`` (0-3600 s).
 
         :param percent: Default: 10, a small blast radius that still sees real traffic.
@@ -66,7 +70,7 @@ class TrafficRouting:
         return TrafficRouting(TrafficRoutingType.CANARY, percent, wait_interval)
 
     @staticmethod
-    def linear(*, percent: int = 20, wait_interval: Duration = _FIVE_MINUTES) -> TrafficRouting:
+    def linear(*, percent: int = 20, wait_interval: Duration = DEFAULT_WAIT_INTERVAL) -> TrafficRouting:
         """Steps of ``percent`` (10-50) of the capacity, ``wait_interval`` (0-3600 s) apart.
 
         :param percent: Default: 20, five steps.
@@ -94,7 +98,7 @@ class BlueGreenDeployment:
     maximum_execution_timeout: Duration | None = None
     termination_wait: Duration | None = None
     rollback_alarms: Sequence[cloudwatch.IAlarm] | None = None
-    model_latency_threshold: Duration = Duration.seconds(1)
+    model_latency_threshold: Duration = DEFAULT_LATENCY_THRESHOLD
 
 
 def validate_deployment(where: Construct, deployment: BlueGreenDeployment, variants: Sequence[Variant] | None) -> None:
@@ -112,14 +116,18 @@ def validate_deployment(where: Construct, deployment: BlueGreenDeployment, varia
                 whole_seconds(deployment.maximum_execution_timeout), 600, 28800)
     check_range(where, "deployment.termination_wait (seconds)", whole_seconds(deployment.termination_wait), 0, 3600)
     if deployment.rollback_alarms is not None:
-        alarms = deployment.rollback_alarms
-        check(where, 1 <= len(alarms) <= MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
-              f"between 1 and {MAX_ROLLBACK_ALARMS} entries long", len(alarms))
+        check_rollback_alarm_count(where, deployment.rollback_alarms)
     elif variants is None:
         check(where, False, "deployment.rollback_alarms", "given for an imported endpoint config", None)
     else:
-        check(where, _ALARMS_PER_VARIANT * len(variants) <= MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
+        check(where, _ALARMS_PER_VARIANT * len(variants) <= _MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
               "given for more than 5 variants (the default is 2 alarms a variant, at most 10)", None)
+
+
+def check_rollback_alarm_count(where: Construct, alarms: Sequence[cloudwatch.IAlarm]) -> None:
+    """SageMaker watches 1-10 rollback alarms (``AutoRollbackConfiguration.Alarms``)."""
+    check(where, 1 <= len(alarms) <= _MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
+          f"between 1 and {_MAX_ROLLBACK_ALARMS} entries long", len(alarms))
 
 
 def _check_step_fits_fleet(where: Construct, routing: TrafficRouting, variants: Sequence[Variant]) -> None:
@@ -158,8 +166,8 @@ def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment,
         )
 
 
-#: The rollback alarms' period (made once: each Duration is a jsii round trip) and statistics.
-ROLLBACK_METRICS = (Duration.minutes(1), Statistic.SUM, Statistic.AVERAGE)
+#: The rollback alarms' period (made once: each Duration is a jsii round trip).
+_ROLLBACK_PERIOD = Duration.minutes(1)
 
 
 def default_rollback_alarms(
@@ -167,7 +175,7 @@ def default_rollback_alarms(
 ) -> list[cloudwatch.IAlarm]:
     """Two alarms a variant in ``scope``, with names fixed from the endpoint's (no reference, so no
     cycle between the endpoint's deployment config and the alarms)."""
-    minute, total, average = ROLLBACK_METRICS
+    latency_micros = latency_micros_of(latency_threshold)
     return [
         alarm
         for name in variant_names
@@ -177,11 +185,15 @@ def default_rollback_alarms(
             alarm_name_prefix=f"{endpoint_name}-{name}",
             subject=endpoint_name,
             qualifier=f"{name}, ",
-            errors=variant_metric(endpoint_name, name, "Invocation5XXErrors", total, period=minute),
-            latency=variant_metric(endpoint_name, name, "ModelLatency", average, period=minute),
-            latency_threshold=latency_threshold,
+            metric=functools.partial(variant_metric, endpoint_name, name),
+            latency_micros=latency_micros,
         )
     ]
+
+
+def latency_micros_of(threshold: Duration) -> float:
+    """A latency threshold in ModelLatency's unit, microseconds (one round trip: ask it once)."""
+    return threshold.to_milliseconds() * 1000
 
 
 def rollback_alarm_pair(
@@ -191,23 +203,25 @@ def rollback_alarm_pair(
     alarm_name_prefix: str,
     subject: str,
     qualifier: str = "",
-    errors: cloudwatch.IMetric,
-    latency: cloudwatch.IMetric,
-    latency_threshold: Duration,
+    metric: Callable[..., cloudwatch.Metric],
+    latency_micros: float,
 ) -> list[cloudwatch.IAlarm]:
-    """The two alarms that roll a deployment back: ``errors`` (5XX) at least 1 in a period, and
-    ``latency`` (microseconds) at least ``latency_threshold`` for 3 periods. Each is named
+    """The two alarms that roll a deployment back, on one-minute metrics that
+    ``metric(metric_name, statistic, period=...)`` makes: Invocation5XXErrors at least 1 in a
+    minute, and average ModelLatency at least ``latency_micros`` for 3 minutes. Each is named
     ``<alarm_name_prefix>-5xx`` / ``-latency`` and described as rolling back deployments of
     ``subject`` (``qualifier`` before the suffix in the parentheses)."""
     alarms: list[cloudwatch.IAlarm] = []
-    latency_micros = latency_threshold.to_milliseconds() * 1000
-    for suffix, metric, threshold, periods in (("5xx", errors, 1, 1), ("latency", latency, latency_micros, 3)):
+    for suffix, metric_name, statistic, threshold, periods in (
+        ("5xx", "Invocation5XXErrors", Statistic.SUM, 1, 1),
+        ("latency", "ModelLatency", Statistic.AVERAGE, latency_micros, 3),
+    ):
         alarm = cloudwatch.Alarm(
             scope,
             f"{id_prefix}{suffix}-alarm",
             alarm_name=f"{alarm_name_prefix}-{suffix}",
             alarm_description=f"Rolls back deployments of {subject} ({qualifier}{suffix})",
-            metric=metric,
+            metric=metric(metric_name, statistic, period=_ROLLBACK_PERIOD),
             threshold=threshold,
             evaluation_periods=periods,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
