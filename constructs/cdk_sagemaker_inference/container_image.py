@@ -22,7 +22,7 @@ from constructs import Construct, IConstruct
 
 from ._asset_binder import AssetBinder
 from ._iam import ManagedPolicyGrant
-from ._stack_env import environment_of
+from ._stack_env import StackEnvironment, environment_of
 from ._validation import check, check_one_of, check_pattern, fail, is_token, to_enum
 from .runtime.frameworks import (
     Framework,
@@ -153,26 +153,26 @@ class _BuiltinImage(ContainerImage):
         return self._in_stack_of(scope)[0]
 
     def _in_stack_of(self, scope: IConstruct) -> tuple[str, str]:
-        stack = environment_of(scope).stack
-        located = self._by_stack.get(stack)
+        environment = environment_of(scope)
+        located = self._by_stack.get(environment.stack)
         if located is None:
-            located = self._by_stack[stack] = self._locate(scope, stack)
+            located = self._by_stack[environment.stack] = self._locate(scope, environment)
         return located
 
-    def _locate(self, scope: IConstruct, stack: Stack) -> tuple[str, str]:
-        """The image's URI and its repository's ARN for models in ``stack``."""
-        image = self._image
-        if is_token(stack.region):
-            account = _registry_account(stack, image)
+    def _locate(self, scope: IConstruct, environment: StackEnvironment) -> tuple[str, str]:
+        """The image's URI and its repository's ARN for models in ``environment``'s stack."""
+        image, region = self._image, environment.region
+        if is_token(region):
+            account = _registry_account(environment.stack, image)
             host = f"{account}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}"
         else:
-            check(scope, stack.region in image.accounts, "region",
+            check(scope, region in image.accounts, "region",
                   f"one of {', '.join(image.regions)} (where {image.repository}:{image.tag} is published)",
-                  stack.region)
-            account = image.accounts[stack.region]
-            suffix = region_info.RegionInfo.get(stack.region).domain_suffix
-            host = f"{account}.dkr.ecr.{stack.region}.{suffix}"
-        repository_arn = environment_of(stack).arn("ecr", "repository", image.repository, account=account)
+                  region)
+            account = image.accounts[region]
+            suffix = region_info.RegionInfo.get(region).domain_suffix
+            host = f"{account}.dkr.ecr.{region}.{suffix}"
+        repository_arn = environment.arn("ecr", "repository", image.repository, account=account)
         return f"{host}/{image.repository}:{image.tag}", repository_arn
 
 
