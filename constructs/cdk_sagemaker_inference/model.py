@@ -195,6 +195,11 @@ class ContainerSpec:
         }
         return {key: value for key, value in rendered.items() if value is not None}
 
+    @staticmethod
+    def dependencies_of(specs: Sequence[ContainerSpec]) -> list[IDependable]:
+        """What must be deployed before a resource that names ``specs`` (each one's ``dependencies``)."""
+        return [d for spec in specs for d in spec.dependencies]
+
 
 class ModelOptions(TypedDict, total=False):
     """What every model takes besides its containers; the defaults are ``Model``'s.
@@ -285,7 +290,7 @@ class _ModelBase(Construct):
                 self._resource.add_property_override("InferenceExecutionConfig", execution_config)
         # SageMaker checks the role's permissions when it creates the model: the policy comes first,
         # and the artifacts must be where the model reads them.
-        self._resource.node.add_dependency(self._policy, *(d for spec in self._containers for d in spec.dependencies))
+        self._resource.node.add_dependency(self._policy, *ContainerSpec.dependencies_of(self._containers))
 
     def _bind(self, container: ContainerDefinition) -> ContainerSpec:
         image = container.image.bind(self, self._principal) if container.image is not None else None

@@ -200,8 +200,10 @@ class ModelPackageVersion(Resource):
         # A group declared in this app must exist before a version is registered in it, and so must
         # the objects the version names (kept in the app's bucket by another stack, possibly).
         self.node.add_dependency(group)
-        artifacts = [d for container in containers for d in container.dependencies]
-        self._resource.node.add_dependency(*artifacts, *(model_metrics._dependencies() if model_metrics else ()))
+        artifacts = ContainerSpec.dependencies_of(containers)
+        artifacts += model_metrics._dependencies() if model_metrics else []
+        if artifacts:
+            self._resource.node.add_dependency(*artifacts)
         #: The version's ARN, ``arn:...:model-package/<group>/<n>``.
         self.model_package_arn = self._resource.attr_model_package_arn
 

@@ -463,10 +463,11 @@ class HyperparameterTuning(Construct):
             tracing_enabled=True,
             comment=f"Tunes {objective.metric_name} ({objective.type.value}); one tuning job per execution",
         )
-        if registration is not None:
-            # A run registers the other containers' artifacts: they must exist before any run can.
-            self.state_machine.node.add_dependency(*(
-                d for c in (*registration.containers_before, *registration.containers_after) for d in c.dependencies))
+        # A run registers the other containers' artifacts: they must exist before any run can.
+        artifacts = ContainerSpec.dependencies_of(
+            [*registration.containers_before, *registration.containers_after]) if registration is not None else []
+        if artifacts:
+            self.state_machine.node.add_dependency(*artifacts)
         acknowledge(self.role.policy, ["AwsSolutions-IAM5[Resource::*]"],
                     "Step Functions' log delivery (logs:*LogDelivery, logs:Describe*) and X-Ray tracing "
                     "(xray:PutTraceSegments, ...) support no resource-level permissions.")
