@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, Unpack
 
 import jsii
-from aws_cdk import CfnCondition, Stack
+from aws_cdk import CfnCondition
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -354,9 +354,7 @@ class _ModelBase(Construct):
                     "ec2:DeleteNetworkInterfacePermission",
                 ],
                 resources=["*"],
-                conditions={"ArnEquals": {"ec2:Vpc": Stack.of(self).format_arn(
-                    service="ec2", resource="vpc", resource_name=vpc.vpc_id
-                )}},
+                conditions={"ArnEquals": {"ec2:Vpc": environment_of(self).arn("ec2", "vpc", vpc.vpc_id)}},
             )
         )
         return ec2.Connections(security_groups=list(security_groups))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Aws, CfnCondition, CfnParameter, Fn, Stack
+from aws_cdk import Aws, CfnCondition, CfnParameter, Fn
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._iam import ManagedPolicyGrant
 from ._names import REDEPLOY_SUFFIX
+from ._stack_env import environment_of
 from ._validation import check_count, check_pattern, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage
@@ -166,10 +167,10 @@ class ServedModelPackage(Construct):
         with this stack's partition, region and account when they are known at synth and any
         when they are tokens (a parameter's pattern cannot hold intrinsic functions).
         """
-        stack = Stack.of(self)
-        partition = r"aws[a-z-]*" if is_token(stack.partition) else stack.partition
-        region = r"[a-z0-9-]+" if is_token(stack.region) else stack.region
-        account = r"[0-9]{12}" if is_token(stack.account) else stack.account
+        environment = environment_of(self)
+        partition = r"aws[a-z-]*" if is_token(environment.partition) else environment.partition
+        region = r"[a-z0-9-]+" if is_token(environment.region) else environment.region
+        account = r"[0-9]{12}" if is_token(environment.account) else environment.account
         name = self.group.model_package_group_name
         names = GROUP_NAME_PATTERN if is_token(name) else "|".join(dict.fromkeys([name, name.lower()]))
         return rf"^(arn:{partition}:sagemaker:{region}:{account}:model-package/({names})/[1-9][0-9]{{0,8}})?$"

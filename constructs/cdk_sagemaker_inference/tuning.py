@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import Annotations, ArnFormat, Duration, Stack
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -42,6 +42,7 @@ from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._names import NAME_PATTERN, arn_name_forms
 from ._service_access import let_logs_use
+from ._stack_env import environment_of
 from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range, take_enum_field, to_enum
 from .approval import IModelPackageGroupRef
 from .compliance import acknowledge, acknowledge_wildcard_resource
@@ -404,7 +405,7 @@ class HyperparameterTuning(Construct):
                        output_prefix, job_name_prefix)
         if registration is not None:
             _validate_registration(self, registration)
-        stack = Stack.of(self)
+        environment = environment_of(self)
         self.job_name_prefix = job_name_prefix
         self.objective = objective
 
@@ -426,9 +427,7 @@ class HyperparameterTuning(Construct):
         self.training_role.add_to_principal_policy(iam.PolicyStatement(
             actions=["kms:CreateGrant"], resources=[encryption_key.key_arn],
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
-        training_logs = stack.format_arn(service="logs", resource="log-group",
-                                         resource_name="/aws/sagemaker/TrainingJobs:*",
-                                         arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        training_logs = environment.arn("logs", "log-group", "/aws/sagemaker/TrainingJobs:*", sep=":")
         self.training_role.add_to_principal_policy(iam.PolicyStatement(
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
             resources=[training_logs]))
@@ -544,8 +543,7 @@ class HyperparameterTuning(Construct):
             channel.bucket.encryption_key.grant_decrypt(self.training_role)
 
     def _job_arn(self, resource: str, suffix: str = "*") -> str:
-        return Stack.of(self).format_arn(service="sagemaker", resource=resource,
-                                         resource_name=f"{self.job_name_prefix}-{suffix}")
+        return environment_of(self).arn("sagemaker", resource, f"{self.job_name_prefix}-{suffix}")
 
     def _grant_tuning(self) -> None:
         """What ``createHyperParameterTuningJob.sync`` needs: the job, the role, the rule it polls with."""
@@ -561,7 +559,7 @@ class HyperparameterTuning(Construct):
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}))
         self.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            resources=[Stack.of(self).format_arn(service="events", resource="rule", resource_name=_SYNC_RULE)]))
+            resources=[environment_of(self).arn("events", "rule", _SYNC_RULE)]))
 
     # --- the definition ---------------------------------------------------------------------
     def _tuning_request(self, algorithm: TrainingAlgorithm, image_uri: str, objective: TuningObjective,
@@ -633,7 +631,7 @@ class HyperparameterTuning(Construct):
                              cause="See the execution history and the notification"))
         tune = sfn.CustomState(self, "Tune", state_json={
             "Type": "Task",
-            "Resource": f"arn:{Stack.of(self).partition}:states:::sagemaker:createHyperParameterTuningJob.sync",
+            "Resource": f"arn:{environment_of(self).partition}:states:::sagemaker:createHyperParameterTuningJob.sync",
             "Parameters": request,
             # The whole DescribeHyperParameterTuningJob answer: a selector of BestTrainingJob would fail
             # the execution, uncaught, when no training job completed.
@@ -665,7 +663,7 @@ class HyperparameterTuning(Construct):
                       topic: sns.ITopic, output_bucket: s3.IBucket, output_prefix: str, image_uri: str,
                       failed: sfn.IChainable) -> sfn.IChainable:
         """DescribeBest -> WriteMetrics -> Register -> NotifySuccess, each failure to ``failed``."""
-        stack = Stack.of(self)
+        environment = environment_of(self)
         describe = self._sdk_call("DescribeBest", "sagemaker", "describeTrainingJob",
                                   {"TrainingJobName.$": "$.tuning.result.BestTrainingJob.TrainingJobName"},
                                   result_selector={"model_data_url.$": "$.ModelArtifacts.S3ModelArtifacts"},
@@ -734,7 +732,7 @@ class HyperparameterTuning(Construct):
             # Retries of this step register one version, not several.
             "ClientToken.$": "$.tuning.name",
         }, result_selector={"model_package_arn.$": "$.ModelPackageArn"}, result_path="$.registered")
-        versions = [stack.format_arn(service="sagemaker", resource=kind, resource_name=name + suffix)
+        versions = [environment.arn("sagemaker", kind, name + suffix)
                     for kind, suffix in (("model-package-group", ""), ("model-package", "/*"))
                     for name in arn_name_forms(group)]
         self.role.add_to_principal_policy(iam.PolicyStatement(
@@ -759,7 +757,7 @@ class HyperparameterTuning(Construct):
         """A direct AWS SDK integration state, retried on transient errors."""
         state: dict[str, Any] = {
             "Type": "Task",
-            "Resource": f"arn:{Stack.of(self).partition}:states:::aws-sdk:{service}:{action}",
+            "Resource": f"arn:{environment_of(self).partition}:states:::aws-sdk:{service}:{action}",
             "Parameters": dict(parameters),
             "ResultPath": result_path,
             "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 5, "MaxAttempts": 3,
@@ -774,7 +772,7 @@ def _publish(scope: Construct, id: str, topic: sns.ITopic, subject: str, message
     """An SNS publish of ``message`` (JSONPath values resolved) as JSON."""
     return sfn.CustomState(scope, id, state_json={
         "Type": "Task",
-        "Resource": f"arn:{Stack.of(scope).partition}:states:::sns:publish",
+        "Resource": f"arn:{environment_of(scope).partition}:states:::sns:publish",
         "Parameters": {"TopicArn": topic.topic_arn, "Subject": subject, "Message": dict(message)},
         "ResultPath": sfn.JsonPath.DISCARD,
     })
