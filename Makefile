@@ -51,7 +51,7 @@ $(STAMPS)/runtime: $(STAMPS)/uv requirements.txt pyproject.toml
 # install while it does: see test-installs.
 $(STAMPS)/dev: $(STAMPS)/runtime requirements-dev.txt requirements-bench.txt
 	$(UV_INSTALL) -r requirements-dev.txt
-	touch $@
+	touch $(STAMPS)/bench $@
 
 $(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
 	$(UV_INSTALL) -r requirements-bench.txt

@@ -40,7 +40,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,8 +168,7 @@ def same_intent(i, endpoint, model, dead):
     return {"approval_target": {"dead_letter_queue": event_dead, "retry_attempts": 185,
                                 "max_event_age": Duration.hours(24)},
             "monitor_target": {"dead_letter_queue": monitor_dead, "retry_attempts": 2,
-                               "max_event_age": Duration.hours(1)},
-            "monitor_dead": monitor_dead}
+                               "max_event_age": Duration.hours(1)}}
 def silent_rollbacks(i, monitor):
     metric = logs.MetricFilter(stack, f"SilentRollbackFilter{i}", log_group=monitor.log_group,
                                metric_namespace="cdk-sagemaker-inference", metric_name=f"SilentRollbacks-{i}",
@@ -212,7 +210,7 @@ for i in range(N):
             code=lambda_.Code.from_asset(str(HANDLERS / source)), timeout=Duration.seconds(seconds),
             environment={"TOPIC_ARN": topic.topic_arn, "STACK_NAME": "bench-endpoint"},
             log_group=logs.LogGroup(stack, f"{name}Logs{i}", encryption_key=key),
-            dead_letter_queue=extras.get("monitor_dead") if name == "Monitor" else None)
+            dead_letter_queue=extras.get("monitor_target", {}).get("dead_letter_queue") if name == "Monitor" else None)
         topic.grant_publish(function)
     deployer, monitor = handlers["Deployer"], handlers["Monitor"]
     for variable, value in (("MODEL_PACKAGE_GROUP_NAME", f"bench-{i}"), ("QUEUE_URL", queue.queue_url),
@@ -259,8 +257,8 @@ EXTRAS = (
 def _program(case: str, n: int) -> str:
     if case == "empty":
         return EMPTY
-    body = OURS if case == "slice" else f"SAME_INTENT = {case == 'alpha'}\n" + textwrap.dedent(ALPHA)
-    return textwrap.dedent(PROLOGUE.format(repo=str(REPO), n=n)) + textwrap.dedent(body)
+    body = OURS if case == "slice" else f"SAME_INTENT = {case == 'alpha'}\n" + ALPHA
+    return PROLOGUE.format(repo=str(REPO), n=n) + body
 
 
 @dataclass(frozen=True)
