@@ -113,15 +113,20 @@ def handle(event: Mapping[str, Any], s3: Any) -> str:
     if event.get("RequestType") == "Delete":
         # Never fails: a stack must be able to delete (or roll back) whatever the properties were.
         LOGGER.info("delete of %s: the object is kept", event.get("PhysicalResourceId"))
-        return str(event.get("PhysicalResourceId") or event.get("LogicalResourceId"))
+        return physical_id_of(event)
     request = parse_request(event)
     keep(s3, request)
     return request.url
 
 
+def physical_id_of(event: Mapping[str, Any]) -> str:
+    """The resource's id as the request names it: the one it has, else its logical id (a Create)."""
+    return str(event.get("PhysicalResourceId") or event.get("LogicalResourceId") or "retained-asset")
+
+
 def handler(event: Mapping[str, Any], context: object) -> None:
     """Lambda entry point (CloudFormation custom resource)."""
-    physical_id = str(event.get("PhysicalResourceId") or event.get("LogicalResourceId") or "retained-asset")
+    physical_id = physical_id_of(event)
     try:
         physical_id = handle(event, boto3.client("s3"))
     except Exception as error:
