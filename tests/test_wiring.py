@@ -15,6 +15,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_kms as kms
@@ -197,6 +198,33 @@ def test_a_topic_under_the_aws_managed_key_cannot_take_alarms() -> None:
     (finding,) = check_wiring(_templates(app))
     assert finding.reason.startswith("it is encrypted with the AWS-managed key ")
     assert "alias/aws/sns, whose policy cannot allow cloudwatch.amazonaws.com" in finding.reason
+
+
+def test_alarms_run_only_step_scaling_policies_of_a_registered_target() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Scaled")
+    target = appscaling.ScalableTarget(stack, "Target", service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+                                       resource_id="inference-component/ic", min_capacity=0, max_capacity=2,
+                                       scalable_dimension="sagemaker:inference-component:DesiredCopyCount")
+    step = appscaling.StepScalingAction(stack, "Step", scaling_target=target,
+                                        adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY)
+    step.add_adjustment(adjustment=1, lower_bound=0)
+    alarm = cloudwatch.Alarm(stack, "Alarm", threshold=1, evaluation_periods=1, metric=cloudwatch.Metric(
+        namespace="AWS/SageMaker", metric_name="NoCapacityInvocationFailures"))
+    alarm.add_alarm_action(cloudwatch_actions.ApplicationScalingAction(step))
+    templates = _templates(app)
+    assert check_wiring(templates) == []
+    [policy] = _resources(templates, "Scaled", "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    policy["Properties"]["PolicyType"] = "TargetTrackingScaling"
+    del policy["Properties"]["ScalingTargetId"]
+    assert sorted(f.reason for f in check_wiring(templates)) == [
+        "an alarm runs step scaling policies only (a target tracking policy makes and watches alarms of its own)",
+        "the policy names no scalable target (ScalingTargetId, or ResourceId, ScalableDimension and "
+        "ServiceNamespace)",
+    ]
+    policy["Properties"].update(PolicyType="StepScaling", ResourceId="inference-component/ic", ServiceNamespace=
+                                "sagemaker", ScalableDimension="sagemaker:inference-component:DesiredCopyCount")
+    assert check_wiring(templates) == []
 
 
 def test_bucket_notifications_need_the_destination_to_admit_s3() -> None:

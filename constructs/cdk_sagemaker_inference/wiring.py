@@ -6,7 +6,8 @@ module reads the synthesized templates (plain JSON, no CDK: ``tools/compliance_g
 compliance gate's validation plugin both use it) and, for each edge a template declares, checks
 that the consumer admits the producing service, scoped to the producer:
 
-- CloudWatch alarm actions -> SNS topics (``cloudwatch.amazonaws.com``);
+- CloudWatch alarm actions -> SNS topics (``cloudwatch.amazonaws.com``), and -> Application Auto
+  Scaling policies, which must be step scaling policies of a registered target;
 - EventBridge rule targets and their dead-letter queues -> SQS queues, SNS topics, Lambda functions
   (``events.amazonaws.com``);
 - SNS subscriptions -> SQS queues and Lambda functions (``sns.amazonaws.com``);
@@ -279,6 +280,8 @@ class WiringCheck:
                     target = self.templates.resource(alarm.stack, action)
                     if target is not None and target.type == "AWS::SNS::Topic":
                         self._deliver(alarm, target, "cloudwatch.amazonaws.com")
+                    elif target is not None and target.type == "AWS::ApplicationAutoScaling::ScalingPolicy":
+                        self._scale(alarm, target)
 
     def _rule_targets(self) -> None:
         for rule in self.templates.resources("AWS::Events::Rule"):
@@ -365,6 +368,20 @@ class WiringCheck:
                        for permission in self.templates.resources("AWS::Lambda::Permission")):
                 self._fail(source, target, f"no AWS::Lambda::Permission lets {service} invoke the function with "
                            "a SourceArn of this source")
+
+    def _scale(self, alarm: Resource, policy: Resource) -> None:
+        """``alarm`` runs ``policy``. No resource policy is involved (Application Auto Scaling acts
+        with the service's service-linked role), but only a step scaling policy runs from an alarm,
+        and only on a target that is registered."""
+        properties = policy.properties
+        if properties.get("PolicyType") != "StepScaling":
+            self._fail(alarm, policy, "an alarm runs step scaling policies only (a target tracking policy "
+                       "makes and watches alarms of its own)")
+        target = self.templates.resource(policy.stack, properties.get("ScalingTargetId"))
+        names_target = all(properties.get(key) for key in ("ResourceId", "ScalableDimension", "ServiceNamespace"))
+        if (target is None or target.type != "AWS::ApplicationAutoScaling::ScalableTarget") and not names_target:
+            self._fail(alarm, policy, "the policy names no scalable target (ScalingTargetId, or ResourceId, "
+                       "ScalableDimension and ServiceNamespace)")
 
     def _admits(self, statements: list[Mapping[str, Any]], stack: str, service: str, action: str,
                 source: Resource) -> bool:
