@@ -3,7 +3,7 @@ copy-count scaling, metrics, grants, Elastic Inference migration."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -137,8 +137,14 @@ def test_a_given_name_is_used(stack: cdk.Stack) -> None:
          r"model_data_download_timeout \(seconds\) must be between 60 and 3600, got 59"),
         ({"container_startup_health_check_timeout": SECONDS(3601)},
          r"container_startup_health_check_timeout \(seconds\) must be between 60 and 3600, got 3601"),
-        ({"auto_scaling": CopyAutoScaling(min_copies=0, max_copies=2, target_invocations_per_copy=10)},
-         r"auto_scaling.min_copies must be at least 1, got 0"),
+        ({"auto_scaling": CopyAutoScaling(min_copies=-1, max_copies=2, target_invocations_per_copy=10)},
+         r"auto_scaling.min_copies must be at least 0, got -1"),
+        ({"auto_scaling": CopyAutoScaling(min_copies=0, max_copies=0, target_invocations_per_copy=10),
+          "copy_count": 0},
+         r"auto_scaling.max_copies must be at least 1, got 0"),
+        ({"auto_scaling": CopyAutoScaling(min_copies=0.5, max_copies=2,  # type: ignore[arg-type]
+                                          target_invocations_per_copy=10)},
+         r"auto_scaling.min_copies must be an integer of at least 0, got 0.5"),
         ({"auto_scaling": CopyAutoScaling(min_copies=3, max_copies=2, target_invocations_per_copy=10),
           "copy_count": 3},
          r"auto_scaling.max_copies must be at least min_copies \(3\), got 2"),
@@ -241,6 +247,67 @@ def test_copy_count_autoscaling_resources(stack: cdk.Stack) -> None:
     }
 
 
+def test_scaling_to_zero_adds_the_step_policy_and_alarm_that_wake_it(stack: cdk.Stack) -> None:
+    built = component(stack, copy_count=0, auto_scaling=CopyAutoScaling(
+        min_copies=0, max_copies=2, target_invocations_per_copy=5))
+    name = built.inference_component_name
+    [(target_id, target)] = resources(stack, "AWS::ApplicationAutoScaling::ScalableTarget").items()
+    assert (target["Properties"]["MinCapacity"], target["Properties"]["MaxCapacity"]) == (0, 2)
+    [ic] = resources(stack, "AWS::SageMaker::InferenceComponent").values()
+    assert ic["Properties"]["RuntimeConfig"] == {"CopyCount": 0}
+    policies = {p["Properties"]["PolicyType"]: (logical_id, p["Properties"])
+                for logical_id, p in resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").items()}
+    assert sorted(policies) == ["StepScaling", "TargetTrackingScaling"]
+    step_id, step = policies["StepScaling"]
+    # The policy of SageMaker's guide to scaling to zero: one more copy, at most once a minute.
+    assert step == {
+        "PolicyName": "TestStackComponentScaleFromZeroFF7058B8",
+        "PolicyType": "StepScaling",
+        "ScalingTargetId": {"Ref": target_id},
+        "StepScalingPolicyConfiguration": {
+            "AdjustmentType": "ChangeInCapacity",
+            "Cooldown": 60,
+            "MetricAggregationType": "Maximum",
+            "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}],
+        },
+    }
+    [(alarm_id, alarm)] = resources(stack, "AWS::CloudWatch::Alarm").items()
+    assert alarm["Properties"] == {
+        "AlarmActions": [{"Ref": step_id}],
+        "AlarmDescription": f"Adds a copy of {name} when a request finds none (scaled to zero)",
+        "AlarmName": f"{name}-no-capacity",
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "DatapointsToAlarm": 1,
+        "Dimensions": [{"Name": "InferenceComponentName", "Value": name}],
+        "EvaluationPeriods": 1,
+        "MetricName": "NoCapacityInvocationFailures",
+        "Namespace": "AWS/SageMaker",
+        "Period": 60,
+        "Statistic": "Sum",
+        "Threshold": 1,
+        "TreatMissingData": "notBreaching",
+    }
+    assert built.scale_from_zero_alarm is not None
+    assert stack.resolve(built.scale_from_zero_alarm.alarm_name) == {"Ref": alarm_id}
+
+
+def test_a_component_that_keeps_a_copy_needs_no_wake_up(stack: cdk.Stack) -> None:
+    built = component(stack, auto_scaling=CopyAutoScaling(min_copies=1, max_copies=2, target_invocations_per_copy=5))
+    assert built.scale_from_zero_alarm is None
+    [policy] = resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    assert policy["Properties"]["PolicyType"] == "TargetTrackingScaling"
+    assert resources(stack, "AWS::CloudWatch::Alarm") == {}
+
+
+def test_a_minimum_known_only_at_deployment_may_be_zero(stack: cdk.Stack) -> None:
+    fewest = cdk.CfnParameter(stack, "MinCopies", type="Number").value_as_number
+    scaling = CopyAutoScaling(min_copies=cast(int, fewest), max_copies=2, target_invocations_per_copy=5)
+    built = component(stack, auto_scaling=scaling)
+    assert built.scale_from_zero_alarm is not None
+    [target] = resources(stack, "AWS::ApplicationAutoScaling::ScalableTarget").values()
+    assert target["Properties"]["MinCapacity"] == {"Ref": "MinCopies"}
+
+
 # -- rolling updates ------------------------------------------------------------------------------
 
 
@@ -319,6 +386,9 @@ def rolling(size: CopyBatchSize, **props: Any) -> ComponentRollingUpdate:
         ({"copy_count": 4, "auto_scaling": CopyAutoScaling(min_copies=1, max_copies=4, target_invocations_per_copy=9),
           "deployment": rolling(CopyBatchSize.copies(1))},
          r"deployment must be given for a component of at least 2 copies .*, got 1"),
+        ({"copy_count": 4, "auto_scaling": CopyAutoScaling(min_copies=0, max_copies=4, target_invocations_per_copy=9),
+          "deployment": rolling(CopyBatchSize.copies(1))},
+         r"deployment must be given for a component of at least 2 copies .*, got 0"),
         ({"copy_count": 4, "deployment": rolling(CopyBatchSize.copies(3))},
          r"deployment.maximum_batch_size.value \(copies\) must be between 1 and 2 "
          r"\(5-50% of the 4 copies the component has at least\), got 3"),
@@ -388,7 +458,7 @@ def test_metrics_name_the_component(stack: cdk.Stack) -> None:
             built.metric_invocations(), built.metric_invocations_per_copy(), built.metric_model_latency(),
             built.metric_5xx_errors(), built.metric_4xx_errors(), built.metric_gpu_utilization(),
             built.metric_gpu_memory_utilization(), built.metric_cpu_utilization(),
-            built.metric_memory_utilization(),
+            built.metric_memory_utilization(), built.metric_no_capacity_invocation_failures(),
         )
     }
     dimension = {"InferenceComponentName": "TestStack-Component-4D937385"}
@@ -402,6 +472,7 @@ def test_metrics_name_the_component(stack: cdk.Stack) -> None:
         "GPUMemoryUtilizationNormalized": ("/aws/sagemaker/InferenceComponents", "Average", dimension),
         "CPUUtilizationNormalized": ("/aws/sagemaker/InferenceComponents", "Average", dimension),
         "MemoryUtilizationNormalized": ("/aws/sagemaker/InferenceComponents", "Average", dimension),
+        "NoCapacityInvocationFailures": ("AWS/SageMaker", "Sum", dimension),
     }
 
 

@@ -1,4 +1,4 @@
-"""SharedAcceleratorStack: off by default; when enabled, two components on one GPU endpoint pass the gate."""
+"""SharedAcceleratorStack: off by default; when enabled, three components on one GPU endpoint pass the gate."""
 
 from __future__ import annotations
 
@@ -21,20 +21,26 @@ _LOGS = f"{_LOG_GROUP}/aws/sagemaker/Endpoints/inferencesharedaccelerator-Endpoi
 #: The streams of each component's log group, granted by the component to its model and the config's role.
 _CLASSIFIER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Classifier-97801EDF:*]"
 _EMBEDDER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Embedder-60046B67:*]"
+_RERANKER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Reranker-8AC48E4B:*]"
+#: The names of the components that always keep two copies, and of the one that scales to zero.
+ALWAYS_SERVED = ("inferencesharedaccelerator-Classifier-97801EDF", "inferencesharedaccelerator-Embedder-60046B67")
+ON_DEMAND = "inferencesharedaccelerator-Reranker-8AC48E4B"
 _KMS = [f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" for pack in ("HIPAA.Security", "NIST.800.53.R5",
                                                                             "PCI.DSS.321")]
 #: The rollback alarms only roll updates back; they notify no one.
 _ALARM_ACTION = ["HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction"]
 #: Every acknowledgment in the stack, by construct path: a new one must be added here on purpose.
 REVIEWED = {
-    f"{STACK}/EndpointConfig/ExecutionRole": [_LOGS, _CLASSIFIER_LOGS, _EMBEDDER_LOGS],
+    f"{STACK}/EndpointConfig/ExecutionRole": [_LOGS, _CLASSIFIER_LOGS, _EMBEDDER_LOGS, _RERANKER_LOGS],
     f"{STACK}/ClassifierModel": [_CLASSIFIER_LOGS],
     f"{STACK}/EmbedderModel": [_EMBEDDER_LOGS],
+    f"{STACK}/RerankerModel": [_RERANKER_LOGS],
     f"{STACK}/EndpointConfig/ExecutionRole/Policy": ["AwsSolutions-IAM5[Resource::*]"],
     f"{STACK}/EndpointConfig/Default": _KMS,  # ml.g5 has local NVMe storage: SageMaker refuses a key
     f"{STACK}/EndpointConfig": ["cdk-sagemaker-inference:endpointNoKmsKey"],
     f"{STACK}/ClassifierModel/Policy": ["AwsSolutions-IAM5[Resource::*]"],
     f"{STACK}/EmbedderModel/Policy": ["AwsSolutions-IAM5[Resource::*]"],
+    f"{STACK}/RerankerModel/Policy": ["AwsSolutions-IAM5[Resource::*]"],
     **{f"{STACK}/{component}/{alarm}-alarm": _ALARM_ACTION for component in ("Classifier", "Embedder")
        for alarm in ("5xx", "latency")},
 }
@@ -67,19 +73,19 @@ def test_one_model_less_gpu_variant_with_managed_scaling(template: Template) -> 
         "InstanceType": "ml.g5.12xlarge",
         "InitialInstanceCount": 1,
         "InitialVariantWeight": 1,
-        "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 2},
+        "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 3},
         "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"},
     }
     assert "ExecutionRoleArn" in config["Properties"]
 
 
-def test_two_components_share_the_endpoint(template: Template) -> None:
+def test_three_components_share_the_endpoint(template: Template) -> None:
     components: dict[str, Any] = template.find_resources("AWS::SageMaker::InferenceComponent")
-    assert len(components) == 2
     endpoints = template.find_resources("AWS::SageMaker::Endpoint")
     [(endpoint_id, endpoint)] = endpoints.items()
     models = {props["Properties"]["Specification"]["ModelName"]["Fn::GetAtt"][0] for props in components.values()}
-    assert len(models) == 2
+    assert len(models) == 3
+    copies = {}
     for component in components.values():
         properties = component["Properties"]
         assert properties["EndpointName"] == endpoint["Properties"]["EndpointName"]
@@ -87,14 +93,14 @@ def test_two_components_share_the_endpoint(template: Template) -> None:
         assert properties["Specification"]["ComputeResourceRequirements"] == {
             "MinMemoryRequiredInMb": 8192, "NumberOfAcceleratorDevicesRequired": 1, "NumberOfCpuCoresRequired": 4,
         }
-        assert properties["RuntimeConfig"] == {"CopyCount": 2}
+        copies[properties["InferenceComponentName"]] = properties["RuntimeConfig"]["CopyCount"]
+    assert copies == {**dict.fromkeys(ALWAYS_SERVED, 2), ON_DEMAND: 0}
 
 
-def test_each_component_rolls_its_updates_one_copy_at_a_time(template: Template) -> None:
+def test_the_always_served_components_roll_their_updates_one_copy_at_a_time(template: Template) -> None:
     alarms = {alarm["Properties"]["AlarmName"]: (logical_id, alarm["Properties"])
               for logical_id, alarm in template.find_resources("AWS::CloudWatch::Alarm").items()}
-    for name in ("Classifier-97801EDF", "Embedder-60046B67"):
-        component = f"inferencesharedaccelerator-{name}"
+    for component in ALWAYS_SERVED:
         (errors, errors_alarm), (latency, _) = alarms[f"{component}-5xx"], alarms[f"{component}-latency"]
         template.has_resource_properties("AWS::SageMaker::InferenceComponent", {
             "InferenceComponentName": component,
@@ -107,25 +113,36 @@ def test_each_component_rolls_its_updates_one_copy_at_a_time(template: Template)
         })
         assert errors_alarm["Dimensions"] == [{"Name": "InferenceComponentName", "Value": component}]
         assert errors_alarm["MetricName"] == "Invocation5XXErrors"
+    assert sorted(alarms) == sorted([f"{c}-{s}" for c in ALWAYS_SERVED for s in ("5xx", "latency")]
+                                    + [f"{ON_DEMAND}-no-capacity"])
 
 
-def test_each_component_scales_its_copies(template: Template) -> None:
+def test_each_component_scales_its_copies_and_the_reranker_scales_to_zero(template: Template) -> None:
     targets = template.find_resources("AWS::ApplicationAutoScaling::ScalableTarget")
-    assert sorted(t["Properties"]["ResourceId"] for t in targets.values()) == [
-        "inference-component/inferencesharedaccelerator-Classifier-97801EDF",
-        "inference-component/inferencesharedaccelerator-Embedder-60046B67",
-    ]
+    bounds = {t["Properties"]["ResourceId"]: (t["Properties"]["MinCapacity"], t["Properties"]["MaxCapacity"])
+              for t in targets.values()}
+    assert bounds == {**{f"inference-component/{c}": (2, 4) for c in ALWAYS_SERVED},
+                      f"inference-component/{ON_DEMAND}": (0, 2)}
     template.resource_properties_count_is("AWS::ApplicationAutoScaling::ScalingPolicy", {
         "TargetTrackingScalingPolicyConfiguration": Match.object_like({
             "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"},
             "TargetValue": 100,
         }),
-    }, 2)
+    }, 3)
+    [(wake_id, wake)] = template.find_resources("AWS::ApplicationAutoScaling::ScalingPolicy", {
+        "Properties": {"PolicyType": "StepScaling"}}).items()
+    [on_demand_target] = [k for k, t in targets.items() if t["Properties"]["MinCapacity"] == 0]
+    assert wake["Properties"]["ScalingTargetId"] == {"Ref": on_demand_target}
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": f"{ON_DEMAND}-no-capacity", "AlarmActions": [{"Ref": wake_id}],
+        "MetricName": "NoCapacityInvocationFailures",
+        "Dimensions": [{"Name": "InferenceComponentName", "Value": ON_DEMAND}],
+    })
 
 
 def test_the_models_run_pytorch_gpu_images_in_isolation(template: Template) -> None:
     models = template.find_resources("AWS::SageMaker::Model")
-    assert len(models) == 2
+    assert len(models) == 3
     for model in models.values():
         assert model["Properties"]["EnableNetworkIsolation"] is True
         image = model["Properties"]["PrimaryContainer"]["Image"]

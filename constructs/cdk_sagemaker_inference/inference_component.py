@@ -38,7 +38,7 @@ from .endpoint_config import EndpointConfig, InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
 from .instance_type import InstanceType, to_instance_type
 from .model import IModel
-from .scaling import CopyAutoScaling, scale_component
+from .scaling import NO_CAPACITY_METRIC, CopyAutoScaling, scale_component, wake_from_zero
 
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
 MIN_MEMORY_MB = 128
@@ -145,6 +145,11 @@ class _InferenceComponentBase(Resource):
         """Requests refused as invalid (HTTP 4XX). Default: sum over 5 minutes."""
         return component_metric(self._name, "Invocation4XXErrors", Statistic.SUM, **options)
 
+    def metric_no_capacity_invocation_failures(self, **options: Any) -> cloudwatch.Metric:
+        """Requests that found no copy to serve them (the component was scaled to zero). Default:
+        sum over 5 minutes."""
+        return component_metric(self._name, NO_CAPACITY_METRIC, Statistic.SUM, **options)
+
     def metric_gpu_utilization(self, **options: Any) -> cloudwatch.Metric:
         """GPU use as a percentage of the copies' reserved GPUs. Default: average over 5 minutes."""
         return self._utilization("GPUUtilizationNormalized", options)
@@ -178,7 +183,8 @@ class InferenceComponent(_InferenceComponentBase):
       component by name, and CloudFormation returns only its ARN. A component is updated in place
       (model, requirements and copy count), so a fixed name is safe.
     - With ``auto_scaling``, a stack update that changes the component sets the copy count back to
-      ``copy_count``; scaling then adjusts it again.
+      ``copy_count``; scaling then adjusts it again. With ``min_copies=0`` it scales to zero copies
+      and back: a request that finds no copy fails and makes an alarm add one.
     - With ``deployment``, such an update replaces the copies a batch at a time and rolls back
       when a rollback alarm fires (two alarms of the component's own by default).
     - It declares the log group SageMaker writes its copies' logs to
@@ -218,7 +224,8 @@ class InferenceComponent(_InferenceComponentBase):
             Default: 1.
         :param model_data_download_timeout: 60-3600 s. Default: None, SageMaker's default.
         :param container_startup_health_check_timeout: 60-3600 s. Default: None, SageMaker's default.
-        :param auto_scaling: copy-count autoscaling. Default: None, the copy count stays as deployed.
+        :param auto_scaling: copy-count autoscaling; ``min_copies=0`` scales to zero. Default: None,
+            the copy count stays as deployed.
         :param deployment: how an update replaces the copies (a rolling update with rollback alarms).
             Default: None, no deployment config: SageMaker's own way, with no alarms watched.
         :param inference_component_name: Default: derived from the construct path (unique in the account).
@@ -300,10 +307,17 @@ class InferenceComponent(_InferenceComponentBase):
         self.inference_component_arn = self.resource.attr_inference_component_arn
         #: The copy-count scalable target (None without ``auto_scaling``).
         self.scalable_target: appscaling.ScalableTarget | None = None
+        #: The alarm that adds a copy when a request finds none (None unless ``min_copies`` may be 0).
+        self.scale_from_zero_alarm: cloudwatch.Alarm | None = None
         if auto_scaling:
             self.scalable_target = scale_component(
                 self, component_name=self._name, scaling=auto_scaling, component=self.resource
             )
+            # A token may be 0 once deployed: only a known minimum of one copy or more can do without.
+            if is_token(auto_scaling.min_copies) or auto_scaling.min_copies == 0:
+                self.scale_from_zero_alarm = wake_from_zero(
+                    self, component_name=self._name, target=self.scalable_target
+                )
 
     @property
     def log_group_name(self) -> str:
@@ -452,7 +466,7 @@ class InferenceComponent(_InferenceComponentBase):
                   f"at most {available} ({instance_type} has {available} {unit})", wanted)
 
     def _validate_scaling(self, scaling: CopyAutoScaling, copy_count: int) -> None:
-        check_integer(self, "auto_scaling.min_copies", scaling.min_copies, 1)
+        check_integer(self, "auto_scaling.min_copies", scaling.min_copies, 0)
         check_integer(self, "auto_scaling.max_copies", scaling.max_copies, 1)
         low, high = scaling.min_copies, scaling.max_copies
         if is_token(low) or is_token(high):

@@ -1,5 +1,5 @@
 """Autoscaling: Application Auto Scaling target tracking on a variant's instance count or an inference
-component's copy count."""
+component's copy count, and the step scaling that brings a component back from zero copies."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import dataclasses
 
 from aws_cdk import Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
+from ._metrics import Statistic, component_metric
 from ._stack_env import environment_of
 from ._validation import check, check_integer, is_token
 from .instance_type import InstanceType
@@ -25,6 +28,8 @@ _SCALING_ROLE = (
 INSTANCE_COUNT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 #: What it scales on an inference component (botocore's ScalableDimension enum).
 COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+#: What SageMaker counts when a request reaches a component that has no copy to serve it.
+NO_CAPACITY_METRIC = "NoCapacityInvocationFailures"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -61,14 +66,16 @@ class CopyAutoScaling(_Cooldowns):
     """Target tracking of ``SageMakerInferenceComponentInvocationsPerCopy`` for an inference component.
 
     The endpoint's managed instance scaling adds instances when new copies do not fit, and removes
-    instances that no copy uses. Scaling to zero copies needs a step-scaling policy on
-    ``NoCapacityInvocationFailures`` (target tracking cannot scale out from zero), which this package
-    does not declare: ``min_copies`` is at least 1.
+    instances that no copy uses. With ``min_copies=0`` the copies scale in to zero when no request
+    comes; target tracking cannot scale out from zero, so the component also gets a step scaling
+    policy that adds one copy, run by an alarm on ``NoCapacityInvocationFailures`` (the requests
+    that found no copy fail while it starts: several minutes). With the hosting variant's
+    ``ManagedInstanceScaling(min_instances=0)`` the endpoint then releases its last instance too.
 
-    :param max_copies: the most copies (>= min_copies).
+    :param max_copies: the most copies (>= 1, >= min_copies).
     :param target_invocations_per_copy: invocations a minute one copy should get (> 0); measure it
         with a load test.
-    :param min_copies: the fewest copies (>= 1). Default: 1.
+    :param min_copies: the fewest copies (>= 0; 0 scales to zero). Default: 1.
     :param scale_in_cooldown, scale_out_cooldown: the waits after scaling in and out. Default: 5 minutes
         and 1 minute (a lull does not remove capacity at once; capacity follows a surge quickly).
     """
@@ -134,6 +141,42 @@ def scale_component(
     ``AWS::SageMaker::InferenceComponent``) exists."""
     bounds = (scaling.min_copies, scaling.max_copies, scaling.target_invocations_per_copy)
     return _track(scope, "Scaling", _COMPONENT, f"inference-component/{component_name}", bounds, scaling, component)
+
+
+def wake_from_zero(
+    scope: Construct, *, component_name: str, target: appscaling.ScalableTarget
+) -> cloudwatch.Alarm:
+    """Adds a copy to ``target`` when a request finds none: a step scaling policy (in ``scope``, id
+    ``ScaleFromZero``) run by an alarm (``ScaleFromZeroAlarm``, named ``<component>-no-capacity``)
+    on the component's ``NoCapacityInvocationFailures``. The policy and the metric's one-minute
+    period are those of SageMaker's guide to scaling to zero; the alarm fires on the first failed
+    request of a minute (the guide's example waits for a second one)."""
+    # The guide's policy waits a minute before it may add another copy, and its alarm counts by the minute.
+    minute = Duration.minutes(1)
+    wake = appscaling.StepScalingAction(
+        scope,
+        "ScaleFromZero",
+        scaling_target=target,
+        adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+        metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+        cooldown=minute,
+    )
+    wake.add_adjustment(adjustment=1, lower_bound=0)
+    alarm = cloudwatch.Alarm(
+        scope,
+        "ScaleFromZeroAlarm",
+        alarm_name=f"{component_name}-no-capacity",
+        alarm_description=f"Adds a copy of {component_name} when a request finds none (scaled to zero)",
+        metric=component_metric(component_name, NO_CAPACITY_METRIC, Statistic.SUM, period=minute),
+        threshold=1,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    alarm.add_alarm_action(cloudwatch_actions.ApplicationScalingAction(wake))
+    return alarm
+
 
 
 def _track(
