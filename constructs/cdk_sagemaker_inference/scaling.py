@@ -178,7 +178,6 @@ def wake_from_zero(
     return alarm
 
 
-
 def _track(
     scope: Construct,
     id: str,
