@@ -225,6 +225,17 @@ def test_alarms_run_only_step_scaling_policies_of_a_registered_target() -> None:
     policy["Properties"].update(PolicyType="StepScaling", ResourceId="inference-component/ic", ServiceNamespace=
                                 "sagemaker", ScalableDimension="sagemaker:inference-component:DesiredCopyCount")
     assert check_wiring(templates) == []
+    del policy["Properties"]["ServiceNamespace"]
+    (partial,) = check_wiring(templates)
+    assert partial.reason.startswith("the policy names no scalable target")
+    # A target declared elsewhere (an imported target's id) is named; a resource that is no target is not.
+    policy["Properties"]["ScalingTargetId"] = "inference-component/ic|sagemaker:inference-component:DesiredCopyCount|" \
+                                              "sagemaker"
+    assert check_wiring(templates) == []
+    [alarm_id] = _resources(templates, "Scaled", "AWS::CloudWatch::Alarm")
+    policy["Properties"]["ScalingTargetId"] = {"Ref": alarm_id}
+    (not_a_target,) = check_wiring(templates)
+    assert not_a_target.reason == "the policy's ScalingTargetId is not a scalable target (AWS::CloudWatch::Alarm)"
 
 
 def test_bucket_notifications_need_the_destination_to_admit_s3() -> None:

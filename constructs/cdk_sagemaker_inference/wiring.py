@@ -7,7 +7,7 @@ compliance gate's validation plugin both use it) and, for each edge a template d
 that the consumer admits the producing service, scoped to the producer:
 
 - CloudWatch alarm actions -> SNS topics (``cloudwatch.amazonaws.com``), and -> Application Auto
-  Scaling policies, which must be step scaling policies of a registered target;
+  Scaling policies, which must be step scaling policies that name their scalable target;
 - EventBridge rule targets and their dead-letter queues -> SQS queues, SNS topics, Lambda functions
   (``events.amazonaws.com``);
 - SNS subscriptions -> SQS queues and Lambda functions (``sns.amazonaws.com``);
@@ -371,15 +371,20 @@ class WiringCheck:
 
     def _scale(self, alarm: Resource, policy: Resource) -> None:
         """``alarm`` runs ``policy``. No resource policy is involved (Application Auto Scaling acts
-        with the service's service-linked role), but only a step scaling policy runs from an alarm,
-        and only on a target that is registered."""
+        with the service's service-linked role), but CloudWatch runs only step (and simple) scaling
+        policies from an alarm, and a policy acts on the scalable target it names: by
+        ``ScalingTargetId`` (a target these templates declare, or one they do not, such as an
+        imported target's id), or by ``ResourceId``, ``ScalableDimension`` and ``ServiceNamespace``."""
         properties = policy.properties
         if properties.get("PolicyType") != "StepScaling":
             self._fail(alarm, policy, "an alarm runs step scaling policies only (a target tracking policy "
                        "makes and watches alarms of its own)")
-        target = self.templates.resource(policy.stack, properties.get("ScalingTargetId"))
-        names_target = all(properties.get(key) for key in ("ResourceId", "ScalableDimension", "ServiceNamespace"))
-        if (target is None or target.type != "AWS::ApplicationAutoScaling::ScalableTarget") and not names_target:
+        target_id = properties.get("ScalingTargetId")
+        if target_id is not None:
+            target = self.templates.resource(policy.stack, target_id)
+            if target is not None and target.type != "AWS::ApplicationAutoScaling::ScalableTarget":
+                self._fail(alarm, policy, f"the policy's ScalingTargetId is not a scalable target ({target.type})")
+        elif not all(properties.get(key) for key in ("ResourceId", "ScalableDimension", "ServiceNamespace")):
             self._fail(alarm, policy, "the policy names no scalable target (ScalingTargetId, or ResourceId, "
                        "ScalableDimension and ServiceNamespace)")
 
