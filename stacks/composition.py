@@ -85,6 +85,6 @@ def add_inference_stacks(
     if config.include_shared_accelerator:
         shared_accelerator = SharedAcceleratorStack(
             scope, f"{prefix}-shared-accelerator", env=env, shared=shared.resources,
-            description="cdk-sagemaker-inference: two models sharing a GPU instance type as inference components",
+            description="cdk-sagemaker-inference: three models sharing a GPU instance type as inference components",
         )
     return InferenceStacks(shared, realtime, registry, elastic_inference, shared_accelerator, batch)

@@ -49,7 +49,7 @@ class AppConfig:
     include_realtime: bool = True
     #: Deploy the ElasticInferenceStack (EI is end-of-life at AWS). Default: false.
     include_elastic_inference: bool = False
-    #: Deploy the SharedAcceleratorStack (two models on one GPU instance type). Default: false.
+    #: Deploy the SharedAcceleratorStack (three models on one GPU instance type). Default: false.
     include_shared_accelerator: bool = False
     #: Deploy the ModelRegistryStack and approval-triggered deployment.
     include_registry: bool = True

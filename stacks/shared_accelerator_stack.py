@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Stack
@@ -28,19 +29,25 @@ from cdk_sagemaker_inference import (
 )
 from constructs import Construct
 
-#: Where the PyTorch model archives are expected in the artifacts bucket: two models always
-#: served, and one served on demand.
-MODEL_KEYS = {
-    "Classifier": "models/shared-gpu/classifier/model.tar.gz",
-    "Embedder": "models/shared-gpu/embedder/model.tar.gz",
-    "Reranker": "models/shared-gpu/reranker/model.tar.gz",
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A model of the stack: where its archive is in the artifacts bucket, and its copy range."""
+
+    key: str
+    min_copies: int
+    max_copies: int
+
+
+#: Two models always served (2-4 copies, at least two so that an update can roll), and a reranker
+#: served on demand (0-2 copies: none while idle).
+MODELS = {
+    "Classifier": ServedModel("models/shared-gpu/classifier/model.tar.gz", min_copies=2, max_copies=4),
+    "Embedder": ServedModel("models/shared-gpu/embedder/model.tar.gz", min_copies=2, max_copies=4),
+    "Reranker": ServedModel("models/shared-gpu/reranker/model.tar.gz", min_copies=0, max_copies=2),
 }
-#: The model that scales to zero copies when no request comes.
-ON_DEMAND = "Reranker"
 #: Four NVIDIA A10G GPUs, 48 vCPUs and 192 GiB: room for two copies of each always-served model on one instance.
 INSTANCE_TYPE = InstanceType.of("ml.g5.12xlarge")
-#: What one copy of any of the models reserves.
-COPY = ComputeRequirements(accelerator_devices=1, cpu_cores=4, min_memory_mb=8 * 1024)
 
 
 class SharedAcceleratorStack(Stack):
@@ -52,9 +59,10 @@ class SharedAcceleratorStack(Stack):
     when copies no longer fit. The classifier and the embedder keep 2-4 copies; a stack update that
     changes one of them replaces its copies one at a time, and rolls back when the component's 5XX
     or latency alarm fires. The reranker scales to zero copies when idle (its GPU goes back to the
-    others) and back to one when a request finds none; that request and those of the next minutes
-    fail while the copy starts. Off by default (``include_shared_accelerator``): GPU instances cost
-    money while the endpoint exists. Upload the model archives to ``MODEL_KEYS`` first.
+    others) and out again when requests find none; they fail for the minutes a copy takes to start.
+    A stack update that changes the reranker also sets it back to zero copies (its ``copy_count``).
+    Off by default (``include_shared_accelerator``): GPU instances cost money while the endpoint
+    exists. Upload the model archives to the keys of ``MODELS`` first.
     """
 
     def __init__(self, scope: Construct, id: str, *, shared: SharedResources, **kwargs: Any) -> None:
@@ -80,25 +88,22 @@ class SharedAcceleratorStack(Stack):
         # changes rarely, so it takes no blue/green guardrails of its own.
         self.endpoint = Endpoint(self, "Endpoint", endpoint_config=config, deployment=None)
         #: The three components, by name.
-        self.components = {
-            name: self._component(name, key, shared) for name, key in MODEL_KEYS.items()
-        }
+        self.components = {name: self._component(name, served, shared) for name, served in MODELS.items()}
 
-    def _component(self, name: str, key: str, shared: SharedResources) -> InferenceComponent:
-        model = Model(self, f"{name}Model", container=ContainerDefinition(
-            image=ContainerImage.sagemaker_builtin(Framework.PYTORCH, "2.6.0", processor=Processor.GPU),
-            model_data=ModelData.from_bucket(shared.artifacts_bucket, key),
-        ))
-        if name == ON_DEMAND:
-            # No copy until a request comes; one at a time up to two. With no two copies it cannot roll.
-            return InferenceComponent(
-                self, name, endpoint=self.endpoint, model=model, compute=COPY, copy_count=0,
-                auto_scaling=CopyAutoScaling(min_copies=0, max_copies=2, target_invocations_per_copy=100),
-            )
+    def _component(self, name: str, served: ServedModel, shared: SharedResources) -> InferenceComponent:
+        rolls = served.min_copies >= 2  # a rolling step replaces at most half of the fewest copies
         return InferenceComponent(
-            self, name, endpoint=self.endpoint, model=model, compute=COPY,
-            # Two copies at least: a rolling step replaces at most half of them.
-            copy_count=2,
-            auto_scaling=CopyAutoScaling(min_copies=2, max_copies=4, target_invocations_per_copy=100),
-            deployment=ComponentRollingUpdate(maximum_batch_size=CopyBatchSize.copies(1)),
+            self,
+            name,
+            endpoint=self.endpoint,
+            model=Model(self, f"{name}Model", container=ContainerDefinition(
+                image=ContainerImage.sagemaker_builtin(Framework.PYTORCH, "2.6.0", processor=Processor.GPU),
+                model_data=ModelData.from_bucket(shared.artifacts_bucket, served.key),
+            )),
+            compute=ComputeRequirements(accelerator_devices=1, cpu_cores=4, min_memory_mb=8 * 1024),
+            copy_count=served.min_copies,
+            auto_scaling=CopyAutoScaling(
+                min_copies=served.min_copies, max_copies=served.max_copies, target_invocations_per_copy=100
+            ),
+            deployment=ComponentRollingUpdate(maximum_batch_size=CopyBatchSize.copies(1)) if rolls else None,
         )

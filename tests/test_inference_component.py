@@ -306,6 +306,11 @@ def test_a_minimum_known_only_at_deployment_may_be_zero(stack: cdk.Stack) -> Non
     assert built.scale_from_zero_alarm is not None
     [target] = resources(stack, "AWS::ApplicationAutoScaling::ScalableTarget").values()
     assert target["Properties"]["MinCapacity"] == {"Ref": "MinCopies"}
+    assert sorted(p["Properties"]["PolicyType"]
+                  for p in resources(stack, "AWS::ApplicationAutoScaling::ScalingPolicy").values()) == [
+        "StepScaling", "TargetTrackingScaling"]
+    [alarm] = resources(stack, "AWS::CloudWatch::Alarm").values()
+    assert alarm["Properties"]["MetricName"] == "NoCapacityInvocationFailures"
 
 
 # -- rolling updates ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from constructs import Construct, Node
 from ._batch import batched
 from ._iam import ManagedPolicyGrant
 from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing
-from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, Statistic, component_metric
+from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, NO_CAPACITY_METRIC, Statistic, component_metric
 from ._names import NAME_PATTERN, NAME_RULE
 from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
 from .accelerator import REPLACEMENT_INSTANCE_TYPE, accelerator_memory_mb
@@ -38,7 +38,7 @@ from .endpoint_config import EndpointConfig, InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
 from .instance_type import InstanceType, to_instance_type
 from .model import IModel
-from .scaling import NO_CAPACITY_METRIC, CopyAutoScaling, scale_component, wake_from_zero
+from .scaling import CopyAutoScaling, scale_component, wake_from_zero
 
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
 MIN_MEMORY_MB = 128
@@ -184,7 +184,7 @@ class InferenceComponent(_InferenceComponentBase):
       (model, requirements and copy count), so a fixed name is safe.
     - With ``auto_scaling``, a stack update that changes the component sets the copy count back to
       ``copy_count``; scaling then adjusts it again. With ``min_copies=0`` it scales to zero copies
-      and back: a request that finds no copy fails and makes an alarm add one.
+      and back: requests that find no copy fail and make an alarm add copies.
     - With ``deployment``, such an update replaces the copies a batch at a time and rolls back
       when a rollback alarm fires (two alarms of the component's own by default).
     - It declares the log group SageMaker writes its copies' logs to

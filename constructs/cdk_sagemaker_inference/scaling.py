@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
-from ._metrics import Statistic, component_metric
+from ._metrics import NO_CAPACITY_METRIC, Statistic, component_metric
 from ._stack_env import environment_of
 from ._validation import check, check_integer, is_token
 from .instance_type import InstanceType
@@ -28,8 +28,6 @@ _SCALING_ROLE = (
 INSTANCE_COUNT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 #: What it scales on an inference component (botocore's ScalableDimension enum).
 COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
-#: What SageMaker counts when a request reaches a component that has no copy to serve it.
-NO_CAPACITY_METRIC = "NoCapacityInvocationFailures"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -68,9 +66,11 @@ class CopyAutoScaling(_Cooldowns):
     The endpoint's managed instance scaling adds instances when new copies do not fit, and removes
     instances that no copy uses. With ``min_copies=0`` the copies scale in to zero when no request
     comes; target tracking cannot scale out from zero, so the component also gets a step scaling
-    policy that adds one copy, run by an alarm on ``NoCapacityInvocationFailures`` (the requests
-    that found no copy fail while it starts: several minutes). With the hosting variant's
-    ``ManagedInstanceScaling(min_instances=0)`` the endpoint then releases its last instance too.
+    policy that adds a copy, run by an alarm on ``NoCapacityInvocationFailures``. Requests fail
+    until a copy has started (several minutes), and CloudWatch runs a scaling action again every
+    minute its alarm stays in ALARM, so a wake-up under steady traffic may add up to
+    ``max_copies``; target tracking then scales back. With the hosting variant's
+    ``ManagedInstanceScaling(min_instances=0)`` the endpoint also releases its last instance.
 
     :param max_copies: the most copies (>= 1, >= min_copies).
     :param target_invocations_per_copy: invocations a minute one copy should get (> 0); measure it
@@ -147,10 +147,12 @@ def wake_from_zero(
     scope: Construct, *, component_name: str, target: appscaling.ScalableTarget
 ) -> cloudwatch.Alarm:
     """Adds a copy to ``target`` when a request finds none: a step scaling policy (in ``scope``, id
-    ``ScaleFromZero``) run by an alarm (``ScaleFromZeroAlarm``, named ``<component>-no-capacity``)
+    ``ScaleFromZero``) run by an alarm (``no-capacity-alarm``, named ``<component>-no-capacity``)
     on the component's ``NoCapacityInvocationFailures``. The policy and the metric's one-minute
     period are those of SageMaker's guide to scaling to zero; the alarm fires on the first failed
-    request of a minute (the guide's example waits for a second one)."""
+    request of a minute (the guide's example waits for a second one). CloudWatch runs the policy
+    again every minute the alarm stays in ALARM (the cooldown is a minute too), so requests that
+    keep failing while copies start add a copy a minute, up to the target's maximum."""
     # The guide's policy waits a minute before it may add another copy, and its alarm counts by the minute.
     minute = Duration.minutes(1)
     wake = appscaling.StepScalingAction(
@@ -164,7 +166,7 @@ def wake_from_zero(
     wake.add_adjustment(adjustment=1, lower_bound=0)
     alarm = cloudwatch.Alarm(
         scope,
-        "ScaleFromZeroAlarm",
+        "no-capacity-alarm",
         alarm_name=f"{component_name}-no-capacity",
         alarm_description=f"Adds a copy of {component_name} when a request finds none (scaled to zero)",
         metric=component_metric(component_name, NO_CAPACITY_METRIC, Statistic.SUM, period=minute),
