@@ -60,6 +60,15 @@ $(STAMPS)/bench: $(STAMPS)/runtime requirements-bench.txt
 $(STAMPS)/checkov: $(STAMPS)/uv requirements-checkov.txt constraints-checkov.txt
 	$(UV) venv --quiet --clear --python $(PYTHON) $(CHECKOV_VENV)
 	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt -c constraints-checkov.txt
+	$(CHECKOV_VENV)/bin/checkov --version > /dev/null  # imports (and so compiles) all of checkov: see bytecode
+	touch $@
+
+# Python writes each module's bytecode the first time it imports it (uv compiles nothing: see
+# above). What the app imports from aws-cdk-lib, cdk-nag and boto3 takes about 3 CPU-seconds to
+# compile, checkov about 4: done here, while the other installs wait on downloads, it is not done in
+# the suite, whose two workers would otherwise both compile the same modules in their first seconds.
+$(STAMPS)/bytecode: $(STAMPS)/runtime
+	$(BIN)/python -c "import stacks, cdk_nag, cdk_sagemaker_inference.compliance"
 	touch $@
 
 $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
@@ -69,7 +78,7 @@ $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
 # The installs `make test` needs, side by side: they mostly wait on downloads (xgboost alone is a
 # 191 MiB wheel), and none of them writes where another one does.
 test-installs:
-	@$(MAKE) --no-print-directory -j3 $(STAMPS)/dev $(STAMPS)/node $(STAMPS)/checkov
+	@$(MAKE) --no-print-directory -j4 $(STAMPS)/dev $(STAMPS)/node $(STAMPS)/checkov $(STAMPS)/bytecode
 
 ## synth: synthesize every stack of the reference app, run the compliance gate, print a summary.
 # The CLI's own chatter (where the assembly went, how to show a template) is left out; anything
