@@ -92,6 +92,8 @@ CONSTRUCTS_ONLY = textwrap.dedent(
     loaded = sorted(m for m in sys.modules if m.startswith("cdk_sagemaker_inference.runtime."))
     assert loaded == ["cdk_sagemaker_inference.runtime.enums", "cdk_sagemaker_inference.runtime.frameworks"], loaded
     assert "botocore" not in sys.modules, "botocore loaded for constructs that never call AWS"
+    import stacks.composition  # every construct of the reference app: registry versions and tuning too
+    assert "botocore" not in sys.modules, "botocore loaded by the reference app's constructs"
     """
 )
 

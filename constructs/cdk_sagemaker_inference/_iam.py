@@ -26,8 +26,7 @@ class ManagedPolicyRole(iam.Role):
         self.policy = iam.ManagedPolicy(self, "Policy", roles=[self], description=description)
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        apply_later(_add_statements, self.policy, statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
+        return _add_to_policy(self.policy, statement)
 
 
 @jsii.implements(iam.IPrincipal)
@@ -59,8 +58,13 @@ class ManagedPolicyPrincipal:
         return self._role.principal_account
 
     def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
-        apply_later(_add_statements, self.policy, statement)
-        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
+        return _add_to_policy(self.policy, statement)
+
+
+def _add_to_policy(policy: iam.ManagedPolicy, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+    """``statement`` added to ``policy`` with the batch's others (see _batch.py), as a principal reports it."""
+    apply_later(_add_statements, policy, statement)
+    return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
 
 
 def _add_statements(policy: iam.ManagedPolicy, statements: list[iam.PolicyStatement]) -> None:

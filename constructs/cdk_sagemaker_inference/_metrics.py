@@ -12,6 +12,8 @@ NAMESPACE = "AWS/SageMaker"
 #: Where SageMaker publishes inference components' CPU, GPU and memory utilization.
 COMPONENT_UTILIZATION_NAMESPACE = "/aws/sagemaker/InferenceComponents"
 DEFAULT_PERIOD = Duration.minutes(5)
+#: The period of alarms that must act within a minute (made once: each Duration is a jsii round trip).
+ONE_MINUTE = Duration.minutes(1)
 #: What SageMaker counts when a request reaches an inference component that has no copy to serve it.
 NO_CAPACITY_METRIC = "NoCapacityInvocationFailures"
 

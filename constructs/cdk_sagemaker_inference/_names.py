@@ -56,6 +56,16 @@ class Environment(Protocol):
         """The 12-digit account ID."""
 
 
+def model_package_group_arns(env: Environment, group_name: str) -> list[str]:
+    """The group's ARN in each form of its name IAM may match (``arn_name_forms``)."""
+    return [sagemaker_arn(env, "model-package-group", name) for name in arn_name_forms(group_name)]
+
+
+def model_package_version_arns(env: Environment, group_name: str) -> list[str]:
+    """Every version of the group (``model-package/<group>/*``), in each form of its name."""
+    return [sagemaker_arn(env, "model-package", f"{name}/*") for name in arn_name_forms(group_name)]
+
+
 def sagemaker_arn(env: Environment, resource_type: str, resource_name: str) -> str:
     """``arn:<partition>:sagemaker:<region>:<account>:<resource_type>/<resource_name>``, the form of
     every SageMaker resource ARN (endpoint, endpoint-config, model, model-package-group,

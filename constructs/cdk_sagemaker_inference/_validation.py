@@ -13,7 +13,7 @@ import re
 import struct
 import weakref
 from collections.abc import Iterable, Mapping, Sized
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from aws_cdk import Duration, Token
 from constructs import Construct, IConstruct
@@ -191,6 +191,14 @@ def check(where: Where, condition: bool, prop: str, requirement: str, value: Any
         raise fail(where, prop, requirement, value)
 
 
+@overload
+def whole_seconds(duration: Duration) -> int: ...
+
+
+@overload
+def whole_seconds(duration: Duration | None) -> int | None: ...
+
+
 def whole_seconds(duration: Duration | None) -> int | None:
     """Whole seconds of ``duration``, as SageMaker's ``...InSeconds`` props take them; None stays None.
 
@@ -203,6 +211,14 @@ def whole_seconds(duration: Duration | None) -> int | None:
     if seconds is None:
         seconds = _WHOLE_SECONDS[duration] = int(duration.to_seconds())
     return seconds
+
+
+def duration_of_seconds(seconds: int) -> Duration:
+    """``Duration.seconds(seconds)`` whose whole seconds ``whole_seconds`` already knows (a default
+    that a construct checks or renders in seconds costs no round trip to ask)."""
+    duration = Duration.seconds(seconds)
+    _WHOLE_SECONDS[duration] = seconds
+    return duration
 
 
 #: Whole seconds of each Duration asked (weak: a Duration is forgotten when no construct holds it).

@@ -42,11 +42,11 @@ from ._assets import HANDLER_RUNTIME, handler_code
 from ._batch import batched
 from ._endpoint_state import SILENT_ROLLBACK
 from ._iam import ManagedPolicyRole
-from ._metrics import DEFAULT_PERIOD, Statistic
-from ._names import NAME_PATTERN, arn_name_forms, sagemaker_arn
+from ._metrics import DEFAULT_PERIOD, ONE_MINUTE, Statistic
+from ._names import NAME_PATTERN, model_package_version_arns, sagemaker_arn
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_logs_use, let_services_use_key
 from ._stack_env import environment_of
-from ._validation import check_pattern, check_range, fail, is_token
+from ._validation import check_pattern, check_range, duration_of_seconds, fail, is_token, whole_seconds
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .served_version_switch import ssm_parameter_arns, ssm_typed_parameter_arns
 
@@ -84,15 +84,11 @@ _DEAD_LETTER_RETENTION_DAYS = 14
 _DEAD_LETTER_AGE_ALARM_DAYS = 10
 _DEAD_LETTER_RETENTION = Duration.days(_DEAD_LETTER_RETENTION_DAYS)
 #: EventBridge's maximum: an approval event is retried for a day before it goes to the dead letters.
-_EVENT_MAX_AGE_SECONDS = 24 * 3600
-_EVENT_MAX_AGE = Duration.seconds(_EVENT_MAX_AGE_SECONDS)
+_EVENT_MAX_AGE = duration_of_seconds(24 * 3600)
 #: The monitor's asynchronous invocations are retried for an hour.
 _MONITOR_EVENT_MAX_AGE = Duration.hours(1)
-#: What every dead-letter queue's two alarms share.
-_DEPTH_PERIOD = Duration.minutes(1)
 _SILENT_ROLLBACK_PATTERN = logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM)
 _SILENT_ROLLBACK_METRIC = {"statistic": Statistic.SUM, "period": DEFAULT_PERIOD}
-_AGE_PERIOD = DEFAULT_PERIOD
 _AGE_THRESHOLD = _DEAD_LETTER_AGE_ALARM_DAYS * 86400
 _AGE_WORDS = (f"a dead letter is {_DEAD_LETTER_AGE_ALARM_DAYS} days old and expires after "
               f"{_DEAD_LETTER_RETENTION_DAYS}")
@@ -184,8 +180,8 @@ class _StackParameterTrigger(DeploymentTrigger):
         _allow(role, ["cloudformation:DescribeStacks"], stack, _STACK_ID_REASON)
         environment = {"STACK_NAME": self._stack, "PARAMETER_NAME": self.parameter_name}
         # CloudFormation resolves SSM-typed parameters with the caller's credentials.
-        here = environment_of(scope).stack
-        ssm_parameters = (ssm_typed_parameter_arns(self._ssm_parameters_of, here) if self._ssm_parameters_of
+        here = environment_of(scope)
+        ssm_parameters = (ssm_typed_parameter_arns(self._ssm_parameters_of, here.stack) if self._ssm_parameters_of
                           else ssm_parameter_arns(here, self.ssm_parameter_names))
         if self._ssm_parameters_of or self.ssm_parameter_names:
             role.add_to_principal_policy(iam.PolicyStatement(
@@ -306,8 +302,7 @@ class ApprovalDeployment(Construct):
         check_pattern(self, "endpoint_name", endpoint_name, _ENDPOINT_NAME, _GROUP_NAME_RULE)
         check_range(self, "max_receive_count", max_receive_count, 1, 1000)
         check_range(self, "event_retry_attempts", event_retry_attempts, 0, 185)
-        event_max_age_seconds = (_EVENT_MAX_AGE_SECONDS if event_max_age is _EVENT_MAX_AGE
-                                 else event_max_age.to_seconds())
+        event_max_age_seconds = whole_seconds(event_max_age)
         check_range(self, "event_max_age (seconds)", event_max_age_seconds, 60, 86400)
         watched_stack = endpoint_stack_name or trigger.stack_name
         if watched_stack is None:
@@ -374,7 +369,7 @@ class ApprovalDeployment(Construct):
         _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
                "IAM requires Resource '*' for sagemaker:ListModelPackages, which has no resource type; "
                "the handler lists only its group's versions.")
-        for versions in _model_package_versions_arns(self, group_name):
+        for versions in model_package_version_arns(environment_of(self), group_name):
             _allow(self.deployer_role, ["sagemaker:DescribeModelPackage"], versions,
                    "Versions are model-package/<group>/<version>: '/*' covers the versions of this group only.")
         # Bad events are moved to the dead-letter queue by the handler itself.
@@ -408,7 +403,7 @@ class ApprovalDeployment(Construct):
                 message_group_id=group_name,
                 dead_letter_queue=self.event_dead_letter_queue,
                 retry_attempts=event_retry_attempts,
-                max_event_age_seconds=int(event_max_age_seconds),
+                max_event_age_seconds=event_max_age_seconds,
             )],
         )
 
@@ -493,9 +488,9 @@ class ApprovalDeployment(Construct):
         where = f"{what.capitalize()} of {self._path}"
         alarms = [
             (f"{id}Alarm", f"{where} could not be handled: see the dead-letter queue",
-             queue.metric_approximate_number_of_messages_visible(period=_DEPTH_PERIOD, statistic=Statistic.MAXIMUM), 0),
+             queue.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic=Statistic.MAXIMUM), 0),
             (f"{id}AgeAlarm", f"{where}: {_AGE_WORDS}",
-             queue.metric_approximate_age_of_oldest_message(period=_AGE_PERIOD, statistic=Statistic.MAXIMUM),
+             queue.metric_approximate_age_of_oldest_message(period=DEFAULT_PERIOD, statistic=Statistic.MAXIMUM),
              _AGE_THRESHOLD),
         ]
         for alarm_id, description, metric, threshold in alarms:
@@ -608,10 +603,3 @@ class _PinnedQueueTarget:
 def _arn_name(name: str) -> str:
     """SageMaker lower-cases endpoint names in endpoint ARNs (a token is left as it is)."""
     return name if is_token(name) else name.lower()
-
-
-def _model_package_versions_arns(scope: Construct, group_name: str) -> list[str]:
-    """Every version of the group, in each form of its name IAM may match (see registry.py)."""
-    return [sagemaker_arn(environment_of(scope), "model-package", f"{name}/*") for name in arn_name_forms(group_name)]
-
-

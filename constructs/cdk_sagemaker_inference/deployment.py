@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ._metrics import Statistic, variant_metric
+from ._metrics import ONE_MINUTE, Statistic, variant_metric
 from ._validation import StrictEnum, check, check_integer, check_range, is_token, take_enum_field, whole_seconds
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
@@ -166,8 +166,6 @@ def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment,
         )
 
 
-#: The rollback alarms' period (made once: each Duration is a jsii round trip).
-_ROLLBACK_PERIOD = Duration.minutes(1)
 
 
 def default_rollback_alarms(
@@ -221,7 +219,7 @@ def rollback_alarm_pair(
             f"{id_prefix}{suffix}-alarm",
             alarm_name=f"{alarm_name_prefix}-{suffix}",
             alarm_description=f"Rolls back deployments of {subject} ({qualifier}{suffix})",
-            metric=metric(metric_name, statistic, period=_ROLLBACK_PERIOD),
+            metric=metric(metric_name, statistic, period=ONE_MINUTE),
             threshold=threshold,
             evaluation_periods=periods,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -15,7 +15,7 @@ from ._validation import Where, check, check_count, check_pattern, to_enum
 from .instance_type import InstanceType, to_instance_type
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
-from .runtime.registry_client import ModelApprovalStatus
+from .runtime.enums import ModelApprovalStatus
 
 if TYPE_CHECKING:  # it loads aws_s3, aws_lambda and aws_logs, which a version without one does not need
     from .retained_asset import RetainedAsset

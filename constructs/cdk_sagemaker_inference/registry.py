@@ -21,7 +21,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, Node
 
 from ._iam import ManagedPolicyGrant
-from ._names import NAME_PATTERN, arn_name_forms, sagemaker_arn
+from ._names import NAME_PATTERN, model_package_group_arns, model_package_version_arns, sagemaker_arn
 from ._stack_env import environment_of
 from ._validation import check_count, check_pattern
 
@@ -80,17 +80,11 @@ class _ModelPackageGroupBase(Resource):
     model_package_group_name: str
     model_package_group_arn: str
 
-    def _names(self) -> list[str]:
-        return arn_name_forms(self.model_package_group_name)
-
-    def _arns(self, resource: str, suffix: str = "") -> list[str]:
-        return [sagemaker_arn(environment_of(self), resource, name + suffix) for name in self._names()]
-
     def _group_arns(self) -> list[str]:
-        return self._arns("model-package-group")
+        return model_package_group_arns(environment_of(self), self.model_package_group_name)
 
     def _version_arns(self) -> list[str]:
-        return self._arns("model-package", "/*")
+        return model_package_version_arns(environment_of(self), self.model_package_group_name)
 
     def version_arn(self, version: int | str = "*") -> str:
         """The ARN of version ``version`` of this group: ``arn:<partition>:sagemaker:<region>:

@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
-from ._metrics import NO_CAPACITY_METRIC, Statistic, component_metric
+from ._metrics import NO_CAPACITY_METRIC, ONE_MINUTE, Statistic, component_metric
 from ._stack_env import environment_of
 from ._validation import check, check_integer, is_token
 from .instance_type import InstanceType
@@ -153,15 +153,13 @@ def wake_from_zero(
     request of a minute (the guide's example waits for a second one). CloudWatch runs the policy
     again every minute the alarm stays in ALARM (the cooldown is a minute too), so requests that
     keep failing while copies start add a copy a minute, up to the target's maximum."""
-    # The guide's policy waits a minute before it may add another copy, and its alarm counts by the minute.
-    minute = Duration.minutes(1)
     wake = appscaling.StepScalingAction(
         scope,
         "ScaleFromZero",
         scaling_target=target,
         adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
         metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
-        cooldown=minute,
+        cooldown=ONE_MINUTE,  # the guide's: a minute before it may add another copy
     )
     wake.add_adjustment(adjustment=1, lower_bound=0)
     alarm = cloudwatch.Alarm(
@@ -169,7 +167,7 @@ def wake_from_zero(
         "no-capacity-alarm",
         alarm_name=f"{component_name}-no-capacity",
         alarm_description=f"Adds a copy of {component_name} when a request finds none (scaled to zero)",
-        metric=component_metric(component_name, NO_CAPACITY_METRIC, Statistic.SUM, period=minute),
+        metric=component_metric(component_name, NO_CAPACITY_METRIC, Statistic.SUM, period=ONE_MINUTE),
         threshold=1,
         evaluation_periods=1,
         datapoints_to_alarm=1,

@@ -100,7 +100,9 @@ class ServedModelPackage(Construct):
         #: The parameter's logical ID, the key to pass in an UpdateStack call.
         self.parameter_name = parameter_name
         self._condition_id = f"{parameter_name}IsSet"
-        self._condition = self._is_set("IsSet", self.parameter.value_as_string, self._condition_id)
+        # The token is kept in Python: each read would be a jsii call.
+        self._value = self.parameter.value_as_string
+        self._condition = self._is_set("IsSet", self._value, self._condition_id)
         self.redeploy_parameter = CfnParameter(
             self,
             REDEPLOY_SUFFIX,
@@ -117,7 +119,6 @@ class ServedModelPackage(Construct):
         #: The redeploy parameter's logical ID.
         self.redeploy_parameter_name = f"{parameter_name}{REDEPLOY_SUFFIX}"
         self.redeploy_parameter.override_logical_id(self.redeploy_parameter_name)
-        # The token and the condition's ID are kept in Python: each read would be a jsii call.
         self._redeploy_value = self.redeploy_parameter.value_as_string
         self._redeploy_condition_id = f"{self.redeploy_parameter_name}IsSet"
         self._is_set("RedeployIsSet", self._redeploy_value, self._redeploy_condition_id)
@@ -131,7 +132,7 @@ class ServedModelPackage(Construct):
     @property
     def model_package_arn(self) -> str:
         """The parameter's value: a version ARN, or ``""`` for the bundled default model."""
-        return self.parameter.value_as_string
+        return self._value
 
     @property
     def condition(self) -> CfnCondition:

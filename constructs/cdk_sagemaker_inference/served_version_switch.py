@@ -19,14 +19,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import ArnFormat, CfnParameter, DefaultStackSynthesizer, IStableListProducer, Lazy, Stack
+from aws_cdk import CfnParameter, DefaultStackSynthesizer, IStableListProducer, Lazy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ._batch import batched
 from ._iam import ManagedPolicyRole
-from ._names import arn_name_forms
+from ._names import model_package_version_arns, sagemaker_arn
+from ._stack_env import StackEnvironment, environment_of
 from .compliance import acknowledge_wildcard_resource
 from .served_version import ServedModelPackage
 
@@ -67,13 +68,12 @@ class _SsmParameterArns:
         self._scope = scope
 
     def produce(self) -> list[str] | None:
-        return ssm_parameter_arns(self._scope, ssm_typed_parameter_names(self._target)) or None
+        return ssm_parameter_arns(environment_of(self._scope), ssm_typed_parameter_names(self._target)) or None
 
 
-def ssm_parameter_arns(stack: Stack, names: Sequence[str]) -> list[str]:
-    """ARNs of SSM parameters ``names`` in ``stack``'s account and region."""
-    return [stack.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"),
-                             arn_format=ArnFormat.SLASH_RESOURCE_NAME) for name in names]
+def ssm_parameter_arns(environment: StackEnvironment, names: Sequence[str]) -> list[str]:
+    """ARNs of SSM parameters ``names`` in ``environment``'s account and region."""
+    return [environment.arn("ssm", "parameter", name.lstrip("/")) for name in names]
 
 
 def ssm_typed_parameter_arns(target: Stack, scope: Stack) -> list[str]:
@@ -118,7 +118,8 @@ class ServedVersionSwitch(Construct):
         :param keys: the keys of the endpoint config (storage, data capture). Default: none.
         """
         super().__init__(scope, id)
-        stack = Stack.of(self)
+        environment = environment_of(self)
+        stack = environment.stack
         #: The endpoint stack.
         self.stack = stack
         self.stack_name = stack.stack_name
@@ -126,26 +127,21 @@ class ServedVersionSwitch(Construct):
         self.role = ManagedPolicyRole(
             self, "Role",
             assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com", conditions={
-                "StringEquals": {"aws:SourceAccount": stack.account}}),
+                "StringEquals": {"aws:SourceAccount": environment.account}}),
             description=f"CloudFormation service role that switches the served model version of {stack.stack_name}",
         )
 
-        def sagemaker(resource: str) -> str:
-            return stack.format_arn(service="sagemaker", resource=resource, resource_name="*")
-
-        generated = [sagemaker("model"), sagemaker("endpoint-config")]
+        generated = [sagemaker_arn(environment, "model", "*"), sagemaker_arn(environment, "endpoint-config", "*")]
         self._allow(["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
                      "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
                      "sagemaker:DeleteEndpointConfig", "sagemaker:AddTags", "sagemaker:ListTags"], generated)
-        endpoint = stack.format_arn(service="sagemaker", resource="endpoint",
-                                    resource_name=endpoint_name.lower())
+        endpoint = sagemaker_arn(environment, "endpoint", endpoint_name.lower())
         # UpdateEndpoint is authorized on the endpoint and on the config it moves to.
         self._allow(["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags",
-                     "sagemaker:ListTags"], [endpoint, sagemaker("endpoint-config")])
-        versions = [stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*")
-                    for name in arn_name_forms(served_package.group.model_package_group_name)]
+                     "sagemaker:ListTags"], [endpoint, generated[1]])
+        versions = model_package_version_arns(environment, served_package.group.model_package_group_name)
         self._allow(["sagemaker:DescribeModelPackage"], versions)
-        for resource in [*generated, sagemaker("endpoint-config"), *versions]:
+        for resource in [*generated, *versions]:
             acknowledge_wildcard_resource(self.role.policy, resource, _GENERATED_NAMES)
         self.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["iam:PassRole"], resources=[role.role_arn for role in execution_roles],

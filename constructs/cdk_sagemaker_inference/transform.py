@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from aws_cdk import Annotations, ArnFormat, CfnOutput, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, Names, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -35,7 +35,10 @@ from constructs import Construct, IConstruct
 
 from ._batch import batched
 from ._iam import ManagedPolicyRole
+from ._log_groups import log_group_arns
+from ._names import sagemaker_arn
 from ._service_access import let_logs_use
+from ._stack_env import environment_of
 from ._validation import check, check_count, check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .instance_type import InstanceType, to_instance_type
@@ -339,14 +342,11 @@ class BatchTransform(Construct):
         Granted to the model itself (an ``iam.IGrantable``), so the statements land in its managed policy.
         """
         model = cast(iam.IGrantable, self.model)
-        stack = Stack.of(self)
         bucket = self.source.bucket
         prefixes = list(dict.fromkeys(self.source.readable))
         readable = [bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes]
         outputs = self.output_bucket.arn_for_objects(f"{self.output_prefix}*")
-        transform_logs = stack.format_arn(service="logs", resource="log-group",
-                                          resource_name=f"{TRANSFORM_LOG_GROUP}:*",
-                                          arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        _, transform_logs = log_group_arns(environment_of(self), TRANSFORM_LOG_GROUP)
         key = self.encryption_key.key_arn
         grants: list[tuple[list[str], list[str], dict[str, Any] | None]] = [
             (["s3:GetObject"], readable, None),
@@ -375,10 +375,9 @@ class BatchTransform(Construct):
 
     def _grant_state_machine(self) -> None:
         """Create, watch and stop this construct's jobs; pass only the model's role."""
-        stack = Stack.of(self)
+        environment = environment_of(self)
         # SageMaker lower-cases names in ARNs.
-        jobs = stack.format_arn(service="sagemaker", resource="transform-job",
-                                resource_name=f"{self.job_name_prefix.lower()}-*")
+        jobs = sagemaker_arn(environment, "transform-job", f"{self.job_name_prefix.lower()}-*")
         self.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob",
                      "sagemaker:StopTransformJob", "sagemaker:AddTags", "sagemaker:ListTags"],
@@ -388,7 +387,7 @@ class BatchTransform(Construct):
                                       "execution>: the wildcard covers this construct's jobs only.")
         self.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-            resources=[stack.format_arn(service="events", resource="rule", resource_name=SYNC_RULE_NAME)],
+            resources=[environment.arn("events", "rule", SYNC_RULE_NAME)],
         ))
         assert self.model.role is not None
         self.role.add_to_principal_policy(iam.PolicyStatement(
@@ -449,7 +448,6 @@ class BatchTransform(Construct):
             .otherwise(default)
 
     def _transform_state(self) -> sfn.CustomState:
-        stack = Stack.of(self)
         request = self.settings.to_request()
         transform_input = {
             "DataSource": {"S3DataSource": {"S3DataType": self.source.data_type, "S3Uri.$": "$.input"}},
@@ -487,7 +485,7 @@ class BatchTransform(Construct):
         }
         return sfn.CustomState(self, "Transform", state_json={
             "Type": "Task",
-            "Resource": f"arn:{stack.partition}:states:::sagemaker:createTransformJob.sync",
+            "Resource": f"arn:{environment_of(self).partition}:states:::sagemaker:createTransformJob.sync",
             "Parameters": parameters,
             "ResultSelector": {
                 "TransformJobName.$": "$.TransformJobName",

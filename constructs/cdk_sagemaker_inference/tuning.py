@@ -40,7 +40,8 @@ from constructs import Construct, IConstruct
 
 from ._batch import batched
 from ._iam import ManagedPolicyRole
-from ._names import NAME_PATTERN, arn_name_forms
+from ._log_groups import LOG_WRITER_ACTIONS, log_group_arns
+from ._names import NAME_PATTERN, model_package_group_arns, model_package_version_arns, sagemaker_arn
 from ._service_access import let_logs_use
 from ._stack_env import environment_of
 from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range, take_enum_field, to_enum
@@ -49,7 +50,7 @@ from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
 from .instance_type import InstanceType, to_instance_type
 from .model import ContainerSpec
-from .runtime.registry_client import ModelApprovalStatus
+from .runtime.enums import ModelApprovalStatus
 
 #: At most 32 characters in a tuning job name; the construct appends "-" and 12 hex digits.
 JOB_NAME_PREFIX_MAX = 32 - 1 - 12
@@ -427,10 +428,9 @@ class HyperparameterTuning(Construct):
         self.training_role.add_to_principal_policy(iam.PolicyStatement(
             actions=["kms:CreateGrant"], resources=[encryption_key.key_arn],
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
-        training_logs = environment.arn("logs", "log-group", "/aws/sagemaker/TrainingJobs:*", sep=":")
+        _, training_logs = log_group_arns(environment, "/aws/sagemaker/TrainingJobs")
         self.training_role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-            resources=[training_logs]))
+            actions=list(LOG_WRITER_ACTIONS), resources=[training_logs]))
         acknowledge_wildcard_resource(self.training_role, training_logs,
                                       "SageMaker writes training logs to streams of /aws/sagemaker/TrainingJobs "
                                       "named after each training job.")
@@ -543,7 +543,7 @@ class HyperparameterTuning(Construct):
             channel.bucket.encryption_key.grant_decrypt(self.training_role)
 
     def _job_arn(self, resource: str, suffix: str = "*") -> str:
-        return environment_of(self).arn("sagemaker", resource, f"{self.job_name_prefix}-{suffix}")
+        return sagemaker_arn(environment_of(self), resource, f"{self.job_name_prefix}-{suffix}")
 
     def _grant_tuning(self) -> None:
         """What ``createHyperParameterTuningJob.sync`` needs: the job, the role, the rule it polls with."""
@@ -732,9 +732,7 @@ class HyperparameterTuning(Construct):
             # Retries of this step register one version, not several.
             "ClientToken.$": "$.tuning.name",
         }, result_selector={"model_package_arn.$": "$.ModelPackageArn"}, result_path="$.registered")
-        versions = [environment.arn("sagemaker", kind, name + suffix)
-                    for kind, suffix in (("model-package-group", ""), ("model-package", "/*"))
-                    for name in arn_name_forms(group)]
+        versions = [*model_package_group_arns(environment, group), *model_package_version_arns(environment, group)]
         self.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["sagemaker:CreateModelPackage"], resources=versions,
             # Registering can never approve: a reviewer does.

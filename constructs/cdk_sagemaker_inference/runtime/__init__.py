@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
+    from .enums import ModelApprovalStatus
     from .frameworks import (
         Framework,
         FrameworkImage,
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
         ThrottledError,
     )
     from .registry_client import (
-        ModelApprovalStatus,
         RegistryClient,
         RegistryError,
         UnknownModelPackageGroupError,
@@ -79,7 +79,7 @@ _LAZY = {
     "ModelError": "predictor",
     "Predictor": "predictor",
     "ThrottledError": "predictor",
-    "ModelApprovalStatus": "registry_client",
+    "ModelApprovalStatus": "enums",
     "RegistryClient": "registry_client",
     "RegistryError": "registry_client",
     "UnknownModelPackageGroupError": "registry_client",

@@ -11,6 +11,17 @@ from typing import TypeVar
 _E = TypeVar("_E", bound=enum.Enum)
 
 
+class ModelApprovalStatus(enum.Enum):
+    """Whether a version may be deployed. Deployment automation acts on ``APPROVED`` only.
+
+    Here rather than with the registry client (which re-exports it) so that constructs that declare
+    versions import no botocore."""
+
+    PENDING_MANUAL_APPROVAL = "PendingManualApproval"
+    APPROVED = "Approved"
+    REJECTED = "Rejected"
+
+
 def enum_member(kind: type[_E], value: object) -> _E | None:
     """``value`` as a member of ``kind``: a member itself, or the member whose value it is; None
     for anything else (the caller refuses it, listing ``kind``'s values)."""

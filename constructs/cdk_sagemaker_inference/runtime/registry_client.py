@@ -10,7 +10,6 @@ about them; the version ARN is ``arn:<partition>:sagemaker:<region>:<account>:mo
 from __future__ import annotations
 
 import contextlib
-import enum
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,20 +18,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .._names import arn_name_forms
+from .enums import ModelApprovalStatus as ModelApprovalStatus  # the client's callers name it here too
 from .enums import enum_member
 
 #: ApprovalDescription's length limit in UpdateModelPackage.
 MAX_REASON_LENGTH = 1024
 #: ListModelPackages' largest page.
 MAX_PAGE_SIZE = 100
-
-
-class ModelApprovalStatus(enum.Enum):
-    """Whether a version may be deployed. Deployment automation acts on ``APPROVED`` only."""
-
-    PENDING_MANUAL_APPROVAL = "PendingManualApproval"
-    APPROVED = "Approved"
-    REJECTED = "Rejected"
 
 
 class RegistryError(Exception):
