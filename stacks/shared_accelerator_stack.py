@@ -32,19 +32,23 @@ from constructs import Construct
 
 @dataclass(frozen=True)
 class ServedModel:
-    """A model of the stack: where its archive is in the artifacts bucket, and its copy range."""
+    """A model of the stack: where its archive is in the artifacts bucket, its copy range, and how
+    an update replaces its copies (None: SageMaker's own way)."""
 
     key: str
     min_copies: int
     max_copies: int
+    deployment: ComponentRollingUpdate | None = None
 
 
+#: One copy at a time, rolled back by the component's 5XX and latency alarms.
+_ONE_COPY_AT_A_TIME = ComponentRollingUpdate(maximum_batch_size=CopyBatchSize.copies(1))
 #: Two models always served (2-4 copies, at least two so that an update can roll), and a reranker
-#: served on demand (0-2 copies: none while idle).
+#: served on demand (0-2 copies: none while idle, so it cannot roll).
 MODELS = {
-    "Classifier": ServedModel("models/shared-gpu/classifier/model.tar.gz", min_copies=2, max_copies=4),
-    "Embedder": ServedModel("models/shared-gpu/embedder/model.tar.gz", min_copies=2, max_copies=4),
-    "Reranker": ServedModel("models/shared-gpu/reranker/model.tar.gz", min_copies=0, max_copies=2),
+    "Classifier": ServedModel("models/shared-gpu/classifier/model.tar.gz", 2, 4, _ONE_COPY_AT_A_TIME),
+    "Embedder": ServedModel("models/shared-gpu/embedder/model.tar.gz", 2, 4, _ONE_COPY_AT_A_TIME),
+    "Reranker": ServedModel("models/shared-gpu/reranker/model.tar.gz", 0, 2),
 }
 #: Four NVIDIA A10G GPUs, 48 vCPUs and 192 GiB: room for two copies of each always-served model on one instance.
 INSTANCE_TYPE = InstanceType.of("ml.g5.12xlarge")
@@ -91,7 +95,6 @@ class SharedAcceleratorStack(Stack):
         self.components = {name: self._component(name, served, shared) for name, served in MODELS.items()}
 
     def _component(self, name: str, served: ServedModel, shared: SharedResources) -> InferenceComponent:
-        rolls = served.min_copies >= 2  # a rolling step replaces at most half of the fewest copies
         return InferenceComponent(
             self,
             name,
@@ -105,5 +108,5 @@ class SharedAcceleratorStack(Stack):
             auto_scaling=CopyAutoScaling(
                 min_copies=served.min_copies, max_copies=served.max_copies, target_invocations_per_copy=100
             ),
-            deployment=ComponentRollingUpdate(maximum_batch_size=CopyBatchSize.copies(1)) if rolls else None,
+            deployment=served.deployment,
         )

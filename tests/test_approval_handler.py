@@ -333,14 +333,17 @@ def test_approve_deploys_by_updating_only_the_served_parameter(world: World) -> 
 
 
 class RecordingCloudFormation:
-    """The world's CloudFormation client, recording every UpdateStack call in ``calls``. A RoleARN
-    is recorded but not passed on: moto would try to use a role that does not exist."""
+    """The world's CloudFormation client, recording every UpdateStack call in ``calls`` and counting
+    DescribeStacks calls in ``described``. A RoleARN is recorded but not passed on: moto would try
+    to use a role that does not exist."""
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.calls: list[dict[str, Any]] = []
+        self.described = 0
 
     def describe_stacks(self, **kwargs: Any) -> Any:
+        self.described += 1
         return self.world.cloudformation.describe_stacks(**kwargs)
 
     def update_stack(self, **kwargs: Any) -> Any:
@@ -716,24 +719,9 @@ def test_once_the_redeploy_is_served_the_version_is_served(world: World) -> None
     assert [n["outcome"] for n in world.notifications()] == ["deploy", "redeploy", "already-served"]
 
 
-class CountingDescribes:
-    """The world's CloudFormation client, counting DescribeStacks calls in ``described``."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.described = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.world.cloudformation, name)
-
-    def describe_stacks(self, **kwargs: Any) -> Any:
-        self.described += 1
-        return self.world.cloudformation.describe_stacks(**kwargs)
-
-
 def test_the_served_version_and_the_rollback_check_read_the_endpoint_stack_once(world: World) -> None:
     v1 = deployed_then_rolled_back(world)
-    counting = CountingDescribes(world)
+    counting = RecordingCloudFormation(world)
     deployer = world.shell(counting).deployer
     assert deployer.served() == index.Served(v1, "endpointconfig-v1")
     assert counting.described == 1
@@ -742,7 +730,7 @@ def test_the_served_version_and_the_rollback_check_read_the_endpoint_stack_once(
 def test_the_rollback_check_reads_its_own_stack_when_it_is_not_the_parameters(world: World) -> None:
     """The endpoint stack named otherwise than the parameter's stack (here by its id) is read itself."""
     v1 = deployed_then_rolled_back(world)
-    counting = CountingDescribes(world)
+    counting = RecordingCloudFormation(world)
     endpoint = index.EndpointState(DeclaringStack(counting, world), world.sagemaker, world.stack_id, ENDPOINT)
     deployer = index.StackParameterDeployer(counting, STACK, "ServedModelPackageArn", endpoint=endpoint)
     assert deployer.served() == index.Served(v1, "endpointconfig-v1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import tomllib
 
 import aws_cdk as cdk
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
@@ -20,7 +19,7 @@ from cdk_sagemaker_inference import (
     ModelPackageVersion,
 )
 
-from tests.conftest import REPO, new_app
+from tests.conftest import REPO, build_model, new_app
 
 
 def test_the_reference_app_synthesizes_without_info_messages(reference_app: cdk.App) -> None:
@@ -64,12 +63,10 @@ def test_a_container_spec_names_its_image_as_each_stack_should() -> None:
     app = new_app()
     serving, registry = cdk.Stack(app, "Serving"), cdk.Stack(app, "Registry")
     bucket = s3.Bucket.from_bucket_name(serving, "Artifacts", "artifacts")
-    repository = ecr.Repository.from_repository_name(serving, "Repository", "inference")
     builtin_model = Model(serving, "Builtin", container=ContainerDefinition(
         image=ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1"),
         model_data=ModelData.from_bucket(bucket, "model.tar.gz")))
-    ecr_model = Model(serving, "Ecr", container=ContainerDefinition(
-        image=ContainerImage.from_ecr_repository(repository, tag="v1")))
+    ecr_model = build_model(serving, "Ecr")
     (builtin,), (ecr_image,) = builtin_model.containers, ecr_model.containers
     assert builtin.image_uri_in(builtin_model) == builtin.image_uri
     assert ecr_image.image_uri_in(registry) == ecr_image.image_uri

@@ -18,13 +18,19 @@ STACK = "inference-shared-accelerator"
 _LOG_GROUP = "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
 #: The streams of the endpoint's own log group, granted by the endpoint to the config's execution role.
 _LOGS = f"{_LOG_GROUP}/aws/sagemaker/Endpoints/inferencesharedaccelerator-Endpoint-D905760B:*]"
-#: The streams of each component's log group, granted by the component to its model and the config's role.
-_CLASSIFIER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Classifier-97801EDF:*]"
-_EMBEDDER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Embedder-60046B67:*]"
-_RERANKER_LOGS = f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/inferencesharedaccelerator-Reranker-8AC48E4B:*]"
-#: The names of the components that always keep two copies, and of the one that scales to zero.
-ALWAYS_SERVED = ("inferencesharedaccelerator-Classifier-97801EDF", "inferencesharedaccelerator-Embedder-60046B67")
+#: The components' names: two always keep two copies or more, one scales to zero.
+CLASSIFIER = "inferencesharedaccelerator-Classifier-97801EDF"
+EMBEDDER = "inferencesharedaccelerator-Embedder-60046B67"
 ON_DEMAND = "inferencesharedaccelerator-Reranker-8AC48E4B"
+ALWAYS_SERVED = (CLASSIFIER, EMBEDDER)
+
+
+def _component_logs(name: str) -> str:
+    """The streams of a component's log group, granted by the component to its model and the config's role."""
+    return f"{_LOG_GROUP}/aws/sagemaker/InferenceComponents/{name}:*]"
+
+
+_CLASSIFIER_LOGS, _EMBEDDER_LOGS, _RERANKER_LOGS = map(_component_logs, (CLASSIFIER, EMBEDDER, ON_DEMAND))
 _KMS = [f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" for pack in ("HIPAA.Security", "NIST.800.53.R5",
                                                                             "PCI.DSS.321")]
 #: The rollback alarms only roll updates back; they notify no one.

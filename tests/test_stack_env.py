@@ -7,8 +7,6 @@ import pytest
 from aws_cdk import ArnFormat
 from cdk_sagemaker_inference._stack_env import environment_of
 
-from tests.conftest import new_app
-
 FORMS = [
     ({"service": "cloudformation", "resource": "stack", "resource_name": "serving/*"}, {}),
     ({"service": "sagemaker", "resource": "model-package", "resource_name": ""}, {}),
@@ -24,19 +22,18 @@ FORMS = [
 ]
 
 
-@pytest.mark.parametrize("env", [None, cdk.Environment(account="123456789012", region="eu-west-1")])
+@pytest.mark.parametrize("stack_fixture", ["stack", "regional_stack"])
 @pytest.mark.parametrize(("cdk_form", "ours"), FORMS)
-def test_an_arn_is_the_string_format_arn_returns(env: cdk.Environment | None, cdk_form: dict[str, object],
-                                                  ours: dict[str, str]) -> None:
-    stack = cdk.Stack(new_app(), "Stack", env=env)
+def test_an_arn_is_the_string_format_arn_returns(request: pytest.FixtureRequest, stack_fixture: str,
+                                                  cdk_form: dict[str, object], ours: dict[str, str]) -> None:
+    stack: cdk.Stack = request.getfixturevalue(stack_fixture)
     expected = stack.format_arn(**cdk_form)  # type: ignore[arg-type]
     actual = environment_of(stack).arn(str(cdk_form["service"]), str(cdk_form["resource"]),
                                        str(cdk_form["resource_name"]), **ours)  # type: ignore[arg-type]
     assert actual == expected
 
 
-def test_a_scope_and_its_stack_share_one_environment() -> None:
-    stack = cdk.Stack(new_app(), "Stack")
+def test_a_scope_and_its_stack_share_one_environment(stack: cdk.Stack) -> None:
     child = cdk.CfnResource(stack, "Thing", type="AWS::SNS::Topic")
     assert environment_of(child) is environment_of(stack)
     assert environment_of(child).stack is stack
