@@ -45,10 +45,11 @@ $(STAMPS)/runtime: $(STAMPS)/uv requirements.txt pyproject.toml
 	$(UV_INSTALL) -r requirements.txt
 	touch $@
 
-# The test tools on top of the runtime (requirements-dev.txt includes requirements.txt, which uv
-# finds installed: a second resolution costs it about a second). After the runtime rather than in
-# one run with it, so that `npm ci` (which needs only the venv's Node) and checkov's venv can
-# install while it does: see test-installs.
+# The test tools on top of the runtime (requirements-dev.txt includes requirements-bench.txt, which
+# includes requirements.txt, which uv finds installed: a second resolution costs it about a second),
+# so this also installs what `make bench` needs and marks it installed. After the runtime rather
+# than in one run with it, so that `npm ci` (which needs only the venv's Node) and checkov's venv
+# can install while it does: see test-installs.
 $(STAMPS)/dev: $(STAMPS)/runtime requirements-dev.txt requirements-bench.txt
 	$(UV_INSTALL) -r requirements-dev.txt
 	touch $(STAMPS)/bench $@
@@ -64,11 +65,12 @@ $(STAMPS)/checkov: $(STAMPS)/uv requirements-checkov.txt constraints-checkov.txt
 	touch $@
 
 # Python writes each module's bytecode the first time it imports it (uv compiles nothing: see
-# above). What the app imports from aws-cdk-lib, cdk-nag and boto3 takes about 3 CPU-seconds to
-# compile, checkov about 4: done here, while the other installs wait on downloads, it is not done in
-# the suite, whose two workers would otherwise both compile the same modules in their first seconds.
+# above). What the app imports from aws-cdk-lib and cdk-nag, and boto3 (which the tests use), takes
+# about 3 CPU-seconds to compile, checkov about 4: done here, while the other installs wait on
+# downloads, it is not done in the suite, whose two workers would otherwise both compile the same
+# modules in their first seconds.
 $(STAMPS)/bytecode: $(STAMPS)/runtime
-	$(BIN)/python -c "import stacks, cdk_nag, cdk_sagemaker_inference.compliance"
+	$(BIN)/python -c "import stacks, cdk_nag, boto3, cdk_sagemaker_inference.compliance"
 	touch $@
 
 $(STAMPS)/node: $(STAMPS)/runtime package.json package-lock.json
