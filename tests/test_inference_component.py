@@ -29,6 +29,7 @@ from cdk_sagemaker_inference import (
     ManagedInstanceScaling,
     Model,
     ModelData,
+    RealtimeEndpoint,
     RoutingStrategy,
     ValidationError,
 )
@@ -516,6 +517,14 @@ def test_on_an_imported_endpoint_the_variant_and_type_are_given(stack: cdk.Stack
 def test_refuses_an_endpoint_whose_variant_serves_a_model(stack: cdk.Stack) -> None:
     config = EndpointConfig(stack, "ModelConfig", variants=[InstanceVariant(model=model(stack))])
     endpoint = Endpoint(stack, "Serving", endpoint_config=config, deployment=None)
+    with pytest.raises(ValidationError, match=r"TestStack/Component: endpoint must be an endpoint whose variant "
+                       r"AllTraffic hosts inference components \(no model\), got 'TestStack/Serving'"):
+        component(stack, endpoint=endpoint, model=model(stack, "Other"))
+
+
+def test_refuses_a_realtime_endpoint_whose_variant_serves_a_model(stack: cdk.Stack) -> None:
+    """The facade is checked through the Endpoint it declares."""
+    endpoint = RealtimeEndpoint(stack, "Serving", variants=[InstanceVariant(model=model(stack))])
     with pytest.raises(ValidationError, match=r"TestStack/Component: endpoint must be an endpoint whose variant "
                        r"AllTraffic hosts inference components \(no model\), got 'TestStack/Serving'"):
         component(stack, endpoint=endpoint, model=model(stack, "Other"))

@@ -176,7 +176,7 @@ class InferenceComponent(_InferenceComponentBase):
 
     - The endpoint must be a component-hosting one (its config's variants have no model and the
       config has an execution role); each copy reserves ``compute`` on one of its instances. An
-      ``Endpoint`` of this app is checked for that, and its variant's instance type is known.
+      ``Endpoint`` or ``RealtimeEndpoint`` of this app is checked for that, and its variant's instance type is known.
     - When the hosting instance type is known to the package (``instance_capacity``), one copy's
       requirements are checked against that type's vCPUs, memory and GPUs at synth.
     - The name is fixed, derived from the construct path: Application Auto Scaling addresses the
@@ -412,8 +412,10 @@ class InferenceComponent(_InferenceComponentBase):
             check_pattern(self, "variant_name", name, NAME_PATTERN, NAME_RULE)
             return name, None
         handle = endpoint.variant(variant_name or (None if endpoint.variants else DEFAULT_VARIANT_NAME))
-        if isinstance(endpoint, Endpoint) and endpoint.endpoint_config.variants is not None:
-            [declared] = [v for v in endpoint.endpoint_config.variants if v.variant_name == handle.variant_name]
+        # A RealtimeEndpoint (the facade) is checked through the Endpoint it declares.
+        hosting = endpoint._declared_endpoint
+        if hosting is not None and hosting.endpoint_config.variants is not None:
+            [declared] = [v for v in hosting.endpoint_config.variants if v.variant_name == handle.variant_name]
             check(self, declared.model is None, "endpoint", f"an endpoint whose variant {handle.variant_name} "
                   "hosts inference components (no model)", endpoint.node.path)
         return handle.variant_name, handle.instance_type
