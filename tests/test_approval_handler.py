@@ -824,3 +824,162 @@ def test_the_readmes_command_to_send_an_event_again_redeploys(world: World) -> N
     assert world.handle(world.record(json.dumps(body))) == []
     assert world.notifications()[-1]["outcome"] == "redeploy"
     assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1"
+
+
+# --- stacks that serve the group without an endpoint (a batch transform's) -------------------------
+
+BATCH_STACK = "inference-batch"
+BATCH_ROLE = "arn:aws:iam::123456789012:role/batch-switch"
+BATCH_TEMPLATE = json.dumps({**json.loads(STAND_IN_TEMPLATE), "Resources": {"Served": {
+    "Type": "AWS::SSM::Parameter",
+    "Properties": {"Name": "/stand-in/batch-served", "Type": "String",
+                   "Value": {"Fn::Join": ["", ["served:", {"Ref": "ServedModelPackageArn"}]]}}}}})
+
+
+class BatchWorld(World):
+    """The world, with a second stand-in stack that serves the group without an endpoint."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cloudformation.create_stack(
+            StackName=BATCH_STACK, TemplateBody=BATCH_TEMPLATE,
+            Parameters=[{"ParameterKey": "InstanceType", "ParameterValue": "ml.m5.large"},
+                        {"ParameterKey": "ServedModelPackageArnRedeploy", "ParameterValue": ""}])
+        self.batch_cloudformation = RecordingCloudFormation(self)
+        self.environment = {**self.environment, "ALSO_STACK_NAMES": BATCH_STACK,
+                            "ALSO_PARAMETER_NAMES": "ServedModelPackageArn", "ALSO_ROLE_ARNS": BATCH_ROLE}
+
+    def shell(self, cloudformation: Any = None, batch_cloudformation: Any = None) -> index.Shell:
+        shell = super().shell(cloudformation)
+        shell.also_served = [index.StackParameterDeployer(
+            batch_cloudformation or self.batch_cloudformation, BATCH_STACK, "ServedModelPackageArn", BATCH_ROLE)]
+        return shell
+
+    def handle(self, *records: dict[str, Any], cloudformation: Any = None,
+               batch_cloudformation: Any = None) -> list[str]:
+        result = self.shell(cloudformation, batch_cloudformation).handle({"Records": list(records)})
+        return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
+
+    def batch_served(self) -> str:
+        stack = self.cloudformation.describe_stacks(StackName=BATCH_STACK)["Stacks"][0]
+        return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["ServedModelPackageArn"]
+
+
+@pytest.fixture
+def batch_world() -> Iterator[BatchWorld]:
+    with mock_aws():
+        yield BatchWorld()
+
+
+def test_an_approval_switches_the_endpoint_stack_then_each_stack_that_also_serves(batch_world: BatchWorld) -> None:
+    world = batch_world
+    v1 = world.version()
+    assert world.handle(world.record(event(v1))) == []
+    assert world.parameters()["ServedModelPackageArn"] == v1
+    assert world.batch_served() == v1
+    # The batch stack's update passes its own switch role and changes only its served version.
+    (update,) = world.batch_cloudformation.calls
+    assert update["RoleARN"] == BATCH_ROLE and update["UsePreviousTemplate"] is True
+    assert update["Parameters"][-1] == {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1}
+    endpoint, batch = world.notifications()
+    assert (endpoint["outcome"], endpoint["target"], "stack" in endpoint) == ("deploy", v1, False)
+    assert (batch["outcome"], batch["target"], batch["stack"]) == ("deploy", v1, BATCH_STACK)
+
+
+def test_a_duplicate_event_switches_no_stack(batch_world: BatchWorld) -> None:
+    world = batch_world
+    v1 = world.version()
+    world.handle(world.record(event(v1)))
+    assert world.handle(world.record(event(v1))) == []
+    assert len(world.batch_cloudformation.calls) == 1
+    assert [(n["outcome"], n.get("stack")) for n in world.notifications()] == [
+        ("deploy", None), ("deploy", BATCH_STACK), ("already-served", None), ("already-served", BATCH_STACK)]
+
+
+def test_rejecting_the_served_version_rolls_every_stack_back(batch_world: BatchWorld) -> None:
+    world = batch_world
+    v1, v2 = world.version(), world.version()
+    world.handle(world.record(event(v2)))
+    world.set_status(v2, "Rejected")
+    assert world.handle(world.record(event(v2, "Rejected"))) == []
+    assert (world.parameters()["ServedModelPackageArn"], world.batch_served()) == (v1, v1)
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "deploy", "rollback", "rollback"]
+
+
+def test_a_stack_that_also_serves_keeps_its_version_when_none_is_approved_and_says_which(
+        batch_world: BatchWorld) -> None:
+    world = batch_world
+    v1 = world.version()
+    world.handle(world.record(event(v1)))
+    world.set_status(v1, "Rejected")
+    world.handle(world.record(event(v1, "Rejected")))
+    assert world.batch_served() == v1
+    batch = world.notifications()[-1]
+    assert batch["outcome"] == "no-approved-version"
+    assert batch["reason"].endswith(f"stack {BATCH_STACK} keeps serving {v1}")
+
+
+def test_a_stack_that_also_serves_and_is_updating_retries_the_message_without_a_second_endpoint_switch(
+        batch_world: BatchWorld) -> None:
+    world = batch_world
+    v1 = world.version()
+
+    class BatchUpdating(Updating):
+        def describe_stacks(self, **kwargs: Any) -> Any:
+            response = self.world.cloudformation.describe_stacks(**kwargs)
+            response["Stacks"][0]["StackStatus"] = "UPDATE_IN_PROGRESS"
+            # Not yet this version: a `cdk deploy` of the batch stack is running.
+            return response
+
+    record = world.record(event(v1))
+    assert world.handle(record, batch_cloudformation=BatchUpdating(world)) == [record["messageId"]]
+    assert (world.parameters()["ServedModelPackageArn"], world.batch_served()) == (v1, "")
+    # The retry: the endpoint stack serves v1 already, the batch stack is switched now.
+    recording = RecordingCloudFormation(world)
+    assert world.handle({**record, "attributes": {"ApproximateReceiveCount": "2"}}, cloudformation=recording) == []
+    assert recording.calls == [] and world.batch_served() == v1
+    assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served", "deploy"]
+
+
+def test_a_silent_rollback_redeploys_the_endpoint_stack_only(batch_world: BatchWorld) -> None:
+    world = batch_world
+    v1 = deployed_then_rolled_back(world)
+    assert world.handle(world.record(event(v1))) == []
+    assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1"
+    assert len(world.batch_cloudformation.calls) == 1
+    assert [n["outcome"] for n in world.notifications()][-2:] == ["redeploy", "already-served"]
+
+
+def test_the_stacks_that_also_serve_come_from_the_environment(batch_world: BatchWorld) -> None:
+    world = batch_world
+    environment = {**world.environment, "ALSO_STACK_NAMES": f"{BATCH_STACK},other",
+                   "ALSO_PARAMETER_NAMES": "ServedModelPackageArn,Served", "ALSO_ROLE_ARNS": f"{BATCH_ROLE},r2"}
+    deployers = index.also_served_from_environment(environment, world.cloudformation)
+    assert [(d.stack_name, d._parameter_name, d._role_arn) for d in deployers] == [
+        (BATCH_STACK, "ServedModelPackageArn", BATCH_ROLE), ("other", "Served", "r2")]
+    assert index.also_served_from_environment({}, world.cloudformation) == []
+    with pytest.raises(ValueError, match="must list as many entries, got 2, 2 and 1"):
+        index.also_served_from_environment({**environment, "ALSO_ROLE_ARNS": BATCH_ROLE}, world.cloudformation)
+
+
+def test_subjects_of_a_stack_that_also_serves_name_the_version_by_group_and_number(
+        batch_world: BatchWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = batch_world
+    subjects: list[str] = []
+    monkeypatch.setattr(index, "publish", lambda sns, topic, subject, message: subjects.append(subject))
+    v1 = world.version()
+    world.handle(world.record(event(v1)))
+    assert subjects == [f"Deploying {v1}", f"Deploying mygroup/1 to {BATCH_STACK}"]
+
+
+def test_the_handler_switches_the_stacks_its_environment_names(
+        batch_world: BatchWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = batch_world
+    boto3.client("iam").create_role(RoleName="batch-switch", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "cloudformation.amazonaws.com"}}]}))
+    v1 = world.version()
+    for name, value in world.environment.items():
+        monkeypatch.setenv(name, value)
+    assert index.handler({"Records": [world.record(event(v1))]}, None) == {"batchItemFailures": []}
+    assert (world.parameters()["ServedModelPackageArn"], world.batch_served()) == (v1, v1)

@@ -230,3 +230,39 @@ def test_handler_logs_and_reraises(
     with pytest.raises(ValueError):
         index.handler(status_event("CREATE_COMPLETE"), None)
     assert "could not report on event" in caplog.text
+
+
+# --- stacks that serve the group without an endpoint (a batch transform's) -------------------------
+
+BATCH_STACK_ID = STACK_ID.replace("inference-realtime", "inference-batch")
+
+
+class Nothing:
+    """A client the monitor must not call."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the monitor called {name}")
+
+
+def test_a_stack_without_an_endpoint_is_reported_from_its_status_alone(world: World) -> None:
+    environment = {**world.environment, "ALSO_STACK_NAMES": "inference-batch,inference-other"}
+    report = index.monitor(status_event("UPDATE_COMPLETE", stack_id=BATCH_STACK_ID), environment,
+                           Nothing(), Nothing(), world.sns)
+    assert report == index.Report(Outcome.UPDATED, "stack inference-batch completed its update")
+    reason = "Resource handler returned message: denied"
+    failed = index.monitor(status_event("UPDATE_ROLLBACK_COMPLETE", reason, stack_id=BATCH_STACK_ID), environment,
+                           Nothing(), Nothing(), world.sns)
+    assert failed.outcome is Outcome.UPDATE_FAILED
+    assert failed.message.endswith(f"UPDATE_ROLLBACK_COMPLETE: {reason}")
+    assert world.notifications() == [
+        {"outcome": "updated", "stack": BATCH_STACK_ID, "status": "UPDATE_COMPLETE", "message": report.message},
+        {"outcome": "update-failed", "stack": BATCH_STACK_ID, "status": "UPDATE_ROLLBACK_COMPLETE",
+         "message": failed.message},
+    ]
+
+
+def test_a_stack_the_environment_does_not_name_is_refused_naming_every_stack(world: World) -> None:
+    environment = {**world.environment, "ALSO_STACK_NAMES": "inference-batch"}
+    other = status_event("UPDATE_COMPLETE", stack_id=STACK_ID.replace("inference-realtime", "other"))
+    with pytest.raises(ValueError, match="must be a stack named 'inference-realtime' or 'inference-batch', got"):
+        index.monitor(other, environment, Nothing(), Nothing(), world.sns)

@@ -26,6 +26,11 @@ Environment: ``MODEL_PACKAGE_GROUP_NAME``, ``TOPIC_ARN``, ``QUEUE_URL``, ``DEAD_
 ``<PARAMETER_NAME>Redeploy`` redeploys it) and optionally ``ROLE_ARN`` (the CloudFormation role
 every update passes) or ``PIPELINE_NAME`` + ``VARIABLE_NAME``.
 
+Other stacks may serve the group too, without an endpoint (a batch transform's stack):
+``ALSO_STACK_NAMES``, ``ALSO_PARAMETER_NAMES`` and ``ALSO_ROLE_ARNS``, comma-separated, one entry
+per stack in the same order. After the endpoint stack's decision each gets a decision of its own,
+on its own parameter, with the same listing of Approved versions, and its own notification.
+
 The queue is FIFO with one message group: messages arrive in order, one batch at a time. After
 a message fails, the rest of its batch is reported failed unprocessed, so that none overtakes it.
 """
@@ -36,7 +41,7 @@ import enum
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -115,7 +120,7 @@ class Action:
 
 
 def decide(serving: str | None, approved_newest_first: list[str], event: StateChange,
-           rolled_back: str | None = None) -> Action:
+           rolled_back: str | None = None, server: str = "the endpoint") -> Action:
     """What to serve after ``event``: always the newest Approved version of the group.
 
     The decision depends on the registry's state, not on the event alone, so a duplicate event,
@@ -128,6 +133,7 @@ def decide(serving: str | None, approved_newest_first: list[str], event: StateCh
     :param event: the state change that triggered the decision (it only shapes the reason).
     :param rolled_back: the endpoint config of ``serving`` that SageMaker rolled back silently (the
         endpoint runs another one), or None when the endpoint runs what the stack declares.
+    :param server: what serves ``serving``, as the reason names it. Default: "the endpoint".
     """
     changed = f"{event.model_package_arn} is {event.status}"
     if not approved_newest_first:
@@ -136,7 +142,7 @@ def decide(serving: str | None, approved_newest_first: list[str], event: StateCh
             kept = f"what it ran before SageMaker rolled back endpoint config {rolled_back} ({kept})"
         return Action(Outcome.NO_APPROVED_VERSION, None,
                       f"{changed}; no Approved version is left in {event.group}, "
-                      f"the endpoint keeps serving {kept}")
+                      f"{server} keeps serving {kept}")
     newest = approved_newest_first[0]
     if newest == serving and rolled_back is not None:
         return Action(Outcome.REDEPLOY, newest,
@@ -260,6 +266,8 @@ class StackParameterDeployer:
                  endpoint: EndpointState | None = None) -> None:
         """:param endpoint: checks for a silent rollback. Default: None, not checked."""
         self._cloudformation = cloudformation
+        #: The stack whose parameter names the served version.
+        self.stack_name = stack_name
         self._stack_name = stack_name
         self._parameter_name = parameter_name
         self._redeploy_parameter = parameter_name + REDEPLOY_SUFFIX
@@ -392,6 +400,19 @@ class Settings:
         )
 
 
+def also_served_from_environment(environment: Mapping[str, str], cloudformation: Any) -> list[StackParameterDeployer]:
+    """A deployer for each stack of ``ALSO_STACK_NAMES`` (none when it is unset or empty): its
+    parameter in ``ALSO_PARAMETER_NAMES`` and its role in ``ALSO_ROLE_ARNS``, at the same position."""
+    names, parameters, roles = (
+        [item for item in environment.get(variable, "").split(",") if item]
+        for variable in ("ALSO_STACK_NAMES", "ALSO_PARAMETER_NAMES", "ALSO_ROLE_ARNS"))
+    if not len(names) == len(parameters) == len(roles):
+        raise ValueError(f"ALSO_STACK_NAMES, ALSO_PARAMETER_NAMES and ALSO_ROLE_ARNS must list as many entries, "
+                         f"got {len(names)}, {len(parameters)} and {len(roles)}")
+    return [StackParameterDeployer(cloudformation, name, parameter, role)
+            for name, parameter, role in zip(names, parameters, roles, strict=True)]
+
+
 def deployer_from_environment(environment: Mapping[str, str], sagemaker: Any) -> Deployer:
     """The stack-parameter deployer if ``STACK_NAME`` is set, else the pipeline deployer; both check
     endpoint ``ENDPOINT_NAME`` of stack ``ENDPOINT_STACK_NAME`` for a silent rollback."""
@@ -415,15 +436,26 @@ def publish(sns: Any, topic_arn: str, subject: str, message: Mapping[str, Any]) 
     sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=json.dumps(message, default=str))
 
 
-class Shell:
-    """Gathers the inputs of ``decide``, acts on its answer and reports, one message at a time."""
+def version_label(arn: str) -> str:
+    """``<group>/<version>`` of a version ARN, short enough for a subject."""
+    return arn.rsplit(":model-package/", 1)[-1]
 
-    def __init__(self, settings: Settings, deployer: Deployer, sagemaker: Any, sns: Any, sqs: Any) -> None:
+
+class Shell:
+    """Gathers the inputs of ``decide``, acts on its answer and reports, one message at a time.
+
+    :param also_served: stacks that serve the group without an endpoint; each is decided and
+        switched after ``deployer``, on its own parameter. Default: none.
+    """
+
+    def __init__(self, settings: Settings, deployer: Deployer, sagemaker: Any, sns: Any, sqs: Any,
+                 also_served: Sequence[StackParameterDeployer] = ()) -> None:
         self.settings = settings
         self.deployer = deployer
         self.sagemaker = sagemaker
         self.sns = sns
         self.sqs = sqs
+        self.also_served = also_served
 
     def process(self, event: StateChange) -> Action:
         """Decides and acts for one valid state change; raises on any failure (to be retried)."""
@@ -437,26 +469,49 @@ class Shell:
             if current["ModelApprovalStatus"] == event.status:
                 raise NotYetConsistent(f"ListModelPackages does not list {event.model_package_arn} as "
                                        f"{event.status} yet")
-        served = self.deployer.served()
+        action = self._serve(self.deployer, approved, event)
+        # Once the endpoint stack is switched (or needs no switch): a failure here retries the
+        # message, and the endpoint stack then finds its version served.
+        for stack in self.also_served:
+            self._serve(stack, approved, event, stack.stack_name)
+        return action
+
+    def _serve(self, deployer: Deployer, approved: list[str], event: StateChange,
+               stack_name: str | None = None) -> Action:
+        """Decides, switches and reports for one deployer; ``stack_name`` names a stack without an endpoint."""
+        served = deployer.served()
         serving = served.version
-        action = decide(serving, approved, event, served.rolled_back)
-        LOGGER.info("decision: %s", action)
+        action = decide(serving, approved, event, served.rolled_back,
+                        "the endpoint" if stack_name is None else f"stack {stack_name}")
+        LOGGER.info("decision%s: %s", "" if stack_name is None else f" for stack {stack_name}", action)
         message: dict[str, Any] = {
             "outcome": action.outcome, "modelPackageGroup": event.group,
             "event": {"modelPackageArn": event.model_package_arn, "status": event.status},
             "servedBefore": serving, "target": action.target, "reason": action.reason,
         }
+        if stack_name is not None:
+            message["stack"] = stack_name
         if served.rolled_back is not None:
             message["silentRollback"] = served.rolled_back
         if action.target is not None:
-            message["started"] = self.deployer.deploy(action.target, action.redeploy)
-        subject = {
-            Outcome.DEPLOY: f"Deploying {action.target}",
-            Outcome.ROLLBACK: f"Rolling back to {action.target}",
-            Outcome.REDEPLOY: f"Redeploying {action.target} after a silent rollback",
-            Outcome.ALREADY_SERVED: f"Nothing to do: {serving} is served",
-            Outcome.NO_APPROVED_VERSION: f"No Approved version left in {event.group}",
-        }[action.outcome]
+            message["started"] = deployer.deploy(action.target, action.redeploy)
+        if stack_name is None:
+            subject = {
+                Outcome.DEPLOY: f"Deploying {action.target}",
+                Outcome.ROLLBACK: f"Rolling back to {action.target}",
+                Outcome.REDEPLOY: f"Redeploying {action.target} after a silent rollback",
+                Outcome.ALREADY_SERVED: f"Nothing to do: {serving} is served",
+                Outcome.NO_APPROVED_VERSION: f"No Approved version left in {event.group}",
+            }[action.outcome]
+        else:
+            # Subjects are cut at 100 characters: a version is named by group and number here.
+            target = version_label(action.target) if action.target else None
+            subject = {
+                Outcome.DEPLOY: f"Deploying {target} to {stack_name}",
+                Outcome.ROLLBACK: f"Rolling {stack_name} back to {target}",
+                Outcome.ALREADY_SERVED: f"Nothing to do for {stack_name}",
+                Outcome.NO_APPROVED_VERSION: f"{stack_name} keeps its version: none is Approved",
+            }[action.outcome]
         publish(self.sns, self.settings.topic_arn, subject, message)
         return action
 
@@ -524,5 +579,6 @@ def handler(event: Mapping[str, Any], context: object) -> dict[str, list[dict[st
         sagemaker=sagemaker,
         sns=boto3.client("sns"),
         sqs=boto3.client("sqs"),
+        also_served=also_served_from_environment(os.environ, boto3.client("cloudformation")),
     )
     return shell.handle(event)

@@ -11,8 +11,13 @@ not deployed again and again. The approval deployer runs the same check (``_endp
 before each decision, so the next approval event of the group, or the same event sent again,
 redeploys it; the log line of a silent rollback feeds a CloudWatch metric and alarm.
 
+Stacks that serve the same model package group without an endpoint (``ALSO_STACK_NAMES``,
+comma-separated: a batch transform's stack, which the approval deployer switches after the endpoint
+stack) are reported too: how their update ended, with no endpoint to check.
+
 Bad input raises: Lambda retries the event twice, then sends it to the function's dead-letter
-queue (where an alarm fires). Environment: ``STACK_NAME``, ``ENDPOINT_NAME``, ``TOPIC_ARN``.
+queue (where an alarm fires). Environment: ``STACK_NAME``, ``ENDPOINT_NAME``, ``TOPIC_ARN``,
+``ALSO_STACK_NAMES`` (optional).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import enum
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +63,8 @@ class Outcome(enum.StrEnum):
     SERVING = "serving"
     SILENT_ROLLBACK = SILENT_ROLLBACK
     UPDATE_FAILED = "update-failed"
+    #: A stack without an endpoint completed its update.
+    UPDATED = "updated"
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,11 @@ class StackStatusChange:
     status: str
     reason: str
 
+    @property
+    def stack_name(self) -> str:
+        """The name in ``stack_id`` (``arn:...:stack/<name>/<uuid>``)."""
+        return self.stack_id.rsplit(":stack/", 1)[1].split("/", 1)[0]
+
 
 @dataclass(frozen=True)
 class Report:
@@ -77,8 +89,8 @@ class Report:
     message: str
 
 
-def parse_event(event: Mapping[str, Any], stack_name: str) -> StackStatusChange:
-    """The status change in ``event``; raises ValueError naming what is wrong."""
+def parse_event(event: Mapping[str, Any], stack_names: Sequence[str]) -> StackStatusChange:
+    """The status change in ``event`` of one of ``stack_names``; raises ValueError naming what is wrong."""
     if event.get("source") != SOURCE or event.get("detail-type") != DETAIL_TYPE:
         raise ValueError(f"source and detail-type must be {SOURCE!r} and {DETAIL_TYPE!r}, "
                          f"got {event.get('source')!r} and {event.get('detail-type')!r}")
@@ -87,12 +99,24 @@ def parse_event(event: Mapping[str, Any], stack_name: str) -> StackStatusChange:
         raise ValueError("detail.status-details must be an object")
     stack_id = detail.get("stack-id")
     # Stack ids are arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>.
-    if not isinstance(stack_id, str) or f":stack/{stack_name}/" not in stack_id:
-        raise ValueError(f"stack-id must be a stack named {stack_name!r}, got {stack_id!r}")
+    if not isinstance(stack_id, str) or not any(f":stack/{name}/" in stack_id for name in stack_names):
+        raise ValueError(f"stack-id must be a stack named {' or '.join(map(repr, stack_names))}, got {stack_id!r}")
     status = detail["status-details"].get("status")
     if status != COMPLETE and status not in FAILED_STATUSES:
         raise ValueError(f"status must be {COMPLETE} or one of {sorted(FAILED_STATUSES)}, got {status!r}")
     return StackStatusChange(stack_id, status, str(detail["status-details"].get("status-reason") or ""))
+
+
+def assess_stack(change: StackStatusChange) -> Report:
+    """The outcome of an update of a stack without an endpoint (pure): its status says it all."""
+    if change.status in FAILED_STATUSES:
+        return _failed(change)
+    return Report(Outcome.UPDATED, f"stack {change.stack_name} completed its update")
+
+
+def _failed(change: StackStatusChange) -> Report:
+    return Report(Outcome.UPDATE_FAILED,
+                  f"the update of {change.stack_id} ended in {change.status}: {change.reason or 'no reason given'}")
 
 
 def assess(change: StackStatusChange, endpoint: str, serving_config: str | None,
@@ -104,9 +128,7 @@ def assess(change: StackStatusChange, endpoint: str, serving_config: str | None,
     :param declared_configs: physical ids of the stack's AWS::SageMaker::EndpointConfig resources.
     """
     if change.status in FAILED_STATUSES:
-        reason = change.reason or "no reason given"
-        return Report(Outcome.UPDATE_FAILED,
-                      f"the update of {change.stack_id} ended in {change.status}: {reason}")
+        return _failed(change)
     declared = rolled_back_configs(serving_config, declared_configs)
     if declared is None:
         return Report(Outcome.SERVING, f"endpoint {endpoint} now serves {serving_config}")
@@ -120,7 +142,10 @@ def monitor(event: Mapping[str, Any], environment: Mapping[str, str], cloudforma
             sns: Any) -> Report:
     """Validates ``event``, reads the endpoint and the stack, publishes and returns the report."""
     endpoint = environment["ENDPOINT_NAME"]
-    change = parse_event(event, environment["STACK_NAME"])
+    also = [name for name in environment.get("ALSO_STACK_NAMES", "").split(",") if name]
+    change = parse_event(event, [environment["STACK_NAME"], *also])
+    if change.stack_name != environment["STACK_NAME"]:
+        return _report_stack(change, environment["TOPIC_ARN"], sns)
     serving_config: str | None = None
     declared: list[str] = []
     if change.status == COMPLETE:
@@ -140,6 +165,18 @@ def monitor(event: Mapping[str, Any], environment: Mapping[str, str], cloudforma
     if report.outcome is Outcome.SILENT_ROLLBACK:
         message["next"] = AFTER_SILENT_ROLLBACK
     sns.publish(TopicArn=environment["TOPIC_ARN"], Subject=subject[:100], Message=json.dumps(message))
+    return report
+
+
+def _report_stack(change: StackStatusChange, topic_arn: str, sns: Any) -> Report:
+    """Publishes how the update of a stack without an endpoint ended."""
+    report = assess_stack(change)
+    (LOGGER.info if report.outcome is Outcome.UPDATED else LOGGER.error)("%s: %s", report.outcome, report.message)
+    subject = (f"Stack {change.stack_name} updated" if report.outcome is Outcome.UPDATED
+               else f"Stack {change.stack_name} update failed: {change.status}")
+    message = {"outcome": report.outcome, "stack": change.stack_id, "status": change.status,
+               "message": report.message}
+    sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=json.dumps(message))
     return report
 
 
