@@ -9,6 +9,7 @@ from cdk_sagemaker_inference import (
     BatchStrategy,
     BatchTransform,
     JoinSource,
+    ServedVersionSwitch,
     SharedResources,
     SplitType,
     TransformSource,
@@ -30,7 +31,8 @@ class BatchTransformStack(ExampleModelStack):
     here: a model is replaced whenever the served version changes, and a cross-stack reference to its
     name would either block that update (a strong reference) or point at a deleted model (a weak one).
     With the registry included, the ``ServedModelPackageArn`` parameter of this stack serves a
-    registry version instead. Each input row gets its label and probability appended
+    registry version instead, and approvals set it with this stack's ``switch`` after the real-time
+    stack's (the registry stack's ``ApprovalDeployment``). Each input row gets its label and probability appended
     (``JoinSource=Input``) in ``batch/output/<key>.out``.
 
     :param shared: the key, artifacts bucket and topic of the SharedResourcesStack.
@@ -62,3 +64,10 @@ class BatchTransformStack(ExampleModelStack):
             topic=shared.notifications_topic,
             trigger_on_object_created=True,
         )
+        #: The CloudFormation role an approval switches the served version with (None without a registry).
+        self.switch = None
+        if self.served_version is not None:
+            self.switch = ServedVersionSwitch(
+                self, "ServedVersionSwitch", served_package=self.served_version,
+                execution_roles=[self.model.role], transforms=[self.transform],
+            )

@@ -59,16 +59,7 @@ def add_inference_stacks(
             registry_group_name=group_name if config.include_registry else None,
             description="cdk-sagemaker-inference: the example pipeline on a real-time endpoint",
         )
-        if config.include_registry if include_registry is None else include_registry:
-            registry = ModelRegistryStack(
-                scope, f"{prefix}-registry", env=env, shared=shared.resources, group_name=group_name,
-                endpoint_stack=realtime, instance_type=InstanceType.of(config.endpoint_instance_type),
-                pipeline_name=pipeline_name, group_exists=config.registry_group_exists,
-                description="cdk-sagemaker-inference: model registry and approval-triggered deployment",
-            )
-            # The first version points at the model archives the realtime stack publishes: deploying
-            # the registry alone (or with --concurrency) must not register a version before they exist.
-            registry.add_stack_dependency(realtime, "registers a version whose artifacts the realtime stack publishes")
+    # Before the registry, whose approvals switch this stack too.
     batch = None
     if config.include_batch_transform:
         batch = BatchTransformStack(
@@ -76,6 +67,17 @@ def add_inference_stacks(
             registry_group_name=group_name if config.include_registry else None,
             description="cdk-sagemaker-inference: the example pipeline scores CSV files in batch",
         )
+    if realtime is not None and (config.include_registry if include_registry is None else include_registry):
+        registry = ModelRegistryStack(
+            scope, f"{prefix}-registry", env=env, shared=shared.resources, group_name=group_name,
+            endpoint_stack=realtime, batch_stack=batch,
+            instance_type=InstanceType.of(config.endpoint_instance_type),
+            pipeline_name=pipeline_name, group_exists=config.registry_group_exists,
+            description="cdk-sagemaker-inference: model registry and approval-triggered deployment",
+        )
+        # The first version points at the model archives the realtime stack publishes: deploying
+        # the registry alone (or with --concurrency) must not register a version before they exist.
+        registry.add_stack_dependency(realtime, "registers a version whose artifacts the realtime stack publishes")
     if config.include_elastic_inference:
         elastic_inference = ElasticInferenceStack(
             scope, f"{prefix}-elastic-inference", env=env, shared=shared.resources,

@@ -289,7 +289,9 @@ class DeploymentPipelineStack(Stack):
         return [step]
 
     def _pass_served_version(self, stage: InferenceStage) -> None:
-        """Gives the real-time stack's change set the served version as a parameter override.
+        """Gives the real-time stack's change set the served version as a parameter override, and
+        the batch stack's too (it serves what the stage's endpoint serves, and a silent rollback's
+        redeploy concerns only the endpoint).
 
         CDK Pipelines has no parameter overrides, and CodePipeline's CloudFormation action would
         otherwise reset ``ServedModelPackageArn`` to its default (the bundled example) on every run,
@@ -308,6 +310,10 @@ class DeploymentPipelineStack(Stack):
                 {DEFAULT_PARAMETER_NAME: f"#{{{namespace}.{SERVED_VERSION_EXPORT}}}",
                  REDEPLOY_VARIABLE: f"#{{{namespace}.{REDEPLOY_EXPORT}}}"})),
         }
+        batch = stage.stacks.batch
+        if batch is not None and batch.served_version is not None:
+            overrides[f"{batch.node.id}.Prepare"] = ("Configuration.ParameterOverrides", json.dumps(
+                {DEFAULT_PARAMETER_NAME: f"#{{{namespace}.{SERVED_VERSION_EXPORT}}}"}))
         stage_index = [s.stage_name for s in self.code_pipeline.stages].index(stage.stage_name)
         actions = [a.action_properties.action_name for a in self.code_pipeline.stages[stage_index].actions]
         for action_name, (path, value) in overrides.items():

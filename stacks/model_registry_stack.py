@@ -19,6 +19,7 @@ from cdk_sagemaker_inference import (
 )
 from constructs import Construct
 
+from .batch_transform_stack import BatchTransformStack
 from .example_pipeline import METRICS, REQUEST_CONTENT_TYPES, RESPONSE_CONTENT_TYPES, RETAINED_ASSETS_PREFIX
 from .realtime_inference_stack import RealtimeInferenceStack
 
@@ -32,6 +33,9 @@ class ModelRegistryStack(Stack):
     :param group_exists: import the group by name instead of declaring it (it was retained when an
         earlier registry stack was deleted). Default: False.
     :param endpoint_stack: the stack whose ``ServedModelPackageArn`` parameter approvals set.
+    :param batch_stack: a batch transform stack whose ``ServedModelPackageArn`` approvals set too,
+        after ``endpoint_stack``'s (with its own switch role). Default: None. With ``pipeline_name``
+        the pipeline deploys it with the served version instead.
     :param pipeline_name: a pipeline in this account and region that deploys ``endpoint_stack``:
         an approval starts it with the version's ARN in its ``ServedModelPackageArn`` variable.
         Default: None, an approval updates ``endpoint_stack`` with its ``ServedVersionSwitch`` role.
@@ -46,6 +50,7 @@ class ModelRegistryStack(Stack):
         group_name: str,
         endpoint_stack: RealtimeInferenceStack,
         instance_type: InstanceType,
+        batch_stack: BatchTransformStack | None = None,
         pipeline_name: str | None = None,
         group_exists: bool = False,
         **kwargs: Any,
@@ -76,7 +81,7 @@ class ModelRegistryStack(Stack):
             self,
             "ApprovalDeployment",
             model_package_group=self.group,
-            trigger=self._trigger(endpoint_stack, pipeline_name),
+            trigger=self._trigger(endpoint_stack, batch_stack, pipeline_name),
             topic=shared.notifications_topic,
             key=shared.key,
             endpoint_name=endpoint_stack.endpoint.endpoint_name,
@@ -86,10 +91,12 @@ class ModelRegistryStack(Stack):
         CfnOutput(self, "ApprovalQueueUrl", value=self.approval.queue.queue_url,
                   description=f"The approval queue of {group_name} (FIFO, message group {group_name})")
 
-    def _trigger(self, endpoint_stack: RealtimeInferenceStack, pipeline_name: str | None) -> DeploymentTrigger:
+    def _trigger(self, endpoint_stack: RealtimeInferenceStack, batch_stack: BatchTransformStack | None,
+                 pipeline_name: str | None) -> DeploymentTrigger:
         if pipeline_name is None:
             assert endpoint_stack.switch is not None, "the endpoint stack serves this registry"
-            return DeploymentTrigger.served_version_switch(endpoint_stack.switch)
+            also = [batch_stack.switch] if batch_stack is not None and batch_stack.switch is not None else []
+            return DeploymentTrigger.served_version_switch(endpoint_stack.switch, also=also)
         pipeline = codepipeline.Pipeline.from_pipeline_arn(
             self, "DeploymentPipeline", self.format_arn(service="codepipeline", resource=pipeline_name))
         return DeploymentTrigger.code_pipeline(pipeline)

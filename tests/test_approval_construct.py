@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
@@ -424,3 +425,126 @@ def test_compliance_gated_synth_passes(tmp_path: Any) -> None:
     apply_compliance_gate(app)
     _deployment(cdk.Stack(app, "ApprovalStack"))
     app.synth()  # raises on any unacknowledged AwsSolutions, HIPAA, NIST or PCI finding
+
+
+# --- stacks that serve the group without an endpoint (the reference app's batch stack) ------------
+
+def _reference(reference_app: cdk.App, name: str) -> Template:
+    return Template.from_json(reference_app.synth().get_stack_by_name(name).template)
+
+
+def _stack_output(stack: str) -> dict[str, Any]:
+    return {"Fn::GetStackOutput": {"StackName": stack, "Region": {"Ref": "AWS::Region"},
+                                   "OutputName": "PublishOutputFnGetAttServedVersionSwitchRoleBA860E91Arn1AA92A88"}}
+
+
+def test_the_batch_stacks_switch_role_may_replace_the_model_and_update_the_transforms_state_machine_only(
+        reference_app: cdk.App) -> None:
+    batch = _reference(reference_app, "inference-batch")
+    (policy,) = [p for name, p in batch.find_resources("AWS::IAM::ManagedPolicy").items()
+                 if name.startswith("ServedVersionSwitchRolePolicy")]
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": ["sagemaker:AddTags", "sagemaker:CreateModel", "sagemaker:DeleteModel", "sagemaker:DescribeModel",
+                    "sagemaker:ListTags"], "Effect": "Allow", "Resource": _arn("sagemaker", "model/*")},
+        {"Action": ["states:DescribeStateMachine", "states:ListTagsForResource", "states:TagResource",
+                    "states:UntagResource", "states:UpdateStateMachine"],
+         "Effect": "Allow", "Resource": {"Ref": "TransformStateMachine29402285"}},
+        {"Action": "iam:PassRole", "Effect": "Allow", "Resource": {"Fn::GetAtt": ["TransformRole30EB06CF", "Arn"]},
+         "Condition": {"StringEquals": {"iam:PassedToService": "states.amazonaws.com"}}},
+        {"Action": "sagemaker:DescribeModelPackage", "Effect": "Allow",
+         "Resource": _arn("sagemaker", "model-package/inference-breast-cancer/*")},
+        {"Action": "iam:PassRole", "Effect": "Allow", "Resource": {"Fn::GetAtt": ["ModelRole3E65CE92", "Arn"]},
+         "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
+        {"Action": ["ssm:GetParameter", "ssm:GetParameters"], "Effect": "Allow",
+         "Resource": _arn("ssm", "parameter/cdk-bootstrap/hnb659fds/version")},
+    ]
+    # What a switch changes in the batch stack: the model, and the state machine whose definition names it.
+    template = batch.to_json()
+    dependents = sorted(name for name, resource in template["Resources"].items()
+                        if '"Model0301700E"' in json.dumps(resource.get("Properties", {})))
+    assert dependents == ["TransformStateMachine29402285"]
+
+
+def test_the_deployer_switches_the_batch_stack_only_with_its_switch_role(reference_app: cdk.App) -> None:
+    registry = _reference(reference_app, "inference-registry")
+    statements = [s for name, p in registry.find_resources("AWS::IAM::ManagedPolicy").items()
+                  if name.startswith("ApprovalDeploymentDeployerRolePolicy")
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    updates = [s for s in statements if s["Action"] == "cloudformation:UpdateStack"]
+    assert updates == [
+        {"Action": "cloudformation:UpdateStack", "Effect": "Allow",
+         "Resource": _arn("cloudformation", f"stack/{stack}/*"),
+         "Condition": {"StringEquals": {"cloudformation:RoleArn": _stack_output(stack)}}}
+        for stack in ("inference-realtime", "inference-batch")]
+    (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
+    assert pass_role["Resource"] == [_stack_output("inference-batch"), _stack_output("inference-realtime")]
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
+    (describe,) = [s for s in statements if s["Action"] == "cloudformation:DescribeStacks"]
+    assert describe["Resource"] == [_arn("cloudformation", "stack/inference-batch/*"),
+                                    _arn("cloudformation", "stack/inference-realtime/*")]
+    # Both stacks' BootstrapVersion is one SSM parameter: one statement.
+    (ssm,) = [s for s in statements if "ssm:GetParameters" in s["Action"]]
+    assert ssm["Resource"] == _arn("ssm", "parameter/cdk-bootstrap/hnb659fds/version")
+    functions = registry.find_resources("AWS::Lambda::Function")
+    (deployer,) = [f for name, f in functions.items() if name.startswith("ApprovalDeploymentDeployer")]
+    variables = deployer["Properties"]["Environment"]["Variables"]
+    assert {name: variables[name] for name in ("ALSO_STACK_NAMES", "ALSO_PARAMETER_NAMES", "ALSO_ROLE_ARNS")} == {
+        "ALSO_STACK_NAMES": "inference-batch", "ALSO_PARAMETER_NAMES": "ServedModelPackageArn",
+        "ALSO_ROLE_ARNS": _stack_output("inference-batch")}
+
+
+def test_the_monitor_reports_the_update_results_of_the_batch_stack_too(reference_app: cdk.App) -> None:
+    registry = _reference(reference_app, "inference-registry")
+    registry.has_resource_properties("AWS::Events::Rule", {
+        "Description": "Update results of stack inference-realtime and inference-batch",
+        "EventPattern": Match.object_like({"resources": [
+            {"prefix": _arn("cloudformation", "stack/inference-realtime/")},
+            {"prefix": _arn("cloudformation", "stack/inference-batch/")}]})})
+    registry.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({
+        "STACK_NAME": "inference-realtime", "ALSO_STACK_NAMES": "inference-batch"})}})
+
+
+def _served_stack(app: cdk.App, id: str, group: str = "MyGroup") -> Any:
+    """A stack with a served version of ``group`` (a model's stand-in role) and nothing else."""
+    from aws_cdk import aws_iam as iam
+    from cdk_sagemaker_inference import ModelPackageGroup, ServedModelPackage
+
+    stack = cdk.Stack(app, id)
+    served = ServedModelPackage(stack, "Served", group=ModelPackageGroup.from_model_package_group_name(
+        stack, "Group", group))
+    return stack, served, iam.Role(stack, "ModelRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+
+
+def test_a_switch_needs_an_endpoint_or_transforms_and_keys_only_with_an_endpoint() -> None:
+    from aws_cdk import aws_kms as kms
+    from cdk_sagemaker_inference import ServedVersionSwitch
+
+    stack, served, role = _served_stack(new_app(), "Batch")
+    with pytest.raises(ValidationError, match="Batch/Switch: endpoint_name or transforms must be given: a switch "
+                                              "updates an endpoint or the batch transforms that serve the model, "
+                                              "got None"):
+        ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role])
+    with pytest.raises(ValidationError, match="Batch/Other: keys must be empty without endpoint_name"):
+        ServedVersionSwitch(stack, "Other", served_package=served, execution_roles=[role],
+                            keys=[kms.Key(stack, "Key")], transforms=[object()])  # type: ignore[list-item]
+
+
+def test_the_stacks_that_also_serve_must_be_other_stacks_of_the_same_group() -> None:
+    from cdk_sagemaker_inference import ServedVersionSwitch
+
+    app = new_app()
+    switches = {}
+    for id, group in (("Endpoint", "MyGroup"), ("Batch", "MyGroup"), ("Other", "OtherGroup")):
+        stack, served, role = _served_stack(app, id, group)
+        switches[id] = ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role],
+                                           endpoint_name="my-endpoint")
+    for also, message in (
+        ([switches["Endpoint"]], "trigger also must be switches of other stacks, each once, got 'Endpoint'"),
+        ([switches["Batch"], switches["Batch"]], "trigger also must be switches of other stacks, each once, "
+                                                 "got 'Batch'"),
+        ([switches["Other"]], "trigger also must be switches serving model package group 'MyGroup', "
+                              "got 'OtherGroup'"),
+    ):
+        stack = cdk.Stack(app, f"Registry{len(app.node.children)}")
+        with pytest.raises(ValidationError, match=message):
+            _deployment(stack, DeploymentTrigger.served_version_switch(switches["Endpoint"], also=also))

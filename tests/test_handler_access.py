@@ -284,6 +284,33 @@ def test_without_ssm_get_parameters_cloudformation_refuses_the_callers_update(
     assert "GetParameters" in note["reason"]
 
 
+BATCH_SWITCH_ROLE = "arn:aws:iam::123456789012:role/batch-served-version-switch"
+
+
+def test_deployer_policy_covers_switching_the_batch_stack_too(
+        world: DeployerWorld, registry_template: dict[str, Any]) -> None:
+    """The reference app's deployer switches the batch stack after the endpoint stack (describe,
+    the SSM-typed parameter, PassRole, UpdateStack), under the same synthesized policy."""
+    batch_template = json.loads(STAND_IN_TEMPLATE)
+    batch_template["Resources"]["Served"]["Properties"]["Name"] = "/stand-in/batch-served"
+    world.cloudformation.create_stack(
+        StackName=approval.BATCH_STACK, TemplateBody=json.dumps(batch_template),
+        Parameters=[{"ParameterKey": "InstanceType", "ParameterValue": "ml.m5.large"},
+                    {"ParameterKey": "ServedModelPackageArnRedeploy", "ParameterValue": ""}])
+    principal = Principal(as_moto_policy(role_statements(registry_template, "ApprovalDeploymentDeployerRole")))
+    v1 = world.version()
+    record = world.record(approval.event(v1))
+    shell = deployer_shell(world, principal)
+    shell.also_served = [deployer.StackParameterDeployer(
+        CallerCloudFormation(principal, world.cloudformation, approval.BATCH_STACK), approval.BATCH_STACK,
+        "ServedModelPackageArn", BATCH_SWITCH_ROLE)]
+    assert Principal.run(lambda: shell.handle({"Records": [record]})) == {"batchItemFailures": []}
+    batch = world.cloudformation.describe_stacks(StackName=approval.BATCH_STACK)["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in batch["Parameters"]}["ServedModelPackageArn"] == v1
+    assert [(n["outcome"], n.get("stack")) for n in world.notifications()] == [
+        ("deploy", None), ("deploy", approval.BATCH_STACK)]
+
+
 @pytest.fixture
 def monitor_world() -> Iterator[monitoring.World]:
     with mock_aws():

@@ -116,8 +116,8 @@ def test_the_app_is_the_pipeline_stack_with_a_staging_and_a_production_stage(app
     assert stages == ["inference-pipeline/staging", "inference-pipeline/production"]
     staging = app.node.find_child("inference-pipeline").node.find_child("staging")
     assert [s.stack_name for s in staging.node.children if isinstance(s, cdk.Stack)] == [
-        "staging-inference-shared", "staging-inference-realtime", "staging-inference-registry",
-        "staging-inference-batch", "staging-inference-smoke-test-access",
+        "staging-inference-shared", "staging-inference-realtime", "staging-inference-batch",
+        "staging-inference-registry", "staging-inference-smoke-test-access",
     ]
     assert (staging.account, staging.region) == (STAGING_ACCOUNT, "eu-west-1")  # type: ignore[attr-defined]
 
@@ -338,8 +338,14 @@ def test_each_stage_deploys_the_realtime_stack_with_the_decided_version(template
     assert decide["RunOrder"] < prepare["RunOrder"]
     spec = buildspec(template, decide["Configuration"]["ProjectName"])
     assert spec["env"]["exported-variables"] == ["SERVED_MODEL_PACKAGE_ARN", "SERVED_MODEL_PACKAGE_REDEPLOY"]
-    others = [a for n, a in stage_actions.items() if n.endswith(".Prepare") and n != "inference-realtime.Prepare"]
-    assert all("ParameterOverrides" not in a["Configuration"] for a in others)
+    # The batch stack serves the same version (a pipeline run would otherwise reset it to the example).
+    batch = stage_actions["inference-batch.Prepare"]
+    assert json.loads(batch["Configuration"]["ParameterOverrides"]) == {
+        "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}"}
+    assert decide["RunOrder"] < batch["RunOrder"]
+    served = ("inference-realtime.Prepare", "inference-batch.Prepare")
+    others = [a for n, a in stage_actions.items() if n.endswith(".Prepare") and n not in served]
+    assert others and all("ParameterOverrides" not in a["Configuration"] for a in others)
 
 
 def fake_aws(tmp_path: Path, describe: str, status: int) -> dict[str, str]:
@@ -528,6 +534,9 @@ def test_with_approvals_through_the_pipeline_both_stages_take_the_decided_versio
         assert json.loads(prepare["Configuration"]["ParameterOverrides"]) == {
             "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}",
             "ServedModelPackageArnRedeploy": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_REDEPLOY}}"}
+        batch = actions(template, stage)["inference-batch.Prepare"]
+        assert json.loads(batch["Configuration"]["ParameterOverrides"]) == {
+            "ServedModelPackageArn": f"#{{{stage}-ServedVersion.SERVED_MODEL_PACKAGE_ARN}}"}
 
 
 class Executions:

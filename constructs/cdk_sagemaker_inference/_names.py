@@ -66,6 +66,10 @@ def model_package_version_arns(env: Environment, group_name: str) -> list[str]:
     return [sagemaker_arn(env, "model-package", f"{name}/*") for name in arn_name_forms(group_name)]
 
 
+#: Why a grant on ``model_package_version_arns`` ends in a wildcard.
+VERSIONS_WILDCARD_REASON = "Versions are model-package/<group>/<version>: '/*' covers the versions of this group only."
+
+
 def sagemaker_arn(env: Environment, resource_type: str, resource_name: str) -> str:
     """``arn:<partition>:sagemaker:<region>:<account>:<resource_type>/<resource_name>``, the form of
     every SageMaker resource ARN (endpoint, endpoint-config, model, model-package-group,

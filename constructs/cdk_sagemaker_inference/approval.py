@@ -43,7 +43,7 @@ from ._batch import batched
 from ._endpoint_state import SILENT_ROLLBACK
 from ._iam import ManagedPolicyRole
 from ._metrics import DEFAULT_PERIOD, ONE_MINUTE, Statistic
-from ._names import NAME_PATTERN, model_package_version_arns, sagemaker_arn
+from ._names import NAME_PATTERN, VERSIONS_WILDCARD_REASON, model_package_version_arns, sagemaker_arn
 from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_logs_use, let_services_use_key
 from ._stack_env import environment_of
 from ._validation import check_pattern, check_range, duration_of_seconds, fail, is_token, whole_seconds
@@ -107,6 +107,8 @@ class DeploymentTrigger(abc.ABC):
 
     #: The endpoint stack the trigger updates, if it knows it (the monitor watches it).
     stack_name: str | None = None
+    #: The stacks without an endpoint that the trigger switches after it (the monitor reports them).
+    also_stack_names: Sequence[str] = ()
 
     @staticmethod
     def cloudformation_stack(
@@ -139,12 +141,21 @@ class DeploymentTrigger(abc.ABC):
         return _StackParameterTrigger(stack_name, parameter_name, execution_role_arn, ssm_parameter_names)
 
     @staticmethod
-    def served_version_switch(switch: ServedVersionSwitch) -> DeploymentTrigger:
+    def served_version_switch(switch: ServedVersionSwitch, *,
+                              also: Sequence[ServedVersionSwitch] = ()) -> DeploymentTrigger:
         """Updates the stack of ``switch`` with ``switch``'s role, reading the SSM-typed parameters
         that stack declares (its synthesizer's ``BootstrapVersion``, with that synthesizer's
-        qualifier)."""
-        return _StackParameterTrigger(switch.stack_name, switch.parameter_name, switch.role_arn,
-                                      ssm_parameters_of=switch.stack)
+        qualifier).
+
+        :param also: switches of stacks that serve the same group without an endpoint (a
+            ``BatchTransform``'s stack, its switch declared with ``transforms``). After each
+            decision for the endpoint stack, each of these stacks is set to the newest Approved
+            version the same way, with its own switch's role, and reported on its own; a silent
+            rollback concerns only the endpoint. Default: none.
+        """
+        return _StackParameterTrigger(
+            switch.stack_name, switch.parameter_name, switch.role_arn, ssm_parameters_of=switch.stack,
+            group_name=switch.model_package_group_name, also=also)
 
     @staticmethod
     def code_pipeline(
@@ -165,42 +176,78 @@ class DeploymentTrigger(abc.ABC):
 
 class _StackParameterTrigger(DeploymentTrigger):
     def __init__(self, stack_name: str, parameter_name: str, execution_role_arn: str | None,
-                 ssm_parameter_names: Sequence[str] = (), ssm_parameters_of: Stack | None = None) -> None:
+                 ssm_parameter_names: Sequence[str] = (), ssm_parameters_of: Stack | None = None,
+                 group_name: str | None = None, also: Sequence[ServedVersionSwitch] = ()) -> None:
         self.stack_name = self._stack = stack_name
         self.parameter_name = parameter_name
         self.execution_role_arn = execution_role_arn
         self.ssm_parameter_names = list(ssm_parameter_names)
         self._ssm_parameters_of = ssm_parameters_of
+        self._group_name = group_name
+        self._also = list(also)
+        self.also_stack_names = [switch.stack_name for switch in self._also]
 
     def bind(self, scope: Construct, role: iam.Role) -> Mapping[str, str]:
         check_pattern(scope, "trigger stack_name", self._stack, _STACK_NAME, _STACK_NAME_RULE)
         check_pattern(scope, "trigger parameter_name", self.parameter_name, r"[a-zA-Z0-9]{1,255}",
                       "a CloudFormation parameter name: 1-255 letters and digits")
-        stack = _stack_arn(scope, self._stack)
-        _allow(role, ["cloudformation:DescribeStacks"], stack, _STACK_ID_REASON)
-        environment = {"STACK_NAME": self._stack, "PARAMETER_NAME": self.parameter_name}
-        # CloudFormation resolves SSM-typed parameters with the caller's credentials.
+        for switch in self._also:
+            self._check_also(scope, switch)
         here = environment_of(scope)
-        ssm_parameters = (ssm_typed_parameter_arns(self._ssm_parameters_of, here.stack) if self._ssm_parameters_of
-                          else ssm_parameter_arns(here, self.ssm_parameter_names))
-        if self._ssm_parameters_of or self.ssm_parameter_names:
-            role.add_to_principal_policy(iam.PolicyStatement(
-                actions=["ssm:GetParameters", "ssm:GetParameter"], resources=ssm_parameters))
-        if self.execution_role_arn is None:
-            _allow(role, ["cloudformation:UpdateStack"], stack, _STACK_ID_REASON)
+        # One statement for every stack's SSM-typed parameters (a CDK stack's BootstrapVersion is
+        # the same parameter in each stack of one qualifier).
+        ssm_parameters = (ssm_typed_parameter_arns([self._ssm_parameters_of, *(switch.stack for switch in self._also)],
+                                                   here.stack) if self._ssm_parameters_of
+                          else ssm_parameter_arns(here, self.ssm_parameter_names) if self.ssm_parameter_names
+                          else None)
+        _let_update(scope, role, self._stack, self.execution_role_arn, ssm_parameters)
+        environment = {"STACK_NAME": self._stack, "PARAMETER_NAME": self.parameter_name}
+        if self.execution_role_arn is not None:
+            environment["ROLE_ARN"] = self.execution_role_arn
+        if not self._also:
             return environment
-        # IAM cannot force UsePreviousTemplate: an UpdateStack that names no role, or another
-        # one, would run with a role the switch was not meant to have (e.g. the stack's last).
+        for switch in self._also:
+            _let_update(scope, role, switch.stack_name, switch.role_arn)
+        # Lists in one variable each: a role ARN is a token, joined by CloudFormation.
+        return {**environment,
+                "ALSO_STACK_NAMES": ",".join(self.also_stack_names),
+                "ALSO_PARAMETER_NAMES": ",".join(switch.parameter_name for switch in self._also),
+                "ALSO_ROLE_ARNS": ",".join(switch.role_arn for switch in self._also)}
+
+    def _check_also(self, scope: Construct, switch: ServedVersionSwitch) -> None:
+        """A stack that also serves must be another stack, serving the same group."""
+        if switch.stack_name == self._stack or self.also_stack_names.count(switch.stack_name) > 1:
+            raise fail(scope, "trigger also", "switches of other stacks, each once", switch.stack_name)
+        group = switch.model_package_group_name
+        if self._group_name is not None and not is_token(group) and not is_token(self._group_name) and (
+                group != self._group_name):
+            raise fail(scope, "trigger also", f"switches serving model package group {self._group_name!r}", group)
+
+
+def _let_update(scope: Construct, role: iam.Role, stack_name: str, execution_role_arn: str | None,
+                ssm_parameter_arns: list[str] | None = None) -> None:
+    """Lets ``role`` describe stack ``stack_name`` and update it, passing ``execution_role_arn`` only,
+    and read the SSM parameters ``ssm_parameter_arns`` (CloudFormation resolves a stack's SSM-typed
+    parameters with the caller's credentials). Default: None, no SSM parameter."""
+    stack = _stack_arn(scope, stack_name)
+    _allow(role, ["cloudformation:DescribeStacks"], stack, _STACK_ID_REASON)
+    if ssm_parameter_arns is not None:
         role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["cloudformation:UpdateStack"], resources=[stack],
-            conditions={"StringEquals": {"cloudformation:RoleArn": self.execution_role_arn}},
-        ))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["iam:PassRole"],
-            resources=[self.execution_role_arn],
-            conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
-        ))
-        return {**environment, "ROLE_ARN": self.execution_role_arn}
+            actions=["ssm:GetParameters", "ssm:GetParameter"], resources=ssm_parameter_arns))
+    if execution_role_arn is None:
+        _allow(role, ["cloudformation:UpdateStack"], stack, _STACK_ID_REASON)
+        return
+    # IAM cannot force UsePreviousTemplate: an UpdateStack that names no role, or another
+    # one, would run with a role the switch was not meant to have (e.g. the stack's last).
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["cloudformation:UpdateStack"], resources=[stack],
+        conditions={"StringEquals": {"cloudformation:RoleArn": execution_role_arn}},
+    ))
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["iam:PassRole"],
+        resources=[execution_role_arn],
+        conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+    ))
 
 
 class _PipelineTrigger(DeploymentTrigger):
@@ -371,7 +418,7 @@ class ApprovalDeployment(Construct):
                "the handler lists only its group's versions.")
         for versions in model_package_version_arns(environment_of(self), group_name):
             _allow(self.deployer_role, ["sagemaker:DescribeModelPackage"], versions,
-                   "Versions are model-package/<group>/<version>: '/*' covers the versions of this group only.")
+                   VERSIONS_WILDCARD_REASON)
         # Bad events are moved to the dead-letter queue by the handler itself.
         self.dead_letter_queue.grant_send_messages(self.deployer)
         self.deployer.add_event_source(event_sources.SqsEventSource(
@@ -414,7 +461,9 @@ class ApprovalDeployment(Construct):
             "Monitor", "deployment_monitor", _MONITOR_TIMEOUT,
             f"Reports whether endpoint {endpoint_name} serves what its stack declares",
             dead_letter_queue=self.monitor_dead_letter_queue,
-            environment={"STACK_NAME": watched_stack, "ENDPOINT_NAME": endpoint_name})
+            environment={"STACK_NAME": watched_stack, "ENDPOINT_NAME": endpoint_name,
+                         **({"ALSO_STACK_NAMES": ",".join(trigger.also_stack_names)}
+                            if trigger.also_stack_names else {})})
         self._let_read_endpoint_state(self.monitor_role, *endpoint_state, describe_stack=False)
         # The monitor logs each silent rollback before it publishes: a metric and an alarm on the
         # topic (a person is paged even if the publish failed, and the alarm's state is visible).
@@ -437,12 +486,13 @@ class ApprovalDeployment(Construct):
         self.stack_status_rule = events.Rule(
             self,
             "StackStatusRule",
-            description=f"Update results of stack {watched_stack}",
+            description=f"Update results of stack {' and '.join([watched_stack, *trigger.also_stack_names])}",
             event_pattern=events.EventPattern(
                 source=["aws.cloudformation"],
                 detail_type=["CloudFormation Stack Status Change"],
                 # Stack ids end with a unique id: match every id of a stack of that name.
-                resources=events.Match.prefix(_stack_arn(self, watched_stack, "")),
+                resources=events.Match.any_of(*(events.Match.prefix(_stack_arn(self, name, ""))
+                                                for name in [watched_stack, *trigger.also_stack_names])),
                 detail={"status-details": {"status": [
                     "UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
                 ]}},

@@ -1,11 +1,12 @@
-"""ServedVersionSwitch: the CloudFormation service role that switches an endpoint's served version.
+"""ServedVersionSwitch: the CloudFormation service role that switches a stack's served version.
 
 An approval switches the served registry version with ``UpdateStack`` (previous template, one
 parameter changed). Whoever may call UpdateStack and pass a role can deploy *any* template with
 that role (IAM has no condition key that forces ``UsePreviousTemplate``), so the role passed must
-be able to do only what a switch does: replace the Model and EndpointConfig, update the Endpoint,
-pass the model's execution role to SageMaker, read the stack's SSM-typed parameters and describe.
-It must not be the CDK bootstrap ``cfn-exec`` role (AdministratorAccess by default).
+be able to do only what a switch does: replace the Model (and an endpoint's EndpointConfig), update
+the Endpoint or the batch transform's state machine that names the model, pass the roles these
+use, read the stack's SSM-typed parameters and describe. It must not be the CDK bootstrap
+``cfn-exec`` role (AdministratorAccess by default).
 
 How ``cdk deploy`` and the switch share the stack: CloudFormation remembers the role of the last
 update. ``cdk deploy`` always passes the bootstrap ``cfn-exec`` role and the switch always passes
@@ -17,6 +18,7 @@ the served version (``--previous-parameters``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import jsii
 from aws_cdk import CfnParameter, DefaultStackSynthesizer, IStableListProducer, Lazy, Stack
@@ -26,15 +28,23 @@ from constructs import Construct
 
 from ._batch import batched
 from ._iam import ManagedPolicyRole
-from ._names import model_package_version_arns, sagemaker_arn
+from ._names import VERSIONS_WILDCARD_REASON, model_package_version_arns, sagemaker_arn
 from ._stack_env import StackEnvironment, environment_of
+from ._validation import fail
 from .compliance import acknowledge_wildcard_resource
 from .served_version import ServedModelPackage
 
+if TYPE_CHECKING:
+    from .transform import BatchTransform
+
 #: The parameter type prefix CloudFormation resolves from SSM with the caller's credentials.
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
-_GENERATED_NAMES = ("CloudFormation generates Model and EndpointConfig names when it replaces them (they are "
+_GENERATED_NAMES = ("CloudFormation generates the names of the Models (and EndpointConfigs) it replaces (they are "
                     "immutable and never custom-named), so the switch creates and deletes them by pattern.")
+#: What CloudFormation does when a state machine's definition names a new model (the resource's
+#: update handler permissions in its registry schema, and the read it makes after the update).
+_STATE_MACHINE_UPDATE_ACTIONS = ["states:UpdateStateMachine", "states:DescribeStateMachine", "states:TagResource",
+                                 "states:UntagResource", "states:ListTagsForResource"]
 
 
 def ssm_typed_parameter_names(stack: Stack) -> list[str]:
@@ -61,14 +71,15 @@ def ssm_typed_parameter_names(stack: Stack) -> list[str]:
 
 @jsii.implements(IStableListProducer)
 class _SsmParameterArns:
-    """The ARNs of a stack's SSM-typed parameters, when the template is rendered (see above)."""
+    """The ARNs of stacks' SSM-typed parameters, when the template is rendered (see above)."""
 
-    def __init__(self, target: Stack, scope: Stack) -> None:
-        self._target = target
+    def __init__(self, targets: Sequence[Stack], scope: Stack) -> None:
+        self._targets = targets
         self._scope = scope
 
     def produce(self) -> list[str] | None:
-        return ssm_parameter_arns(environment_of(self._scope), ssm_typed_parameter_names(self._target)) or None
+        names = sorted({name for target in self._targets for name in ssm_typed_parameter_names(target)})
+        return ssm_parameter_arns(environment_of(self._scope), names) or None
 
 
 def ssm_parameter_arns(environment: StackEnvironment, names: Sequence[str]) -> list[str]:
@@ -76,25 +87,28 @@ def ssm_parameter_arns(environment: StackEnvironment, names: Sequence[str]) -> l
     return [environment.arn("ssm", "parameter", name.lstrip("/")) for name in names]
 
 
-def ssm_typed_parameter_arns(target: Stack, scope: Stack) -> list[str]:
-    """A lazy list of the ARNs (in ``scope``'s account and region) of ``target``'s SSM-typed
-    parameters, resolved when the template is rendered."""
-    return Lazy.list(_SsmParameterArns(target, scope))
+def ssm_typed_parameter_arns(targets: Sequence[Stack], scope: Stack) -> list[str]:
+    """A lazy list of the ARNs (in ``scope``'s account and region) of the SSM-typed parameters of
+    the stacks ``targets``, each once, resolved when the template is rendered."""
+    return Lazy.list(_SsmParameterArns(targets, scope))
 
 
 class ServedVersionSwitch(Construct):
-    """A CloudFormation service role for switching the served version of one endpoint's stack.
+    """A CloudFormation service role for switching the served version of one stack: an endpoint's,
+    or one whose batch transforms serve the model.
 
-    Declare it in the endpoint stack, after the models and the endpoint; hand it to
-    ``DeploymentTrigger.served_version_switch(switch)``. The role may:
+    Declare it in that stack, after the models and the endpoint or transforms; hand it to
+    ``DeploymentTrigger.served_version_switch(switch)`` (an endpoint stack's), or in its ``also``
+    (a stack without an endpoint, switched after the endpoint stack). The role may:
 
-    - create, describe and delete Models and EndpointConfigs (generated names: ``model/*``,
-      ``endpoint-config/*``), tag them, and create a Model from a version of ``served_package``'s
-      group (``DescribeModelPackage``);
-    - update and describe the one endpoint ``endpoint_name``;
+    - create, describe and delete Models (generated names: ``model/*``), tag them, and create a
+      Model from a version of ``served_package``'s group (``DescribeModelPackage``);
     - pass the models' execution roles, to SageMaker only;
-    - let SageMaker use ``keys`` for the new endpoint config (``kms:CreateGrant`` for AWS resources,
-      ``kms:DescribeKey``);
+    - with ``endpoint_name``: create, describe and delete EndpointConfigs (``endpoint-config/*``),
+      update and describe that one endpoint, and let SageMaker use ``keys`` for the new endpoint
+      config (``kms:CreateGrant`` for AWS resources, ``kms:DescribeKey``);
+    - with ``transforms``: update, describe and tag each transform's state machine (its definition
+      names the model), passing the state machine's role to Step Functions only;
     - read the stack's SSM-typed parameters.
 
     Nothing else: not IAM, not the alarms or scaling policies (a switch leaves them unchanged).
@@ -108,22 +122,32 @@ class ServedVersionSwitch(Construct):
         *,
         served_package: ServedModelPackage,
         execution_roles: Sequence[iam.IRole],
-        endpoint_name: str,
+        endpoint_name: str | None = None,
         keys: Sequence[kms.IKey] = (),
+        transforms: Sequence[BatchTransform] = (),
     ) -> None:
         """
         :param served_package: the stack parameter a switch changes.
         :param execution_roles: the execution roles of the models the switch replaces.
-        :param endpoint_name: the endpoint the switch updates.
+        :param endpoint_name: the endpoint the switch updates. Default: None, the stack has no
+            endpoint that serves the model (give ``transforms``).
         :param keys: the keys of the endpoint config (storage, data capture). Default: none.
+        :param transforms: the batch transforms of the stack that serve the model. Default: none.
         """
         super().__init__(scope, id)
+        if endpoint_name is None and not transforms:
+            raise fail(self, "endpoint_name or transforms",
+                       "given: a switch updates an endpoint or the batch transforms that serve the model", None)
+        if endpoint_name is None and keys:
+            raise fail(self, "keys", "empty without endpoint_name (they are the endpoint config's keys)", keys)
         environment = environment_of(self)
         stack = environment.stack
         #: The endpoint stack.
         self.stack = stack
         self.stack_name = stack.stack_name
         self.parameter_name = served_package.parameter_name
+        #: The model package group whose versions the switch serves.
+        self.model_package_group_name = served_package.group.model_package_group_name
         self.role = ManagedPolicyRole(
             self, "Role",
             assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com", conditions={
@@ -131,18 +155,31 @@ class ServedVersionSwitch(Construct):
             description=f"CloudFormation service role that switches the served model version of {stack.stack_name}",
         )
 
-        generated = [sagemaker_arn(environment, "model", "*"), sagemaker_arn(environment, "endpoint-config", "*")]
+        generated = [sagemaker_arn(environment, "model", "*")]
+        if endpoint_name is not None:
+            generated.append(sagemaker_arn(environment, "endpoint-config", "*"))
         self._allow(["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
-                     "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
-                     "sagemaker:DeleteEndpointConfig", "sagemaker:AddTags", "sagemaker:ListTags"], generated)
-        endpoint = sagemaker_arn(environment, "endpoint", endpoint_name.lower())
-        # UpdateEndpoint is authorized on the endpoint and on the config it moves to.
-        self._allow(["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags",
-                     "sagemaker:ListTags"], [endpoint, generated[1]])
+                     *(["sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
+                        "sagemaker:DeleteEndpointConfig"] if endpoint_name is not None else []),
+                     "sagemaker:AddTags", "sagemaker:ListTags"], generated)
+        if endpoint_name is not None:
+            endpoint = sagemaker_arn(environment, "endpoint", endpoint_name.lower())
+            # UpdateEndpoint is authorized on the endpoint and on the config it moves to.
+            self._allow(["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags",
+                         "sagemaker:ListTags"], [endpoint, generated[1]])
+        if transforms:
+            self._allow(_STATE_MACHINE_UPDATE_ACTIONS,
+                        [transform.state_machine.state_machine_arn for transform in transforms])
+            self.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["iam:PassRole"], resources=[transform.role.role_arn for transform in transforms],
+                conditions={"StringEquals": {"iam:PassedToService": "states.amazonaws.com"}},
+            ))
         versions = model_package_version_arns(environment, served_package.group.model_package_group_name)
         self._allow(["sagemaker:DescribeModelPackage"], versions)
-        for resource in [*generated, *versions]:
+        for resource in generated:
             acknowledge_wildcard_resource(self.role.policy, resource, _GENERATED_NAMES)
+        for resource in versions:
+            acknowledge_wildcard_resource(self.role.policy, resource, VERSIONS_WILDCARD_REASON)
         self.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["iam:PassRole"], resources=[role.role_arn for role in execution_roles],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
@@ -152,7 +189,7 @@ class ServedVersionSwitch(Construct):
                 actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[key.key_arn for key in keys],
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ))
-        self._allow(["ssm:GetParameters", "ssm:GetParameter"], ssm_typed_parameter_arns(stack, stack))
+        self._allow(["ssm:GetParameters", "ssm:GetParameter"], ssm_typed_parameter_arns([stack], stack))
 
     def _allow(self, actions: list[str], resources: list[str]) -> None:
         self.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
