@@ -491,6 +491,11 @@ def test_the_deployer_switches_the_batch_stack_only_with_its_switch_role(referen
     assert {name: variables[name] for name in ("ALSO_STACK_NAMES", "ALSO_PARAMETER_NAMES", "ALSO_ROLE_ARNS")} == {
         "ALSO_STACK_NAMES": "inference-batch", "ALSO_PARAMETER_NAMES": "ServedModelPackageArn",
         "ALSO_ROLE_ARNS": _stack_output("inference-batch")}
+    # It sends each event to its own queue again for the batch stack.
+    (send,) = [s for s in statements if s["Action"] == ["sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                                                          "sqs:SendMessage"]]
+    assert [arn["Fn::GetAtt"][0][:len("ApprovalDeploymentQueue")] for arn in send["Resource"]] == [
+        "ApprovalDeploymentDeadL", "ApprovalDeploymentQueue"]
 
 
 def test_the_monitor_reports_the_update_results_of_the_batch_stack_too(reference_app: cdk.App) -> None:
@@ -515,6 +520,17 @@ def _served_stack(app: cdk.App, id: str, group: str = "MyGroup") -> Any:
     return stack, served, iam.Role(stack, "ModelRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
 
 
+def _transform_stand_in(stack: cdk.Stack) -> Any:
+    """What a switch reads of a BatchTransform: its state machine's ARN and its role."""
+    from types import SimpleNamespace
+
+    from aws_cdk import aws_iam as iam
+
+    role = iam.Role(stack, "TransformRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+    return SimpleNamespace(state_machine=SimpleNamespace(
+        state_machine_arn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{stack.node.id}"), role=role)
+
+
 def test_a_switch_needs_an_endpoint_or_transforms_and_keys_only_with_an_endpoint() -> None:
     from aws_cdk import aws_kms as kms
     from cdk_sagemaker_inference import ServedVersionSwitch
@@ -526,25 +542,52 @@ def test_a_switch_needs_an_endpoint_or_transforms_and_keys_only_with_an_endpoint
         ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role])
     with pytest.raises(ValidationError, match="Batch/Other: keys must be empty without endpoint_name"):
         ServedVersionSwitch(stack, "Other", served_package=served, execution_roles=[role],
-                            keys=[kms.Key(stack, "Key")], transforms=[object()])  # type: ignore[list-item]
+                            keys=[kms.Key(stack, "Key")], transforms=[_transform_stand_in(stack)])
 
 
-def test_the_stacks_that_also_serve_must_be_other_stacks_of_the_same_group() -> None:
+def test_the_stacks_that_also_serve_must_be_other_stacks_without_an_endpoint_of_the_same_group() -> None:
     from cdk_sagemaker_inference import ServedVersionSwitch
 
     app = new_app()
     switches = {}
-    for id, group in (("Endpoint", "MyGroup"), ("Batch", "MyGroup"), ("Other", "OtherGroup")):
+    for id, group in (("Endpoint", "MyGroup"), ("Batch", "MyGroup"), ("Other", "OtherGroup"),
+                      ("SecondEndpoint", "MyGroup")):
         stack, served, role = _served_stack(app, id, group)
-        switches[id] = ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role],
-                                           endpoint_name="my-endpoint")
+        where = ({"endpoint_name": "my-endpoint"} if id.endswith("Endpoint")
+                 else {"transforms": [_transform_stand_in(stack)]})
+        switches[id] = ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role], **where)
     for also, message in (
         ([switches["Endpoint"]], "trigger also must be switches of other stacks, each once, got 'Endpoint'"),
         ([switches["Batch"], switches["Batch"]], "trigger also must be switches of other stacks, each once, "
                                                  "got 'Batch'"),
         ([switches["Other"]], "trigger also must be switches serving model package group 'MyGroup', "
                               "got 'OtherGroup'"),
+        ([switches["SecondEndpoint"]], r"trigger also must be switches of stacks without an endpoint \(give "
+                                       "transforms, not endpoint_name, to the switch of SecondEndpoint\\), "
+                                       "got 'my-endpoint'"),
     ):
         stack = cdk.Stack(app, f"Registry{len(app.node.children)}")
         with pytest.raises(ValidationError, match=message):
             _deployment(stack, DeploymentTrigger.served_version_switch(switches["Endpoint"], also=also))
+
+
+def test_two_stacks_that_also_serve_are_listed_in_order_separated_by_spaces() -> None:
+    from cdk_sagemaker_inference import ServedVersionSwitch
+
+    app = new_app()
+    switches = []
+    for id in ("Endpoint", "BatchA", "BatchB"):
+        stack, served, role = _served_stack(app, id)
+        where = {"endpoint_name": "my-endpoint"} if id == "Endpoint" else {"transforms": [_transform_stand_in(stack)]}
+        switches.append(ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role], **where))
+    registry = cdk.Stack(app, "Registry")
+    _deployment(registry, DeploymentTrigger.served_version_switch(switches[0], also=switches[1:]))
+    functions = Template.from_stack(registry).find_resources("AWS::Lambda::Function")
+    (deployer,) = [f for name, f in functions.items() if name.startswith("ApprovalDeployer")]
+    variables = deployer["Properties"]["Environment"]["Variables"]
+    assert (variables["ALSO_STACK_NAMES"], variables["ALSO_PARAMETER_NAMES"]) == (
+        "BatchA BatchB", "ServedModelPackageArn ServedModelPackageArn")
+    separator, parts = variables["ALSO_ROLE_ARNS"]["Fn::Join"]
+    assert separator == ""
+    assert [part["Fn::GetStackOutput"]["StackName"] if isinstance(part, dict) else part for part in parts] == [
+        "BatchA", " ", "BatchB"]

@@ -264,6 +264,16 @@ class World:
             "attributes": {"ApproximateReceiveCount": str(receive_count)},
         }
 
+    def queued(self) -> list[dict[str, Any]]:
+        """The messages waiting in the queue, as SQS event-source records (attributes included)."""
+        received = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                            MessageAttributeNames=["All"])
+        return [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                 "attributes": {"ApproximateReceiveCount": "1"},
+                 "messageAttributes": {name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
+                                       for name, value in m.get("MessageAttributes", {}).items()}}
+                for m in received.get("Messages", [])]
+
     def notifications(self) -> list[dict[str, Any]]:
         received = self.sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10)
         return [json.loads(json.loads(m["Body"])["Message"]) for m in received.get("Messages", [])]
@@ -837,7 +847,11 @@ BATCH_TEMPLATE = json.dumps({**json.loads(STAND_IN_TEMPLATE), "Resources": {"Ser
 
 
 class BatchWorld(World):
-    """The world, with a second stand-in stack that serves the group without an endpoint."""
+    """The world, with a second stand-in stack that serves the group without an endpoint.
+
+    ``handle`` delivers what the handler sent to the queue for that stack as Lambda would: as
+    records of their own, after the batch (moto's queue here is not FIFO, so no group is set).
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -857,8 +871,11 @@ class BatchWorld(World):
 
     def handle(self, *records: dict[str, Any], cloudformation: Any = None,
                batch_cloudformation: Any = None) -> list[str]:
-        result = self.shell(cloudformation, batch_cloudformation).handle({"Records": list(records)})
-        return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
+        shell = self.shell(cloudformation, batch_cloudformation)
+        failed = [f["itemIdentifier"] for f in shell.handle({"Records": list(records)})["batchItemFailures"]]
+        for record in self.queued():
+            failed += [f["itemIdentifier"] for f in shell.handle({"Records": [record]})["batchItemFailures"]]
+        return failed
 
     def batch_served(self) -> str:
         stack = self.cloudformation.describe_stacks(StackName=BATCH_STACK)["Stacks"][0]
@@ -871,19 +888,41 @@ def batch_world() -> Iterator[BatchWorld]:
         yield BatchWorld()
 
 
-def test_an_approval_switches_the_endpoint_stack_then_each_stack_that_also_serves(batch_world: BatchWorld) -> None:
+def test_an_approval_switches_the_endpoint_stack_and_each_stack_that_also_serves(batch_world: BatchWorld) -> None:
     world = batch_world
     v1 = world.version()
-    assert world.handle(world.record(event(v1))) == []
-    assert world.parameters()["ServedModelPackageArn"] == v1
-    assert world.batch_served() == v1
+    record = world.record(event(v1))
+    shell = world.shell()
+    assert shell.handle({"Records": [record]}) == {"batchItemFailures": []}
+    # The event goes back to the queue for the batch stack, marked with its name, with the same body.
+    (queued,) = world.queued()
+    assert queued["body"] == record["body"]
+    assert queued["messageAttributes"] == {"AlsoServedStack": {"stringValue": BATCH_STACK, "dataType": "String"}}
+    assert world.batch_served() == ""
+    assert shell.handle({"Records": [queued]}) == {"batchItemFailures": []}
+    assert (world.parameters()["ServedModelPackageArn"], world.batch_served()) == (v1, v1)
     # The batch stack's update passes its own switch role and changes only its served version.
     (update,) = world.batch_cloudformation.calls
     assert update["RoleARN"] == BATCH_ROLE and update["UsePreviousTemplate"] is True
     assert update["Parameters"][-1] == {"ParameterKey": "ServedModelPackageArn", "ParameterValue": v1}
     endpoint, batch = world.notifications()
-    assert (endpoint["outcome"], endpoint["target"], "stack" in endpoint) == ("deploy", v1, False)
-    assert (batch["outcome"], batch["target"], batch["stack"]) == ("deploy", v1, BATCH_STACK)
+    assert (endpoint["outcome"], endpoint["target"], "stackName" in endpoint) == ("deploy", v1, False)
+    assert (batch["outcome"], batch["target"], batch["stackName"]) == ("deploy", v1, BATCH_STACK)
+
+
+def test_on_a_fifo_queue_each_stack_has_its_message_group_and_a_deduplication_id_per_record(
+        batch_world: BatchWorld) -> None:
+    world = batch_world
+    sent: list[dict[str, Any]] = []
+    shell = world.shell()
+    shell.sqs = type("Recording", (), {"send_message": lambda self, **kwargs: sent.append(kwargs)})()
+    shell.settings = index.Settings(**{**shell.settings.__dict__, "queue_url": "https://sqs/approvals.fifo"})
+    record = {"messageId": "m-1", "body": "{}"}
+    shell.send_to_also_served(record)
+    shell.send_to_also_served(record)  # a retry of the record sends the same deduplication id
+    assert sent[0] == sent[1]
+    assert sent[0]["MessageGroupId"] == BATCH_STACK
+    assert sent[0]["MessageDeduplicationId"] == index.hashlib.sha256(f"m-1/{BATCH_STACK}".encode()).hexdigest()
 
 
 def test_a_duplicate_event_switches_no_stack(batch_world: BatchWorld) -> None:
@@ -892,7 +931,7 @@ def test_a_duplicate_event_switches_no_stack(batch_world: BatchWorld) -> None:
     world.handle(world.record(event(v1)))
     assert world.handle(world.record(event(v1))) == []
     assert len(world.batch_cloudformation.calls) == 1
-    assert [(n["outcome"], n.get("stack")) for n in world.notifications()] == [
+    assert [(n["outcome"], n.get("stackName")) for n in world.notifications()] == [
         ("deploy", None), ("deploy", BATCH_STACK), ("already-served", None), ("already-served", BATCH_STACK)]
 
 
@@ -919,26 +958,57 @@ def test_a_stack_that_also_serves_keeps_its_version_when_none_is_approved_and_sa
     assert batch["reason"].endswith(f"stack {BATCH_STACK} keeps serving {v1}")
 
 
-def test_a_stack_that_also_serves_and_is_updating_retries_the_message_without_a_second_endpoint_switch(
+class BatchUpdating(Updating):
+    """Stub: a `cdk deploy` of the batch stack is running; no update may start."""
+
+
+def test_a_failing_stack_that_also_serves_is_retried_alone_and_never_redecides_the_endpoint(
+        batch_world: BatchWorld) -> None:
+    """The endpoint's message succeeds; the batch stack's own message is retried. Meanwhile SageMaker
+    rolls the endpoint back silently: no retry redeploys it (only a new event does)."""
+    world = batch_world
+    v1 = world.version()
+    endpoint_record = world.record(event(v1))
+    shell = world.shell(batch_cloudformation=BatchUpdating(world))
+    assert shell.handle({"Records": [endpoint_record]}) == {"batchItemFailures": []}
+    (batch_record,) = world.queued()
+    assert shell.handle({"Records": [batch_record]}) == {"batchItemFailures": [
+        {"itemIdentifier": batch_record["messageId"]}]}
+    world.roll_back_silently("endpointconfig-v1")
+    recording = RecordingCloudFormation(world)
+    retry = {**batch_record, "attributes": {"ApproximateReceiveCount": "2"}}
+    assert world.shell(cloudformation=recording).handle({"Records": [retry]}) == {"batchItemFailures": []}
+    assert world.batch_served() == v1
+    assert recording.calls == [] and recording.described == 0
+    assert world.parameters()["ServedModelPackageArnRedeploy"] == ""
+    assert [(n["outcome"], n.get("stackName")) for n in world.notifications()] == [
+        ("deploy", None), ("deploy", BATCH_STACK)]
+
+
+def test_the_last_failed_attempt_of_a_stack_that_also_serves_names_the_stack(batch_world: BatchWorld) -> None:
+    world = batch_world
+    v1 = world.version()
+    shell = world.shell(batch_cloudformation=BatchUpdating(world))
+    shell.handle({"Records": [world.record(event(v1))]})
+    (batch_record,) = world.queued()
+    last = {**batch_record, "attributes": {"ApproximateReceiveCount": "3"}}  # MAX_RECEIVE_COUNT
+    assert shell.handle({"Records": [last]})["batchItemFailures"] == [{"itemIdentifier": last["messageId"]}]
+    failed = world.notifications()[-1]
+    assert (failed["outcome"], failed["stackName"]) == ("failed", BATCH_STACK)
+    assert "inference-batch is in UPDATE_IN_PROGRESS state" in failed["reason"]
+
+
+def test_a_message_for_a_stack_the_handler_does_not_serve_goes_to_the_dead_letter_queue(
         batch_world: BatchWorld) -> None:
     world = batch_world
     v1 = world.version()
-
-    class BatchUpdating(Updating):
-        def describe_stacks(self, **kwargs: Any) -> Any:
-            response = self.world.cloudformation.describe_stacks(**kwargs)
-            response["Stacks"][0]["StackStatus"] = "UPDATE_IN_PROGRESS"
-            # Not yet this version: a `cdk deploy` of the batch stack is running.
-            return response
-
-    record = world.record(event(v1))
-    assert world.handle(record, batch_cloudformation=BatchUpdating(world)) == [record["messageId"]]
-    assert (world.parameters()["ServedModelPackageArn"], world.batch_served()) == (v1, "")
-    # The retry: the endpoint stack serves v1 already, the batch stack is switched now.
-    recording = RecordingCloudFormation(world)
-    assert world.handle({**record, "attributes": {"ApproximateReceiveCount": "2"}}, cloudformation=recording) == []
-    assert recording.calls == [] and world.batch_served() == v1
-    assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served", "deploy"]
+    record = {**world.record(event(v1)),
+              "messageAttributes": {"AlsoServedStack": {"stringValue": "other", "dataType": "String"}}}
+    assert world.shell().handle({"Records": [record]}) == {"batchItemFailures": []}
+    (dead,) = world.dead_letters()
+    assert dead["MessageAttributes"]["RejectReason"]["StringValue"] == (
+        f"AlsoServedStack must name one of ['{BATCH_STACK}'], got 'other'")
+    assert (world.parameters()["ServedModelPackageArn"], world.batch_served()) == ("", "")
 
 
 def test_a_silent_rollback_redeploys_the_endpoint_stack_only(batch_world: BatchWorld) -> None:
@@ -952,24 +1022,26 @@ def test_a_silent_rollback_redeploys_the_endpoint_stack_only(batch_world: BatchW
 
 def test_the_stacks_that_also_serve_come_from_the_environment(batch_world: BatchWorld) -> None:
     world = batch_world
-    environment = {**world.environment, "ALSO_STACK_NAMES": f"{BATCH_STACK},other",
-                   "ALSO_PARAMETER_NAMES": "ServedModelPackageArn,Served", "ALSO_ROLE_ARNS": f"{BATCH_ROLE},r2"}
+    environment = {**world.environment, "ALSO_STACK_NAMES": f"{BATCH_STACK} other",
+                   "ALSO_PARAMETER_NAMES": "ServedModelPackageArn Served", "ALSO_ROLE_ARNS": f"{BATCH_ROLE} r2"}
     deployers = index.also_served_from_environment(environment, world.cloudformation)
-    assert [(d.stack_name, d._parameter_name, d._role_arn) for d in deployers] == [
-        (BATCH_STACK, "ServedModelPackageArn", BATCH_ROLE), ("other", "Served", "r2")]
+    assert [d.stack_name for d in deployers] == [BATCH_STACK, "other"]
     assert index.also_served_from_environment({}, world.cloudformation) == []
     with pytest.raises(ValueError, match="must list as many entries, got 2, 2 and 1"):
         index.also_served_from_environment({**environment, "ALSO_ROLE_ARNS": BATCH_ROLE}, world.cloudformation)
 
 
-def test_subjects_of_a_stack_that_also_serves_name_the_version_by_group_and_number(
-        batch_world: BatchWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    world = batch_world
-    subjects: list[str] = []
-    monkeypatch.setattr(index, "publish", lambda sns, topic, subject, message: subjects.append(subject))
-    v1 = world.version()
-    world.handle(world.record(event(v1)))
-    assert subjects == [f"Deploying {v1}", f"Deploying mygroup/1 to {BATCH_STACK}"]
+def test_subjects_of_a_stack_that_also_serves_name_the_version_by_group_and_number() -> None:
+    deploy = Action(Outcome.DEPLOY, V[0], "why")
+    assert index.subject(deploy, None, GROUP) == f"Deploying {V[0]}"
+    assert index.subject(deploy, None, GROUP, BATCH_STACK) == f"Deploying mygroup/1 to {BATCH_STACK}"
+    assert index.subject(Action(Outcome.ROLLBACK, V[0], "why"), V[1], GROUP, BATCH_STACK) == (
+        f"Rolling {BATCH_STACK} back to mygroup/1")
+    assert index.subject(Action(Outcome.ALREADY_SERVED, None, "why"), V[0], GROUP, BATCH_STACK) == (
+        f"Nothing to do for {BATCH_STACK}")
+    for outcome in (Outcome.DEPLOY, Outcome.ROLLBACK, Outcome.REDEPLOY, Outcome.ALREADY_SERVED,
+                    Outcome.NO_APPROVED_VERSION):
+        assert len(index.subject(Action(outcome, V[0], "why"), V[0], GROUP, "s" * 64)) <= 100
 
 
 def test_the_handler_switches_the_stacks_its_environment_names(
@@ -982,4 +1054,5 @@ def test_the_handler_switches_the_stacks_its_environment_names(
     for name, value in world.environment.items():
         monkeypatch.setenv(name, value)
     assert index.handler({"Records": [world.record(event(v1))]}, None) == {"batchItemFailures": []}
+    assert index.handler({"Records": world.queued()}, None) == {"batchItemFailures": []}
     assert (world.parameters()["ServedModelPackageArn"], world.batch_served()) == (v1, v1)

@@ -245,7 +245,7 @@ class Nothing:
 
 
 def test_a_stack_without_an_endpoint_is_reported_from_its_status_alone(world: World) -> None:
-    environment = {**world.environment, "ALSO_STACK_NAMES": "inference-batch,inference-other"}
+    environment = {**world.environment, "ALSO_STACK_NAMES": "inference-batch inference-other"}
     report = index.monitor(status_event("UPDATE_COMPLETE", stack_id=BATCH_STACK_ID), environment,
                            Nothing(), Nothing(), world.sns)
     assert report == index.Report(Outcome.UPDATED, "stack inference-batch completed its update")
@@ -255,9 +255,10 @@ def test_a_stack_without_an_endpoint_is_reported_from_its_status_alone(world: Wo
     assert failed.outcome is Outcome.UPDATE_FAILED
     assert failed.message.endswith(f"UPDATE_ROLLBACK_COMPLETE: {reason}")
     assert world.notifications() == [
-        {"outcome": "updated", "stack": BATCH_STACK_ID, "status": "UPDATE_COMPLETE", "message": report.message},
-        {"outcome": "update-failed", "stack": BATCH_STACK_ID, "status": "UPDATE_ROLLBACK_COMPLETE",
-         "message": failed.message},
+        {"outcome": "updated", "stack": BATCH_STACK_ID, "stackName": "inference-batch", "status": "UPDATE_COMPLETE",
+         "message": report.message},
+        {"outcome": "update-failed", "stack": BATCH_STACK_ID, "stackName": "inference-batch",
+         "status": "UPDATE_ROLLBACK_COMPLETE", "message": failed.message},
     ]
 
 

@@ -289,8 +289,10 @@ BATCH_SWITCH_ROLE = "arn:aws:iam::123456789012:role/batch-served-version-switch"
 
 def test_deployer_policy_covers_switching_the_batch_stack_too(
         world: DeployerWorld, registry_template: dict[str, Any]) -> None:
-    """The reference app's deployer switches the batch stack after the endpoint stack (describe,
-    the SSM-typed parameter, PassRole, UpdateStack), under the same synthesized policy."""
+    """The reference app's deployer sends the event to its queue again for the batch stack, then
+    switches it (describe, the SSM-typed parameter, PassRole, UpdateStack) under the same
+    synthesized policy. As everywhere here, this proves the actions; the resources and conditions
+    of the batch stack's grants are asserted on the template (test_approval_construct)."""
     batch_template = json.loads(STAND_IN_TEMPLATE)
     batch_template["Resources"]["Served"]["Properties"]["Name"] = "/stand-in/batch-served"
     world.cloudformation.create_stack(
@@ -305,9 +307,11 @@ def test_deployer_policy_covers_switching_the_batch_stack_too(
         CallerCloudFormation(principal, world.cloudformation, approval.BATCH_STACK), approval.BATCH_STACK,
         "ServedModelPackageArn", BATCH_SWITCH_ROLE)]
     assert Principal.run(lambda: shell.handle({"Records": [record]})) == {"batchItemFailures": []}
+    (queued,) = world.queued()  # the event again, for the batch stack (sqs:SendMessage to its own queue)
+    assert Principal.run(lambda: shell.handle({"Records": [queued]})) == {"batchItemFailures": []}
     batch = world.cloudformation.describe_stacks(StackName=approval.BATCH_STACK)["Stacks"][0]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in batch["Parameters"]}["ServedModelPackageArn"] == v1
-    assert [(n["outcome"], n.get("stack")) for n in world.notifications()] == [
+    assert [(n["outcome"], n.get("stackName")) for n in world.notifications()] == [
         ("deploy", None), ("deploy", approval.BATCH_STACK)]
 
 

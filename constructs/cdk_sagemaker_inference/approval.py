@@ -208,16 +208,21 @@ class _StackParameterTrigger(DeploymentTrigger):
             return environment
         for switch in self._also:
             _let_update(scope, role, switch.stack_name, switch.role_arn)
-        # Lists in one variable each: a role ARN is a token, joined by CloudFormation.
+        # Lists in one variable each, separated by spaces, which no stack name, parameter name or
+        # role ARN holds (a role name may hold a comma); a role ARN is a token, joined by CloudFormation.
         return {**environment,
-                "ALSO_STACK_NAMES": ",".join(self.also_stack_names),
-                "ALSO_PARAMETER_NAMES": ",".join(switch.parameter_name for switch in self._also),
-                "ALSO_ROLE_ARNS": ",".join(switch.role_arn for switch in self._also)}
+                "ALSO_STACK_NAMES": " ".join(self.also_stack_names),
+                "ALSO_PARAMETER_NAMES": " ".join(switch.parameter_name for switch in self._also),
+                "ALSO_ROLE_ARNS": " ".join(switch.role_arn for switch in self._also)}
 
     def _check_also(self, scope: Construct, switch: ServedVersionSwitch) -> None:
-        """A stack that also serves must be another stack, serving the same group."""
+        """A stack that also serves must be another stack without an endpoint, serving the same group."""
         if switch.stack_name == self._stack or self.also_stack_names.count(switch.stack_name) > 1:
             raise fail(scope, "trigger also", "switches of other stacks, each once", switch.stack_name)
+        if switch.endpoint_name is not None:
+            # Its endpoint would get no silent-rollback check and no monitoring of what it serves.
+            raise fail(scope, "trigger also", "switches of stacks without an endpoint (give transforms, not "
+                       f"endpoint_name, to the switch of {switch.stack_name})", switch.endpoint_name)
         group = switch.model_package_group_name
         if self._group_name is not None and not is_token(group) and not is_token(self._group_name) and (
                 group != self._group_name):
@@ -290,6 +295,10 @@ class ApprovalDeployment(Construct):
     dead-letter queue. Each dead-letter queue has an alarm that notifies ``topic``, and every
     outcome (deploying, rolled back, nothing to do, rejected event, failed, silent rollback) is
     published to ``topic`` as JSON.
+
+    Stacks that serve the group without an endpoint (the trigger's ``also``): the deployer sends
+    each event to the queue again for each of them, in a message group of the stack's name, so
+    each is decided, switched and retried on its own; the monitor reports their update results.
 
     Retries: a failed attempt (throttling, the stack is updating, ...) is retried after 30 s, 60 s,
     120 s ... at most 15 minutes apart; after ``max_receive_count`` receives the message moves to
@@ -409,6 +418,9 @@ class ApprovalDeployment(Construct):
         trigger_environment = trigger.bind(self, self.deployer_role)
         for name, value in trigger_environment.items():
             self.deployer.add_environment(name, value)
+        if trigger.also_stack_names:
+            # The deployer sends each event to this queue again, once for each stack that also serves.
+            self.queue.grant_send_messages(self.deployer)
         # The silent-rollback check reads the stack's status too: the deployer trusts its record while it updates.
         endpoint_state = (_stack_arn(self, watched_stack),
                           sagemaker_arn(environment_of(self), "endpoint", _arn_name(endpoint_name)))
@@ -454,7 +466,8 @@ class ApprovalDeployment(Construct):
             )],
         )
 
-        # Endpoint stack update results -> monitor (asynchronous invocation, retried twice).
+        # Update results of the endpoint stack (and the stacks that also serve) -> monitor
+        # (asynchronous invocation, retried twice).
         self.monitor_dead_letter_queue = self._dead_letter_queue("MonitorDeadLetterQueue",
                                                                  "stack update events")
         self.monitor, self.monitor_role, monitor_logs = self._function(

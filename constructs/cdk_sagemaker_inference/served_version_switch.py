@@ -41,8 +41,9 @@ if TYPE_CHECKING:
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 _GENERATED_NAMES = ("CloudFormation generates the names of the Models (and EndpointConfigs) it replaces (they are "
                     "immutable and never custom-named), so the switch creates and deletes them by pattern.")
-#: What CloudFormation does when a state machine's definition names a new model (the resource's
-#: update handler permissions in its registry schema, and the read it makes after the update).
+#: What CloudFormation does when a state machine's definition names a new model: the update
+#: handler's permissions in the resource's registry schema (its iam:PassRole is granted apart, for
+#: the state machine's role only), and DescribeStateMachine, the read handler's.
 _STATE_MACHINE_UPDATE_ACTIONS = ["states:UpdateStateMachine", "states:DescribeStateMachine", "states:TagResource",
                                  "states:UntagResource", "states:ListTagsForResource"]
 
@@ -142,12 +143,14 @@ class ServedVersionSwitch(Construct):
             raise fail(self, "keys", "empty without endpoint_name (they are the endpoint config's keys)", keys)
         environment = environment_of(self)
         stack = environment.stack
-        #: The endpoint stack.
+        #: The stack the switch updates.
         self.stack = stack
         self.stack_name = stack.stack_name
         self.parameter_name = served_package.parameter_name
         #: The model package group whose versions the switch serves.
         self.model_package_group_name = served_package.group.model_package_group_name
+        #: The endpoint the switch updates; None for a stack whose transforms serve the model.
+        self.endpoint_name = endpoint_name
         self.role = ManagedPolicyRole(
             self, "Role",
             assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com", conditions={

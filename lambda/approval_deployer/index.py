@@ -27,9 +27,13 @@ Environment: ``MODEL_PACKAGE_GROUP_NAME``, ``TOPIC_ARN``, ``QUEUE_URL``, ``DEAD_
 every update passes) or ``PIPELINE_NAME`` + ``VARIABLE_NAME``.
 
 Other stacks may serve the group too, without an endpoint (a batch transform's stack):
-``ALSO_STACK_NAMES``, ``ALSO_PARAMETER_NAMES`` and ``ALSO_ROLE_ARNS``, comma-separated, one entry
-per stack in the same order. After the endpoint stack's decision each gets a decision of its own,
-on its own parameter, with the same listing of Approved versions, and its own notification.
+``ALSO_STACK_NAMES``, ``ALSO_PARAMETER_NAMES`` and ``ALSO_ROLE_ARNS``, separated by spaces (no
+stack name, parameter name or role ARN holds one), one entry per stack in the same order. Before
+its own decision, the handler sends the event to the queue again once for each such stack, marked
+with the message attribute ``AlsoServedStack`` and in a message group of that stack's name; such a
+message decides and switches that stack only (same rule, its own parameter and role, no
+silent-rollback check: it has no endpoint). So each stack is retried on its own: a failing batch
+stack neither redecides the endpoint nor holds up the endpoint's message group.
 
 The queue is FIFO with one message group: messages arrive in order, one batch at a time. After
 a message fails, the rest of its batch is reported failed unprocessed, so that none overtakes it.
@@ -38,6 +42,7 @@ a message fails, the rest of its batch is reported failed unprocessed, so that n
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import logging
 import os
@@ -64,6 +69,8 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 900
 #: How many recent pipeline executions are searched for the served version.
 PIPELINE_HISTORY = 10
+#: The message attribute that sends an event to one stack of ``ALSO_STACK_NAMES`` (its name).
+ALSO_SERVED_ATTRIBUTE = "AlsoServedStack"
 #: The pipeline variable's value in a run no approval started (a code change): such a run kept what
 #: the run before it served (the reference app's DeploymentPipelineStack declares it as the default).
 KEEP_SERVED_VERSION = "keep"
@@ -255,7 +262,8 @@ class EndpointState:
 
 
 class StackParameterDeployer:
-    """The served version is a parameter of the endpoint stack; a switch updates only that value.
+    """The served version is a parameter of a stack (the endpoint's, or one that serves the group
+    without an endpoint); a switch updates only that value.
 
     The update reuses the template, every other parameter's value, the stack's capabilities and
     its service role, so CloudFormation (with the endpoint's guardrails) performs the switch. A
@@ -268,14 +276,13 @@ class StackParameterDeployer:
         self._cloudformation = cloudformation
         #: The stack whose parameter names the served version.
         self.stack_name = stack_name
-        self._stack_name = stack_name
         self._parameter_name = parameter_name
         self._redeploy_parameter = parameter_name + REDEPLOY_SUFFIX
         self._role_arn = role_arn
         self._endpoint = endpoint
 
     def _describe(self) -> Mapping[str, Any]:
-        response = self._cloudformation.describe_stacks(StackName=self._stack_name)
+        response = self._cloudformation.describe_stacks(StackName=self.stack_name)
         stack: Mapping[str, Any] = response["Stacks"][0]
         return stack
 
@@ -287,7 +294,7 @@ class StackParameterDeployer:
             if parameter["ParameterKey"] == self._parameter_name:
                 version = parameter.get("ParameterValue") or None
                 return Served(version, self._rolled_back(stack))
-        raise RuntimeError(f"stack {self._stack_name} has no parameter {self._parameter_name}")
+        raise RuntimeError(f"stack {self.stack_name} has no parameter {self._parameter_name}")
 
     def _rolled_back(self, stack: Mapping[str, Any]) -> str | None:
         if self._endpoint is None:
@@ -299,12 +306,12 @@ class StackParameterDeployer:
     def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
         stack = self._describe()
         if in_progress(stack):
-            raise RuntimeError(f"stack {self._stack_name} is in {stack['StackStatus']} state; retrying later")
+            raise RuntimeError(f"stack {self.stack_name} is in {stack['StackStatus']} state; retrying later")
         names = [p["ParameterKey"] for p in stack.get("Parameters", [])]
         changed = {self._parameter_name: model_package_arn}
         if redeploy is not None:
             if self._redeploy_parameter not in names:
-                raise RuntimeError(f"stack {self._stack_name} has no parameter {self._redeploy_parameter}: "
+                raise RuntimeError(f"stack {self.stack_name} has no parameter {self._redeploy_parameter}: "
                                    f"it cannot redeploy {model_package_arn} (declare it with ServedModelPackage)")
             changed[self._redeploy_parameter] = redeploy
         parameters: list[dict[str, Any]] = [
@@ -403,9 +410,8 @@ class Settings:
 def also_served_from_environment(environment: Mapping[str, str], cloudformation: Any) -> list[StackParameterDeployer]:
     """A deployer for each stack of ``ALSO_STACK_NAMES`` (none when it is unset or empty): its
     parameter in ``ALSO_PARAMETER_NAMES`` and its role in ``ALSO_ROLE_ARNS``, at the same position."""
-    names, parameters, roles = (
-        [item for item in environment.get(variable, "").split(",") if item]
-        for variable in ("ALSO_STACK_NAMES", "ALSO_PARAMETER_NAMES", "ALSO_ROLE_ARNS"))
+    names, parameters, roles = (environment.get(variable, "").split()
+                                for variable in ("ALSO_STACK_NAMES", "ALSO_PARAMETER_NAMES", "ALSO_ROLE_ARNS"))
     if not len(names) == len(parameters) == len(roles):
         raise ValueError(f"ALSO_STACK_NAMES, ALSO_PARAMETER_NAMES and ALSO_ROLE_ARNS must list as many entries, "
                          f"got {len(names)}, {len(parameters)} and {len(roles)}")
@@ -441,11 +447,41 @@ def version_label(arn: str) -> str:
     return arn.rsplit(":model-package/", 1)[-1]
 
 
+def subject(action: Action, serving: str | None, group: str, stack_name: str | None = None) -> str:
+    """The notification's subject; for a stack without an endpoint (``stack_name``) the version is
+    named by group and number, since SNS cuts subjects at 100 characters."""
+    if stack_name is None:
+        target = action.target
+        subjects = {
+            Outcome.DEPLOY: f"Deploying {target}",
+            Outcome.ROLLBACK: f"Rolling back to {target}",
+            Outcome.REDEPLOY: f"Redeploying {target} after a silent rollback",
+            Outcome.ALREADY_SERVED: f"Nothing to do: {serving} is served",
+            Outcome.NO_APPROVED_VERSION: f"No Approved version left in {group}",
+        }
+    else:
+        target = version_label(action.target) if action.target else None
+        subjects = {
+            Outcome.DEPLOY: f"Deploying {target} to {stack_name}",
+            Outcome.ROLLBACK: f"Rolling {stack_name} back to {target}",
+            Outcome.REDEPLOY: f"Redeploying {target} to {stack_name}",
+            Outcome.ALREADY_SERVED: f"Nothing to do for {stack_name}",
+            Outcome.NO_APPROVED_VERSION: f"{stack_name} keeps its version: none is Approved",
+        }
+    return subjects[action.outcome]
+
+
+def also_served_stack(record: Mapping[str, Any]) -> str | None:
+    """The stack a message is for (its ``AlsoServedStack`` attribute); None: the endpoint's."""
+    attribute = record.get("messageAttributes", {}).get(ALSO_SERVED_ATTRIBUTE)
+    return None if attribute is None else str(attribute.get("stringValue"))
+
+
 class Shell:
     """Gathers the inputs of ``decide``, acts on its answer and reports, one message at a time.
 
-    :param also_served: stacks that serve the group without an endpoint; each is decided and
-        switched after ``deployer``, on its own parameter. Default: none.
+    :param also_served: stacks that serve the group without an endpoint: each gets the event as a
+        message of its own (see the module docstring). Default: none.
     """
 
     def __init__(self, settings: Settings, deployer: Deployer, sagemaker: Any, sns: Any, sqs: Any,
@@ -457,8 +493,15 @@ class Shell:
         self.sqs = sqs
         self.also_served = also_served
 
-    def process(self, event: StateChange) -> Action:
-        """Decides and acts for one valid state change; raises on any failure (to be retried)."""
+    def process(self, event: StateChange, stack_name: str | None = None) -> Action:
+        """Decides and acts for one valid state change, for the endpoint stack or for the stack
+        ``stack_name`` of ``also_served``; raises on any failure (to be retried)."""
+        deployer: Deployer = self.deployer
+        if stack_name is not None:
+            by_name = {stack.stack_name: stack for stack in self.also_served}
+            if stack_name not in by_name:
+                raise BadEvent(f"{ALSO_SERVED_ATTRIBUTE} must name one of {sorted(by_name)}, got {stack_name!r}")
+            deployer = by_name[stack_name]
         approved = approved_newest_first(self.sagemaker, event.group)
         listed = event.model_package_arn in approved
         # The registry's listing is eventually consistent: when it disagrees with the event, the
@@ -469,16 +512,6 @@ class Shell:
             if current["ModelApprovalStatus"] == event.status:
                 raise NotYetConsistent(f"ListModelPackages does not list {event.model_package_arn} as "
                                        f"{event.status} yet")
-        action = self._serve(self.deployer, approved, event)
-        # Once the endpoint stack is switched (or needs no switch): a failure here retries the
-        # message, and the endpoint stack then finds its version served.
-        for stack in self.also_served:
-            self._serve(stack, approved, event, stack.stack_name)
-        return action
-
-    def _serve(self, deployer: Deployer, approved: list[str], event: StateChange,
-               stack_name: str | None = None) -> Action:
-        """Decides, switches and reports for one deployer; ``stack_name`` names a stack without an endpoint."""
         served = deployer.served()
         serving = served.version
         action = decide(serving, approved, event, served.rolled_back,
@@ -490,30 +523,33 @@ class Shell:
             "servedBefore": serving, "target": action.target, "reason": action.reason,
         }
         if stack_name is not None:
-            message["stack"] = stack_name
+            message["stackName"] = stack_name
         if served.rolled_back is not None:
             message["silentRollback"] = served.rolled_back
+        title = subject(action, serving, event.group, stack_name)
         if action.target is not None:
             message["started"] = deployer.deploy(action.target, action.redeploy)
-        if stack_name is None:
-            subject = {
-                Outcome.DEPLOY: f"Deploying {action.target}",
-                Outcome.ROLLBACK: f"Rolling back to {action.target}",
-                Outcome.REDEPLOY: f"Redeploying {action.target} after a silent rollback",
-                Outcome.ALREADY_SERVED: f"Nothing to do: {serving} is served",
-                Outcome.NO_APPROVED_VERSION: f"No Approved version left in {event.group}",
-            }[action.outcome]
-        else:
-            # Subjects are cut at 100 characters: a version is named by group and number here.
-            target = version_label(action.target) if action.target else None
-            subject = {
-                Outcome.DEPLOY: f"Deploying {target} to {stack_name}",
-                Outcome.ROLLBACK: f"Rolling {stack_name} back to {target}",
-                Outcome.ALREADY_SERVED: f"Nothing to do for {stack_name}",
-                Outcome.NO_APPROVED_VERSION: f"{stack_name} keeps its version: none is Approved",
-            }[action.outcome]
-        publish(self.sns, self.settings.topic_arn, subject, message)
+        publish(self.sns, self.settings.topic_arn, title, message)
         return action
+
+    def send_to_also_served(self, record: Mapping[str, Any]) -> None:
+        """Sends the event in ``record`` to the queue again for each stack of ``also_served``.
+
+        Each message is deduplicated by the record and the stack: sent again by a retry of the
+        record, SQS drops it within five minutes, and after that the stack's decision finds its
+        version served.
+        """
+        for stack in self.also_served:
+            fifo = {}
+            if self.settings.queue_url.endswith(".fifo"):
+                key = hashlib.sha256(f"{record['messageId']}/{stack.stack_name}".encode()).hexdigest()
+                fifo = {"MessageGroupId": stack.stack_name, "MessageDeduplicationId": key}
+            self.sqs.send_message(
+                QueueUrl=self.settings.queue_url,
+                MessageBody=record["body"],
+                MessageAttributes={ALSO_SERVED_ATTRIBUTE: {"DataType": "String", "StringValue": stack.stack_name}},
+                **fifo,
+            )
 
     def reject(self, record: Mapping[str, Any], reason: str) -> None:
         """Moves a bad message to the dead-letter queue at once, with the reason, and reports it."""
@@ -537,10 +573,14 @@ class Shell:
         LOGGER.error("attempt %d of message %s failed: %s", receive_count, record["messageId"], error,
                      exc_info=error)
         if receive_count >= self.settings.max_receive_count:
-            publish(self.sns, self.settings.topic_arn, f"Deployment failed for {self.settings.group}",
-                    {"outcome": Outcome.FAILED, "modelPackageGroup": self.settings.group,
-                     "messageId": record["messageId"], "attempts": receive_count, "reason": str(error),
-                     "next": "the message moves to the dead-letter queue"})
+            stack_name = also_served_stack(record)
+            where = self.settings.group if stack_name is None else f"{self.settings.group} in {stack_name}"
+            message = {"outcome": Outcome.FAILED, "modelPackageGroup": self.settings.group,
+                       "messageId": record["messageId"], "attempts": receive_count, "reason": str(error),
+                       "next": "the message moves to the dead-letter queue"}
+            if stack_name is not None:
+                message["stackName"] = stack_name
+            publish(self.sns, self.settings.topic_arn, f"Deployment failed for {where}", message)
             return
         self.sqs.change_message_visibility(QueueUrl=self.settings.queue_url,
                                            ReceiptHandle=record["receiptHandle"],
@@ -558,12 +598,15 @@ class Shell:
                 failures.append({"itemIdentifier": record["messageId"]})
                 continue
             try:
+                stack_name = also_served_stack(record)
                 try:
                     event = parse_event(record["body"], self.settings.group, self.settings.arn_prefix)
+                    if stack_name is None:
+                        self.send_to_also_served(record)
+                    self.process(event, stack_name)
                 except BadEvent as bad:
                     self.reject(record, str(bad))
                     continue
-                self.process(event)
             except Exception as error:  # any failure: retried with backoff, then dead-lettered
                 failures.append({"itemIdentifier": record["messageId"]})
                 self.retry_later(record, error)

@@ -12,8 +12,8 @@ before each decision, so the next approval event of the group, or the same event
 redeploys it; the log line of a silent rollback feeds a CloudWatch metric and alarm.
 
 Stacks that serve the same model package group without an endpoint (``ALSO_STACK_NAMES``,
-comma-separated: a batch transform's stack, which the approval deployer switches after the endpoint
-stack) are reported too: how their update ended, with no endpoint to check.
+separated by spaces: a batch transform's stack, which the approval deployer switches too) are
+reported as well: how their update ended, with no endpoint to check.
 
 Bad input raises: Lambda retries the event twice, then sends it to the function's dead-letter
 queue (where an alarm fires). Environment: ``STACK_NAME``, ``ENDPOINT_NAME``, ``TOPIC_ARN``,
@@ -142,41 +142,35 @@ def monitor(event: Mapping[str, Any], environment: Mapping[str, str], cloudforma
             sns: Any) -> Report:
     """Validates ``event``, reads the endpoint and the stack, publishes and returns the report."""
     endpoint = environment["ENDPOINT_NAME"]
-    also = [name for name in environment.get("ALSO_STACK_NAMES", "").split(",") if name]
-    change = parse_event(event, [environment["STACK_NAME"], *also])
+    change = parse_event(event, [environment["STACK_NAME"], *environment.get("ALSO_STACK_NAMES", "").split()])
+    message: dict[str, Any] = {"stack": change.stack_id, "stackName": change.stack_name, "status": change.status}
     if change.stack_name != environment["STACK_NAME"]:
-        return _report_stack(change, environment["TOPIC_ARN"], sns)
+        report = assess_stack(change)
+        subject = (f"Stack {change.stack_name} updated" if report.outcome is Outcome.UPDATED
+                   else f"Stack {change.stack_name} update failed: {change.status}")
+        return _publish(report, subject, message, environment["TOPIC_ARN"], sns)
     serving_config: str | None = None
     declared: list[str] = []
     if change.status == COMPLETE:
         serving_config, declared = endpoint_state(cloudformation, sagemaker, change.stack_id, endpoint)
     report = assess(change, endpoint, serving_config, declared)
-    log = LOGGER.info if report.outcome is Outcome.SERVING else LOGGER.error
-    log("%s: %s", report.outcome, report.message)
     subject = {
         Outcome.SERVING: f"Endpoint {endpoint} updated",
         Outcome.SILENT_ROLLBACK: f"Endpoint {endpoint} rolled back",
         Outcome.UPDATE_FAILED: f"Endpoint stack update failed: {change.status}",
     }[report.outcome]
-    message = {
-        "outcome": report.outcome, "endpoint": endpoint, "stack": change.stack_id, "status": change.status,
-        "servingConfig": serving_config, "declaredConfigs": declared, "message": report.message,
-    }
+    message.update(endpoint=endpoint, servingConfig=serving_config, declaredConfigs=declared)
     if report.outcome is Outcome.SILENT_ROLLBACK:
         message["next"] = AFTER_SILENT_ROLLBACK
-    sns.publish(TopicArn=environment["TOPIC_ARN"], Subject=subject[:100], Message=json.dumps(message))
-    return report
+    return _publish(report, subject, message, environment["TOPIC_ARN"], sns)
 
 
-def _report_stack(change: StackStatusChange, topic_arn: str, sns: Any) -> Report:
-    """Publishes how the update of a stack without an endpoint ended."""
-    report = assess_stack(change)
-    (LOGGER.info if report.outcome is Outcome.UPDATED else LOGGER.error)("%s: %s", report.outcome, report.message)
-    subject = (f"Stack {change.stack_name} updated" if report.outcome is Outcome.UPDATED
-               else f"Stack {change.stack_name} update failed: {change.status}")
-    message = {"outcome": report.outcome, "stack": change.stack_id, "status": change.status,
-               "message": report.message}
-    sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=json.dumps(message))
+def _publish(report: Report, subject: str, message: dict[str, Any], topic_arn: str, sns: Any) -> Report:
+    """Logs ``report`` (an error unless the update went as planned) and publishes it with ``message``."""
+    log = LOGGER.info if report.outcome in (Outcome.SERVING, Outcome.UPDATED) else LOGGER.error
+    log("%s: %s", report.outcome, report.message)
+    sns.publish(TopicArn=topic_arn, Subject=subject[:100],
+                Message=json.dumps({"outcome": report.outcome, **message, "message": report.message}))
     return report
 
 
