@@ -381,10 +381,12 @@ class ApprovalDeployment(Construct):
 
         # Approval changes -> queue -> deployer.
         self.dead_letter_queue = self._dead_letter_queue("DeadLetterQueue", "approval events", fifo=True)
-        # FIFO with one message group: SQS hands the deployer one batch at a time, in order, so
-        # deployments never overlap without reserved concurrency (a reservation can fail the deploy
-        # in an account with a low concurrency quota, and throttled receives would count toward
-        # max_receive_count). A failed message holds the group until it succeeds or is dead-lettered.
+        # FIFO with one message group per switched stack (the group's name for the endpoint stack,
+        # a stack's name for each stack that also serves): SQS hands the deployer one batch of a
+        # group at a time, in order, so deployments of one stack never overlap without reserved
+        # concurrency (a reservation can fail the deploy in an account with a low concurrency quota,
+        # and throttled receives would count toward max_receive_count). A failed message holds its
+        # group until it succeeds or is dead-lettered.
         self.queue = sqs.Queue(
             self,
             "Queue",

@@ -35,8 +35,9 @@ message decides and switches that stack only (same rule, its own parameter and r
 silent-rollback check: it has no endpoint). So each stack is retried on its own: a failing batch
 stack neither redecides the endpoint nor holds up the endpoint's message group.
 
-The queue is FIFO with one message group: messages arrive in order, one batch at a time. After
-a message fails, the rest of its batch is reported failed unprocessed, so that none overtakes it.
+The queue is FIFO with one message group per switched stack: a group's messages arrive in order,
+one batch at a time. After a message fails, the rest of its batch is reported failed unprocessed,
+so that none overtakes it.
 """
 
 from __future__ import annotations
