@@ -10,6 +10,7 @@ endpoint itself is moto's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -916,7 +917,7 @@ def test_on_a_fifo_queue_each_stack_has_its_message_group_and_a_deduplication_id
     sent: list[dict[str, Any]] = []
     shell = world.shell()
     shell.sqs = type("Recording", (), {"send_message": lambda self, **kwargs: sent.append(kwargs)})()
-    shell.settings = index.Settings(**{**shell.settings.__dict__, "queue_url": "https://sqs/approvals.fifo"})
+    shell.settings = dataclasses.replace(shell.settings, queue_url="https://sqs/approvals.fifo")
     record = {"messageId": "m-1", "body": "{}"}
     shell.send_to_also_served(record)
     shell.send_to_also_served(record)  # a retry of the record sends the same deduplication id
@@ -958,10 +959,6 @@ def test_a_stack_that_also_serves_keeps_its_version_when_none_is_approved_and_sa
     assert batch["reason"].endswith(f"stack {BATCH_STACK} keeps serving {v1}")
 
 
-class BatchUpdating(Updating):
-    """Stub: a `cdk deploy` of the batch stack is running; no update may start."""
-
-
 def test_a_failing_stack_that_also_serves_is_retried_alone_and_never_redecides_the_endpoint(
         batch_world: BatchWorld) -> None:
     """The endpoint's message succeeds; the batch stack's own message is retried. Meanwhile SageMaker
@@ -969,7 +966,7 @@ def test_a_failing_stack_that_also_serves_is_retried_alone_and_never_redecides_t
     world = batch_world
     v1 = world.version()
     endpoint_record = world.record(event(v1))
-    shell = world.shell(batch_cloudformation=BatchUpdating(world))
+    shell = world.shell(batch_cloudformation=Updating(world))  # a `cdk deploy` of the batch stack runs
     assert shell.handle({"Records": [endpoint_record]}) == {"batchItemFailures": []}
     (batch_record,) = world.queued()
     assert shell.handle({"Records": [batch_record]}) == {"batchItemFailures": [
@@ -988,7 +985,7 @@ def test_a_failing_stack_that_also_serves_is_retried_alone_and_never_redecides_t
 def test_the_last_failed_attempt_of_a_stack_that_also_serves_names_the_stack(batch_world: BatchWorld) -> None:
     world = batch_world
     v1 = world.version()
-    shell = world.shell(batch_cloudformation=BatchUpdating(world))
+    shell = world.shell(batch_cloudformation=Updating(world))
     shell.handle({"Records": [world.record(event(v1))]})
     (batch_record,) = world.queued()
     last = {**batch_record, "attributes": {"ApproximateReceiveCount": "3"}}  # MAX_RECEIVE_COUNT

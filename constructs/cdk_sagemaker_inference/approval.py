@@ -194,12 +194,14 @@ class _StackParameterTrigger(DeploymentTrigger):
         for switch in self._also:
             self._check_also(scope, switch)
         here = environment_of(scope)
-        # One statement for every stack's SSM-typed parameters (a CDK stack's BootstrapVersion is
-        # the same parameter in each stack of one qualifier).
-        ssm_parameters = (ssm_typed_parameter_arns([self._ssm_parameters_of, *(switch.stack for switch in self._also)],
-                                                   here.stack) if self._ssm_parameters_of
-                          else ssm_parameter_arns(here, self.ssm_parameter_names) if self.ssm_parameter_names
-                          else None)
+        ssm_parameters = None
+        if self._ssm_parameters_of is not None:
+            # One statement for every stack's SSM-typed parameters (a CDK stack's BootstrapVersion is
+            # the same parameter in each stack of one qualifier).
+            stacks = [self._ssm_parameters_of, *(switch.stack for switch in self._also)]
+            ssm_parameters = ssm_typed_parameter_arns(stacks, here.stack)
+        elif self.ssm_parameter_names:
+            ssm_parameters = ssm_parameter_arns(here, self.ssm_parameter_names)
         _let_update(scope, role, self._stack, self.execution_role_arn, ssm_parameters)
         environment = {"STACK_NAME": self._stack, "PARAMETER_NAME": self.parameter_name}
         if self.execution_role_arn is not None:

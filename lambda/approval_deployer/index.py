@@ -420,10 +420,9 @@ def also_served_from_environment(environment: Mapping[str, str], cloudformation:
             for name, parameter, role in zip(names, parameters, roles, strict=True)]
 
 
-def deployer_from_environment(environment: Mapping[str, str], sagemaker: Any) -> Deployer:
+def deployer_from_environment(environment: Mapping[str, str], sagemaker: Any, cloudformation: Any) -> Deployer:
     """The stack-parameter deployer if ``STACK_NAME`` is set, else the pipeline deployer; both check
     endpoint ``ENDPOINT_NAME`` of stack ``ENDPOINT_STACK_NAME`` for a silent rollback."""
-    cloudformation = boto3.client("cloudformation")
     endpoint = EndpointState(cloudformation, sagemaker, environment["ENDPOINT_STACK_NAME"],
                              environment["ENDPOINT_NAME"])
     if "STACK_NAME" in environment:
@@ -441,6 +440,14 @@ def backoff_seconds(receive_count: int) -> int:
 def publish(sns: Any, topic_arn: str, subject: str, message: Mapping[str, Any]) -> None:
     """Publishes ``message`` as JSON; SNS subjects are at most 100 characters."""
     sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=json.dumps(message, default=str))
+
+
+def fifo_parameters(queue_url: str, group: str, deduplication_id: str) -> dict[str, str]:
+    """What a send to ``queue_url`` needs if it is a FIFO queue (a message group and, since a retry
+    may send again, an explicit deduplication id); nothing for a standard queue."""
+    if not queue_url.endswith(".fifo"):
+        return {}
+    return {"MessageGroupId": group, "MessageDeduplicationId": deduplication_id}
 
 
 def version_label(arn: str) -> str:
@@ -541,28 +548,23 @@ class Shell:
         version served.
         """
         for stack in self.also_served:
-            fifo = {}
-            if self.settings.queue_url.endswith(".fifo"):
-                key = hashlib.sha256(f"{record['messageId']}/{stack.stack_name}".encode()).hexdigest()
-                fifo = {"MessageGroupId": stack.stack_name, "MessageDeduplicationId": key}
+            key = hashlib.sha256(f"{record['messageId']}/{stack.stack_name}".encode()).hexdigest()
             self.sqs.send_message(
                 QueueUrl=self.settings.queue_url,
                 MessageBody=record["body"],
                 MessageAttributes={ALSO_SERVED_ATTRIBUTE: {"DataType": "String", "StringValue": stack.stack_name}},
-                **fifo,
+                **fifo_parameters(self.settings.queue_url, stack.stack_name, key),
             )
 
     def reject(self, record: Mapping[str, Any], reason: str) -> None:
         """Moves a bad message to the dead-letter queue at once, with the reason, and reports it."""
         LOGGER.error("rejected message %s: %s", record["messageId"], reason)
-        # A FIFO dead-letter queue needs a group; the message id makes the send idempotent.
-        fifo = ({"MessageGroupId": self.settings.group, "MessageDeduplicationId": record["messageId"]}
-                if self.settings.dead_letter_queue_url.endswith(".fifo") else {})
+        # The message id makes the send idempotent.
         self.sqs.send_message(
             QueueUrl=self.settings.dead_letter_queue_url,
             MessageBody=record["body"] or "(empty message)",
             MessageAttributes={"RejectReason": {"DataType": "String", "StringValue": reason}},
-            **fifo,
+            **fifo_parameters(self.settings.dead_letter_queue_url, self.settings.group, record["messageId"]),
         )
         publish(self.sns, self.settings.topic_arn, f"Rejected an event for {self.settings.group}",
                 {"outcome": Outcome.REJECTED_EVENT, "modelPackageGroup": self.settings.group,
@@ -617,12 +619,13 @@ class Shell:
 def handler(event: Mapping[str, Any], context: object) -> dict[str, list[dict[str, str]]]:
     """Lambda entry point (SQS event source with ReportBatchItemFailures)."""
     sagemaker = boto3.client("sagemaker")
+    cloudformation = boto3.client("cloudformation")
     shell = Shell(
         Settings.from_environment(os.environ),
-        deployer_from_environment(os.environ, sagemaker),
+        deployer_from_environment(os.environ, sagemaker, cloudformation),
         sagemaker=sagemaker,
         sns=boto3.client("sns"),
         sqs=boto3.client("sqs"),
-        also_served=also_served_from_environment(os.environ, boto3.client("cloudformation")),
+        also_served=also_served_from_environment(os.environ, cloudformation),
     )
     return shell.handle(event)
