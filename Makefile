@@ -94,7 +94,8 @@ synth: $(STAMPS)/runtime $(STAMPS)/node $(STAMPS)/checkov
 ## test: the whole pytest suite (installs the dev requirements first), in PYTEST_WORKERS processes
 ## (pytest-xdist; 0 runs it in this one). One process keeps one core busy (Python and jsii's Node
 ## take turns), so two use both of a 2-core machine. Each worker takes whole files (loadfile), so a
-## module's synthesized apps are built once; a session fixture (the reference app) once per worker.
+## module's synthesized apps are built once; the files using the reference app all go to one worker
+## (tests/conftest.py), so it is synthesized once too.
 PYTEST_WORKERS ?= 2
 test: test-installs
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile

@@ -86,6 +86,35 @@ def regional_stack() -> cdk.Stack:
     return cdk.Stack(new_app(), "TestStack", env=cdk.Environment(account="123456789012", region="us-east-1"))
 
 
+#: The test files (as node ids start) that name the ``reference_app`` fixture.
+FILES_USING_THE_REFERENCE_APP = frozenset(
+    f"tests/{path.name}" for path in Path(__file__).parent.glob("test_*.py") if "reference_app" in path.read_text()
+)
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit of work a worker takes: the test's file, or one unit for every file using the reference app."""
+    file = nodeid.partition("::")[0]
+    return "reference_app" if file in FILES_USING_THE_REFERENCE_APP else file
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (`make test`), except that the files using the session's reference app go
+    to one worker together (``xdist_scope``): its synth, about 6 CPU-seconds, then runs once a suite
+    and not once a worker. (``--dist loadgroup`` with ``xdist_group`` marks would say this, but
+    pytest-xdist 3.8 groups by renaming node ids in a way pytest 9.2 no longer sees.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ReferenceAppTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return ReferenceAppTogether(config, log)
+
+
 @pytest.fixture(scope="session")
 def reference_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
     """The reference app with cdk.json's default context and the compliance gate, synthesized once."""
@@ -112,3 +141,4 @@ def checkov(request: pytest.FixtureRequest) -> CheckovScan:
         return scan_templates(templates, executable=CHECKOV, cache_dir=cache_dir)
 
     return scan
+
