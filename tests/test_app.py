@@ -54,6 +54,22 @@ def test_cfn_lint_and_the_summary_report_zero_findings(reference_app: cdk.App) -
     assert names[0] == "inference-shared"
 
 
+def test_cfn_lint_reports_each_templates_findings_from_every_process(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO / "tools"))
+    import compliance_gate
+
+    def template(name: str, properties: dict[str, object]) -> Path:
+        path = tmp_path / f"{name}.template.json"
+        path.write_text(json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": properties}}}))
+        return path
+
+    bad = [template(f"bad{i}", {"DelaySeconds": "soon"}) for i in range(2)]
+    clean = template("clean", {"DelaySeconds": 5})
+    findings = compliance_gate.cfn_lint([*bad, clean], processes=2)
+    assert sorted(Path(line.split(":")[0]).name for line in findings) == [path.name for path in bad]
+    assert all(":E3012:" in line for line in findings), findings
+
+
 #: The CDK CLI flags of `make synth` (the Makefile's CDK_FLAGS).
 MAKE_SYNTH_FLAGS = re.search(r"^CDK_FLAGS := (.*)$", (REPO / "Makefile").read_text(), re.MULTILINE)[1].split()  # type: ignore[index]
 

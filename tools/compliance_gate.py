@@ -9,6 +9,7 @@ Exit status 1 when any finding is left.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -84,20 +85,31 @@ def validation_findings(assembly: Path) -> int:
     return sum(1 for v in validation_violations(assembly) if v["ruleName"] not in DELIBERATE_WARNINGS)
 
 
-def cfn_lint(templates: list[Path]) -> list[str]:
-    """cfn-lint's findings over ``templates``, one line each (empty: clean)."""
-    if not templates:
-        return []
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(CFNLINT_CONFIG), "--format", "parseable",
-         *map(str, templates)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not result.stdout:
-        raise RuntimeError(f"cfn-lint failed to run: {result.stderr.strip()}")
-    return [line for line in result.stdout.splitlines() if line.strip()]
+def cfn_lint(templates: list[Path], processes: int | None = None) -> list[str]:
+    """cfn-lint's findings over ``templates``, one line each (empty: clean).
+
+    cfn-lint lints one template after another, and `make synth` waits on it: the templates are
+    split between ``processes`` cfn-lint processes (default: one a CPU), the largest first, each to
+    the process with the fewest bytes so far.
+    """
+    chunks: list[list[Path]] = [[] for _ in range(min(processes or os.cpu_count() or 1, len(templates)))]
+    for template in sorted(templates, key=lambda path: path.stat().st_size, reverse=True):
+        min(chunks, key=lambda chunk: sum(path.stat().st_size for path in chunk)).append(template)
+    running = [
+        subprocess.Popen(
+            [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(CFNLINT_CONFIG), "--format",
+             "parseable", *map(str, chunk)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for chunk in chunks
+    ]
+    findings: list[str] = []
+    for process in running:
+        out, err = process.communicate()
+        if process.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not out:
+            raise RuntimeError(f"cfn-lint failed to run: {err.strip()}")
+        findings.extend(line for line in out.splitlines() if line.strip())
+    return findings
 
 
 def checkov(templates: list[Path]) -> list[CheckovFinding]:
