@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -86,9 +87,10 @@ def regional_stack() -> cdk.Stack:
     return cdk.Stack(new_app(), "TestStack", env=cdk.Environment(account="123456789012", region="us-east-1"))
 
 
-#: The test files (as node ids start) that name the ``reference_app`` fixture.
+#: The test files (as node ids start) with a test or fixture that takes ``reference_app: cdk.App``.
 FILES_USING_THE_REFERENCE_APP = frozenset(
-    f"tests/{path.name}" for path in Path(__file__).parent.glob("test_*.py") if "reference_app" in path.read_text()
+    f"tests/{path.name}" for path in Path(__file__).parent.glob("test_*.py")
+    if re.search(r"\breference_app: ", path.read_text())
 )
 
 
@@ -98,7 +100,7 @@ def xdist_scope(nodeid: str) -> str:
     return "reference_app" if file in FILES_USING_THE_REFERENCE_APP else file
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: a run without pytest-xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadfile`` (`make test`), except that the files using the session's reference app go
     to one worker together (``xdist_scope``): its synth, about 6 CPU-seconds, then runs once a suite
@@ -141,4 +143,3 @@ def checkov(request: pytest.FixtureRequest) -> CheckovScan:
         return scan_templates(templates, executable=CHECKOV, cache_dir=cache_dir)
 
     return scan
-

@@ -49,12 +49,16 @@ def test_cfn_lint_and_the_summary_report_zero_findings(reference_app: cdk.App) -
 
     outdir = Path(reference_app.outdir)
     assert compliance_gate.validation_findings(outdir) == 0
-    assert compliance_gate.cfn_lint(sorted(outdir.glob("*.template.json"))) == []
+    # One process: the suite's workers already use every CPU (the split is tested below).
+    assert compliance_gate.cfn_lint(sorted(outdir.glob("*.template.json")), processes=1) == []
     names = [summary.name for summary in compliance_gate.stack_summaries(outdir)]
     assert names[0] == "inference-shared"
 
 
-def test_cfn_lint_reports_each_templates_findings_from_every_process(tmp_path: Path) -> None:
+def test_cfn_lint_reports_each_templates_findings_from_every_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate's cfn-lint splits the templates between processes and reports what each one finds."""
     sys.path.insert(0, str(REPO / "tools"))
     import compliance_gate
 
@@ -63,15 +67,30 @@ def test_cfn_lint_reports_each_templates_findings_from_every_process(tmp_path: P
         path.write_text(json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": properties}}}))
         return path
 
+    runs: list[list[str]] = []
+    run = compliance_gate._cfn_lint_run
+
+    def recorded(templates: list[Path]) -> subprocess.CompletedProcess[str]:
+        runs.append(sorted(path.name for path in templates))
+        return run(templates)
+
+    monkeypatch.setattr(compliance_gate, "_cfn_lint_run", recorded)
     bad = [template(f"bad{i}", {"DelaySeconds": "soon"}) for i in range(2)]
     clean = template("clean", {"DelaySeconds": 5})
-    findings = compliance_gate.cfn_lint([*bad, clean], processes=2)
-    assert sorted(Path(line.split(":")[0]).name for line in findings) == [path.name for path in bad]
+    findings = compliance_gate.cfn_lint([clean, *bad], processes=2)
+    # The two largest (the bad ones) go to different processes, the clean one to either.
+    assert len(runs) == 2 and all(any(path.name in names for names in runs) for path in [*bad, clean])
+    assert not any({"bad0.template.json", "bad1.template.json"} <= set(names) for names in runs)
+    assert [Path(line.split(":")[0]).name for line in findings] == [path.name for path in bad]
     assert all(":E3012:" in line for line in findings), findings
+    with pytest.raises(ValueError, match="processes must be at least 1, got 0"):
+        compliance_gate.cfn_lint([clean], processes=0)
 
 
 #: The CDK CLI flags of `make synth` (the Makefile's CDK_FLAGS).
-MAKE_SYNTH_FLAGS = re.search(r"^CDK_FLAGS := (.*)$", (REPO / "Makefile").read_text(), re.MULTILINE)[1].split()  # type: ignore[index]
+_CDK_FLAGS = re.search(r"^CDK_FLAGS := (.*)$", (REPO / "Makefile").read_text(), re.MULTILINE)
+assert _CDK_FLAGS, "the Makefile no longer sets CDK_FLAGS"
+MAKE_SYNTH_FLAGS = _CDK_FLAGS[1].split()
 
 
 def test_make_synth_in_another_checkout_writes_the_same_templates(reference_app: cdk.App, tmp_path: Path) -> None:
@@ -85,7 +104,7 @@ def test_make_synth_in_another_checkout_writes_the_same_templates(reference_app:
         if name and (REPO / name).is_file():
             (checkout / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, checkout / name)
-    (checkout / ".venv").symlink_to(REPO / ".venv")  # cdk.json's app runs .venv/bin/python
+    (checkout / ".venv").symlink_to(sys.prefix)  # cdk.json's app runs .venv/bin/python: this venv
     outdir = tmp_path / "cdk.out"
     result = subprocess.run(
         [str(REPO / "node_modules/.bin/cdk"), "synth", *MAKE_SYNTH_FLAGS, "--quiet", "--no-path-metadata",

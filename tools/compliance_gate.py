@@ -85,31 +85,41 @@ def validation_findings(assembly: Path) -> int:
     return sum(1 for v in validation_violations(assembly) if v["ruleName"] not in DELIBERATE_WARNINGS)
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the OS has one: a container's limit)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 def cfn_lint(templates: list[Path], processes: int | None = None) -> list[str]:
-    """cfn-lint's findings over ``templates``, one line each (empty: clean).
+    """cfn-lint's findings over ``templates``, one line each, sorted (empty: clean).
 
     cfn-lint lints one template after another, and `make synth` waits on it: the templates are
-    split between ``processes`` cfn-lint processes (default: one a CPU), the largest first, each to
-    the process with the fewest bytes so far.
+    split between ``processes`` cfn-lint processes (default: ``usable_cpus()``; each costs about a
+    CPU-second to start), the largest first, each to the process with the fewest bytes so far.
     """
-    chunks: list[list[Path]] = [[] for _ in range(min(processes or os.cpu_count() or 1, len(templates)))]
+    if processes is not None and processes < 1:
+        raise ValueError(f"processes must be at least 1, got {processes}")
+    chunks: list[list[Path]] = [[] for _ in range(min(processes or usable_cpus(), len(templates)))]
     for template in sorted(templates, key=lambda path: path.stat().st_size, reverse=True):
         min(chunks, key=lambda chunk: sum(path.stat().st_size for path in chunk)).append(template)
-    running = [
-        subprocess.Popen(
-            [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(CFNLINT_CONFIG), "--format",
-             "parseable", *map(str, chunk)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        for chunk in chunks
-    ]
+    with ThreadPoolExecutor(max_workers=max(len(chunks), 1)) as pool:
+        results = list(pool.map(_cfn_lint_run, chunks))
     findings: list[str] = []
-    for process in running:
-        out, err = process.communicate()
-        if process.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not out:
-            raise RuntimeError(f"cfn-lint failed to run: {err.strip()}")
-        findings.extend(line for line in out.splitlines() if line.strip())
-    return findings
+    for result in results:
+        if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not result.stdout:
+            raise RuntimeError(f"cfn-lint failed to run: {result.stderr.strip()}")
+        findings.extend(line for line in result.stdout.splitlines() if line.strip())
+    return sorted(findings)
+
+
+def _cfn_lint_run(templates: list[Path]) -> subprocess.CompletedProcess[str]:
+    """One cfn-lint process over ``templates`` with the gate's configuration."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--config-file", str(CFNLINT_CONFIG), "--format",
+         "parseable", *map(str, templates)],
+        capture_output=True, text=True, check=False,
+    )
 
 
 def checkov(templates: list[Path]) -> list[CheckovFinding]:
