@@ -22,27 +22,32 @@ $(STAMPS):
 # Python packages install with uv (pinned, from PyPI, inside the venv): it resolves and downloads
 # in parallel and does not byte-compile every installed module up front (Python compiles only what
 # is imported, once), which together cut a fresh clone's installs from about a minute to seconds.
-# The venv keeps pip for anyone who uses it (and the wheel test, which installs with pip). uv reads
-# neither pip's configuration nor PIP_INDEX_URL: point it at a mirror with UV_INDEX_URL.
+# uv reads neither pip's configuration nor PIP_INDEX_URL: point it at a mirror with UV_INDEX_URL.
 # So Python must be free to write what it compiles: with PYTHONDONTWRITEBYTECODE set (some shells
 # and CI images set it), every process, each test worker and each `python app.py`, would compile
 # aws-cdk-lib's modules again (about 5 CPU-seconds each). __pycache__ stays out of the Lambda assets.
 unexport PYTHONDONTWRITEBYTECODE
 UV_VERSION := 0.13.9
+PIP_VERSION := 26.3
 UV := $(BIN)/uv
 UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python
 
+# The venv starts without pip: ensurepip takes about 2.5 s at the head of every fresh clone's installs.
+# uv goes in with the machine's own pip (22.3 or later: --python), or, where there is none, with the
+# venv's pip after all. pip itself, for anyone who uses it (and the wheel test), comes with the
+# runtime requirements' install (uv adds it in a moment).
 $(STAMPS)/venv: | $(STAMPS)
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
 	touch $@
 
 # A stamp of its own, so that a venv made before uv was used gets it too.
 $(STAMPS)/uv: $(STAMPS)/venv
-	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check uv==$(UV_VERSION) 2> /dev/null \
+	  || { $(BIN)/python -m ensurepip > /dev/null && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
 	touch $@
 
 $(STAMPS)/runtime: $(STAMPS)/uv requirements.txt pyproject.toml
-	$(UV_INSTALL) -r requirements.txt
+	$(UV_INSTALL) -r requirements.txt pip==$(PIP_VERSION)
 	touch $@
 
 # The test tools on top of the runtime (requirements-dev.txt includes requirements-bench.txt, which
