@@ -51,6 +51,17 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def test_wheel_ships_every_module_of_the_package(wheel: Path) -> None:
+    """Every module under constructs/ (an editable install finds them all, so only the wheel can show
+    one left out of pyproject's package list: the local runner once was)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    source = REPO / "constructs"
+    modules = sorted(path.relative_to(source).as_posix() for path in source.rglob("*.py")
+                     if "__pycache__" not in path.parts)
+    assert "cdk_sagemaker_inference/runtime/local/pipeline.py" in modules
+    assert [module for module in modules if module not in names] == []
+
+
 def test_wheel_ships_package_data_and_every_handler(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     handlers = sorted(p.parent.name for p in (REPO / "lambda").glob("*/index.py"))
