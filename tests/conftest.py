@@ -100,6 +100,24 @@ def xdist_scope(nodeid: str) -> str:
     return "reference_app" if file in FILES_USING_THE_REFERENCE_APP else file
 
 
+def files_using_the_reference_app_unlisted(items: list[pytest.Item]) -> list[str]:
+    """Files with a collected test that uses ``reference_app`` (through any fixture) but that
+    ``FILES_USING_THE_REFERENCE_APP`` leaves out: their worker would synthesize the app again."""
+    using = {item.nodeid.partition("::")[0] for item in items
+             if "reference_app" in getattr(item, "fixturenames", ())}
+    return sorted(using - FILES_USING_THE_REFERENCE_APP)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every run checks, over what it collected, that the reference app's unit misses no file."""
+    unlisted = files_using_the_reference_app_unlisted(items)
+    if unlisted:
+        raise pytest.UsageError(
+            f"{', '.join(unlisted)} use reference_app without a parameter `reference_app: cdk.App`: "
+            "add one (tests/conftest.py groups files by it)"
+        )
+
+
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: a run without pytest-xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadfile`` (`make test`), except that the files using the session's reference app go
