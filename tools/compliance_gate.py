@@ -95,16 +95,17 @@ def cfn_lint(templates: list[Path], processes: int | None = None) -> list[str]:
     """cfn-lint's findings over ``templates``, one line each, sorted (empty: clean).
 
     cfn-lint lints one template after another, and `make synth` waits on it: the templates are
-    split between ``processes`` cfn-lint processes (default: ``usable_cpus()``; each costs about a
-    CPU-second to start), the largest first, each to the process with the fewest bytes so far.
+    dealt, largest first, to ``processes`` cfn-lint processes (default: ``usable_cpus()``; each
+    costs about a CPU-second to start).
     """
     if processes is not None and processes < 1:
         raise ValueError(f"processes must be at least 1, got {processes}")
-    chunks: list[list[Path]] = [[] for _ in range(min(processes or usable_cpus(), len(templates)))]
-    for template in sorted(templates, key=lambda path: path.stat().st_size, reverse=True):
-        min(chunks, key=lambda chunk: sum(path.stat().st_size for path in chunk)).append(template)
-    with ThreadPoolExecutor(max_workers=max(len(chunks), 1)) as pool:
-        results = list(pool.map(_cfn_lint_run, chunks))
+    if not templates:
+        return []
+    count = min(processes or usable_cpus(), len(templates))
+    largest_first = sorted(templates, key=lambda path: path.stat().st_size, reverse=True)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        results = list(pool.map(_cfn_lint_run, [largest_first[start::count] for start in range(count)]))
     findings: list[str] = []
     for result in results:
         if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) and not result.stdout:
