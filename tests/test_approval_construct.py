@@ -591,3 +591,6 @@ def test_two_stacks_that_also_serve_are_listed_in_order_separated_by_spaces() ->
     assert separator == ""
     assert [part["Fn::GetStackOutput"]["StackName"] if isinstance(part, dict) else part for part in parts] == [
         "BatchA", " ", "BatchB"]
+    # The monitor splits its list as the deployer does (on whitespace): the same string.
+    (monitor,) = [f for name, f in functions.items() if name.startswith("ApprovalMonitor")]
+    assert monitor["Properties"]["Environment"]["Variables"]["ALSO_STACK_NAMES"] == "BatchA BatchB"

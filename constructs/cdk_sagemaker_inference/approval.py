@@ -479,7 +479,8 @@ class ApprovalDeployment(Construct):
             f"Reports whether endpoint {endpoint_name} serves what its stack declares",
             dead_letter_queue=self.monitor_dead_letter_queue,
             environment={"STACK_NAME": watched_stack, "ENDPOINT_NAME": endpoint_name,
-                         **({"ALSO_STACK_NAMES": ",".join(trigger.also_stack_names)}
+                         # The deployer's list, as its trigger wrote it (the handlers split both alike).
+                         **({"ALSO_STACK_NAMES": trigger_environment["ALSO_STACK_NAMES"]}
                             if trigger.also_stack_names else {})})
         self._let_read_endpoint_state(self.monitor_role, *endpoint_state, describe_stack=False)
         # The monitor logs each silent rollback before it publishes: a metric and an alarm on the
