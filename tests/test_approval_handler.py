@@ -982,6 +982,26 @@ def test_a_failing_stack_that_also_serves_is_retried_alone_and_never_redecides_t
         ("deploy", None), ("deploy", BATCH_STACK)]
 
 
+def test_a_failure_holds_back_only_the_rest_of_its_own_message_group(batch_world: BatchWorld) -> None:
+    """In one batch: the batch stack's message fails, the endpoint group's next approval is still
+    decided, and a later message of the batch stack's group is returned unprocessed (in order)."""
+    world = batch_world
+    v1 = world.version()
+    shell = world.shell(batch_cloudformation=Updating(world))  # a `cdk deploy` of the batch stack runs
+    assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
+    (batch_record,) = world.queued()
+    v2 = world.version()
+
+    def in_group(record: dict[str, Any], group: str) -> dict[str, Any]:
+        return {**record, "attributes": {**record["attributes"], "MessageGroupId": group}}
+
+    failing, endpoint_record, later = (in_group(batch_record, BATCH_STACK), in_group(world.record(event(v2)), GROUP),
+                                       in_group(batch_record, BATCH_STACK) | {"messageId": "later"})
+    result = shell.handle({"Records": [failing, endpoint_record, later]})
+    assert result == {"batchItemFailures": [{"itemIdentifier": failing["messageId"]}, {"itemIdentifier": "later"}]}
+    assert world.parameters()["ServedModelPackageArn"] == v2
+
+
 def test_the_last_failed_attempt_of_a_stack_that_also_serves_names_the_stack(batch_world: BatchWorld) -> None:
     world = batch_world
     v1 = world.version()

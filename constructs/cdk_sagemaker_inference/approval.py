@@ -439,7 +439,7 @@ class ApprovalDeployment(Construct):
         self.dead_letter_queue.grant_send_messages(self.deployer)
         self.deployer.add_event_source(event_sources.SqsEventSource(
             self.queue,
-            # Small batches, handled in order; the FIFO queue's one message group serializes them.
+            # Small batches, handled in order within each message group (one a stack it switches).
             batch_size=5,
             report_batch_item_failures=True,
         ))

@@ -592,12 +592,15 @@ class Shell:
     def handle(self, batch: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
         """Processes a batch in order; returns the messages to retry (ReportBatchItemFailures).
 
-        After the first failure the remaining messages are returned unprocessed: on a FIFO queue
-        a later approval must not be decided before an earlier one.
+        After a failure the remaining messages of its message group are returned unprocessed: a
+        later approval must not be decided before an earlier one. Other groups (the other stacks
+        that serve) go on: one stack's failure must not hold up, nor use up the attempts of, another's.
         """
         failures: list[dict[str, str]] = []
+        failed_groups: set[str | None] = set()
         for record in batch["Records"]:
-            if failures:
+            group = record["attributes"].get("MessageGroupId")
+            if group in failed_groups:
                 failures.append({"itemIdentifier": record["messageId"]})
                 continue
             try:
@@ -612,6 +615,7 @@ class Shell:
                     continue
             except Exception as error:  # any failure: retried with backoff, then dead-lettered
                 failures.append({"itemIdentifier": record["messageId"]})
+                failed_groups.add(group)
                 self.retry_later(record, error)
         return {"batchItemFailures": failures}
 
