@@ -77,8 +77,15 @@ class StackStatusChange:
 
     @property
     def stack_name(self) -> str:
-        """The name in ``stack_id`` (``arn:...:stack/<name>/<uuid>``)."""
-        return self.stack_id.rsplit(":stack/", 1)[1].split("/", 1)[0]
+        """The name in ``stack_id``."""
+        return stack_name_of(self.stack_id)
+
+
+def stack_name_of(stack_id: str) -> str:
+    """The name in a stack id (``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>``);
+    empty for anything else."""
+    _, marker, rest = stack_id.rpartition(":stack/")
+    return rest.split("/", 1)[0] if marker else ""
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,7 @@ def parse_event(event: Mapping[str, Any], stack_names: Sequence[str]) -> StackSt
     if not isinstance(detail, dict) or not isinstance(detail.get("status-details"), dict):
         raise ValueError("detail.status-details must be an object")
     stack_id = detail.get("stack-id")
-    # Stack ids are arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>.
-    if not isinstance(stack_id, str) or not any(f":stack/{name}/" in stack_id for name in stack_names):
+    if not isinstance(stack_id, str) or stack_name_of(stack_id) not in stack_names:
         raise ValueError(f"stack-id must be a stack named {' or '.join(map(repr, stack_names))}, got {stack_id!r}")
     status = detail["status-details"].get("status")
     if status != COMPLETE and status not in FAILED_STATUSES:
