@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cdk_sagemaker_inference._validation import ValidationError, check_one_of, check_pattern, check_range, fail
+from cdk_sagemaker_inference.instance_type import InstanceUse, to_instance_type
 
 _WHERE = "config"
 _CFNLINT_CONFIG = Path(__file__).resolve().parent.parent / ".cfnlintrc.yaml"
@@ -125,8 +126,7 @@ class AppConfig:
         if self.region is not None and self.region not in supported_regions():
             raise fail(_WHERE, "region", "a region where every resource type of the app exists (the regions "
                        "of .cfnlintrc.yaml, which the compliance gate lints for)", self.region)
-        check_pattern(_WHERE, "endpoint_instance_type", self.endpoint_instance_type,
-                      r"ml\.[a-z0-9-]+\.[a-z0-9]+", "a SageMaker instance type such as ml.m5.large")
+        to_instance_type(_WHERE, "endpoint_instance_type", self.endpoint_instance_type, InstanceUse.HOSTING)
         check_range(_WHERE, "endpoint_initial_instance_count", self.endpoint_initial_instance_count, 1, 100)
         check_range(_WHERE, "endpoint_min_capacity", self.endpoint_min_capacity, 1, 100)
         check_range(_WHERE, "endpoint_max_capacity", self.endpoint_max_capacity, self.endpoint_min_capacity, 100)
@@ -137,8 +137,7 @@ class AppConfig:
         check_range(_WHERE, "data_capture_sampling_percentage", self.data_capture_sampling_percentage, 0, 100)
         check_pattern(_WHERE, "notification_email", self.notification_email, r"[^@\s]+@[^@\s]+\.[^@\s]+",
                       "an email address such as team@example.com")
-        check_pattern(_WHERE, "batch_instance_type", self.batch_instance_type, r"ml\.[a-z0-9-]+\.[a-z0-9]+",
-                      "a SageMaker instance type such as ml.m5.large")
+        to_instance_type(_WHERE, "batch_instance_type", self.batch_instance_type, InstanceUse.TRANSFORM)
         self._validate_pipeline()
 
     def _validate_pipeline(self) -> None:

@@ -77,7 +77,8 @@ def test_the_batch_stack_is_a_config_toggle() -> None:
 
 
 def test_a_bad_batch_instance_type_is_refused() -> None:
-    with pytest.raises(ValidationError, match=r"^config: batch_instance_type must be a SageMaker instance type"):
+    with pytest.raises(ValidationError,
+                       match=r"^config: batch_instance_type must be a SageMaker transform instance type"):
         build_app({**cdk_json_context(), "batch_instance_type": "m5.large"})
 
 

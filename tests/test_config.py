@@ -57,7 +57,11 @@ def test_cdk_keys_are_not_configuration() -> None:
         ("region", "europe-1", r"config: region must be an AWS region name such as eu-west-1, got 'europe-1'"),
         ("region", "eu-west", r"config: region must be an AWS region name .*, got 'eu-west'"),
         ("endpoint_instance_type", "m5.large",
-         r"config: endpoint_instance_type must be a SageMaker instance type such as ml.m5.large, got 'm5.large'"),
+         r"config: endpoint_instance_type must be a SageMaker hosting instance type such as ml.m5.large .*, "
+         r"got 'm5.large'"),
+        ("batch_instance_type", "ml.c5.large",
+         r"config: batch_instance_type must be a SageMaker transform instance type \(ml.c5 sizes: xlarge, .*\), "
+         r"got 'ml.c5.large'"),
         ("endpoint_initial_instance_count", 0,
          r"config: endpoint_initial_instance_count must be between 1 and 100, got 0"),
         ("endpoint_max_capacity", 101, r"config: endpoint_max_capacity must be between 2 and 100, got 101"),

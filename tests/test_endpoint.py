@@ -632,8 +632,19 @@ INVALID: list[tuple[str, Build, str]] = [
     (
         "instance type",
         lambda s: instance(s, instance_type="m5.large"),
-        r"^InstanceVariant: instance_type must be a SageMaker instance type such as ml\.m5\.large \(a family in "
-        r"InstanceType.HOSTING_FAMILIES\), got 'm5\.large'$",
+        r"^InstanceVariant: instance_type must be a SageMaker hosting instance type such as ml\.m5\.large "
+        r"\(InstanceType\.names\(InstanceUse\.HOSTING\) lists them\), got 'm5\.large'$",
+    ),
+    (
+        "instance size",
+        lambda s: instance(s, instance_type="ml.g5.large"),
+        r"^InstanceVariant: instance_type must be a SageMaker hosting instance type \(ml\.g5 sizes: xlarge, "
+        r"2xlarge, .*48xlarge\), got 'ml\.g5\.large'$",
+    ),
+    (
+        "training-only instance type",
+        lambda s: instance(s, instance_type="ml.c5n.xlarge"),
+        r"^InstanceVariant: instance_type must be a SageMaker hosting instance type such as ml\.m5\.large",
     ),
     (
         "instance count",
@@ -777,6 +788,18 @@ INVALID: list[tuple[str, Build, str]] = [
         "content types",
         lambda s: captured(s, csv_content_types=[f"text/csv{i}" for i in range(11)]),
         r"data_capture\.csv_content_types must be between 1 and 10 entries long",
+    ),
+    (
+        "content type with parameters",
+        lambda s: captured(s, json_content_types=["application/json; charset=utf-8"]),
+        r"data_capture\.json_content_types must be content types like 'text/csv' \(letters, digits and hyphens, no "
+        r"parameters\), got 'application/json; charset=utf-8'$",
+    ),
+    (
+        "capture destination",
+        lambda s: captured(s, prefix="p" * 444),
+        # s3://<bucket>/<prefix> is at most 512 characters; the bucket's generated name may take 63.
+        r"data_capture\.prefix must be between 1 and 443 characters long, got 'p{75}\.\.\.'$",
     ),
     (
         "canary size",

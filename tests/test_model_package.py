@@ -194,10 +194,27 @@ def test_version_refuses_malformed_mime_types(stack: cdk.Stack) -> None:
                    supported_response_mime_types=["csv"])
 
 
-@pytest.mark.parametrize("prop", ["supported_realtime_instance_types", "supported_transform_instance_types"])
-def test_version_refuses_instance_types_without_ml_prefix(stack: cdk.Stack, prop: str) -> None:
-    assert_refused(stack, rf"{prop} must be a SageMaker instance type such as ml.m5.large.*, "
+@pytest.mark.parametrize(("prop", "use"), [("supported_realtime_instance_types", "hosting"),
+                                           ("supported_transform_instance_types", "transform")])
+def test_version_refuses_instance_types_without_ml_prefix(stack: cdk.Stack, prop: str, use: str) -> None:
+    assert_refused(stack, rf"{prop} must be a SageMaker {use} instance type such as ml.m5.large.*, "
                    r"got 'm5.large'", **{prop: ["m5.large"]})
+
+
+def test_version_refuses_a_transform_type_that_only_hosts(stack: cdk.Stack) -> None:
+    assert_refused(stack, r"supported_transform_instance_types must be a SageMaker transform instance type such as "
+                   r"ml.m5.large .*, got 'ml.t2.medium'", supported_transform_instance_types=["ml.t2.medium"])
+
+
+@pytest.mark.parametrize(("metadata", "prop", "value"), [
+    ({"metrics": "auc=0.93, f1=0.88"}, r"customer_metadata\['metrics'\]", "'auc=0.93, f1=0.88'"),
+    ({"repo#sha": "abc"}, "customer_metadata key", "'repo#sha'"),
+    ({"note": "tab\there"}, r"customer_metadata\['note'\]", r"'tab\\there'"),
+])
+def test_version_refuses_customer_metadata_outside_sagemakers_characters(
+        stack: cdk.Stack, metadata: dict[str, str], prop: str, value: str) -> None:
+    assert_refused(stack, rf"{prop} must be letters, digits, spaces and _.:/=\+-@, got {value}$",
+                   customer_metadata=metadata)
 
 
 @pytest.mark.parametrize("count", [0, 51])

@@ -372,10 +372,10 @@ def test_defaults_create_a_key_and_topic_and_leave_settings_to_sagemaker(stack: 
 def test_local_nvme_instances_get_no_volume_key_and_a_warning(stack: cdk.Stack) -> None:
     bucket = s3.Bucket(stack, "Data")
     BatchTransform(stack, "Batch", model=model(stack, bucket), source=TransformSource.s3_prefix(bucket, "in/"),
-                   output_bucket=bucket, output_prefix="out/", instance_type=InstanceType.C5D_XLARGE)
+                   output_bucket=bucket, output_prefix="out/", instance_type=InstanceType.G5_XLARGE)
     template = Template.from_stack(stack)
     resources = definition(template)["States"]["Transform"]["Parameters"]["TransformResources"]
-    assert resources == {"InstanceType": "ml.c5d.xlarge", "InstanceCount": 1}
+    assert resources == {"InstanceType": "ml.g5.xlarge", "InstanceCount": 1}
     assert "kms:CreateGrant" not in json.dumps(template.to_json())
     Annotations.from_stack(stack).has_warning("/TestStack/Batch", Match.string_like_regexp("local NVMe"))
 
@@ -424,7 +424,13 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"instance_count": 0}, r"instance_count must be between 1 and 100, got 0"),
     ({"instance_count": 101}, r"instance_count must be between 1 and 100, got 101"),
     ({"instance_count": 1.5}, r"instance_count must be a whole number, got 1.5"),
-    ({"instance_type": "m5.large"}, r"instance_type must be a SageMaker instance type such as ml.m5.large"),
+    ({"instance_type": "m5.large"}, r"instance_type must be a SageMaker transform instance type such as ml.m5.large"),
+    ({"instance_type": "ml.c5.large"},
+     r"instance_type must be a SageMaker transform instance type \(ml.c5 sizes: xlarge, 2xlarge, 4xlarge, 9xlarge, "
+     r"18xlarge\), got 'ml.c5.large'"),
+    ({"instance_type": "ml.t2.medium"},
+     r"instance_type must be a SageMaker transform instance type such as ml.m5.large"),
+    ({"tags": {"team": "a\tb"}}, r"tags\['team'\] must be letters, digits, spaces and _.:/=\+-@, got 'a\\tb'"),
     ({"max_payload_in_mb": 101}, r"max_payload_in_mb must be a whole number between 0 and 100, got 101"),
     ({"max_payload_in_mb": 20, "max_concurrent_transforms": 6},
      r"max_concurrent_transforms \* max_payload_in_mb must be at most 100 .*, got 120"),

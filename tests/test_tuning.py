@@ -162,6 +162,15 @@ def test_every_failure_is_published_then_fails_the_execution(template: Template)
     assert states["NotifySuccess"]["End"] is True
 
 
+def test_instance_types_are_training_types_and_tuned_text_is_free_without_registration(stack: cdk.Stack) -> None:
+    _tuning(stack, instance_type="ml.c5n.xlarge", registration=None,
+            ranges=[CategoricalRange("eta", ["0.1", "0.2 (fast)"])])
+    request = definition(Template.from_stack(stack))["States"]["Tune"]["Parameters"]
+    assert request["TrainingJobDefinition"]["ResourceConfig"]["InstanceType"] == "ml.c5n.xlarge"
+    assert request["HyperParameterTuningJobConfig"]["ParameterRanges"]["CategoricalParameterRanges"] == [
+        {"Name": "eta", "Values": ["0.1", "0.2 (fast)"]}]
+
+
 def test_without_registration_success_is_only_notified() -> None:
     stack = cdk.Stack(new_app(), "TestStack")
     _tuning(stack, registration=None)
@@ -208,7 +217,7 @@ def test_options_render_as_the_api_spells_them() -> None:
         ranges=[CategoricalRange("kernel", ["rbf", "linear"]), ContinuousRange("c", 0.5, 0.99,
                                                                                ScalingType.REVERSE_LOGARITHMIC)],
         static_hyperparameters=None, validation=None, strategy=TuningStrategy.RANDOM, max_jobs=50,
-        max_parallel_jobs=10, early_stopping=True, instance_type=InstanceType.C5D_XLARGE, instance_count=2,
+        max_parallel_jobs=10, early_stopping=True, instance_type=InstanceType.G5_XLARGE, instance_count=2,
         volume_size_gb=100, max_job_runtime=Duration.minutes(30), output_prefix="hpo/", job_name_prefix="svm",
         network_isolation=False,
     )
@@ -228,14 +237,14 @@ def test_options_render_as_the_api_spells_them() -> None:
     job = request["TrainingJobDefinition"]
     assert job["AlgorithmSpecification"]["MetricDefinitions"] == [{"Name": "valid:f1", "Regex": "f1=([0-9.]+)"}]
     # Local NVMe storage: SageMaker refuses a volume key, so none is sent (and a warning says so).
-    assert job["ResourceConfig"] == {"InstanceType": "ml.c5d.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 100}
+    assert job["ResourceConfig"] == {"InstanceType": "ml.g5.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 100}
     assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
     assert job["EnableNetworkIsolation"] is False
     assert [channel["ChannelName"] for channel in job["InputDataConfig"]] == ["train"]
     assert "StaticHyperParameters" not in job
     assert job["OutputDataConfig"]["S3OutputPath"] == "s3://${SharedArtifacts5222D996}/hpo/"
     warnings = Annotations.from_stack(stack).find_warning("/TestStack/Tuning", Match.string_like_regexp(
-        "ml.c5d.xlarge has local NVMe storage: no VolumeKmsKeyId"))
+        "ml.g5.xlarge has local NVMe storage: no VolumeKmsKeyId"))
     assert len(warnings) == 1
 
 
@@ -440,6 +449,13 @@ def test_state_machine_logs_everything_encrypted_and_traces(template: Template) 
         ({"strategy": TuningStrategy.HYPERBAND, "early_stopping": True},
          r"early_stopping must be False with the Hyperband strategy"),
         ({"instance_count": 0}, r"instance_count must be between 1 and 100, got 0"),
+        ({"ranges": [CategoricalRange("eta", ["0.1", "0.2 (fast)"])]},
+         r"ranges\['eta'\].values must be letters, digits, spaces and _.:/=\+-@ when registration is set \(tuned "
+         r"values become the version's customer metadata\), got '0.2 \(fast\)'$"),
+        ({"instance_type": "ml.c5.large"}, r"instance_type must be a SageMaker training instance type \(ml.c5 sizes: "
+                                           r"xlarge, .*\), got 'ml.c5.large'"),
+        ({"instance_type": InstanceType.INF2_XLARGE},
+         r"instance_type must be a SageMaker training instance type such as ml.m5.xlarge .*, got 'ml.inf2.xlarge'"),
         ({"volume_size_gb": 0}, r"volume_size_gb must be between 1 and 16384, got 0"),
         ({"max_job_runtime": Duration.days(29)}, r"max_job_runtime must be between 1 and 2419200, got 2505600"),
         ({"output_prefix": "tuning"}, r"output_prefix must be a key prefix ending in '/'"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,6 +21,7 @@ from cdk_sagemaker_inference import (
     InferenceExecutionMode,
     InferencePipelineModel,
     InstanceType,
+    InstanceUse,
     InstanceVariant,
     RealtimeEndpoint,
     ServerlessVariant,
@@ -153,15 +156,23 @@ def test_a_hyphenated_local_nvme_family_gets_no_kms_key(stack: cdk.Stack) -> Non
     template.resource_count_is("AWS::KMS::Key", 1)
 
 
-def test_the_family_table_matches_botocore() -> None:
-    """Every family SageMaker's API lists for production variants is known, and nothing else."""
-    import gzip
-    import json
-    from pathlib import Path
+def test_the_instance_type_data_is_the_pinned_botocores() -> None:
+    """Each use's types are botocore's enum, as the update tool writes them, and the hosting families
+    are the hosting types' families."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import update_instance_types
 
-    import botocore
+    assert update_instance_types.DATA.read_text("utf-8") == update_instance_types.render(
+        update_instance_types.from_botocore())
+    hosting = InstanceType.names(InstanceUse.HOSTING)
+    assert {name.split(".")[1] for name in hosting} == set(InstanceType.HOSTING_FAMILIES)
+    assert "ml.g5.xlarge" in hosting and "ml.g5.large" not in hosting
+    assert InstanceType.names(InstanceUse.TRANSFORM) < hosting
+    assert "ml.c5n.xlarge" in InstanceType.names(InstanceUse.TRAINING) - hosting
 
-    model_file = Path(botocore.__file__).parent / "data" / "sagemaker" / "2017-07-24" / "service-2.json.gz"
-    shapes = json.loads(gzip.decompress(model_file.read_bytes()))["shapes"]
-    families = {name.split(".")[1] for name in shapes["ProductionVariantInstanceType"]["enum"]}
-    assert families == set(InstanceType.HOSTING_FAMILIES)
+
+@pytest.mark.parametrize("name", ["ml.g5.large", "ml.m5.medium", "ml.p4d.xlarge", "ml.m5.large.x", "ml.zz9.large"])
+def test_a_size_no_use_has_is_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match=rf"^InstanceType.of: name must be a SageMaker instance type such as "
+                                              rf"ml.m5.large \(InstanceType.names lists them by use\), got '{name}'$"):
+        InstanceType.of(name)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         ServerlessVariant,
     )
     from .inference_component import ComputeRequirements, IInferenceComponent, InferenceComponent
-    from .instance_type import InstanceType
+    from .instance_type import InstanceType, InstanceUse
     from .local_model import local_pipeline, local_transform
     from .model import (
         ContainerDefinition,
@@ -176,6 +176,7 @@ _LAZY = {
     "IInferenceComponent": "inference_component",
     "InferenceComponent": "inference_component",
     "InstanceType": "instance_type",
+    "InstanceUse": "instance_type",
     "local_pipeline": "local_model",
     "local_transform": "local_model",
     "ContainerDefinition": "model",
@@ -262,6 +263,7 @@ __all__ = [
     "InferenceExecutionMode",
     "InferencePipelineModel",
     "InstanceType",
+    "InstanceUse",
     "InstanceVariant",
     "IntegerRange",
     "InvocationError",

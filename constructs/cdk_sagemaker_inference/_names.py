@@ -14,6 +14,13 @@ NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 #: ``NAME_PATTERN`` in words, for validation messages.
 NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
 
+#: SageMaker's ``[\p{L}\p{Z}\p{N}_.:/=+\-@]*`` for tags and a version's customer metadata: Python's
+#: ``\w`` is letters, digits and ``_``; the Unicode separators are listed (``\s`` would take tabs and
+#: newlines too).
+METADATA_TEXT_PATTERN = r"[\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
+#: ``METADATA_TEXT_PATTERN`` in words.
+METADATA_TEXT_RULE = "letters, digits, spaces and _.:/=+-@"
+
 #: The suffix of the parameter (or pipeline variable) that redeploys the served version:
 #: ``<name>Redeploy`` (``ServedModelPackage`` declares it; the approval deployer sets it).
 REDEPLOY_SUFFIX = "Redeploy"

@@ -51,6 +51,8 @@ _KMS_RULES = (
 )
 _SERVERLESS_MEMORY_SIZES = range(1024, 6145, 1024)
 _MAX_VARIANTS = 10
+#: SageMaker's pattern for a data capture content type (no parameters such as "; charset=utf-8").
+_CAPTURE_CONTENT_TYPE = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*/[a-zA-Z0-9](-*[a-zA-Z0-9.])*"
 
 
 class RoutingStrategy(enum.Enum):
@@ -524,12 +526,20 @@ def _validate_data_capture(where: Construct, capture: DataCapture) -> None:
           "True for at least one of them", (capture.capture_input, capture.capture_output))
     check_pattern(where, "data_capture.prefix", capture.prefix, r"[^/]+(/[^/]+)*",
                   "an S3 key prefix without leading, trailing or double slashes")
+    # DestinationS3Uri, s3://<bucket>/<prefix>, is at most 512 characters; a bucket name at most 63.
+    bucket_name = capture.bucket.bucket_name
+    bucket_length = 63 if is_token(bucket_name) else len(bucket_name)
+    check_count(where, "data_capture.prefix", capture.prefix, 1, 512 - len("s3:///") - bucket_length)
     for prop, types in (
         ("csv_content_types", capture.csv_content_types),
         ("json_content_types", capture.json_content_types),
     ):
         if types is not None:
             check_count(where, f"data_capture.{prop}", types, 1, 10)
+            for content_type in types:
+                check_pattern(where, f"data_capture.{prop}", content_type, _CAPTURE_CONTENT_TYPE,
+                              "content types like 'text/csv' (letters, digits and hyphens, no parameters)")
+                check_count(where, f"data_capture.{prop}", content_type, 1, 256)
 
 
 def _render_variant(variant: Variant) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:

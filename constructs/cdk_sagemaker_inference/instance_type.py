@@ -1,25 +1,38 @@
-"""InstanceType: a SageMaker hosting instance type and what its family implies."""
+"""InstanceType: a SageMaker instance type, what its family implies, and what SageMaker runs on it."""
 
 from __future__ import annotations
 
+import enum
+import json
 import re
+from importlib.resources import files
 
-from ._validation import ValidationError, Where, check, fail, is_token
+from ._validation import Where, fail, is_token
 
 #: ``ml.<family>.<size>``; a family may hold a hyphen (``p6-b200``, ``p6e-gb200``).
 _PARTS = re.compile(r"ml\.(([a-z]+)(\d+)([a-z]*)(?:-[a-z0-9]+)?)\.([a-z0-9]+)")
 
-#: Every family SageMaker hosts real-time endpoints on (botocore's ``ProductionVariantInstanceType``,
-#: sagemaker 2017-07-24, as shipped with the pinned boto3). A new family is one line here.
-HOSTING_FAMILIES: frozenset[str] = frozenset({
-    "c4", "c5", "c5d", "c6g", "c6gd", "c6gn", "c6i", "c6in", "c7g", "c7i", "c8g",
-    "m4", "m5", "m5d", "m6g", "m6gd", "m6i", "m7i", "m8g",
-    "r5", "r5d", "r6g", "r6gd", "r6i", "r7gd", "r7i", "r8g",
-    "t2",
-    "g4dn", "g5", "g6", "g6e", "g7", "g7e",
-    "p2", "p3", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
-    "inf1", "inf2", "trn1", "trn1n", "trn2", "dl1",
-})
+
+class InstanceUse(enum.Enum):
+    """What SageMaker runs on an instance type. Each use takes its own closed list of types (botocore's
+    enums, sagemaker 2017-07-24, as shipped with the pinned boto3; ``tools/update_instance_types.py``)."""
+
+    #: Endpoint variants, inference components, a version's real-time types (``ProductionVariantInstanceType``).
+    HOSTING = "hosting"
+    #: Batch transform jobs and a version's transform types (``TransformInstanceType``).
+    TRANSFORM = "transform"
+    #: Training and tuning jobs (``TrainingInstanceType``).
+    TRAINING = "training"
+
+
+#: Each use's families and their sizes, in botocore's order.
+_SIZES: dict[InstanceUse, dict[str, list[str]]] = {
+    InstanceUse(use): families for use, families in json.loads(
+        (files(__package__) / "data" / "instance_types.json").read_text("utf-8")).items()
+}
+
+#: Every family SageMaker hosts real-time endpoints on.
+HOSTING_FAMILIES: frozenset[str] = frozenset(_SIZES[InstanceUse.HOSTING])
 
 #: Families with local NVMe instance storage although their name has no "d" (EC2's instance store
 #: table): every G family since g5, P since p5, Trainium, and Gaudi (dl1). SageMaker refuses a
@@ -28,11 +41,35 @@ _NVME_WITHOUT_D: frozenset[str] = frozenset({
     "g5", "g6", "g6e", "g7", "g7e", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
     "trn1", "trn1n", "trn2", "dl1",
 })
-_RULE = "a SageMaker instance type such as ml.m5.large (a family in InstanceType.HOSTING_FAMILIES)"
+_RULE = "a SageMaker instance type such as ml.m5.large (InstanceType.names lists them by use)"
+_EXAMPLE = {InstanceUse.HOSTING: "ml.m5.large", InstanceUse.TRANSFORM: "ml.m5.large",
+            InstanceUse.TRAINING: "ml.m5.xlarge"}
+
+
+def _is_for(use: InstanceUse, name: str) -> bool:
+    parts = _PARTS.fullmatch(name)
+    return parts is not None and parts.group(5) in _SIZES[use].get(parts.group(1), ())
+
+
+def _is_known(name: str) -> bool:
+    return any(_is_for(use, name) for use in InstanceUse)
+
+
+def _requirement(use: InstanceUse, name: str) -> str:
+    """What ``use`` allows, said for the type ``name`` was meant to be: its family's sizes if the
+    use has the family."""
+    parts = _PARTS.fullmatch(name)
+    family = parts.group(1) if parts else ""
+    sizes = _SIZES[use].get(family)
+    if sizes:
+        return f"a SageMaker {use.value} instance type (ml.{family} sizes: {', '.join(sizes)})"
+    return (f"a SageMaker {use.value} instance type such as {_EXAMPLE[use]} "
+            f"(InstanceType.names(InstanceUse.{use.name}) lists them)")
 
 
 class InstanceType:
-    """An ``ml.<family>.<size>`` hosting instance type, e.g. ``InstanceType.of("ml.m5.large")``.
+    """An ``ml.<family>.<size>`` instance type, e.g. ``InstanceType.of("ml.m5.large")``: one that SageMaker
+    hosts, transforms or trains on (each prop checks its own use, ``InstanceUse``).
 
     The family decides what an endpoint allows: GPUs and Inferentia/Trainium/Gaudi chips cannot take
     an Elastic Inference accelerator, burstable ``t`` types cannot autoscale, and families with local
@@ -44,12 +81,12 @@ class InstanceType:
     HOSTING_FAMILIES = HOSTING_FAMILIES
 
     def __init__(self, name: str) -> None:
-        """Prefer ``InstanceType.of``; ``name`` must be a hosting instance type or a token."""
+        """Prefer ``InstanceType.of``; ``name`` must be an instance type of some ``InstanceUse``, or a token."""
         self.name = name
         token = is_token(name)
+        if not (token or _is_known(name)):
+            raise fail("InstanceType", "name", _RULE, name)
         parts = None if token else _PARTS.fullmatch(name)
-        if not token:
-            check("InstanceType", parts is not None and parts.group(1) in HOSTING_FAMILIES, "name", _RULE, name)
         #: The family, e.g. ``"m5"``, ``"g4dn"``, ``"p6-b200"``; None for a token.
         self.family: str | None = parts.group(1) if parts else None
         self._series = parts.group(2) if parts else ""
@@ -59,7 +96,18 @@ class InstanceType:
     def of(name: str | InstanceType) -> InstanceType:
         """The instance type named ``name`` (``ml.`` prefix included), an ``InstanceType`` as it is,
         or a token. Anything else is refused with the standard one-line message."""
-        return to_instance_type("InstanceType.of", "name", name)
+        if isinstance(name, InstanceType):
+            return name
+        if not isinstance(name, str):
+            raise fail("InstanceType.of", "name", "an InstanceType or its name, e.g. 'ml.m5.large'", name)
+        if not (is_token(name) or _is_known(name)):
+            raise fail("InstanceType.of", "name", _RULE, name)
+        return InstanceType(name)
+
+    @staticmethod
+    def names(use: InstanceUse) -> frozenset[str]:
+        """Every instance type name SageMaker takes for ``use``."""
+        return frozenset(f"ml.{family}.{size}" for family, sizes in _SIZES[use].items() for size in sizes)
 
     @property
     def is_gpu(self) -> bool:
@@ -114,16 +162,16 @@ class InstanceType:
     P5_48XLARGE: InstanceType
 
 
-def to_instance_type(where: Where, prop: str, value: str | InstanceType) -> InstanceType:
-    """``value`` as an ``InstanceType``, or the standard error naming ``prop`` at ``where``."""
-    if isinstance(value, InstanceType):
-        return value
-    if not isinstance(value, str):
+def to_instance_type(where: Where, prop: str, value: str | InstanceType,
+                     use: InstanceUse = InstanceUse.HOSTING) -> InstanceType:
+    """``value`` as an ``InstanceType`` that SageMaker takes for ``use``, or the standard error naming
+    ``prop`` at ``where``."""
+    if not isinstance(value, (InstanceType, str)):
         raise fail(where, prop, "an InstanceType or its name, e.g. 'ml.m5.large'", value)
-    try:
-        return InstanceType(value)
-    except ValidationError:
-        raise fail(where, prop, _RULE, value) from None
+    name = value.name if isinstance(value, InstanceType) else value
+    if not is_token(name) and not _is_for(use, name):
+        raise fail(where, prop, _requirement(use, name), name)
+    return value if isinstance(value, InstanceType) else InstanceType(name)
 
 
 InstanceType.T2_MEDIUM = InstanceType("ml.t2.medium")

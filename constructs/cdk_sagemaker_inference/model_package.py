@@ -11,8 +11,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IConstruct, IDependable
 
 from ._batch import batched
+from ._names import METADATA_TEXT_PATTERN, METADATA_TEXT_RULE
 from ._validation import Where, check, check_count, check_pattern, to_enum
-from .instance_type import InstanceType, to_instance_type
+from .instance_type import InstanceType, InstanceUse, to_instance_type
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
 from .runtime.enums import ModelApprovalStatus
@@ -169,13 +170,15 @@ class ModelPackageVersion(Resource):
         # Each name is checked (an InstanceType is taken as it is).
         realtime = [to_instance_type(self, "supported_realtime_instance_types", t).name
                     for t in supported_realtime_instance_types]
-        transform = [to_instance_type(self, "supported_transform_instance_types", t).name
+        transform = [to_instance_type(self, "supported_transform_instance_types", t, InstanceUse.TRANSFORM).name
                      for t in supported_transform_instance_types]
         if customer_metadata is not None:
             check_count(self, "customer_metadata", customer_metadata, 1, 50)
             for key, value in customer_metadata.items():
                 check_count(self, "customer_metadata key", key, 1, 128)
+                check_pattern(self, "customer_metadata key", key, METADATA_TEXT_PATTERN, METADATA_TEXT_RULE)
                 check_count(self, f"customer_metadata[{key!r}]", value, 1, 256)
+                check_pattern(self, f"customer_metadata[{key!r}]", value, METADATA_TEXT_PATTERN, METADATA_TEXT_RULE)
         if description is not None:
             check_count(self, "description", description, 0, 1024)
 

@@ -36,12 +36,12 @@ from constructs import Construct, IConstruct
 from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._log_groups import log_group_arns
-from ._names import sagemaker_arn
+from ._names import METADATA_TEXT_PATTERN, METADATA_TEXT_RULE, sagemaker_arn
 from ._service_access import let_logs_use
 from ._stack_env import environment_of
 from ._validation import check, check_count, check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
-from .instance_type import InstanceType, to_instance_type
+from .instance_type import InstanceType, InstanceUse, to_instance_type
 from .model import IModel
 from .runtime.transform_settings import (
     AssembleWith,
@@ -70,7 +70,6 @@ _CAPACITY_RETRY_INTERVAL = Duration.minutes(10)
 _TIMEOUT = Duration.days(1)
 _JOB_NAME_PREFIX = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,29}"
 _S3_URI = r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.*)"
-_TAG = r"[\w\s.:/=+\-@]*"
 
 
 class TransformSource:
@@ -213,7 +212,7 @@ class BatchTransform(Construct):
                        model.node.path)
         self.model = model
         self.source = source
-        self.instance_type = to_instance_type(self, "instance_type", instance_type)
+        self.instance_type = to_instance_type(self, "instance_type", instance_type, InstanceUse.TRANSFORM)
         check(self, isinstance(instance_count, int) and not isinstance(instance_count, bool), "instance_count",
               "a whole number", instance_count)
         check_range(self, "instance_count", instance_count, 1, 100)
@@ -328,10 +327,10 @@ class BatchTransform(Construct):
         check(self, len(self.tags) <= 49, "tags", "at most 49 entries (the construct adds one)",
               f"{len(self.tags)} entries")
         for key, value in self.tags.items():
-            check_pattern(self, "tags key", key, rf"(?!aws:){_TAG}", "1-128 letters, digits, spaces and _.:/=+-@, "
-                          "not starting with aws:")
+            check_pattern(self, "tags key", key, rf"(?!aws:){METADATA_TEXT_PATTERN}",
+                          f"1-128 {METADATA_TEXT_RULE}, not starting with aws:")
             check_count(self, "tags key", key, 1, 128)
-            check_pattern(self, f"tags[{key!r}]", value, _TAG, "letters, digits, spaces and _.:/=+-@")
+            check_pattern(self, f"tags[{key!r}]", value, METADATA_TEXT_PATTERN, METADATA_TEXT_RULE)
             check_count(self, f"tags[{key!r}]", value, 0, 256)
 
     # -- grants ------------------------------------------------------------------------------------

@@ -41,14 +41,21 @@ from constructs import Construct, IConstruct
 from ._batch import batched
 from ._iam import ManagedPolicyRole
 from ._log_groups import LOG_WRITER_ACTIONS, log_group_arns
-from ._names import NAME_PATTERN, model_package_group_arns, model_package_version_arns, sagemaker_arn
+from ._names import (
+    METADATA_TEXT_PATTERN,
+    METADATA_TEXT_RULE,
+    NAME_PATTERN,
+    model_package_group_arns,
+    model_package_version_arns,
+    sagemaker_arn,
+)
 from ._service_access import let_logs_use
 from ._stack_env import environment_of
 from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range, take_enum_field, to_enum
 from .approval import IModelPackageGroupRef
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
-from .instance_type import InstanceType, to_instance_type
+from .instance_type import InstanceType, InstanceUse, to_instance_type
 from .model import ContainerSpec
 from .runtime.enums import ModelApprovalStatus
 
@@ -399,13 +406,13 @@ class HyperparameterTuning(Construct):
         """
         super().__init__(scope, id)
         strategy = to_enum(self, "strategy", strategy, TuningStrategy)
-        instance_type = to_instance_type(self, "instance_type", instance_type)
+        instance_type = to_instance_type(self, "instance_type", instance_type, InstanceUse.TRAINING)
         static = dict(static_hyperparameters or {})
         self._validate(algorithm, objective, ranges, static, train, validation, strategy, max_jobs,
                        max_parallel_jobs, early_stopping, instance_count, volume_size_gb, max_job_runtime,
                        output_prefix, job_name_prefix)
         if registration is not None:
-            _validate_registration(self, registration)
+            _validate_registration(self, registration, ranges)
         environment = environment_of(self)
         self.job_name_prefix = job_name_prefix
         self.objective = objective
@@ -834,7 +841,8 @@ def _validate_range(where: Where, tuned: HyperparameterRange) -> None:
               "within 0 <= value < 1 with ReverseLogarithmic scaling", (tuned.min_value, tuned.max_value))
 
 
-def _validate_registration(where: Where, registration: BestModelRegistration) -> None:
+def _validate_registration(where: Where, registration: BestModelRegistration,
+                           ranges: Sequence[HyperparameterRange]) -> None:
     check_pattern(where, "registration.group", registration.group_name, NAME_PATTERN,
                   "1-63 letters, digits and inner hyphens")
     containers = len(registration.containers_before) + 1 + len(registration.containers_after)
@@ -846,6 +854,12 @@ def _validate_registration(where: Where, registration: BestModelRegistration) ->
     for prop, types in (("supported_content_types", registration.supported_content_types),
                         ("supported_response_mime_types", registration.supported_response_mime_types)):
         check(where, len(types) >= 1, f"registration.{prop}", "at least one entry", list(types))
+    # The best job's tuned values become the registered version's customer metadata.
+    for tuned in ranges:
+        for value in tuned.values if isinstance(tuned, CategoricalRange) else ():
+            check_pattern(where, f"ranges[{tuned.name!r}].values", value, METADATA_TEXT_PATTERN,
+                          f"{METADATA_TEXT_RULE} when registration is set (tuned values become the version's "
+                          "customer metadata)")
 
 
 __all__ = [
