@@ -367,6 +367,15 @@ def test_defaults_create_a_key_and_topic_and_leave_settings_to_sagemaker(stack: 
     assert re.fullmatch(r"teststack-batch-[0-9a-f]{8}", transform.job_name_prefix)
     template.resource_count_is("AWS::SNS::Topic", 1)
     template.resource_count_is("AWS::Events::Rule", 0)
+    # The failure notification: the topic is encrypted, so publishing needs its key too.
+    (policy,) = [p for name, p in template.find_resources("AWS::IAM::ManagedPolicy").items()
+                 if name.startswith("BatchRolePolicy")]
+    (topic,) = template.find_resources("AWS::SNS::Topic")
+    (key,) = template.find_resources("AWS::KMS::Key")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert {"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": topic}} in statements
+    assert {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [key, "Arn"]}} in statements
 
 
 def test_local_nvme_instances_get_no_volume_key_and_a_warning(stack: cdk.Stack) -> None:

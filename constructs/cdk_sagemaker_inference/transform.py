@@ -373,7 +373,12 @@ class BatchTransform(Construct):
             acknowledge_wildcard_resource(cast(IConstruct, self.model), arn, reason)
 
     def _grant_state_machine(self) -> None:
-        """Create, watch and stop this construct's jobs; pass only the model's role."""
+        """Create, watch and stop this construct's jobs; pass only the model's role; publish failures
+        (the SnsPublish task grants sns:Publish alone, while an encrypted topic needs its key too)."""
+        self.topic.grant_publish(self.role)
+        acknowledge(self.role.policy, ["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"],
+                    "aws-cdk's publish grant for the KMS-encrypted topic: the action applies to the key that "
+                    "encrypts it.")
         environment = environment_of(self)
         # SageMaker lower-cases names in ARNs.
         jobs = sagemaker_arn(environment, "transform-job", f"{self.job_name_prefix.lower()}-*")
