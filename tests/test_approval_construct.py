@@ -457,6 +457,10 @@ def test_the_batch_stacks_switch_role_may_replace_the_model_and_update_the_trans
          "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
         {"Action": ["ssm:GetParameter", "ssm:GetParameters"], "Effect": "Allow",
          "Resource": _arn("ssm", "parameter/cdk-bootstrap/hnb659fds/version")},
+        # Its own stack and the one its Fn::GetStackOutput references read, which resolve with this role.
+        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow",
+         "Resource": [_arn("cloudformation", "stack/inference-batch/*"),
+                      _arn("cloudformation", "stack/inference-shared/*")]},
     ]
     # What a switch changes in the batch stack: the model, and the state machine whose definition names it.
     template = batch.to_json()

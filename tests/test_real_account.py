@@ -249,7 +249,11 @@ def test_3_the_switch_role_may_do_only_what_a_switch_does() -> None:
         "sagemaker:DescribeModel", "sagemaker:ListTags",
         "sagemaker:AddTags", "sagemaker:DescribeEndpoint", "sagemaker:ListTags", "sagemaker:UpdateEndpoint",
         "sagemaker:DescribeModelPackage", "iam:PassRole", "kms:CreateGrant", "kms:DescribeKey",
-        "ssm:GetParameter", "ssm:GetParameters"])
+        "ssm:GetParameter", "ssm:GetParameters", "cloudformation:DescribeStacks"])
+    (describe,) = [s for s in _statements(endpoint_stack, "SwitchRolePolicy")
+                   if s["Action"] == "cloudformation:DescribeStacks"]
+    # The endpoint stack reads no other stack's outputs: it may describe itself only.
+    assert describe["Resource"]["Fn::Join"][1][-1] == ":stack/EndpointStack/*"
     (pass_role,) = [s for s in _statements(endpoint_stack, "SwitchRolePolicy") if s["Action"] == "iam:PassRole"]
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
     assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("ModelRole")

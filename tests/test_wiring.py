@@ -146,6 +146,42 @@ def test_event_source_mapping_needs_the_role_to_read_and_decrypt_the_queue(refer
     ]
 
 
+def test_a_role_that_publishes_to_an_encrypted_topic_needs_its_key(reference: Templates) -> None:
+    """The transform's failure notification: Step Functions' SnsPublish grants sns:Publish alone."""
+    changed = _without_statements(reference, "inference-batch", "AWS::IAM::ManagedPolicy",
+                                  lambda s: s["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"])
+    assert sorted((f.logical_id[:-8], f.target, f.reason) for f in check_wiring(changed)) == [
+        ("TransformRole", "inference-shared/SharedNotifications7CEDE7F9",
+         f"the role may sns:Publish but not {action} on the key that encrypts it")
+        for action in ("kms:Decrypt", "kms:GenerateDataKey")]
+
+
+def test_a_stacks_service_role_must_describe_the_stacks_whose_outputs_it_reads(reference: Templates) -> None:
+    """A served-version switch updates its stack with its own role, which then resolves the stack's
+    Fn::GetStackOutput references to the shared stack."""
+    changed = copy.deepcopy(reference)
+    for stack in ("inference-realtime", "inference-batch"):
+        changed = _without_statements(changed, stack, "AWS::IAM::ManagedPolicy",
+                                      lambda s: s["Action"] == "cloudformation:DescribeStacks")
+    assert sorted((f.stack, f.logical_id[:-8], f.target) for f in check_wiring(changed)) == [
+        (stack, "ServedVersionSwitchRole", "inference-shared") for stack in ("inference-batch", "inference-realtime")]
+    # A reference that names its own role is resolved with that role instead.
+    for resource in changed["inference-realtime"]["Resources"].values():
+        _name_a_role_in_every_stack_output(resource)
+    assert {f.stack for f in check_wiring(changed)} == {"inference-batch"}
+
+
+def _name_a_role_in_every_stack_output(node: Any) -> None:
+    if isinstance(node, dict):
+        if "Fn::GetStackOutput" in node:
+            node["Fn::GetStackOutput"]["RoleArn"] = "arn:aws:iam::123456789012:role/reader"
+        for value in node.values():
+            _name_a_role_in_every_stack_output(value)
+    elif isinstance(node, list):
+        for value in node:
+            _name_a_role_in_every_stack_output(value)
+
+
 def test_server_access_logs_need_the_log_bucket_to_admit_log_delivery(reference: Templates) -> None:
     changed = _without_statements(reference, "inference-shared", "AWS::S3::BucketPolicy",
                                   lambda s: "logging.s3" in _principal(s))

@@ -201,12 +201,18 @@ def acknowledge_wildcard_resource(scope: IConstruct, resource_arn: str, reason: 
     A stack's wildcard ARNs are resolved together, by one validation, and each scope's are
     acknowledged in one call.
     """
+    acknowledge_wildcard_resources(scope, [resource_arn], reason)
+
+
+def acknowledge_wildcard_resources(scope: IConstruct, resource_arns: Sequence[str], reason: str) -> None:
+    """``acknowledge_wildcard_resource`` for each of ``resource_arns``, which may be a list token
+    (``Lazy.list``) produced once cross-stack references are resolved."""
     stack = environment_of(scope).stack
     pending = _WILDCARDS.get(stack)
     if pending is None:
         pending = _WILDCARDS[stack] = _WildcardResourceAcknowledgments(stack)
         stack.node.add_validation(pending)
-    pending.add(scope, resource_arn, reason)
+    pending.add(scope, resource_arns, reason)
 
 
 @jsii.implements(IValidation)
@@ -215,16 +221,17 @@ class _WildcardResourceAcknowledgments:
 
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
-        self._arns: list[tuple[IConstruct, str, str]] = []
+        self._arns: list[tuple[IConstruct, Sequence[str], str]] = []
 
-    def add(self, scope: IConstruct, resource_arn: str, reason: str) -> None:
-        self._arns.append((scope, resource_arn, reason))
+    def add(self, scope: IConstruct, resource_arns: Sequence[str], reason: str) -> None:
+        self._arns.append((scope, resource_arns, reason))
 
     def validate(self) -> list[str]:
-        resolved = self._stack.resolve([arn for _, arn, _ in self._arns])
+        resolved = self._stack.resolve([list(arns) for _, arns, _ in self._arns])
         by_scope: dict[IConstruct, list[tuple[str, str]]] = {}
-        for arn, (scope, _, reason) in zip(resolved, self._arns, strict=True):
-            by_scope.setdefault(scope, []).append((f"AwsSolutions-IAM5[Resource::{nag_form(arn)}]", reason))
+        for arns, (scope, _, reason) in zip(resolved, self._arns, strict=True):
+            by_scope.setdefault(scope, []).extend(
+                (f"AwsSolutions-IAM5[Resource::{nag_form(arn)}]", reason) for arn in arns)
         for scope, reasons in by_scope.items():
             _acknowledge_each(scope, reasons)
         return []

@@ -21,7 +21,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import jsii
-from aws_cdk import CfnParameter, DefaultStackSynthesizer, IStableListProducer, Lazy, Stack
+from aws_cdk import (
+    CfnParameter,
+    DefaultStackSynthesizer,
+    IListProducer,
+    IResolveContext,
+    IStableListProducer,
+    Lazy,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -31,7 +39,7 @@ from ._iam import ManagedPolicyRole
 from ._names import VERSIONS_WILDCARD_REASON, model_package_version_arns, sagemaker_arn
 from ._stack_env import StackEnvironment, environment_of
 from ._validation import fail
-from .compliance import acknowledge_wildcard_resource
+from .compliance import acknowledge_wildcard_resource, acknowledge_wildcard_resources
 from .served_version import ServedModelPackage
 
 if TYPE_CHECKING:
@@ -83,6 +91,22 @@ class _SsmParameterArns:
         return ssm_parameter_arns(environment_of(self._scope), names) or None
 
 
+@jsii.implements(IListProducer)
+class _ReferencedStackArns:
+    """``stack``'s own ARN and those of the stacks it depends on, when the template is rendered: by
+    then every cross-stack reference (``Fn::GetStackOutput``) has made its stack a dependency.
+    Uncached: aws-cdk resolves every value once while it looks for those references, before it adds
+    the dependencies."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+
+    def produce(self, context: IResolveContext) -> list[str]:
+        environment = environment_of(self._stack)
+        return [environment.arn("cloudformation", "stack", f"{stack.stack_name}/*")
+                for stack in (self._stack, *self._stack.dependencies)]
+
+
 def ssm_parameter_arns(environment: StackEnvironment, names: Sequence[str]) -> list[str]:
     """ARNs of SSM parameters ``names`` in ``environment``'s account and region."""
     return [environment.arn("ssm", "parameter", name.lstrip("/")) for name in names]
@@ -110,7 +134,8 @@ class ServedVersionSwitch(Construct):
       config (``kms:CreateGrant`` for AWS resources, ``kms:DescribeKey``);
     - with ``transforms``: update, describe and tag each transform's state machine (its definition
       names the model), passing the state machine's role to Step Functions only;
-    - read the stack's SSM-typed parameters.
+    - read the stack's SSM-typed parameters, and describe the stack and the stacks it depends on
+      (its ``Fn::GetStackOutput`` references resolve with this role).
 
     Nothing else: not IAM, not the alarms or scaling policies (a switch leaves them unchanged).
     """
@@ -193,6 +218,12 @@ class ServedVersionSwitch(Construct):
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ))
         self._allow(["ssm:GetParameters", "ssm:GetParameter"], ssm_typed_parameter_arns([stack], stack))
+        # An Fn::GetStackOutput without a RoleArn is resolved with the stack's execution role: in a
+        # switch, this one.
+        referenced_stacks = Lazy.uncached_list(_ReferencedStackArns(stack))
+        self._allow(["cloudformation:DescribeStacks"], referenced_stacks)
+        acknowledge_wildcard_resources(self.role.policy, referenced_stacks,
+                                       "A stack's ARN ends in its generated id: '/*' covers that one stack.")
 
     def _allow(self, actions: list[str], resources: list[str]) -> None:
         self.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))

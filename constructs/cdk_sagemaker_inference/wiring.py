@@ -13,7 +13,12 @@ that the consumer admits the producing service, scoped to the producer:
 - SNS subscriptions -> SQS queues and Lambda functions (``sns.amazonaws.com``);
 - S3 event notifications -> SQS, SNS, Lambda (``s3.amazonaws.com``) and server access logs -> the
   log bucket (``logging.s3.amazonaws.com``);
-- Lambda event source mappings -> the function's role reads the queue (and decrypts it).
+- Lambda event source mappings -> the function's role reads the queue (and decrypts it);
+- a role that may publish to an encrypted topic or send to an encrypted queue (a Lambda function, a
+  state machine's task) may use its key: SNS and SQS call KMS with the sender's credentials;
+- a CloudFormation service role a stack declares (to update that stack, e.g. a served-version switch)
+  may describe the stacks whose outputs the stack reads with ``Fn::GetStackOutput`` without a
+  ``RoleArn``: CloudFormation resolves them with the stack's execution role.
 
 "Admits" means: the consumer's resource policy (a topic, queue or bucket policy, or a Lambda
 permission) has an Allow for that service principal and action with an ``aws:SourceArn`` that
@@ -37,6 +42,8 @@ Template = Mapping[str, Any]
 
 _KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 _QUEUE_READ_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+#: What a role sends, and to what: an encrypted target needs its key too.
+_SENDS = (("sns:Publish", "AWS::SNS::Topic"), ("sqs:SendMessage", "AWS::SQS::Queue"))
 _SOURCE_ARN = "aws:sourcearn"
 _ARN_CONDITIONS = {"arnequals", "arnlike", "stringequals", "stringlike"}
 
@@ -166,6 +173,21 @@ class Templates:
                 return str(delimiter).join(self._render(stack, item) for item in items)
         return json.dumps(expression, sort_keys=True)
 
+    def stack_outputs_read(self, stack: str) -> set[str]:
+        """The stacks whose outputs ``stack`` reads with ``Fn::GetStackOutput`` and no ``RoleArn``."""
+        names: set[str] = set()
+        pending: list[Any] = [self._templates.get(stack, {}).get("Resources", {})]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, dict):
+                reference = node.get("Fn::GetStackOutput")
+                if isinstance(reference, dict) and "RoleArn" not in reference:
+                    names.add(self._render(stack, reference.get("StackName")))
+                pending.extend(node.values())
+            elif isinstance(node, list):
+                pending.extend(node)
+        return names
+
     def policies_of(self, resource: Resource, policy_type: str, property_name: str) -> list[Mapping[str, Any]]:
         """Statements of the ``policy_type`` resources whose ``property_name`` lists ``resource``."""
         statements: list[Mapping[str, Any]] = []
@@ -263,6 +285,8 @@ class WiringCheck:
         self._subscriptions()
         self._bucket_edges()
         self._event_source_mappings()
+        self._encrypted_sends()
+        self._stack_output_reads()
         return sorted(set(self._findings), key=str)
 
     def _fail(self, source: Resource, target: Resource | str, reason: str) -> None:
@@ -345,6 +369,43 @@ class WiringCheck:
             key = self.templates.resource(queue.stack, queue.properties.get("KmsMasterKeyId"))
             if key is not None and not self._identity_allows(statements, role.stack, "kms:Decrypt", key):
                 self._fail(mapping, key, "the function's role does not allow kms:Decrypt on the queue's key")
+
+    def _encrypted_sends(self) -> None:
+        for role in self.templates.resources("AWS::IAM::Role"):
+            statements = self._role_statements(role)
+            for statement in statements:
+                if statement.get("Effect") != "Allow":
+                    continue
+                for action, target_type in _SENDS:
+                    if not _allows_action(statement, action):
+                        continue
+                    for reference in _as_list(statement.get("Resource", [])):
+                        target = self.templates.resource(role.stack, reference)
+                        if target is None or target.type != target_type:
+                            continue
+                        key = self.templates.resource(target.stack, target.properties.get("KmsMasterKeyId"))
+                        if key is None:
+                            continue
+                        for key_action in _KEY_ACTIONS:
+                            if not self._identity_allows(statements, role.stack, key_action, key):
+                                self._fail(role, target, f"the role may {action} but not {key_action} on the key "
+                                           "that encrypts it")
+
+    def _stack_output_reads(self) -> None:
+        for role in self.templates.resources("AWS::IAM::Role"):
+            trust = _statements(role.properties.get("AssumeRolePolicyDocument", {}))
+            if not any(_names_service(self.templates, role.stack, s, "cloudformation.amazonaws.com") for s in trust):
+                continue
+            statements = self._role_statements(role)
+            for read in sorted(self.templates.stack_outputs_read(role.stack)):
+                stack_arn = f"arn:<partition>:cloudformation:<region>:<account>:stack/{read}/*"
+                if not any(statement.get("Effect") == "Allow"
+                           and _allows_action(statement, "cloudformation:DescribeStacks")
+                           and any(fnmatch.fnmatchcase(stack_arn, self.templates.render(role.stack, resource))
+                                   for resource in _as_list(statement.get("Resource", [])))
+                           for statement in statements):
+                    self._fail(role, read, "the stack's Fn::GetStackOutput references resolve with this role, "
+                               "which does not allow cloudformation:DescribeStacks on that stack")
 
     # -- the rules ------------------------------------------------------------------------------
 
