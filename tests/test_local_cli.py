@@ -111,6 +111,8 @@ def test_local_transform_takes_a_job_request_and_overrides(
          "container 1 (scikit-learn 1.2-1) answered 500: input_fn: ValueError: unsupported content type"),
         (["local", "predict", "--env", "1:A=b", "--content-type", "text/csv"],
          "--env applies to --container archives"),
+        (["local", "transform", "--transform", "Transform", "--env", "1:A=b", "--input", "x", "--output", "y"],
+         "--transform brings its model and settings: no --job, --model, --container or --env\n"),
         (["local", "transform", *EXAMPLE_CONTAINERS, "--input", "x", "--output", "y", "--max-payload-in-mb", "101"],
          "TransformSettings: max_payload_in_mb must be a whole number between 0 and 100, got 101"),
         (["local", "transform", *EXAMPLE_CONTAINERS, "--input", "x", "--output", "y", "--split-type", "Line",

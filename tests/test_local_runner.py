@@ -7,6 +7,7 @@ import io
 import json
 import math
 import pickle
+import struct
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -303,6 +304,8 @@ def test_jsonpath_refusals(expression: str, record: object, message: str) -> Non
     [
         ({"split_type": SplitType.RECORD_IO}, r"SplitType RecordIO is not emulated \(None and Line are\)"),
         ({"content_type": None, "input_filter": "$[1:]"}, r"need CSV or JSON records, got content type None"),
+        ({"content_type": CSV, "accept": "application/x-npy", "output_filter": "$[0]"},
+         r"^OutputFilter needs CSV or JSON answers, got accept 'application/x-npy'$"),
         ({"content_type": CSV, "join_source": JoinSource.INPUT}, r"JoinSource Input needs SplitType Line"),
         ({"content_type": CSV, "join_source": JoinSource.INPUT, "split_type": SplitType.LINE, "accept": JSON},
          r"accept must be text/csv, got 'application/json'"),
@@ -326,6 +329,55 @@ def test_gzip_input_and_no_payload_limit(summer: LocalPipeline, tmp_path: Path) 
         max_payload_in_mb=0, assemble_with=AssembleWith.LINE,
     )
     assert LocalTransform(summer, settings).transform_file(source) == b"3.0\n7.0\n"
+
+
+def npy(array: object) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.array(array))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("assemble_with", "line_end"), [(AssembleWith.NONE, b""), (AssembleWith.LINE, b"\n")])
+def test_binary_records_are_sent_and_written_as_bytes(
+    summer: LocalPipeline, tmp_path: Path, assemble_with: AssembleWith, line_end: bytes
+) -> None:
+    (crlf,) = struct.unpack("<d", b"\r\n\r\n\x00\x00\xf0?")  # a float64 whose bytes hold CR LF twice
+    source = tmp_path / "rows.npy"
+    source.write_bytes(npy([[crlf, 0.0], [crlf, 1.0]]))
+    settings = TransformSettings(
+        content_type="application/x-npy", accept="application/x-npy", assemble_with=assemble_with
+    )
+    assert LocalTransform(summer, settings).transform_file(source) == npy([crlf, crlf + 1.0]) + line_end
+
+
+def test_undecodable_unzippable_and_multi_line_inputs_fail_alone(summer: LocalPipeline, tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "in").mkdir()
+    for name, content in {
+        "good.csv.gz": gzip.compress(b"9,1,2"),
+        "latin1.csv.gz": gzip.compress(b"\xe9,1,2"),
+        "plain.csv.gz": b"9,1,2",
+        "truncated.csv.gz": gzip.compress(b"9,1,2")[:-4],
+        "two-lines.csv.gz": gzip.compress(b"9,1,2\n9,3,4\n"),
+    }.items():
+        (tmp_path / "in" / name).write_bytes(content)
+    settings = TransformSettings(
+        content_type=CSV, accept=JSON, compression_type=CompressionType.GZIP, input_filter="$[1:]"
+    )
+    with pytest.raises(LocalRunnerError) as failure:
+        LocalTransform(summer, settings).run(tmp_path / "in", tmp_path / "out")
+    assert str(failure.value) == (
+        "4 of 5 inputs failed: "
+        "latin1.csv.gz: record 1: InputFilter: 'utf-8' codec can't decode byte 0xe9 in position 0: "
+        "invalid continuation byte; "
+        "plain.csv.gz: CompressionType Gzip: Not a gzipped file (b'9,'); "
+        "truncated.csv.gz: CompressionType Gzip: Compressed file ended before the end-of-stream marker was reached; "
+        "two-lines.csv.gz: record 1: InputFilter: a CSV record is one line, this one has 2 "
+        "(SplitType Line makes lines records)"
+    )
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.csv.gz.out"]
+    assert (tmp_path / "out" / "good.csv.gz.out").read_bytes() == b"3.0"
 
 
 def test_settings_of_a_create_transform_job_request_run_as_declared(

@@ -125,8 +125,10 @@ def _transform(args: argparse.Namespace) -> None:
     declared = None
     request: dict[str, Any] = {}
     if args.transform is not None:
-        if args.job is not None or args.container or args.model:
-            raise CommandLineError("--transform brings its model and settings: no --job, --model or --container")
+        if args.job is not None or args.container or args.model or args.env:
+            raise CommandLineError(
+                "--transform brings its model and settings: no --job, --model, --container or --env"
+            )
         declared = find_transform(args.cdk_out, args.transform)
         request = declared.request
     elif args.job is not None:

@@ -14,10 +14,12 @@ record by record, with those settings (unset ones take SageMaker's defaults):
 4. **JoinSource** ``INPUT`` pairs each answer line with its whole input record: CSV fields are
    appended, a JSON object gets ``SageMakerOutput`` (any other JSON value is wrapped as
    ``{"SageMakerInput": ..., "SageMakerOutput": ...}``). **OutputFilter** then selects from that.
-5. **AssembleWith** ``LINE`` ends every output record with a newline; ``NONE`` concatenates the answers.
+5. **AssembleWith** ``LINE`` ends every output record with a newline (every line of a text answer;
+   a binary answer, such as ``application/x-npy``, is one record); ``NONE`` concatenates the answers.
 
-Each input ``<name>`` gives ``<name>.out`` in the output folder (keeping sub-folders), written only
-when every record of it succeeded, as SageMaker does.
+Records stay bytes: only the filters and JoinSource read them, as CSV or JSON text, so binary content
+types run when neither is set. Each input ``<name>`` gives ``<name>.out`` in the output folder
+(keeping sub-folders), written only when every record of it succeeded, as SageMaker does.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import csv
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +43,7 @@ from ..transform_settings import (
     TransformSettings,
 )
 from .cloud_assembly import find_transform
-from .containers import container_environment, parse_header
+from .containers import Response, container_environment, parse_header
 from .errors import LocalRunnerError
 from .jsonpath import JSONPath, JSONPathError
 from .pipeline import LocalPipeline
@@ -54,6 +57,12 @@ def _record_format(content_type: str | None) -> str | None:
     """``csv`` or ``json`` for records the filters can read; None for any other content type."""
     media_type, _ = parse_header(content_type)
     return "csv" if media_type == CSV else "json" if media_type in JSON_TYPES else None
+
+
+def _is_text(content_type: str | None) -> bool:
+    """Whether an answer of this content type is text, made of lines (None: the container named none)."""
+    media_type, _ = parse_header(content_type)
+    return not media_type or media_type.startswith("text/") or media_type in JSON_TYPES
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,9 @@ class _Job:
                 f"InputFilter, OutputFilter and JoinSource need CSV or JSON records, got content type "
                 f"{settings.content_type!r}"
             )
+        readable_accept = settings.accept is None or _record_format(settings.accept) is not None
+        if settings.output_filter is not None and not readable_accept:
+            raise LocalRunnerError(f"OutputFilter needs CSV or JSON answers, got accept {settings.accept!r}")
         if join_source is JoinSource.INPUT:
             if split_type is not SplitType.LINE:
                 raise LocalRunnerError("JoinSource Input needs SplitType Line here: each answer line joins one record")
@@ -111,10 +123,18 @@ class _Job:
         )
 
 
-def _parse(text: str, record_format: str) -> Any:
-    if record_format == "csv":
-        return next(csv.reader([text]), [])
-    return json.loads(text)
+def _parse(record: bytes, record_format: str) -> Any:
+    """A record's CSV fields or JSON value; raises ValueError for anything else (UnicodeDecodeError is one)."""
+    text = record.decode("utf-8")
+    if record_format == "json":
+        return json.loads(text)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise ValueError(f"not a CSV record: {error}") from None
+    if len(rows) > 1:
+        raise ValueError(f"a CSV record is one line, this one has {len(rows)} (SplitType Line makes lines records)")
+    return rows[0] if rows else []
 
 
 def _render(value: Any, record_format: str) -> str:
@@ -125,12 +145,12 @@ def _render(value: Any, record_format: str) -> str:
     return json.dumps(value)
 
 
-def _lines(text: str) -> list[str]:
-    """Records of a text cut at newlines; a final newline ends the last record rather than adding one."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
+def _lines(content: bytes) -> list[bytes]:
+    """Records of a content cut at newlines; a final newline ends the last record rather than adding one."""
+    lines = content.split(b"\n")
+    if lines and lines[-1] == b"":
         lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+    return [line.removesuffix(b"\r") for line in lines]
 
 
 class LocalTransform:
@@ -169,22 +189,25 @@ class LocalTransform:
         self.pipeline.close()
 
     def transform_file(self, source: Path) -> bytes:
-        """The ``.out`` content for one input file; raises naming the file and record on failure."""
+        """The ``.out`` content for one input file.
+
+        :raises LocalRunnerError: naming the record when one failed (``run`` adds the file's name).
+        """
         content = source.read_bytes()
         if self.settings.compression_type is CompressionType.GZIP:
-            content = gzip.decompress(content)
-        text = content.decode("utf-8")
-        records = [text] if self._job.split_type is SplitType.NONE else _lines(text)
-        output: list[str] = []
+            try:
+                content = gzip.decompress(content)
+            except (OSError, EOFError, zlib.error) as error:
+                raise LocalRunnerError(f"CompressionType Gzip: {error}") from None
+        records = [content] if self._job.split_type is SplitType.NONE else _lines(content)
+        output: list[bytes] = []
         # The job's Environment reaches every container, as SageMaker passes it to each.
         with container_environment(self.settings.environment):
-            for first, batch in self._batches(source, records):
-                model_input = "\n".join(self._filter_input(source, first + n, r) for n, r in enumerate(batch))
-                answer = self.pipeline.invoke(
-                    model_input.encode("utf-8"), self.settings.content_type, self.settings.accept, batch=True
-                ).body.decode("utf-8")
-                output.extend(self._assemble(source, first, batch, answer))
-        return "".join(output).encode("utf-8")
+            for first, batch in self._batches(records):
+                model_input = b"\n".join(self._filter_input(first + n, r) for n, r in enumerate(batch))
+                answer = self.pipeline.invoke(model_input, self.settings.content_type, self.settings.accept, batch=True)
+                output.extend(self._assemble(first, batch, answer))
+        return b"".join(output)
 
     def run(self, source: Path, destination: Path) -> list[Path]:
         """Transforms a file or every file under a folder into ``destination``; returns the outputs.
@@ -210,19 +233,19 @@ class LocalTransform:
             raise LocalRunnerError(f"{len(failures)} of {len(inputs)} inputs failed: " + "; ".join(failures))
         return written
 
-    def _batches(self, source: Path, records: list[str]) -> Iterator[tuple[int, list[str]]]:
+    def _batches(self, records: list[bytes]) -> Iterator[tuple[int, list[bytes]]]:
         """``(index of the first record, records)`` a request."""
         if self._job.batch_strategy is BatchStrategy.SINGLE_RECORD or self._job.split_type is SplitType.NONE:
             for index, record in enumerate(records):
-                self._check_size(source, index, len(record.encode("utf-8")))
+                self._check_size(index, len(record))
                 yield index, [record]
             return
         limit = self._job.max_payload_bytes
-        batch: list[str] = []
+        batch: list[bytes] = []
         start, size = 0, 0
         for index, record in enumerate(records):
-            length = len(record.encode("utf-8"))
-            self._check_size(source, index, length)
+            length = len(record)
+            self._check_size(index, length)
             if batch and limit is not None and size + 1 + length > limit:
                 yield start, batch
                 batch, start, size = [], index, 0
@@ -231,34 +254,35 @@ class LocalTransform:
         if batch:
             yield start, batch
 
-    def _check_size(self, source: Path, index: int, length: int) -> None:
+    def _check_size(self, index: int, length: int) -> None:
         limit = self._job.max_payload_bytes
         if limit is not None and length > limit:
             raise LocalRunnerError(
-                f"{source.name}, record {index + 1}: {length} bytes is over MaxPayloadInMB "
-                f"({limit // MEGABYTE} MB)"
+                f"record {index + 1}: {length} bytes is over MaxPayloadInMB ({limit // MEGABYTE} MB)"
             )
 
-    def _filter_input(self, source: Path, index: int, record: str) -> str:
+    def _filter_input(self, index: int, record: bytes) -> bytes:
         record_format = self._job.record_format
         if not self._job.input_filter.segments or record_format is None:
             return record
         try:
-            return _render(self._job.input_filter.apply(_parse(record, record_format)), record_format)
+            return _render(self._job.input_filter.apply(_parse(record, record_format)), record_format).encode("utf-8")
         except (JSONPathError, ValueError) as error:
-            raise LocalRunnerError(f"{source.name}, record {index + 1}: InputFilter: {error}") from None
+            raise LocalRunnerError(f"record {index + 1}: InputFilter: {error}") from None
 
-    def _assemble(self, source: Path, first: int, batch: list[str], answer: str) -> list[str]:
+    def _assemble(self, first: int, batch: list[bytes], answer: Response) -> list[bytes]:
         job = self._job
-        line_end = "\n" if job.assemble_with is AssembleWith.LINE else ""
+        line_end = b"\n" if job.assemble_with is AssembleWith.LINE else b""
         joining = job.join_source is JoinSource.INPUT
         record_format = job.record_format
         if record_format is None or (not joining and not job.output_filter.segments):
-            return [line + line_end for line in _lines(answer)] if line_end else [answer]
-        answers = _lines(answer)
+            if not line_end or not _is_text(answer.content_type):
+                return [answer.body + line_end]
+            return [line + line_end for line in _lines(answer.body)]
+        answers = _lines(answer.body)
         if joining and len(answers) != len(batch):
             raise LocalRunnerError(
-                f"{source.name}, records {first + 1}-{first + len(batch)}: the model answered {len(answers)} lines "
+                f"records {first + 1}-{first + len(batch)}: the model answered {len(answers)} lines "
                 f"for {len(batch)} records; JoinSource Input needs one answer line a record"
             )
         records = []
@@ -267,9 +291,9 @@ class LocalTransform:
                 value = _parse(line, record_format)
                 if joining:
                     value = self._join(_parse(batch[offset], record_format), value, record_format)
-                records.append(_render(job.output_filter.apply(value), record_format) + line_end)
+                records.append(_render(job.output_filter.apply(value), record_format).encode("utf-8") + line_end)
             except (JSONPathError, ValueError) as error:
-                raise LocalRunnerError(f"{source.name}, record {first + offset + 1}: OutputFilter: {error}") from None
+                raise LocalRunnerError(f"record {first + offset + 1}: OutputFilter: {error}") from None
         return records
 
     @staticmethod
