@@ -116,6 +116,33 @@ def test_predict_passes_accept_variant_and_inference_id(
     assert request["InferenceComponentName"] == "classifier"
 
 
+def test_predict_calls_the_target_container_of_a_direct_pipeline(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.answer("0.5")
+    stdin(monkeypatch, b"1,2")
+    argv = ["predict", "--endpoint", "churn", "--content-type", "text/csv", "--target-container-hostname", "scorer"]
+    assert main(argv) == 0
+    (request,) = aws.invocations
+    assert request["TargetContainerHostname"] == "scorer"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_predict_max_attempts_below_1_is_a_usage_error(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    stdin(monkeypatch, b"1,2")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", "--endpoint", "churn", "--content-type", "text/csv", "--max-attempts", value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        f"cdk-sagemaker-inference predict: error: argument --max-attempts: "
+        f"expected a whole number of at least 1, got '{value}'"
+    )
+    assert aws.invocations == []
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -163,6 +163,8 @@ def test_list_deserializer_keeps_extreme_values_exactly() -> None:
         ([[], []], r"must not be an empty array, got shape \(2, 0\)"),
         ([1, 2**63], r"integers must be between -9223372036854775808 and 9223372036854775807 \(int64\), got "),
         ([-(2**63) - 1], "integers must be between"),
+        ([10**400, 1.5], r"^integers among floats must fit float64 \(magnitude at most 1.7976931348623157e\+308\), "
+                         r"got one of 1329 bits$"),
     ],
 )
 def test_list_serializer_refuses_what_npy_cannot_hold(data: Any, message: str) -> None:
@@ -171,8 +173,8 @@ def test_list_serializer_refuses_what_npy_cannot_hold(data: Any, message: str) -
         ListSerializer().serialize(data)
 
 
-def _npy(descr: str, fortran_order: bool = False) -> bytes:
-    header = f"{{'descr': '{descr}', 'fortran_order': {fortran_order}, 'shape': (1,), }}".encode()
+def _npy(descr: str, fortran_order: bool = False, shape: str = "(1,)", shape_key: str = "shape") -> bytes:
+    header = f"{{'descr': '{descr}', 'fortran_order': {fortran_order}, '{shape_key}': {shape}, }}".encode()
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + b"abc"
 
 
@@ -184,6 +186,12 @@ def _npy(descr: str, fortran_order: bool = False) -> bytes:
         (_npy("<c16"), "dtype one of"),
         (_npy("<f8").replace(b"(1,)", b"(9,)"), r"shorter than its shape \(9,\)"),
         (_npy("<f8", fortran_order=True), "must be C-ordered"),
+        (b"\x93NUMPY\x01\x00\x20\x00{'descr': '<f8', 'fortran",
+         r"^response has no readable .npy header: SyntaxError: unterminated string literal "),
+        (_npy("<f8", shape_key="dims"), r"^response has no readable .npy header: KeyError: 'shape'$"),
+        (b"\x93NUMPY\x02\x00\x20\x00", r"^response has no readable .npy header: error: unpack_from requires"),
+        (_npy("<f8", shape="(-1,)"), r"^response array shape must be whole numbers, got \(-1,\)$"),
+        (_npy("<f8", shape="'ab'"), r"^response array shape must be whole numbers, got \('a', 'b'\)$"),
     ],
 )
 def test_list_deserializer_refuses_other_bodies(body: bytes, message: str) -> None:
@@ -355,6 +363,20 @@ def test_predict_names_the_component_exactly(stubbed: tuple[Any, Stubber]) -> No
         "InferenceComponentName": "classifier",
     })
     assert Predictor(ENDPOINT, client=client, inference_component="classifier").predict([1]) == [["0.5"]]
+
+
+def test_predict_names_the_target_container_of_a_direct_pipeline_exactly(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    stubber.add_response("invoke_endpoint", ok(), expected_params={
+        "EndpointName": ENDPOINT, "Body": b"1", "ContentType": "text/csv", "Accept": "text/csv",
+        "TargetContainerHostname": "postprocessing",
+    })
+    stubber.add_response("invoke_endpoint", ok(), expected_params={
+        "EndpointName": ENDPOINT, "Body": b"2", "ContentType": "text/csv", "Accept": "text/csv",
+    })
+    predictor = Predictor(ENDPOINT, client=client)
+    assert predictor.predict([1], target_container_hostname="postprocessing") == [["0.5"]]
+    assert predictor.predict([2]) == [["0.5"]]
 
 
 def test_predict_refuses_a_body_over_6_mb_before_sending(endpoint: Endpoint) -> None:

@@ -299,6 +299,23 @@ def test_unreadable_saved_answers_are_refused(tmp_path: Path, content: str) -> N
         load_responses(path)
 
 
+def test_a_tuning_job_of_several_algorithms_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    describe, pages = load_responses(AUC)
+    config = {key: value for key, value in describe["HyperParameterTuningJobConfig"].items()
+              if key not in ("HyperParameterTuningJobObjective", "ParameterRanges")}
+    definitions = [{"DefinitionName": name, "TuningObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
+                    "HyperParameterRanges": {}} for name in ("xgboost", "linear")]
+    multi = {**describe, "HyperParameterTuningJobConfig": config, "TrainingJobDefinitions": definitions}
+    message = ("tuning job 'bc-auc-sweep' has TrainingJobDefinitions (several algorithms); "
+               "the report supports one TrainingJobDefinition")
+    with pytest.raises(TuningReportError) as refused:
+        TuningResults.from_responses(multi, pages)
+    assert str(refused.value) == message
+    save_responses(tmp_path / "multi.json", multi, pages)
+    assert main(["tuning", "report", "--from-file", str(tmp_path / "multi.json"), "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == f"cdk-sagemaker-inference: error: {message}\n"
+
+
 # --- the command line ------------------------------------------------------------------------------
 def test_cli_report_from_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tuning", "report", "--from-file", str(RMSE), "--out", str(tmp_path)]) == 0

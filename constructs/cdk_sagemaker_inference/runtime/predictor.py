@@ -155,6 +155,7 @@ class Predictor:
         inference_component: str | None = None,
         inference_id: str | None = None,
         custom_attributes: str | None = None,
+        target_container_hostname: str | None = None,
     ) -> Any:
         """The deserialized predictions for ``data``.
 
@@ -166,6 +167,9 @@ class Predictor:
             truth later. Default: None.
         :param custom_attributes: overrides the predictor's ``custom_attributes`` for this call.
             Default: None (the predictor's).
+        :param target_container_hostname: the container to send the request to
+            (``TargetContainerHostname``), on an inference pipeline in Direct mode. Default: None,
+            as a Serial pipeline or a single-container model needs.
         :raises SerializationError: the serializer cannot write ``data``, or the deserializer
             cannot read the answer.
         :raises InvocationValidationError: the body is empty or over 6 MB, or SageMaker refused the
@@ -193,6 +197,7 @@ class Predictor:
             "InferenceComponentName": inference_component or self.inference_component,
             "InferenceId": inference_id,
             "CustomAttributes": custom_attributes or self.custom_attributes,
+            "TargetContainerHostname": target_container_hostname,
         }
         request.update({key: value for key, value in optional.items() if value is not None})
         response = self._invoke(request)

@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import struct
+import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
@@ -169,6 +170,7 @@ _NPY_TYPES = {
 _NPY_BYTE_ORDERS = {"<": "<", ">": ">", "|": "<"}
 #: The range of the 64-bit integers ListSerializer writes.
 _INT64 = (-(2**63), 2**63 - 1)
+_FLOAT64_MAX = sys.float_info.max
 _NPY_MAGIC = b"\x93NUMPY"
 #: The NPY header is padded with spaces so that the data starts at a multiple of this.
 _NPY_ALIGNMENT = 64
@@ -200,8 +202,9 @@ class ListSerializer(Serializer):
 
     Integers (and only integers) are written as 64-bit integers, anything else numeric as 64-bit
     floats; booleans as booleans. A list of any depth works: ``[1, 2]``, ``[[1.0, 2.0], [3.0, 4.0]]``.
-    An integer outside the 64-bit range is refused (never wrapped or rounded), and so is an empty
-    array, as the SageMaker SDK's ``NumpySerializer`` refuses it.
+    An integer outside the 64-bit range is refused (never wrapped or rounded), as is one among
+    floats beyond float64's range, and an empty array, as the SageMaker SDK's ``NumpySerializer``
+    refuses it.
     """
 
     @property
@@ -232,6 +235,13 @@ class ListSerializer(Serializer):
                 )
         else:
             descr = "<f8"
+            # Floats are float64 already (inf and nan included); an integer must round to a finite one.
+            outside = [value for value in values if isinstance(value, int) and abs(value) > _FLOAT64_MAX]
+            if outside:
+                raise SerializationError(
+                    f"integers among floats must fit float64 (magnitude at most {_FLOAT64_MAX}), "
+                    f"got one of {outside[0].bit_length()} bits"
+                )
         header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
         # magic (6) + version (2) + header length (2) + header + padding + newline
         padding = -(len(_NPY_MAGIC) + 4 + len(header) + 1) % _NPY_ALIGNMENT
@@ -312,11 +322,17 @@ class ListDeserializer(Deserializer):
             raise SerializationError(f"response is not an .npy array; body starts {body[:80]!r}")
         major = body[6]
         length_format, start = ("<H", 10) if major == 1 else ("<I", 12)
-        (header_length,) = struct.unpack_from(length_format, body, start - struct.calcsize(length_format))
-        header = ast.literal_eval(body[start : start + header_length].decode("latin1"))
-        descr, shape = str(header["descr"]), tuple(header["shape"])
+        try:
+            (header_length,) = struct.unpack_from(length_format, body, start - struct.calcsize(length_format))
+            header = ast.literal_eval(body[start : start + header_length].decode("latin1"))
+            descr, shape, fortran_order = str(header["descr"]), tuple(header["shape"]), header["fortran_order"]
+        except (struct.error, SyntaxError, ValueError, TypeError, KeyError) as error:
+            reason = f"{type(error).__name__}: {error}"
+            raise SerializationError(f"response has no readable .npy header: {reason}") from error
+        if not all(isinstance(dimension, int) and dimension >= 0 for dimension in shape):
+            raise SerializationError(f"response array shape must be whole numbers, got {shape}")
         order, dtype = descr[:1], descr[1:]
-        if order not in _NPY_BYTE_ORDERS or dtype not in _NPY_TYPES or header["fortran_order"]:
+        if order not in _NPY_BYTE_ORDERS or dtype not in _NPY_TYPES or fortran_order:
             raise SerializationError(
                 f"response array must be C-ordered with dtype one of {', '.join(_NPY_TYPES)}, got {header}"
             )

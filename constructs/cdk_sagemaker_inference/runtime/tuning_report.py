@@ -45,7 +45,8 @@ Progress = Callable[[int, int], None]
 
 
 class TuningReportError(Exception):
-    """A report that cannot be drawn: unreadable saved responses, or matplotlib is missing."""
+    """A report that cannot be drawn: unreadable saved responses, a tuning job of several algorithms, or
+    matplotlib is missing."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,16 @@ class TuningResults:
 
     @staticmethod
     def from_responses(describe: Mapping[str, Any], pages: Sequence[Mapping[str, Any]]) -> TuningResults:
-        """Reads the two API answers (boto3's, or as saved by ``save_responses``)."""
+        """Reads the two API answers (boto3's, or as saved by ``save_responses``).
+
+        :raises TuningReportError: a tuning job of several algorithms (``TrainingJobDefinitions``): each
+            has its own objective and ranges, and the report draws one of each.
+        """
+        if "TrainingJobDefinitions" in describe:
+            raise TuningReportError(
+                f"tuning job {describe['HyperParameterTuningJobName']!r} has TrainingJobDefinitions (several "
+                "algorithms); the report supports one TrainingJobDefinition"
+            )
         config = describe["HyperParameterTuningJobConfig"]
         objective = config["HyperParameterTuningJobObjective"]
         ranges = config.get("ParameterRanges", {})

@@ -15,6 +15,13 @@ if TYPE_CHECKING:
 ERRORS: tuple[type[Exception], ...] = (InvocationError, SerializationError)
 
 
+def _positive(value: str) -> int:
+    """A whole number of at least 1, for ``--max-attempts``."""
+    if not (value.isascii() and value.isdigit() and int(value) >= 1):
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
 def register(commands: Commands) -> None:
     """Adds ``predict`` to the command line."""
     predict = commands.add_parser(
@@ -35,7 +42,13 @@ def register(commands: Commands) -> None:
     predict.add_argument(
         "--custom-attributes", help="CustomAttributes passed to the container. Default: none"
     )
-    predict.add_argument("--max-attempts", type=int, default=5, help="attempts while throttled. Default: 5")
+    predict.add_argument(
+        "--target-container-hostname",
+        help="container of a Direct-mode inference pipeline to call (TargetContainerHostname). Default: none",
+    )
+    predict.add_argument(
+        "--max-attempts", type=_positive, default=5, help="attempts while throttled, at least 1. Default: 5"
+    )
     predict.set_defaults(handler=_predict)
 
 
@@ -50,5 +63,7 @@ def _predict(args: argparse.Namespace) -> None:
         custom_attributes=args.custom_attributes,
         max_attempts=args.max_attempts,
     )
-    answer: bytes = predictor.predict(body, inference_id=args.inference_id)
+    answer: bytes = predictor.predict(
+        body, inference_id=args.inference_id, target_container_hostname=args.target_container_hostname
+    )
     write_answer(answer)
