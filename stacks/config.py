@@ -26,6 +26,14 @@ _CONNECTION_ARN = (r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0
 _REGION = r"[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}"
 
 
+def _check_region(key: str, region: str | None) -> None:
+    """A region the app deploys to: the compliance gate lints only for the supported ones."""
+    check_pattern(_WHERE, key, region, _REGION, "an AWS region name such as eu-west-1")
+    if region is not None and region not in supported_regions():
+        raise fail(_WHERE, key, "a region where every resource type of the app exists (the regions of "
+                   ".cfnlintrc.yaml, which the compliance gate lints for)", region)
+
+
 class PipelineSource(enum.Enum):
     """Where the deployment pipeline reads the app's source."""
 
@@ -122,10 +130,7 @@ class AppConfig:
         check_pattern(_WHERE, "name_prefix", self.name_prefix, r"[a-zA-Z][a-zA-Z0-9-]{0,19}",
                       "1-20 letters, digits or hyphens starting with a letter (SageMaker names allow no '_')")
         check_pattern(_WHERE, "account", self.account, r"\d{12}", "a 12-digit AWS account ID")
-        check_pattern(_WHERE, "region", self.region, _REGION, "an AWS region name such as eu-west-1")
-        if self.region is not None and self.region not in supported_regions():
-            raise fail(_WHERE, "region", "a region where every resource type of the app exists (the regions "
-                       "of .cfnlintrc.yaml, which the compliance gate lints for)", self.region)
+        _check_region("region", self.region)
         to_instance_type(_WHERE, "endpoint_instance_type", self.endpoint_instance_type, InstanceUse.HOSTING)
         check_range(_WHERE, "endpoint_initial_instance_count", self.endpoint_initial_instance_count, 1, 100)
         check_range(_WHERE, "endpoint_min_capacity", self.endpoint_min_capacity, 1, 100)
@@ -156,8 +161,7 @@ class AppConfig:
         for stage in ("staging", "production"):
             check_pattern(_WHERE, f"{stage}_account", getattr(self, f"{stage}_account"), r"\d{12}",
                           "a 12-digit AWS account ID")
-            check_pattern(_WHERE, f"{stage}_region", getattr(self, f"{stage}_region"), _REGION,
-                          "an AWS region name such as eu-west-1")
+            _check_region(f"{stage}_region", getattr(self, f"{stage}_region"))
         if self.pipeline_model_approvals and not self.include_pipeline:
             raise fail(_WHERE, "pipeline_model_approvals", "false when include_pipeline is false",
                        self.pipeline_model_approvals)

@@ -92,11 +92,13 @@ def served_version_commands(region: str) -> list[str]:
 
 def _requested_or_current(requested: str, export: str, parameter: str) -> str:
     """Sets ``$export`` to ``$requested`` unless it is ``keep``, else to ``parameter``'s value in the
-    stage's stack (empty when the stack or the parameter does not exist; other errors fail the step)."""
+    stage's stack (empty when the stack or the parameter does not exist; other errors fail the step).
+    The query ends in ``|| ''``: the CLI's text output prints a null (a stack that lists no
+    parameters) as "None", which would become the parameter's value."""
     return (
         f'if [ "${requested}" != "{KEEP_SERVED_VERSION}" ]; then {export}="${requested}"; '
         'elif OUT=$(AWS_PROFILE=stage aws cloudformation describe-stacks --stack-name "$STACK_NAME" '
-        f"--query \"Stacks[0].Parameters[?ParameterKey=='{parameter}'].ParameterValue\" "
+        f"--query \"Stacks[0].Parameters[?ParameterKey=='{parameter}'].ParameterValue | [0] || ''\" "
         f'--output text 2>&1); then {export}="$OUT"; '
         f'elif echo "$OUT" | grep -q "does not exist"; then {export}=""; '
         'else echo "$OUT" >&2; exit 1; fi'

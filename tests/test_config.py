@@ -137,6 +137,10 @@ def test_a_complete_pipeline_configuration_is_accepted() -> None:
         ({"staging_account": "2222"}, r"config: staging_account must be a 12-digit AWS account ID, got '2222'"),
         ({"production_region": "mars-1"},
          r"config: production_region must be an AWS region name such as eu-west-1, got 'mars-1'"),
+        # A stage deploys the same stacks: a region lacking one of their resource types is refused too.
+        ({"staging_region": "me-central-1"},
+         r"config: staging_region must be a region where every resource type of the app exists .*, "
+         r"got 'me-central-1'"),
         ({"account": None}, r"config: account must be set when include_pipeline is true, got None"),
         ({"region": None}, r"config: region must be set when include_pipeline is true, got None"),
         ({"staging_account": None}, r"config: staging_account must be set when include_pipeline is true, got None"),

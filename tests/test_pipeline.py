@@ -394,6 +394,22 @@ def test_the_served_version_step_keeps_what_is_served_unless_an_approval_names_a
     assert parameter in next(c for c in steps if f"{variable}=" in c)
 
 
+@pytest.mark.parametrize(("stack", "value"), [
+    ({"Parameters": [{"ParameterKey": "ServedModelPackageArn", "ParameterValue": ARN}]}, ARN),
+    ({"Parameters": [{"ParameterKey": "Other", "ParameterValue": "x"}]}, ""),
+    ({"Parameters": None}, ""),  # the CLI's text output would print a null as "None"
+    ({}, ""),
+])
+def test_the_served_version_query_reads_the_value_or_nothing(
+        template: Template, stack: dict[str, Any], value: str) -> None:
+    import jmespath  # boto3's, as the AWS CLI's
+
+    step = next(c for c in commands(template, "staging", "ServedVersion") if "SERVED_MODEL_PACKAGE_ARN=" in c)
+    query = re.search(r'--query "([^"]+)"', step)
+    assert query is not None
+    assert jmespath.search(query[1], {"Stacks": [stack]}) == value
+
+
 def test_the_served_version_step_fails_rather_than_reset_the_version_on_other_errors(
     tmp_path: Path, template: Template
 ) -> None:
