@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -195,12 +196,12 @@ class AppConfig:
         return PipelineSource(self.pipeline_source)
 
 
-def supported_regions() -> list[str]:
-    """The regions the app accepts: the ``regions`` of ``.cfnlintrc.yaml`` (see its comment)."""
+@functools.cache
+def supported_regions() -> tuple[str, ...]:
+    """The regions the app accepts: the ``regions`` of ``.cfnlintrc.yaml`` (see its comment), read once."""
     import yaml  # type: ignore[import-untyped]  # cfn-lint's dependency, installed with the gate
 
-    regions: list[str] = yaml.safe_load(_CFNLINT_CONFIG.read_text())["regions"]
-    return regions
+    return tuple(yaml.safe_load(_CFNLINT_CONFIG.read_text())["regions"])
 
 
 def _require(key: str, value: Any, when: str) -> None:

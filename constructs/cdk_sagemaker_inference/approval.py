@@ -48,7 +48,7 @@ from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_lo
 from ._stack_env import environment_of
 from ._validation import check_pattern, check_range, duration_of_seconds, fail, is_token, whole_seconds
 from .compliance import acknowledge, acknowledge_wildcard_resource
-from .served_version_switch import ssm_parameter_arns, ssm_typed_parameter_arns
+from .served_version_switch import STACK_ID_REASON, ssm_parameter_arns, ssm_typed_parameter_arns, stack_arn
 
 if TYPE_CHECKING:
     # Type hints only: a deployment triggered through its stack does not pay aws_codepipeline's import.
@@ -236,13 +236,13 @@ def _let_update(scope: Construct, role: iam.Role, stack_name: str, execution_rol
     """Lets ``role`` describe stack ``stack_name`` and update it, passing ``execution_role_arn`` only,
     and read the SSM parameters ``ssm_parameter_arns`` (CloudFormation resolves a stack's SSM-typed
     parameters with the caller's credentials). Default: None, no SSM parameter."""
-    stack = _stack_arn(scope, stack_name)
-    _allow(role, ["cloudformation:DescribeStacks"], stack, _STACK_ID_REASON)
+    stack = stack_arn(scope, stack_name)
+    _allow(role, ["cloudformation:DescribeStacks"], stack, STACK_ID_REASON)
     if ssm_parameter_arns is not None:
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["ssm:GetParameters", "ssm:GetParameter"], resources=ssm_parameter_arns))
     if execution_role_arn is None:
-        _allow(role, ["cloudformation:UpdateStack"], stack, _STACK_ID_REASON)
+        _allow(role, ["cloudformation:UpdateStack"], stack, STACK_ID_REASON)
         return
     # IAM cannot force UsePreviousTemplate: an UpdateStack that names no role, or another
     # one, would run with a role the switch was not meant to have (e.g. the stack's last).
@@ -273,19 +273,10 @@ class _PipelineTrigger(DeploymentTrigger):
         return {"PIPELINE_NAME": self.pipeline.pipeline_name, "VARIABLE_NAME": self.variable_name}
 
 
-_STACK_ID_REASON = ("A stack's ARN ends with an id CloudFormation assigns at creation: '/*' stands for the "
-                    "id of the one stack of that name.")
-
-
 def _allow(role: iam.Role, actions: list[str], resource: str, reason: str) -> None:
     """Allows ``actions`` on ``resource``, an ARN ending in a wildcard for the ``reason`` given."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[resource]))
     acknowledge_wildcard_resource(role, resource, reason)
-
-
-def _stack_arn(scope: Construct, stack_name: str, stack_id: str = "*") -> str:
-    """The ARN of stack ``stack_name``; its id, which CloudFormation assigns, is "*" by default."""
-    return environment_of(scope).arn("cloudformation", "stack", f"{stack_name}/{stack_id}")
 
 
 class ApprovalDeployment(Construct):
@@ -426,7 +417,7 @@ class ApprovalDeployment(Construct):
             # The deployer sends each event to this queue again, once for each stack that also serves.
             self.queue.grant_send_messages(self.deployer)
         # The silent-rollback check reads the stack's status too: the deployer trusts its record while it updates.
-        endpoint_state = (_stack_arn(self, watched_stack),
+        endpoint_state = (stack_arn(self, watched_stack),
                           sagemaker_arn(environment_of(self), "endpoint", _arn_name(endpoint_name)))
         self._let_read_endpoint_state(self.deployer_role, *endpoint_state, describe_stack=True)
         _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
@@ -509,7 +500,7 @@ class ApprovalDeployment(Construct):
                 source=["aws.cloudformation"],
                 detail_type=["CloudFormation Stack Status Change"],
                 # Stack ids end with a unique id: match every id of a stack of that name.
-                resources=events.Match.any_of(*(events.Match.prefix(_stack_arn(self, name, ""))
+                resources=events.Match.any_of(*(events.Match.prefix(stack_arn(self, name, ""))
                                                 for name in [watched_stack, *trigger.also_stack_names])),
                 detail={"status-details": {"status": [
                     "UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
@@ -534,7 +525,7 @@ class ApprovalDeployment(Construct):
         its status, with ``describe_stack``) and the endpoint's current config."""
         # Identical grants on the trigger's stack merge into one statement (aws-cdk minimizes policies).
         actions = ["cloudformation:ListStackResources", *(["cloudformation:DescribeStacks"] if describe_stack else [])]
-        _allow(role, actions, stack_arn, _STACK_ID_REASON)
+        _allow(role, actions, stack_arn, STACK_ID_REASON)
         role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"],
                                                          resources=[endpoint_arn]))
 

@@ -96,13 +96,7 @@ class InstanceType:
     def of(name: str | InstanceType) -> InstanceType:
         """The instance type named ``name`` (``ml.`` prefix included), an ``InstanceType`` as it is,
         or a token. Anything else is refused with the standard one-line message."""
-        if isinstance(name, InstanceType):
-            return name
-        if not isinstance(name, str):
-            raise fail("InstanceType.of", "name", "an InstanceType or its name, e.g. 'ml.m5.large'", name)
-        if not (is_token(name) or _is_known(name)):
-            raise fail("InstanceType.of", "name", _RULE, name)
-        return InstanceType(name)
+        return to_instance_type("InstanceType.of", "name", name, None)
 
     @staticmethod
     def names(use: InstanceUse) -> frozenset[str]:
@@ -163,14 +157,15 @@ class InstanceType:
 
 
 def to_instance_type(where: Where, prop: str, value: str | InstanceType,
-                     use: InstanceUse = InstanceUse.HOSTING) -> InstanceType:
-    """``value`` as an ``InstanceType`` that SageMaker takes for ``use``, or the standard error naming
-    ``prop`` at ``where``."""
+                     use: InstanceUse | None = InstanceUse.HOSTING) -> InstanceType:
+    """``value`` as an ``InstanceType`` that SageMaker takes for ``use`` (None: for any use), or the
+    standard error naming ``prop`` at ``where``."""
     if not isinstance(value, (InstanceType, str)):
         raise fail(where, prop, "an InstanceType or its name, e.g. 'ml.m5.large'", value)
     name = value.name if isinstance(value, InstanceType) else value
-    if not is_token(name) and not _is_for(use, name):
-        raise fail(where, prop, _requirement(use, name), name)
+    taken = _is_known(name) if use is None else _is_for(use, name)
+    if not (taken or is_token(name)):
+        raise fail(where, prop, _RULE if use is None else _requirement(use, name), name)
     return value if isinstance(value, InstanceType) else InstanceType(name)
 
 

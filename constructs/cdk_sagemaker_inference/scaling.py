@@ -39,7 +39,7 @@ class _Cooldowns:
     """
 
     scale_in_cooldown: Duration = Duration.minutes(5)
-    scale_out_cooldown: Duration = Duration.minutes(1)
+    scale_out_cooldown: Duration = ONE_MINUTE
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -32,7 +32,7 @@ from aws_cdk import (
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._batch import batched
 from ._iam import ManagedPolicyRole
@@ -91,6 +91,16 @@ class _SsmParameterArns:
         return ssm_parameter_arns(environment_of(self._scope), names) or None
 
 
+#: Why a grant on ``stack_arn`` ends in a wildcard.
+STACK_ID_REASON = ("A stack's ARN ends with an id CloudFormation assigns at creation: '/*' stands for the "
+                   "id of the one stack of that name.")
+
+
+def stack_arn(scope: IConstruct, stack_name: str, stack_id: str = "*") -> str:
+    """The ARN of stack ``stack_name``; its id, which CloudFormation assigns, is "*" by default."""
+    return environment_of(scope).arn("cloudformation", "stack", f"{stack_name}/{stack_id}")
+
+
 @jsii.implements(IListProducer)
 class _ReferencedStackArns:
     """``stack``'s own ARN and those of the stacks it depends on, when the template is rendered: by
@@ -102,9 +112,7 @@ class _ReferencedStackArns:
         self._stack = stack
 
     def produce(self, context: IResolveContext) -> list[str]:
-        environment = environment_of(self._stack)
-        return [environment.arn("cloudformation", "stack", f"{stack.stack_name}/*")
-                for stack in (self._stack, *self._stack.dependencies)]
+        return [stack_arn(self._stack, stack.stack_name) for stack in (self._stack, *self._stack.dependencies)]
 
 
 def ssm_parameter_arns(environment: StackEnvironment, names: Sequence[str]) -> list[str]:
@@ -222,8 +230,7 @@ class ServedVersionSwitch(Construct):
         # switch, this one.
         referenced_stacks = Lazy.uncached_list(_ReferencedStackArns(stack))
         self._allow(["cloudformation:DescribeStacks"], referenced_stacks)
-        acknowledge_wildcard_resources(self.role.policy, referenced_stacks,
-                                       "A stack's ARN ends in its generated id: '/*' covers that one stack.")
+        acknowledge_wildcard_resources(self.role.policy, referenced_stacks, STACK_ID_REASON)
 
     def _allow(self, actions: list[str], resources: list[str]) -> None:
         self.role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))

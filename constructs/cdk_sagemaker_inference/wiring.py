@@ -373,23 +373,25 @@ class WiringCheck:
     def _encrypted_sends(self) -> None:
         for role in self.templates.resources("AWS::IAM::Role"):
             statements = self._role_statements(role)
-            for statement in statements:
-                if statement.get("Effect") != "Allow":
+            for action, target in self._sends(role.stack, statements):
+                key = self.templates.resource(target.stack, target.properties.get("KmsMasterKeyId"))
+                if key is None:
                     continue
-                for action, target_type in _SENDS:
-                    if not _allows_action(statement, action):
-                        continue
-                    for reference in _as_list(statement.get("Resource", [])):
-                        target = self.templates.resource(role.stack, reference)
-                        if target is None or target.type != target_type:
-                            continue
-                        key = self.templates.resource(target.stack, target.properties.get("KmsMasterKeyId"))
-                        if key is None:
-                            continue
-                        for key_action in _KEY_ACTIONS:
-                            if not self._identity_allows(statements, role.stack, key_action, key):
-                                self._fail(role, target, f"the role may {action} but not {key_action} on the key "
-                                           "that encrypts it")
+                for key_action in _KEY_ACTIONS:
+                    if not self._identity_allows(statements, role.stack, key_action, key):
+                        self._fail(role, target, f"the role may {action} but not {key_action} on the key "
+                                   "that encrypts it")
+
+    def _sends(self, stack: str, statements: list[Mapping[str, Any]]) -> Iterator[tuple[str, Resource]]:
+        """(action, topic or queue) for each send ``statements`` allow to a resource of the templates."""
+        for statement in statements:
+            for action, target_type in _SENDS:
+                if statement.get("Effect") != "Allow" or not _allows_action(statement, action):
+                    continue
+                for reference in _as_list(statement.get("Resource", [])):
+                    target = self.templates.resource(stack, reference)
+                    if target is not None and target.type == target_type:
+                        yield action, target
 
     def _stack_output_reads(self) -> None:
         for role in self.templates.resources("AWS::IAM::Role"):
@@ -399,11 +401,7 @@ class WiringCheck:
             statements = self._role_statements(role)
             for read in sorted(self.templates.stack_outputs_read(role.stack)):
                 stack_arn = f"arn:<partition>:cloudformation:<region>:<account>:stack/{read}/*"
-                if not any(statement.get("Effect") == "Allow"
-                           and _allows_action(statement, "cloudformation:DescribeStacks")
-                           and any(fnmatch.fnmatchcase(stack_arn, self.templates.render(role.stack, resource))
-                                   for resource in _as_list(statement.get("Resource", [])))
-                           for statement in statements):
+                if not self._identity_allows(statements, role.stack, "cloudformation:DescribeStacks", stack_arn):
                     self._fail(role, read, "the stack's Fn::GetStackOutput references resolve with this role, "
                                "which does not allow cloudformation:DescribeStacks on that stack")
 
@@ -498,13 +496,15 @@ class WiringCheck:
         return statements
 
     def _identity_allows(self, statements: list[Mapping[str, Any]], stack: str, action: str,
-                         resource: Resource) -> bool:
-        forms = {f"${{{resource.name}.Arn}}", f"${{{resource.name}}}"}
+                         resource: Resource | str) -> bool:
+        """An Allow of ``action`` on ``resource`` (a template's resource, or an ARN as ``render``
+        writes it) among ``statements``, whose resources may be patterns."""
+        forms = {resource} if isinstance(resource, str) else {f"${{{resource.name}.Arn}}", f"${{{resource.name}}}"}
         for statement in statements:
             if statement.get("Effect") != "Allow" or not _allows_action(statement, action):
                 continue
             resources = [self.templates.render(stack, r) for r in _as_list(statement.get("Resource", []))]
-            if "*" in resources or forms & set(resources):
+            if any(fnmatch.fnmatchcase(form, pattern) for form in forms for pattern in resources):
                 return True
         return False
 

@@ -92,13 +92,13 @@ class _Job:
                 f"InputFilter, OutputFilter and JoinSource need CSV or JSON records, got content type "
                 f"{settings.content_type!r}"
             )
-        readable_accept = settings.accept is None or _record_format(settings.accept) is not None
-        if settings.output_filter is not None and not readable_accept:
+        accept_format = _record_format(settings.accept)
+        if settings.output_filter is not None and settings.accept is not None and accept_format is None:
             raise LocalRunnerError(f"OutputFilter needs CSV or JSON answers, got accept {settings.accept!r}")
         if join_source is JoinSource.INPUT:
             if split_type is not SplitType.LINE:
                 raise LocalRunnerError("JoinSource Input needs SplitType Line here: each answer line joins one record")
-            if settings.accept is not None and _record_format(settings.accept) != record_format:
+            if settings.accept is not None and accept_format != record_format:
                 expected = "text/csv" if record_format == "csv" else "application/json or application/jsonlines"
                 raise LocalRunnerError(
                     f"JoinSource Input joins answers in the input's format: accept must be {expected}, "
