@@ -14,6 +14,7 @@ import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_sagemaker_inference import (
     BatchTransform,
@@ -29,6 +30,7 @@ from cdk_sagemaker_inference import (
     apply_compliance_gate,
 )
 from cdk_sagemaker_inference.runtime import JoinSource, SplitType, TransformSettings
+from cdk_sagemaker_inference.wiring import check_wiring
 
 from tests.conftest import REPO, new_app
 
@@ -319,6 +321,7 @@ def test_object_created_under_the_prefix_starts_a_run(full: tuple[cdk.Stack, Bat
     bucket = logical_id(stack, "Data")
     machine = logical_id(stack, "Scoring/StateMachine")
     events_role = logical_id(stack, "Scoring/EventsRole")
+    dead_letters = logical_id(stack, "Scoring/TriggerDeadLetterQueue")
     template.has_resource_properties("AWS::S3::Bucket", {
         "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}})
     template.has_resource_properties("AWS::Events::Rule", {
@@ -337,13 +340,71 @@ def test_object_created_under_the_prefix_starts_a_run(full: tuple[cdk.Stack, Bat
                                   "detail-object-key": "$.detail.object.key"},
                 "InputTemplate": '{"input":"s3://<detail-bucket-name>/<detail-object-key>"}',
             },
+            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}},
         }],
     })
     template.has_resource_properties("AWS::Events::Rule", {
         "ScheduleExpression": "cron(0 2 * * ? *)",
         "Targets": [{"Arn": {"Ref": machine}, "Id": Match.any_value(), "Input": "{}",
-                     "RoleArn": {"Fn::GetAtt": [events_role, "Arn"]}}],
+                     "RoleArn": {"Fn::GetAtt": [events_role, "Arn"]},
+                     "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}}}],
     })
+
+
+def test_a_start_eventbridge_cannot_deliver_waits_in_an_encrypted_queue_that_alarms(
+    full: tuple[cdk.Stack, BatchTransform, Template],
+) -> None:
+    stack, transform, template = full
+    dead_letters = logical_id(stack, "Scoring/TriggerDeadLetterQueue")
+    key, topic = logical_id(stack, "Scoring/Key"), logical_id(stack, "Scoring/Topic")
+    assert transform.trigger_dead_letter_queue is not None
+    rules = template.find_resources("AWS::Events::Rule")
+    assert len(rules) == 2
+    for rule in rules.values():
+        (target,) = rule["Properties"]["Targets"]
+        # EventBridge's default retries (24 hours, 185 attempts), then the queue.
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}}
+        assert "RetryPolicy" not in target
+    template.has_resource("AWS::SQS::Queue", {
+        "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": [key, "Arn"]}, "MessageRetentionPeriod": 1209600},
+        "UpdateReplacePolicy": "Delete", "DeletionPolicy": "Delete",
+    })
+    # Only these two rules may send to it.
+    (policy,) = template.find_resources("AWS::SQS::QueuePolicy").values()
+    sends = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert sorted(json.dumps(s["Condition"], sort_keys=True) for s in sends) == sorted(
+        json.dumps({"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule, "Arn"]}}}, sort_keys=True) for rule in rules)
+    assert {(s["Action"], json.dumps(s["Principal"])) for s in sends} == {
+        ("sqs:SendMessage", '{"Service": "events.amazonaws.com"}')}
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert {(a["Properties"]["MetricName"], a["Properties"]["Threshold"], json.dumps(a["Properties"]["AlarmActions"]))
+            for a in alarms.values()} == {
+        ("ApproximateNumberOfMessagesVisible", 0, json.dumps([{"Ref": topic}])),
+        ("ApproximateAgeOfOldestMessage", 864000, json.dumps([{"Ref": topic}])),
+    }
+    # The alarms publish to the topic, EventBridge sends to the queue: both encrypted with the key.
+    (key_resource,) = template.find_resources("AWS::KMS::Key").values()
+    assert {"Sid": "AllowAlarmsAndEventBridgeToEncrypt", "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+            "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}} in \
+        key_resource["Properties"]["KeyPolicy"]["Statement"]
+    (topic_policy,) = template.find_resources("AWS::SNS::TopicPolicy").values()
+    assert "AllowCloudWatchAlarmsOfThisAccount" in {s.get("Sid") for s in
+                                                    topic_policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def test_alarms_may_use_the_key_of_a_topic_encrypted_with_another_key(stack: cdk.Stack) -> None:
+    bucket = s3.Bucket(stack, "Data")
+    topic_key = kms.Key(stack, "TopicKey", enable_key_rotation=True)
+    BatchTransform(stack, "Batch", model=model(stack, bucket), source=TransformSource.s3_prefix(bucket, "in/"),
+                   output_path="s3://results/scores/", trigger_on_object_created=True,
+                   topic=sns.Topic(stack, "Topic", master_key=topic_key))
+    template = Template.from_stack(stack)
+    statements = template.find_resources("AWS::KMS::Key")[logical_id(stack, "TopicKey")]["Properties"]["KeyPolicy"][
+        "Statement"]
+    assert {"Sid": "AllowAlarmsToEncrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*", "Principal": {"Service": "cloudwatch.amazonaws.com"}} in statements
+    assert check_wiring({"Stack": json.loads(json.dumps(template.to_json()))}) == []
 
 
 def test_settings_are_exposed_as_the_plain_object(full: tuple[cdk.Stack, BatchTransform, Template]) -> None:
@@ -367,6 +428,8 @@ def test_defaults_create_a_key_and_topic_and_leave_settings_to_sagemaker(stack: 
     assert re.fullmatch(r"teststack-batch-[0-9a-f]{8}", transform.job_name_prefix)
     template.resource_count_is("AWS::SNS::Topic", 1)
     template.resource_count_is("AWS::Events::Rule", 0)
+    assert transform.trigger_dead_letter_queue is None
+    template.resource_count_is("AWS::SQS::Queue", 0)
     # The failure notification: the topic is encrypted, so publishing needs its key too.
     (policy,) = [p for name, p in template.find_resources("AWS::IAM::ManagedPolicy").items()
                  if name.startswith("BatchRolePolicy")]

@@ -86,7 +86,10 @@ def test_alarms_need_the_topic_policy_to_admit_cloudwatch(reference: Templates) 
     changed = _without_statements(reference, "inference-shared", "AWS::SNS::TopicPolicy",
                                   lambda s: "cloudwatch" in _principal(s))
     findings = check_wiring(changed)
-    alarms = _resources(reference, "inference-registry", "AWS::CloudWatch::Alarm")
+    alarms = [*_resources(reference, "inference-registry", "AWS::CloudWatch::Alarm"),
+              # The transform's trigger dead-letter queue alarms on the same topic.
+              *_resources(reference, "inference-batch", "AWS::CloudWatch::Alarm")]
+    assert len(alarms) == 9
     assert sorted(f.logical_id for f in findings) == sorted(alarms)
     assert {f.reason for f in findings} == {
         "the topic policy does not allow cloudwatch.amazonaws.com sns:Publish with an aws:SourceArn of this "
@@ -119,7 +122,24 @@ def test_rule_to_queue_needs_the_queue_policy_pinned_to_the_rule(reference: Temp
 def test_rule_to_queue_needs_the_queue_key_to_admit_eventbridge(reference: Templates) -> None:
     changed = _without_service(reference, "inference-shared", "AWS::KMS::Key", "events.amazonaws.com",
                                "KeyPolicy")
-    assert {f.source for f in check_wiring(changed)} == {"AWS::Events::Rule"}
+    findings = check_wiring(changed)
+    assert {f.source for f in findings} == {"AWS::Events::Rule"}
+    # The approval rule (queue and dead letters), the stack status rule (dead letters) and the transform trigger.
+    assert {(f.stack, f.logical_id[:-8]) for f in findings} == {
+        ("inference-registry", "ApprovalDeploymentApprovalRule"),
+        ("inference-registry", "ApprovalDeploymentStackStatusRule"),
+        ("inference-batch", "TransformObjectCreated"),
+    }
+
+
+def test_the_transform_trigger_needs_its_dead_letter_queue_to_admit_the_rule(reference: Templates) -> None:
+    changed = _without_statements(reference, "inference-batch", "AWS::SQS::QueuePolicy",
+                                  lambda s: "events" in _principal(s))
+    (finding,) = check_wiring(changed)
+    assert (finding.stack, finding.source) == ("inference-batch", "AWS::Events::Rule")
+    assert finding.logical_id.startswith("TransformObjectCreated")
+    assert finding.target.startswith("inference-batch/TransformTriggerDeadLetterQueue")
+    assert finding.reason.startswith("the queue policy does not allow events.amazonaws.com sqs:SendMessage")
 
 
 def test_rule_to_function_needs_a_lambda_permission_for_the_rule(reference: Templates) -> None:

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import jsii
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -40,11 +39,12 @@ from constructs import Construct
 
 from ._assets import HANDLER_RUNTIME, handler_code
 from ._batch import batched
+from ._dead_letters import DeadLetters
 from ._endpoint_state import SILENT_ROLLBACK
 from ._iam import ManagedPolicyRole
-from ._metrics import DEFAULT_PERIOD, ONE_MINUTE, Statistic
+from ._metrics import DEFAULT_PERIOD, Statistic
 from ._names import NAME_PATTERN, VERSIONS_WILDCARD_REASON, model_package_version_arns, sagemaker_arn
-from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_logs_use, let_services_use_key
+from ._service_access import EVENTS, let_logs_use
 from ._stack_env import environment_of
 from ._validation import check_pattern, check_range, duration_of_seconds, fail, is_token, whole_seconds
 from .compliance import acknowledge, acknowledge_wildcard_resource
@@ -79,19 +79,12 @@ _DEPLOYER_TIMEOUT = Duration.seconds(_DEPLOYER_TIMEOUT_SECONDS)
 _MONITOR_TIMEOUT = Duration.seconds(30)
 #: AWS's advice for a Lambda event source: a visibility timeout of at least six times the function's.
 _QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(6 * _DEPLOYER_TIMEOUT_SECONDS)
-#: Dead-letter queues keep messages 14 days (SQS's maximum); the age alarm leaves 4 days to act.
-_DEAD_LETTER_RETENTION_DAYS = 14
-_DEAD_LETTER_AGE_ALARM_DAYS = 10
-_DEAD_LETTER_RETENTION = Duration.days(_DEAD_LETTER_RETENTION_DAYS)
 #: EventBridge's maximum: an approval event is retried for a day before it goes to the dead letters.
 _EVENT_MAX_AGE = duration_of_seconds(24 * 3600)
 #: The monitor's asynchronous invocations are retried for an hour.
 _MONITOR_EVENT_MAX_AGE = Duration.hours(1)
 _SILENT_ROLLBACK_PATTERN = logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM)
 _SILENT_ROLLBACK_METRIC = {"statistic": Statistic.SUM, "period": DEFAULT_PERIOD}
-_AGE_THRESHOLD = _DEAD_LETTER_AGE_ALARM_DAYS * 86400
-_AGE_WORDS = (f"a dead letter is {_DEAD_LETTER_AGE_ALARM_DAYS} days old and expires after "
-              f"{_DEAD_LETTER_RETENTION_DAYS}")
 
 
 class IModelPackageGroupRef(Protocol):
@@ -365,15 +358,11 @@ class ApprovalDeployment(Construct):
         self._log_retention = log_retention
         self._vpc = vpc
         self._vpc_subnets = vpc_subnets
-        self._path = self.node.path
-        # One action for every alarm here (it only names the topic).
-        self._alarm_action = cloudwatch_actions.SnsAction(topic)
         let_logs_use(key)
-        let_services_use_key(key, [CLOUDWATCH, EVENTS], "AllowAlarmsAndEventBridgeToEncrypt")
-        allow_alarms_to_publish(topic)
+        self._dead_letters = DeadLetters(self, key=key, topic=topic)
 
         # Approval changes -> queue -> deployer.
-        self.dead_letter_queue = self._dead_letter_queue("DeadLetterQueue", "approval events", fifo=True)
+        self.dead_letter_queue = self._dead_letters.queue("DeadLetterQueue", "approval events", fifo=True)
         # FIFO with one message group per switched stack (the group's name for the endpoint stack,
         # a stack's name for each stack that also serves): SQS hands the deployer one batch of a
         # group at a time, in order, so deployments of one stack never overlap without reserved
@@ -435,11 +424,8 @@ class ApprovalDeployment(Construct):
             report_batch_item_failures=True,
         ))
         # Events EventBridge could not deliver to the queue (retries exhausted or too old).
-        self.event_dead_letter_queue = self._dead_letter_queue(
-            "EventDeadLetterQueue", "approval events EventBridge could not deliver")
-        acknowledge(self.event_dead_letter_queue, ["AwsSolutions-SQS3"],
-                    "This queue is the approval rule target's dead-letter queue (DeadLetterConfig), which the "
-                    "rule checks do not recognise as one; a dead-letter queue needs no dead-letter queue.")
+        self.event_dead_letter_queue = self._dead_letters.queue(
+            "EventDeadLetterQueue", "approval events EventBridge could not deliver", of_rule_target=True)
         self.approval_rule = events.Rule(
             self,
             "ApprovalRule",
@@ -463,8 +449,8 @@ class ApprovalDeployment(Construct):
 
         # Update results of the endpoint stack (and the stacks that also serve) -> monitor
         # (asynchronous invocation, retried twice).
-        self.monitor_dead_letter_queue = self._dead_letter_queue("MonitorDeadLetterQueue",
-                                                                 "stack update events")
+        self.monitor_dead_letter_queue = self._dead_letters.queue("MonitorDeadLetterQueue",
+                                                                  "stack update events")
         self.monitor, self.monitor_role, monitor_logs = self._function(
             "Monitor", "deployment_monitor", _MONITOR_TIMEOUT,
             f"Reports whether endpoint {endpoint_name} serves what its stack declares",
@@ -485,7 +471,7 @@ class ApprovalDeployment(Construct):
             filter_pattern=_SILENT_ROLLBACK_PATTERN,
             metric_value="1",
         )
-        self.silent_rollback_alarm = self._alarm(
+        self.silent_rollback_alarm = self._dead_letters.alarm(
             "SilentRollbackAlarm",
             f"SageMaker rolled an update of endpoint {endpoint_name} back while stack {watched_stack} completed "
             f"it: the next approval event of {group_name}, or the same event sent again, redeploys the version "
@@ -528,49 +514,6 @@ class ApprovalDeployment(Construct):
         _allow(role, actions, stack_arn, STACK_ID_REASON)
         role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"],
                                                          resources=[endpoint_arn]))
-
-    def _dead_letter_queue(self, id: str, what: str, *, fifo: bool = False) -> sqs.Queue:
-        """An encrypted, TLS-only queue kept 14 days, with two alarms: any visible message (depth),
-        and a message older than 10 days (it expires after 14: an alarm already in ALARM state does
-        not notify again when more messages arrive, so the age alarm is the reminder)."""
-        queue = sqs.Queue(
-            self,
-            id,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self._key,
-            enforce_ssl=True,
-            retention_period=_DEAD_LETTER_RETENTION,
-            # A FIFO queue's dead-letter queue must be FIFO too.
-            fifo=fifo or None,
-            content_based_deduplication=fifo or None,
-        )
-        where = f"{what.capitalize()} of {self._path}"
-        alarms = [
-            (f"{id}Alarm", f"{where} could not be handled: see the dead-letter queue",
-             queue.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic=Statistic.MAXIMUM), 0),
-            (f"{id}AgeAlarm", f"{where}: {_AGE_WORDS}",
-             queue.metric_approximate_age_of_oldest_message(period=DEFAULT_PERIOD, statistic=Statistic.MAXIMUM),
-             _AGE_THRESHOLD),
-        ]
-        for alarm_id, description, metric, threshold in alarms:
-            self._alarm(alarm_id, description, metric, threshold)
-        return queue
-
-    def _alarm(self, id: str, description: str, metric: cloudwatch.IMetric, threshold: float) -> cloudwatch.Alarm:
-        """An alarm on ``metric`` above ``threshold`` in one period (no data is not a breach) that
-        notifies the deployment's topic."""
-        alarm = cloudwatch.Alarm(
-            self,
-            id,
-            alarm_description=description,
-            metric=metric,
-            threshold=threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        alarm.add_alarm_action(self._alarm_action)
-        return alarm
 
     def _function(self, id: str, handler: str, timeout: Duration, description: str,
                   dead_letter_queue: sqs.IQueue | None = None,

@@ -29,15 +29,17 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct, IConstruct
 
 from ._batch import batched
+from ._dead_letters import DeadLetters
 from ._iam import ManagedPolicyRole
 from ._log_groups import log_group_arns
 from ._names import METADATA_TEXT_PATTERN, METADATA_TEXT_RULE, sagemaker_arn
-from ._service_access import let_logs_use
+from ._service_access import EVENTS, let_logs_use
 from ._stack_env import environment_of
 from ._validation import check, check_count, check_pattern, check_range, fail, is_token
 from .compliance import acknowledge, acknowledge_wildcard_resource
@@ -127,6 +129,8 @@ class BatchTransform(Construct):
     pass only the model's role; logs (all events, with execution data) go to an encrypted log group
     that is retained; X-Ray tracing is on. The model's role is granted exactly what the job needs:
     read the input location, write the output location, use the key, write transform job logs.
+    With a trigger, a run start EventBridge cannot deliver waits in an encrypted dead-letter queue
+    that alarms on ``topic`` instead of being dropped.
     """
 
     @batched()
@@ -194,7 +198,9 @@ class BatchTransform(Construct):
             input prefix (S3 -> EventBridge). A bucket declared in this app gets EventBridge
             notifications turned on; an imported one must have them on. Default: False.
         :param schedule: also start a run of the whole input location on this schedule.
-            Default: none (on demand only).
+            Default: none (on demand only). A start EventBridge cannot deliver for 24 hours (its
+            default retries) goes to ``trigger_dead_letter_queue``, whose alarms notify ``topic``,
+            with either trigger.
         :param job_name_prefix: 1-30 letters, digits and hyphens; each job is
             ``<prefix>-<32 hex digits>`` hashed from the execution and attempt, unique per execution.
             Default: derived from the construct path.
@@ -286,6 +292,11 @@ class BatchTransform(Construct):
         CfnOutput(self, "StateMachineArn", value=self.state_machine.state_machine_arn,
                   description=f"Start runs of {self.node.path}: transform start --state-machine <this>")
         self.rules: list[events.Rule] = []
+        #: Run starts EventBridge could not deliver (None without triggers).
+        self.trigger_dead_letter_queue: sqs.Queue | None = None
+        if trigger_on_object_created or schedule is not None:
+            self.trigger_dead_letter_queue = DeadLetters(self, key=self.encryption_key, topic=self.topic).queue(
+                "TriggerDeadLetterQueue", "run starts EventBridge could not deliver", of_rule_target=True)
         if trigger_on_object_created:
             self._trigger_on_object_created()
         if schedule is not None:
@@ -502,14 +513,17 @@ class BatchTransform(Construct):
 
     # -- triggers ------------------------------------------------------------------------------------
 
-    def _events_role(self) -> ManagedPolicyRole:
+    def _start_execution(self, input: events.RuleTargetInput) -> targets.SfnStateMachine:
+        """A rule target that starts a run with ``input``, through one role for every rule; what
+        EventBridge cannot deliver within its default retries (24 hours, 185 attempts) goes to the
+        dead-letter queue."""
         role = self.node.try_find_child("EventsRole")
-        if isinstance(role, ManagedPolicyRole):
-            return role
-        role = ManagedPolicyRole(self, "EventsRole", assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-                                 description=f"Starts runs of batch transform {self.node.path}")
-        self.state_machine.grant_start_execution(role)
-        return role
+        if not isinstance(role, ManagedPolicyRole):
+            role = ManagedPolicyRole(self, "EventsRole", assumed_by=iam.ServicePrincipal(EVENTS),
+                                     description=f"Starts runs of batch transform {self.node.path}")
+            self.state_machine.grant_start_execution(role)
+        return targets.SfnStateMachine(self.state_machine, role=role, input=input,
+                                       dead_letter_queue=self.trigger_dead_letter_queue)
 
     def _trigger_on_object_created(self) -> None:
         bucket = self.source.bucket
@@ -536,21 +550,17 @@ class BatchTransform(Construct):
                                "size": events.Match.greater_than(0)},
                 },
             ),
-            targets=[targets.SfnStateMachine(
-                self.state_machine, role=self._events_role(),
-                input=events.RuleTargetInput.from_object({
-                    "input": f"s3://{events.EventField.from_path('$.detail.bucket.name')}/"
-                             f"{events.EventField.from_path('$.detail.object.key')}",
-                }),
-            )],
+            targets=[self._start_execution(events.RuleTargetInput.from_object({
+                "input": f"s3://{events.EventField.from_path('$.detail.bucket.name')}/"
+                         f"{events.EventField.from_path('$.detail.object.key')}",
+            }))],
         ))
 
     def _trigger_on_schedule(self, schedule: events.Schedule) -> None:
         self.rules.append(events.Rule(
             self, "Schedule", schedule=schedule,
             description=f"Scheduled runs of batch transform {self.node.path} over its whole input location",
-            targets=[targets.SfnStateMachine(self.state_machine, role=self._events_role(),
-                                             input=events.RuleTargetInput.from_object({}))],
+            targets=[self._start_execution(events.RuleTargetInput.from_object({}))],
         ))
 
     # -- grants and metrics ----------------------------------------------------------------------
