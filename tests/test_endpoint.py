@@ -449,6 +449,131 @@ def test_default_deployment_is_all_at_once_and_none_turns_it_off() -> None:
     assert "DeploymentConfig" not in off
 
 
+def describe_alarms_statements(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[str, Any]]:
+    """The statements of ``policy`` (as synthesized) that allow cloudwatch:DescribeAlarms."""
+    rendered = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(policy.node.default_child)]
+    return [s for s in rendered["Properties"]["PolicyDocument"]["Statement"]
+            if s["Action"] == "cloudwatch:DescribeAlarms"]
+
+
+def model_policy(model: Construct) -> iam.ManagedPolicy:
+    policy = model.node.find_child("Policy")
+    assert isinstance(policy, iam.ManagedPolicy)
+    return policy
+
+
+def test_each_models_role_may_read_the_rollback_alarms_and_no_other(regional_stack: cdk.Stack) -> None:
+    """SageMaker reads the auto-rollback alarms (cloudwatch:DescribeAlarms) as the execution role."""
+    blue, green = build_model(regional_stack, "Blue"), build_model(regional_stack, "Green")
+    endpoint = RealtimeEndpoint(regional_stack, "Endpoint", endpoint_name="fraud", variants=[
+        InstanceVariant(model=blue, variant_name="Blue"), InstanceVariant(model=green, variant_name="Green"),
+    ])
+    alarms = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:fraud-{variant}-{kind}"
+              for variant in ("Blue", "Green") for kind in ("5xx", "latency")]
+    for model in (blue, green):
+        # One statement for the four alarms, on their ARNs only.
+        assert describe_alarms_statements(regional_stack, model_policy(model)) == [
+            {"Action": "cloudwatch:DescribeAlarms", "Effect": "Allow", "Resource": alarms}]
+    template = Template.from_stack(regional_stack).to_json()["Resources"]
+    # The ARNs name the alarms the endpoint rolls back on.
+    assert sorted(r["Properties"]["AlarmName"] for r in template.values() if r["Type"] == "AWS::CloudWatch::Alarm") \
+        == sorted(arn.rpartition(":")[2] for arn in alarms)
+    # The endpoint is created and updated after the grants.
+    rendered = template[regional_stack.get_logical_id(endpoint.endpoint.resource)]
+    for model in (blue, green):
+        assert regional_stack.get_logical_id(model_policy(model).node.default_child) in rendered["DependsOn"]
+
+
+def test_given_rollback_alarms_are_read_by_their_own_arn(stack: cdk.Stack) -> None:
+    model = build_model(stack)
+    mine = cloudwatch.Alarm(stack, "Mine", alarm_name="mine", threshold=1, evaluation_periods=1,
+                            metric=cloudwatch.Metric(namespace="Custom", metric_name="Errors"))
+    RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model)],
+                     deployment=BlueGreenDeployment(rollback_alarms=[mine]))
+    assert describe_alarms_statements(stack, model_policy(model)) == [{
+        "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [stack.get_logical_id(mine.node.default_child), "Arn"]},  # type: ignore[arg-type]
+    }]
+
+
+def test_without_guardrails_no_role_may_read_alarms(stack: cdk.Stack) -> None:
+    model = build_model(stack)
+    endpoint = RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model)], deployment=None)
+    assert describe_alarms_statements(stack, model_policy(model)) == []
+    role = iam.Role(stack, "Other", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    with pytest.raises(ValidationError, match=r"TestStack/Endpoint/Endpoint: deployment must be given \(an "
+                       r"endpoint without deployment guardrails has no rollback alarms to read\), got None"):
+        endpoint.endpoint.grant_read_rollback_alarms(role)
+
+
+def test_a_serverless_variant_is_not_autoscaled(stack: cdk.Stack) -> None:
+    """Its instance count would be registered, and a serverless variant has none."""
+    endpoint = serverless(stack)
+    with pytest.raises(ValidationError, match=r"^TestStack/Endpoint/Endpoint: variant AllTraffic\.auto_scale must be "
+                       r"called on an instance variant \(a serverless variant has no instances to scale; its "
+                       r"provisioned concurrency scales instead, which this package does not configure\), got "
+                       r"'a serverless variant'$"):
+        endpoint.variant().auto_scale(VariantAutoScaling(max_capacity=2, target_invocations_per_instance=10))
+    assert not Template.from_stack(stack).find_resources("AWS::ApplicationAutoScaling::ScalableTarget")
+
+
+def guarded(stack: cdk.Stack, routing: TrafficRouting, *, instances: int = 2, timeout: int,
+            termination: int | None = None, scaling: VariantAutoScaling | None = None) -> RealtimeEndpoint:
+    return RealtimeEndpoint(
+        stack, "Endpoint",
+        variants=[InstanceVariant(model=build_model(stack), initial_instance_count=instances, auto_scaling=scaling)],
+        deployment=BlueGreenDeployment(
+            traffic_routing=routing, maximum_execution_timeout=SECONDS(timeout),
+            termination_wait=SECONDS(termination) if termination is not None else None,
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("routing", "instances", "termination", "timeout", "waits"),
+    [
+        # All at once: the new fleet bakes once.
+        (TrafficRouting.all_at_once(wait_interval=SECONDS(600)), 1, None, 600,
+         r"1 traffic-shifting step\(s\) of wait_interval \(600 s\) and termination_wait \(0 s\), 600 s in all"),
+        # Canary: the canary bakes, then the whole fleet (the final baking period).
+        (TrafficRouting.canary(percent=10, wait_interval=SECONDS(300)), 2, 300, 900,
+         r"2 traffic-shifting step\(s\) of wait_interval \(300 s\) and termination_wait \(300 s\), 900 s in all"),
+        # Linear: each step bakes; 10% of 10 instances is 10 steps.
+        (TrafficRouting.linear(percent=10, wait_interval=SECONDS(600)), 10, None, 3600,
+         r"10 traffic-shifting step\(s\) of wait_interval \(600 s\) and termination_wait \(0 s\), 6000 s in all"),
+        # 30% of 10 instances is 3 a step, so 4 steps.
+        (TrafficRouting.linear(percent=30, wait_interval=SECONDS(300)), 10, 60, 1260,
+         r"4 traffic-shifting step\(s\) of wait_interval \(300 s\) and termination_wait \(60 s\), 1260 s in all"),
+    ],
+)
+def test_the_execution_timeout_must_exceed_the_waits_it_covers(
+    stack: cdk.Stack, routing: TrafficRouting, instances: int, termination: int | None, timeout: int, waits: str
+) -> None:
+    """botocore: "the timeout value should be larger than the total waiting time specified in
+    TerminationWaitInSeconds and WaitIntervalInSeconds"."""
+    with pytest.raises(ValidationError, match=rf"^TestStack/Endpoint: deployment\.maximum_execution_timeout "
+                       rf"\(seconds\) must be greater than the waits it covers: {waits}, got {timeout}$"):
+        guarded(stack, routing, instances=instances, termination=termination, timeout=timeout)
+
+
+def test_the_reference_apps_guardrails_fit_their_timeout(stack: cdk.Stack) -> None:
+    # stacks/realtime_inference_stack.py with cdk.json's sizes: 2 x 300 s + 300 s is well within an hour.
+    guarded(stack, TrafficRouting.canary(percent=10, wait_interval=cdk.Duration.minutes(5)), instances=2,
+            termination=300, timeout=3600,
+            scaling=VariantAutoScaling(min_capacity=2, max_capacity=4, target_invocations_per_instance=200))
+
+
+def test_the_timeout_counts_the_fewest_steps_a_linear_update_can_take(stack: cdk.Stack) -> None:
+    """30% steps take 2 steps on 4 instances but 4 on 10: an autoscaled 4-10 fleet may take 2, so
+    a timeout above two waits is accepted; one at exactly two is not."""
+    scaling = VariantAutoScaling(min_capacity=4, max_capacity=10, target_invocations_per_instance=100)
+    guarded(stack, TrafficRouting.linear(percent=30, wait_interval=SECONDS(300)), instances=4, timeout=601,
+            scaling=scaling)
+    with pytest.raises(ValidationError, match=r"2 traffic-shifting step\(s\) .*, 600 s in all, got 600$"):
+        guarded(cdk.Stack(new_app(), "Other"), TrafficRouting.linear(percent=30, wait_interval=SECONDS(300)),
+                instances=4, timeout=600, scaling=scaling)
+
+
 def test_serverless_variant(stack: cdk.Stack) -> None:
     endpoint = RealtimeEndpoint(
         stack,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 from cdk_sagemaker_inference import (
     BlueGreenDeployment,
     ContainerDefinition,
@@ -23,6 +27,7 @@ from cdk_sagemaker_inference import (
     ManagedPolicyGrant,
     Model,
     RealtimeEndpoint,
+    ServerlessVariant,
     ValidationError,
     VariantAutoScaling,
 )
@@ -156,6 +161,126 @@ def test_variant_handles_carry_metrics_options_and_autoscaling(
     template.has_resource_properties("AWS::SageMaker::Endpoint", {"RetainAllVariantProperties": True})
     with pytest.raises(ValidationError, match=r"variant_name must be one of Blue, Green, got 'Red'"):
         endpoint.variant("Red")
+
+
+# -- what an Endpoint does for the config it runs ----------------------------------------------------
+
+ALARMS = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:"
+
+
+def resource_of(stack: cdk.Stack, construct: Any) -> dict[str, Any]:
+    """The synthesized resource of ``construct`` (a CfnResource, or a construct whose default child is one)."""
+    resource = construct if isinstance(construct, cdk.CfnResource) else construct.node.default_child
+    rendered: dict[str, Any] = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(resource)]
+    return rendered
+
+
+def describe_alarms(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[str, Any]]:
+    return [s for s in resource_of(stack, policy)["Properties"]["PolicyDocument"]["Statement"]
+            if s["Action"] == "cloudwatch:DescribeAlarms"]
+
+
+def test_an_endpoint_lets_its_configs_models_read_its_rollback_alarms_before_it_deploys() -> None:
+    stack = cdk.Stack(new_app(), "Hosting", env=ENV)
+    model = build_model(stack)
+    config = EndpointConfig(stack, "Config", variants=[InstanceVariant(model=model, variant_name="Blue")])
+    endpoint = Endpoint(stack, "Endpoint", endpoint_config=config, endpoint_name="churn")
+    policy = model.node.find_child("Policy")
+    assert isinstance(policy, iam.ManagedPolicy)
+    assert describe_alarms(stack, policy) == [{
+        "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow",
+        "Resource": [f"{ALARMS}churn-Blue-5xx", f"{ALARMS}churn-Blue-latency"],
+    }]
+    assert stack.get_logical_id(policy.node.default_child) in resource_of(stack, endpoint.resource)["DependsOn"]
+
+
+def test_a_component_hosting_endpoint_lets_the_configs_execution_role_read_its_rollback_alarms() -> None:
+    stack = cdk.Stack(new_app(), "Hosting", env=ENV)
+    config = EndpointConfig(stack, "Config", variants=[InstanceVariant(instance_type="ml.g5.xlarge")])
+    endpoint = Endpoint(stack, "Endpoint", endpoint_config=config, endpoint_name="gpu",
+                        deployment=BlueGreenDeployment())
+    role = config.execution_role
+    assert isinstance(role, iam.Role)
+    policy = role.node.find_child("Policy")
+    assert isinstance(policy, iam.ManagedPolicy)
+    assert describe_alarms(stack, policy) == [{
+        "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow",
+        "Resource": [f"{ALARMS}gpu-AllTraffic-5xx", f"{ALARMS}gpu-AllTraffic-latency"],
+    }]
+    assert stack.get_logical_id(policy.node.default_child) in resource_of(stack, endpoint.resource)["DependsOn"]
+
+
+def test_a_model_in_another_stack_reads_the_rollback_alarms_by_name_without_an_export() -> None:
+    app = new_app()
+    models, endpoints = cdk.Stack(app, "Models", env=ENV), cdk.Stack(app, "Endpoints", env=ENV)
+    model = build_model(models)
+    config = EndpointConfig(endpoints, "Config", variants=[InstanceVariant(model=model)])
+    Endpoint(endpoints, "Endpoint", endpoint_config=config, endpoint_name="apart")
+    policy = model.node.find_child("Policy")
+    assert isinstance(policy, iam.ManagedPolicy)
+    assert describe_alarms(models, policy)[0]["Resource"] == [
+        f"{ALARMS}apart-AllTraffic-5xx", f"{ALARMS}apart-AllTraffic-latency"]
+    assert "Fn::ImportValue" not in json.dumps(Template.from_stack(models).to_json())
+
+
+def test_roles_an_endpoint_cannot_know_are_named_in_a_warning_and_granted_by_hand() -> None:
+    stack = cdk.Stack(new_app(), "Hosting", env=ENV)
+    config = EndpointConfig.from_endpoint_config_name(stack, "Config", "existing-config")
+    given = cloudwatch.Alarm.from_alarm_name(stack, "Given", "errors")
+    endpoint = Endpoint(stack, "Endpoint", endpoint_config=config, endpoint_name="imported",
+                        deployment=BlueGreenDeployment(rollback_alarms=[given]))
+    role = iam.Role(stack, "ModelRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    endpoint.grant_read_rollback_alarms(role)
+    policy = role.node.find_child("ManagedGrants")
+    assert isinstance(policy, iam.ManagedPolicy)
+    assert describe_alarms(stack, policy) == [
+        {"Action": "cloudwatch:DescribeAlarms", "Effect": "Allow", "Resource": f"{ALARMS}errors"}]
+    assert stack.get_logical_id(policy.node.default_child) in resource_of(stack, endpoint.resource)["DependsOn"]
+    Annotations.from_stack(stack).has_warning("/Hosting/Endpoint", Match.string_like_regexp(
+        r"^The endpoint config is imported, so the execution roles of its models are unknown: grant it with "
+        r"grant_read_rollback_alarms\(role\), or SageMaker cannot read the alarms that roll a deployment back"))
+
+
+def test_an_endpoint_autoscales_the_variants_its_config_declares_with_auto_scaling() -> None:
+    stack = cdk.Stack(new_app(), "Hosting", env=ENV)
+    scaling = VariantAutoScaling(min_capacity=2, max_capacity=5, target_invocations_per_instance=300)
+    config = EndpointConfig(stack, "Config", variants=[
+        InstanceVariant(model=build_model(stack, "A"), variant_name="Blue", initial_instance_count=2,
+                        auto_scaling=scaling),
+        InstanceVariant(model=build_model(stack, "B"), variant_name="Green"),
+    ])
+    endpoint = Endpoint(stack, "Endpoint", endpoint_config=config, endpoint_name="scaled")
+    assert list(endpoint.scalable_targets) == ["Blue"]
+    assert endpoint.variant("Blue").scalable_target is endpoint.scalable_targets["Blue"]
+    assert endpoint.variant("Green").scalable_target is None
+    target = resource_of(stack, endpoint.scalable_targets["Blue"])
+    assert target["Properties"] == {
+        "MaxCapacity": 5, "MinCapacity": 2, "ResourceId": "endpoint/scaled/variant/Blue",
+        "RoleARN": "arn:aws:iam::123456789012:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                   "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount", "ServiceNamespace": "sagemaker",
+    }
+    assert target["DependsOn"] == [stack.get_logical_id(endpoint.resource)]
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::ApplicationAutoScaling::ScalingPolicy", {
+        "ScalingTargetId": {"Ref": stack.get_logical_id(endpoint.scalable_targets["Blue"].node.default_child)},
+        "TargetTrackingScalingPolicyConfiguration": Match.object_like({"TargetValue": 300}),
+    })
+    template.has_resource_properties("AWS::SageMaker::Endpoint", {"RetainAllVariantProperties": True})
+    # Declared once is scaled once.
+    with pytest.raises(ValidationError, match=r"^Hosting/Endpoint: variant Blue\.auto_scale must be called once \(a "
+                       r"variant declared with auto_scaling is scaled by its endpoint already\), got 'a second call'$"):
+        endpoint.variant("Blue").auto_scale(scaling)
+
+
+def test_an_endpoint_refuses_to_autoscale_a_serverless_variant(stack: cdk.Stack) -> None:
+    config = EndpointConfig(stack, "Config",
+                            variants=[ServerlessVariant(model=build_model(stack, network_isolation=False))])
+    endpoint = Endpoint(stack, "Endpoint", endpoint_config=config)
+    with pytest.raises(ValidationError, match=r"^TestStack/Endpoint: variant AllTraffic\.auto_scale must be called on "
+                       r"an instance variant \(a serverless variant has no instances to scale; .*\), got 'a "
+                       r"serverless variant'$"):
+        endpoint.variant().auto_scale(VariantAutoScaling(max_capacity=2, target_invocations_per_instance=10))
 
 
 # -- aws-cdk interop and grants that pass the gate -----------------------------------------------------

@@ -377,6 +377,74 @@ def test_without_a_rolling_update_there_is_no_deployment_config_nor_alarm(stack:
     assert resources(stack, "AWS::CloudWatch::Alarm") == {}
 
 
+ALARMS = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:"
+
+
+def describe_alarms(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[str, Any]]:
+    """The statements of ``policy`` (as synthesized) that allow cloudwatch:DescribeAlarms."""
+    rendered = resources(stack, "AWS::IAM::ManagedPolicy")[stack.get_logical_id(policy.node.default_child)]
+    return [s for s in rendered["Properties"]["PolicyDocument"]["Statement"]
+            if s["Action"] == "cloudwatch:DescribeAlarms"]
+
+
+def test_a_rolling_update_lets_the_models_and_the_configs_roles_read_its_alarms_first(
+    regional_stack: cdk.Stack,
+) -> None:
+    """SageMaker reads the auto-rollback alarms as an execution role: which one deploys a
+    component is not documented, so the model's and the hosting config's both may, these alarms only."""
+    built = component(regional_stack, copy_count=4,
+                      deployment=ComponentRollingUpdate(maximum_batch_size=CopyBatchSize.copies(2)))
+    name = built.inference_component_name
+    statement = {"Action": "cloudwatch:DescribeAlarms", "Effect": "Allow",
+                 "Resource": [f"{ALARMS}{name}-5xx", f"{ALARMS}{name}-latency"]}
+    model_policy = built.model.node.find_child("Policy")
+    hosting_role = cast(Endpoint, built.endpoint).endpoint_config
+    assert isinstance(hosting_role, EndpointConfig) and hosting_role.execution_role is not None
+    role_policy = hosting_role.execution_role.node.find_child("Policy")
+    [ic] = resources(regional_stack, "AWS::SageMaker::InferenceComponent").values()
+    for policy in (model_policy, role_policy):
+        assert isinstance(policy, iam.ManagedPolicy)
+        assert describe_alarms(regional_stack, policy) == [statement]
+        # The component is created and updated after the grant.
+        assert regional_stack.get_logical_id(policy.node.default_child) in ic["DependsOn"]
+
+
+def test_given_alarms_are_read_by_their_arn(regional_stack: cdk.Stack) -> None:
+    given = cloudwatch.Alarm.from_alarm_name(regional_stack, "Given", "errors-of-everything")
+    built = component(regional_stack, copy_count=4,
+                      deployment=rolling(CopyBatchSize.percent(50), rollback_alarms=[given]))
+    policy = built.model.node.find_child("Policy")
+    assert isinstance(policy, iam.ManagedPolicy)
+    assert describe_alarms(regional_stack, policy) == [{
+        "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow", "Resource": f"{ALARMS}errors-of-everything"}]
+
+
+def test_without_a_rolling_update_no_role_may_read_alarms(stack: cdk.Stack) -> None:
+    built = component(stack, copy_count=4)
+    for policy in resources(stack, "AWS::IAM::ManagedPolicy").values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert "cloudwatch:DescribeAlarms" not in [s["Action"] for s in statements]
+    with pytest.raises(ValidationError, match=r"TestStack/Component: deployment must be given \(a component without "
+                       r"a rolling update has no rollback alarms to read\), got None"):
+        built.grant_read_rollback_alarms(built.model)
+
+
+def test_on_an_imported_endpoint_a_warning_says_to_grant_the_configs_role(regional_stack: cdk.Stack) -> None:
+    stack = regional_stack
+    built = component(stack, endpoint=Endpoint.from_endpoint_name(stack, "Gpu", "gpu"), copy_count=4,
+                      deployment=rolling(CopyBatchSize.percent(50)))
+    role = iam.Role(stack, "HostingRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    built.grant_read_rollback_alarms(role)
+    policy = role.node.find_child("ManagedGrants")
+    assert isinstance(policy, iam.ManagedPolicy)
+    name = built.inference_component_name
+    assert describe_alarms(stack, policy) == [{"Action": "cloudwatch:DescribeAlarms", "Effect": "Allow",
+                                               "Resource": [f"{ALARMS}{name}-5xx", f"{ALARMS}{name}-latency"]}]
+    Annotations.from_stack(stack).has_warning("/TestStack/Component", Match.string_like_regexp(
+        r"^The hosting endpoint is imported, so its config's execution role is unknown: grant it with "
+        r"grant_read_rollback_alarms\(role\)"))
+
+
 def rolling(size: CopyBatchSize, **props: Any) -> ComponentRollingUpdate:
     return ComponentRollingUpdate(maximum_batch_size=size, **props)
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import weakref
 from collections.abc import Callable, Sequence
 
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct
+from constructs import Construct, IConstruct
 
+from ._iam import ManagedPolicyGrant
 from ._metrics import ONE_MINUTE, Statistic, variant_metric
+from ._stack_env import StackEnvironment
 from ._validation import StrictEnum, check, check_integer, check_range, is_token, take_enum_field, whole_seconds
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
@@ -25,6 +29,13 @@ _ALARMS_PER_VARIANT = 2
 DEFAULT_WAIT_INTERVAL = Duration.minutes(5)
 #: The default latency rollback alarm's threshold.
 DEFAULT_LATENCY_THRESHOLD = Duration.seconds(1)
+#: What SageMaker does with the rollback alarms, as the execution role of what it deploys ("Ensure
+#: that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms action on
+#: the auto-rollback alarms you specify", in the guide's "Auto-Rollback Configuration and Monitoring").
+ROLLBACK_ALARM_READER_ACTIONS = ("cloudwatch:DescribeAlarms",)
+#: The names of the rollback alarms this package declares, known in Python (weak: an alarm is
+#: forgotten with its app), so that their ARNs cost no round trip and refer to no other stack.
+_DECLARED_ALARM_NAMES: weakref.WeakKeyDictionary[cloudwatch.IAlarm, str] = weakref.WeakKeyDictionary()
 
 
 class TrafficRoutingType(StrictEnum):
@@ -84,8 +95,10 @@ class BlueGreenDeployment:
     """Deployment guardrails: how an update shifts traffic, and which alarms roll it back.
 
     :param traffic_routing: Default: all at once, the only mode EI and Inf1 variants support.
-    :param maximum_execution_timeout: the longest the whole deployment may take (600-28800 s).
-        Default: None, SageMaker's own limit.
+    :param maximum_execution_timeout: the longest the whole deployment may take (600-28800 s),
+        more than its waits: ``wait_interval`` after each traffic-shifting step (all at once 1,
+        canary 2, linear one a step, at least 2) plus ``termination_wait``. Default: None,
+        SageMaker's own limit.
     :param termination_wait: how long the old fleet is kept after the shift (0-3600 s).
         Default: None, SageMaker terminates it at once.
     :param rollback_alarms: 1-10 alarms that roll the update back while they are in ALARM.
@@ -115,6 +128,7 @@ def validate_deployment(where: Construct, deployment: BlueGreenDeployment, varia
     check_range(where, "deployment.maximum_execution_timeout (seconds)",
                 whole_seconds(deployment.maximum_execution_timeout), 600, 28800)
     check_range(where, "deployment.termination_wait (seconds)", whole_seconds(deployment.termination_wait), 0, 3600)
+    _check_timeout_covers_the_waits(where, deployment, variants)
     if deployment.rollback_alarms is not None:
         check_rollback_alarm_count(where, deployment.rollback_alarms)
     elif variants is None:
@@ -122,6 +136,73 @@ def validate_deployment(where: Construct, deployment: BlueGreenDeployment, varia
     else:
         check(where, _ALARMS_PER_VARIANT * len(variants) <= _MAX_ROLLBACK_ALARMS, "deployment.rollback_alarms",
               "given for more than 5 variants (the default is 2 alarms a variant, at most 10)", None)
+
+
+def _check_timeout_covers_the_waits(
+    where: Construct, deployment: BlueGreenDeployment, variants: Sequence[Variant] | None
+) -> None:
+    """SageMaker wants ``MaximumExecutionTimeoutInSeconds`` "larger than the total waiting time
+    specified in TerminationWaitInSeconds and WaitIntervalInSeconds": every traffic-shifting step
+    bakes for the wait interval (all at once: one step; canary: the canary and the final step;
+    linear: one a step), and the old fleet then waits ``termination_wait``. The steps counted are
+    the fewest the update can take, so that nothing SageMaker could finish in time is refused."""
+    timeout = whole_seconds(deployment.maximum_execution_timeout)
+    routing = deployment.traffic_routing
+    wait = whole_seconds(routing.wait_interval)
+    termination = whole_seconds(deployment.termination_wait)
+    if timeout is None or any(is_token(seconds) for seconds in (timeout, wait, termination)):
+        return
+    steps = _fewest_traffic_steps(routing, variants)
+    waits = steps * wait + (termination or 0)
+    check(where, timeout > waits, "deployment.maximum_execution_timeout (seconds)",
+          f"greater than the waits it covers: {steps} traffic-shifting step(s) of wait_interval ({wait} s) "
+          f"and termination_wait ({termination or 0} s), {waits} s in all", timeout)
+
+
+#: A linear step is at most half of the fleet (10-50%, rounded up to whole instances): at least two steps.
+_FEWEST_LINEAR_STEPS = 2
+#: The most fleet sizes of an autoscaled variant counted one by one for the linear steps; beyond it
+#: the variant counts as the fewest steps any fleet can take.
+_MAX_FLEET_SIZES_COUNTED = 1000
+
+
+def _fewest_traffic_steps(routing: TrafficRouting, variants: Sequence[Variant] | None) -> int:
+    """The fewest traffic-shifting steps (each followed by a bake) an update with ``routing`` takes.
+
+    A linear step is ``percent`` of a variant's fleet rounded up to whole instances, so its step
+    count depends on the fleet (30% of 4 instances is 2 steps, of 10 instances 4): it is counted for
+    every fleet size a variant can have at an update (its instance count, or anything autoscaling
+    may leave between min and max), the fewest of them; the update lasts as long as its slowest
+    variant. A fleet not known at synth counts as the fewest steps possible, 2.
+    """
+    if routing.type is TrafficRoutingType.ALL_AT_ONCE:
+        return 1
+    if routing.type is TrafficRoutingType.CANARY:
+        return 2
+    percent = routing.step_percent
+    if percent is None or is_token(percent):
+        return _FEWEST_LINEAR_STEPS
+    fewest = _FEWEST_LINEAR_STEPS
+    for fleets in _fleet_sizes(variants or []):
+        fewest = max(fewest, min(math.ceil(fleet / math.ceil(percent * fleet / 100)) for fleet in fleets))
+    return fewest
+
+
+def _fleet_sizes(variants: Sequence[Variant]) -> list[range]:
+    """The fleet sizes each instance variant can have at an update, where they are known at synth."""
+    sizes = []
+    for variant in variants:
+        if not isinstance(variant, InstanceVariant) or is_token(variant.initial_instance_count):
+            continue
+        low = high = variant.initial_instance_count
+        scaling = variant.auto_scaling
+        if scaling is not None:
+            if is_token(scaling.min_capacity) or is_token(scaling.max_capacity):
+                continue
+            low, high = min(low, scaling.min_capacity), max(high, scaling.max_capacity)
+        if low >= 1 and high - low < _MAX_FLEET_SIZES_COUNTED:
+            sizes.append(range(low, high + 1))
+    return sizes
 
 
 def check_rollback_alarm_count(where: Construct, alarms: Sequence[cloudwatch.IAlarm]) -> None:
@@ -214,10 +295,11 @@ def rollback_alarm_pair(
         ("5xx", "Invocation5XXErrors", Statistic.SUM, 1, 1),
         ("latency", "ModelLatency", Statistic.AVERAGE, latency_micros, 3),
     ):
+        alarm_name = f"{alarm_name_prefix}-{suffix}"
         alarm = cloudwatch.Alarm(
             scope,
             f"{id_prefix}{suffix}-alarm",
-            alarm_name=f"{alarm_name_prefix}-{suffix}",
+            alarm_name=alarm_name,
             alarm_description=f"Rolls back deployments of {subject} ({qualifier}{suffix})",
             metric=metric(metric_name, statistic, period=ONE_MINUTE),
             threshold=threshold,
@@ -225,6 +307,7 @@ def rollback_alarm_pair(
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        _DECLARED_ALARM_NAMES[alarm] = alarm_name
         acknowledge(
             alarm,
             _ALARM_ACTION_RULES,
@@ -233,6 +316,44 @@ def rollback_alarm_pair(
         )
         alarms.append(alarm)
     return alarms
+
+
+def rollback_alarm_arns(environment: StackEnvironment, alarms: Sequence[cloudwatch.IAlarm]) -> list[str]:
+    """The ARNs of ``alarms`` (``arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>``): formatted
+    from the name in ``environment`` for an alarm of this package, so that a role in another stack
+    refers to no export; asked of aws-cdk-lib for an alarm given."""
+    return [
+        environment.arn("cloudwatch", "alarm", name, sep=":") if name is not None else alarm.alarm_arn
+        for alarm in alarms
+        for name in [_DECLARED_ALARM_NAMES.get(alarm)]
+    ]
+
+
+def grant_rollback_alarm_reading(
+    grantee: iam.IGrantable, alarm_arns: Sequence[str], *, before: IConstruct
+) -> iam.Grant:
+    """Allows ``grantee`` ``ROLLBACK_ALARM_READER_ACTIONS`` on ``alarm_arns`` only, in a
+    customer-managed policy (a Model's own, or ``ManagedGrants`` for a role this app declares),
+    before ``before`` (what SageMaker deploys with the alarms) is created or updated.
+
+    One statement for all the alarms. DescribeAlarms takes alarm ARNs as resources, so no wildcard
+    is needed; a composite alarm, though, is described only to a caller allowed "*", so this
+    grant does not cover one given as a rollback alarm.
+    """
+    grant = ManagedPolicyGrant.add_to_principal(
+        grantee=grantee.grant_principal, actions=ROLLBACK_ALARM_READER_ACTIONS, resource_arns=alarm_arns
+    )
+    grant.apply_before(before)
+    return grant
+
+
+def warn_unknown_alarm_reader(scope: IConstruct, why: str) -> None:
+    """The warning for an execution role ``scope`` cannot grant the rollback alarms (``why``: whose role is unknown)."""
+    Annotations.of(scope).add_warning_v2(
+        "cdk-sagemaker-inference:rollbackAlarmGrant",
+        f"{why}: grant it with grant_read_rollback_alarms(role), or SageMaker cannot read the alarms that "
+        "roll a deployment back (cloudwatch:DescribeAlarms).",
+    )
 
 
 def render_deployment_config(

@@ -22,18 +22,21 @@ from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_w
 from ._metrics import Statistic, variant_metric
 from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
 from ._stack_env import environment_of
-from ._validation import check_pattern, fail
+from ._validation import check, check_pattern, fail
 from .deployment import (
     DEFAULT_DEPLOYMENT,
     BlueGreenDeployment,
     default_rollback_alarms,
+    grant_rollback_alarm_reading,
     render_deployment_config,
+    rollback_alarm_arns,
     validate_deployment,
     warn_all_at_once_fallback,
+    warn_unknown_alarm_reader,
 )
-from .endpoint_config import EndpointConfig, IEndpointConfig, InstanceVariant, Variant
+from .endpoint_config import EndpointConfig, IEndpointConfig, InstanceVariant, ServerlessVariant, Variant
 from .instance_type import InstanceType
-from .model import IModel
+from .model import IModel, _ModelBase
 from .scaling import VariantAutoScaling, scale_variant, validate_auto_scaling
 
 _INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
@@ -49,13 +52,17 @@ class EndpointVariant:
     Get one with ``endpoint.variant(name)``.
     """
 
-    def __init__(self, endpoint: EndpointBase, variant_name: str, instance_type: InstanceType | None) -> None:
+    def __init__(
+        self, endpoint: EndpointBase, variant_name: str, instance_type: InstanceType | None, *, serverless: bool = False
+    ) -> None:
         #: The endpoint it belongs to.
         self.endpoint = endpoint
         #: The variant's name.
         self.variant_name = variant_name
         #: The instance type (None: serverless, or unknown on an imported endpoint).
         self.instance_type = instance_type
+        #: True for a declared serverless variant (False: instances, or unknown on an imported endpoint).
+        self.serverless = serverless
         #: The scalable target once ``auto_scale`` was called, else None.
         self.scalable_target: appscaling.ScalableTarget | None = None
 
@@ -64,11 +71,19 @@ class EndpointVariant:
 
         A declared endpoint then retains instance counts across updates (RetainAllVariantProperties,
         excluding weights and data capture), so that a deployment does not shrink a scaled-out fleet.
+        A variant declared with ``auto_scaling`` is scaled by its endpoint already. A serverless
+        variant is refused: it has no instance count to scale.
         :param scope: where the scalable target is created. Default: the endpoint.
         """
         where = scope or self.endpoint
         if self.scalable_target is not None:
-            raise fail(where, f"variant {self.variant_name}.auto_scale", "called once", "a second call")
+            raise fail(where, f"variant {self.variant_name}.auto_scale", "called once (a variant declared with "
+                       "auto_scaling is scaled by its endpoint already)", "a second call")
+        # Application Auto Scaling would register DesiredInstanceCount, which a serverless variant
+        # does not have; it scales provisioned concurrency instead, which this package does not configure.
+        check(where, not self.serverless, f"variant {self.variant_name}.auto_scale",
+              "called on an instance variant (a serverless variant has no instances to scale; its provisioned "
+              "concurrency scales instead, which this package does not configure)", "a serverless variant")
         if self.instance_type is not None:
             validate_auto_scaling(where, f"variant {self.variant_name}", self.instance_type, scaling)
         self.scalable_target = scale_variant(
@@ -140,7 +155,8 @@ class EndpointBase(Resource):
         self._known_variants = variants is not None
         self._variants: dict[str, EndpointVariant] = {
             v.variant_name: EndpointVariant(
-                self, v.variant_name, v.resolved_instance_type if isinstance(v, InstanceVariant) else None
+                self, v.variant_name, v.resolved_instance_type if isinstance(v, InstanceVariant) else None,
+                serverless=isinstance(v, ServerlessVariant),
             )
             for v in variants or []
         }
@@ -232,7 +248,9 @@ class Endpoint(EndpointBase):
 
     It also declares the log group SageMaker writes the containers' logs to
     (``/aws/sagemaker/Endpoints/<name>``), encrypted and with a retention, retained on deletion;
-    left to SageMaker it would be unencrypted and kept forever.
+    left to SageMaker it would be unencrypted and kept forever. The execution roles of its config
+    (each variant's model's, the config's own) may write that group and read the rollback alarms,
+    which SageMaker does as them; the variants declared with ``auto_scaling`` are autoscaled.
     """
 
     @batched()
@@ -246,6 +264,7 @@ class Endpoint(EndpointBase):
         deployment: BlueGreenDeployment | None = DEFAULT_DEPLOYMENT,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_encryption_key: kms.IKey | None = None,
+        auto_scaling_scope: Construct | None = None,
     ) -> None:
         """
         :param endpoint_config: what the endpoint runs.
@@ -258,6 +277,8 @@ class Endpoint(EndpointBase):
         :param log_encryption_key: encrypts the endpoint's log group; CloudWatch Logs of this
             account and region is allowed to use it. Default: a new key with rotation, because
             HIPAA, NIST and PCI require encrypted log groups.
+        :param auto_scaling_scope: where the scalable targets of the variants declared with
+            ``auto_scaling`` are created (ids ``<variant>-scaling``). Default: the endpoint.
         """
         super().__init__(scope, id)
         # Properties, not attributes: jsii reads them when aws-cdk-lib uses this IEndpoint.
@@ -298,6 +319,16 @@ class Endpoint(EndpointBase):
         self._resource.node.add_dependency(self.log_group)
         self._arn = self._resource.ref
         self._grant_log_writers(endpoint_config)
+        self._rollback_alarm_arns: list[str] = []
+        if self.rollback_alarms:
+            self._rollback_alarm_arns = rollback_alarm_arns(environment_of(self._resource), self.rollback_alarms)
+            self._grant_alarm_readers(endpoint_config)
+        #: The scalable target of each variant declared with ``auto_scaling``, by variant name.
+        self.scalable_targets: dict[str, appscaling.ScalableTarget] = {
+            v.variant_name: self.variant(v.variant_name).auto_scale(v.auto_scaling, scope=auto_scaling_scope)
+            for v in variants or []
+            if isinstance(v, InstanceVariant) and v.auto_scaling
+        }
 
     @staticmethod
     def from_endpoint_name(scope: Construct, id: str, endpoint_name: str) -> EndpointBase:
@@ -340,12 +371,37 @@ class Endpoint(EndpointBase):
             return
         if isinstance(config, EndpointConfig) and config.execution_role is not None:
             self.grant_write_logs(config.execution_role)
-        models: list[IModel] = []
-        for variant in config.variants:
-            if variant.model is not None and all(variant.model is not known for known in models):
-                models.append(variant.model)
-        for model in models:
+        for model in _models_of(config.variants):
             grant_model_log_writing(self, model, self.log_group_name, self.grant_write_logs)
+
+    def grant_read_rollback_alarms(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allows ``grantee`` cloudwatch:DescribeAlarms on the endpoint's rollback alarms and no
+        others: what SageMaker does as the execution role of what the endpoint runs while it
+        deploys an update. The statement goes to a customer-managed policy (see
+        ``grant_write_logs``); the endpoint is created and updated after it.
+
+        The endpoint grants this itself to the roles it grants its logs to. Call it for the roles
+        it cannot know (a warning says when); it needs a ``deployment``.
+        """
+        check(self, bool(self.rollback_alarms), "deployment", "given (an endpoint without deployment guardrails "
+              "has no rollback alarms to read)", None)
+        return grant_rollback_alarm_reading(grantee, self._rollback_alarm_arns, before=self._resource)
+
+    def _grant_alarm_readers(self, config: IEndpointConfig) -> None:
+        """SageMaker reads the rollback alarms as the roles it writes the logs as (``_grant_log_writers``)."""
+        if config.variants is None:
+            warn_unknown_alarm_reader(self, "The endpoint config is imported, so the execution roles of its "
+                                      "models are unknown")
+            return
+        if isinstance(config, EndpointConfig) and config.execution_role is not None:
+            self.grant_read_rollback_alarms(config.execution_role)
+        for model in _models_of(config.variants):
+            reader = model if isinstance(model, _ModelBase) else model.role
+            if reader is None:
+                warn_unknown_alarm_reader(
+                    self, f"Model {model.node.path} is imported, so its execution role is unknown")
+            else:
+                self.grant_read_rollback_alarms(reader)
 
     @property
     def log_group_name(self) -> str:
@@ -363,6 +419,15 @@ class Endpoint(EndpointBase):
             sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=kind)
             for kind in ("DesiredWeight", "DataCaptureConfig")
         ]
+
+
+def _models_of(variants: Sequence[Variant]) -> list[IModel]:
+    """The models ``variants`` serve, each once (two variants may serve one model)."""
+    models: list[IModel] = []
+    for variant in variants:
+        if variant.model is not None and all(variant.model is not known for known in models):
+            models.append(variant.model)
+    return models
 
 
 @jsii.implements(sagemaker.IEndpoint)

@@ -99,7 +99,8 @@ class InstanceVariant:
     :param accelerator: an ``ElasticInferenceAccelerator`` or its value (``"ml.eia2.medium"``; end of
         life; a CPU type and an
         EI-capable model only). Default: None.
-    :param auto_scaling: Default: None, the instance count stays as deployed.
+    :param auto_scaling: instance-count autoscaling, applied by each ``Endpoint`` that runs the config.
+        Default: None, the instance count stays as deployed.
     :param managed_instance_scaling: instances follow the components' copies (model-less variants
         only). Default: None, the instance count stays as deployed.
     :param routing_strategy: a ``RoutingStrategy`` or its value: how requests are spread over

@@ -25,6 +25,7 @@ from ._iam import ManagedPolicyGrant
 from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing
 from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, NO_CAPACITY_METRIC, Statistic, component_metric
 from ._names import NAME_PATTERN, NAME_RULE
+from ._stack_env import environment_of
 from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
 from .accelerator import REPLACEMENT_INSTANCE_TYPE, accelerator_memory_mb
 from .component_deployment import (
@@ -33,11 +34,12 @@ from .component_deployment import (
     render_rolling_update,
     validate_rolling_update,
 )
+from .deployment import grant_rollback_alarm_reading, rollback_alarm_arns, warn_unknown_alarm_reader
 from .endpoint import Endpoint, EndpointBase
 from .endpoint_config import EndpointConfig, InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
 from .instance_type import InstanceType, to_instance_type
-from .model import IModel
+from .model import IModel, _ModelBase
 from .scaling import CopyAutoScaling, scale_component, wake_from_zero
 
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
@@ -186,7 +188,9 @@ class InferenceComponent(_InferenceComponentBase):
       ``copy_count``; scaling then adjusts it again. With ``min_copies=0`` it scales to zero copies
       and back: requests that find no copy fail and make an alarm add copies.
     - With ``deployment``, such an update replaces the copies a batch at a time and rolls back
-      when a rollback alarm fires (two alarms of the component's own by default).
+      when a rollback alarm fires (two alarms of the component's own by default). Its model's role
+      and the hosting config's execution role may read those alarms (cloudwatch:DescribeAlarms),
+      as SageMaker does while it deploys.
     - It declares the log group SageMaker writes its copies' logs to
       (``/aws/sagemaker/InferenceComponents/<name>``), encrypted, expiring and retained, and lets its
       model's role and the hosting config's execution role write that group only.
@@ -303,6 +307,10 @@ class InferenceComponent(_InferenceComponentBase):
         self.log_encryption_key: kms.IKey = key
         self.resource.node.add_dependency(group)
         self._grant_log_writers(hosting, model)
+        self._rollback_alarm_arns: list[str] = []
+        if self.rollback_alarms:
+            self._rollback_alarm_arns = rollback_alarm_arns(environment_of(self.resource), self.rollback_alarms)
+            self._grant_alarm_readers(hosting, model)
         #: The component's ARN.
         self.inference_component_arn = self.resource.attr_inference_component_arn
         #: The copy-count scalable target (None without ``auto_scaling``).
@@ -338,6 +346,31 @@ class InferenceComponent(_InferenceComponentBase):
             role = hosting.endpoint_config.execution_role
             if role is not None:
                 self.grant_write_logs(role)
+
+    def grant_read_rollback_alarms(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allows ``grantee`` cloudwatch:DescribeAlarms on the component's rollback alarms and no
+        others, before the component is created or updated (see ``Endpoint.grant_read_rollback_alarms``).
+        The component grants this itself to its model's role and to the hosting config's execution
+        role when they are known here (a warning says when not); it needs a ``deployment``."""
+        check(self, bool(self.rollback_alarms), "deployment", "given (a component without a rolling update has "
+              "no rollback alarms to read)", None)
+        return grant_rollback_alarm_reading(grantee, self._rollback_alarm_arns, before=self.resource)
+
+    def _grant_alarm_readers(self, hosting: Endpoint | None, model: IModel) -> None:
+        """SageMaker reads the rollback alarms as one of the roles it deploys the component with
+        (which is not documented): the model's and the hosting config's may both read them."""
+        reader = model if isinstance(model, _ModelBase) else model.role
+        if reader is None:
+            warn_unknown_alarm_reader(self, f"Model {model.node.path} is imported, so its execution role is unknown")
+        else:
+            self.grant_read_rollback_alarms(reader)
+        if hosting is None:
+            warn_unknown_alarm_reader(self, "The hosting endpoint is imported, so its config's execution role is "
+                                      "unknown")
+        elif isinstance(hosting.endpoint_config, EndpointConfig):
+            role = hosting.endpoint_config.execution_role
+            if role is not None:
+                self.grant_read_rollback_alarms(role)
 
     @staticmethod
     def from_inference_component_name(

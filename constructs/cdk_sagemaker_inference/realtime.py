@@ -16,7 +16,7 @@ from constructs import Construct
 from ._batch import batched
 from .deployment import DEFAULT_DEPLOYMENT, BlueGreenDeployment, default_rollback_alarms, validate_deployment
 from .endpoint import Endpoint, EndpointBase
-from .endpoint_config import EndpointConfig, EndpointConfigProps, InstanceVariant, storage_key
+from .endpoint_config import EndpointConfig, EndpointConfigProps, storage_key
 
 
 @jsii.implements(sagemaker.IEndpoint)
@@ -81,17 +81,16 @@ class RealtimeEndpoint(EndpointBase):
             self, "Endpoint", endpoint_config=self.endpoint_config, endpoint_name=name, deployment=deployment,
             # One key for the storage and the logs (None on local NVMe types: the endpoint makes one).
             log_encryption_key=self.encryption_key,
+            # The scalable targets stay children of this construct, where they were before Endpoint
+            # scaled the variants declared with auto_scaling itself.
+            auto_scaling_scope=self,
         )
         # Grants, metrics and variant handles are the endpoint's.
         self._adopt(self.endpoint)
         #: The alarms that roll a deployment back (empty without ``deployment``).
         self.rollback_alarms: list[cloudwatch.IAlarm] = self.endpoint.rollback_alarms
         #: The scalable target of each autoscaled variant, by variant name.
-        self.scalable_targets: dict[str, appscaling.ScalableTarget] = {
-            v.variant_name: self.endpoint.variant(v.variant_name).auto_scale(v.auto_scaling, scope=self)
-            for v in variants
-            if isinstance(v, InstanceVariant) and v.auto_scaling
-        }
+        self.scalable_targets: dict[str, appscaling.ScalableTarget] = self.endpoint.scalable_targets
         if output_endpoint_name:
             CfnOutput(self, "EndpointName", value=self.endpoint_name, description="The SageMaker endpoint's name")
 
