@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -669,6 +670,84 @@ def test_code_pipeline_trigger_starts_an_execution_with_the_variable(world: Worl
     assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]
 
 
+class Paged:
+    """moto's CodePipeline, with the paging of ListPipelineExecutions that moto lacks (it cuts the
+    list at maxResults and returns no nextToken); counts the pages listed and records the
+    executions started (and starts them in moto)."""
+
+    def __init__(self, codepipeline: Any) -> None:
+        self._codepipeline = codepipeline
+        self.pages = 0
+        self.started: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._codepipeline, name)
+
+    def list_pipeline_executions(self, pipelineName: str, maxResults: int,  # noqa: N803 - boto3's names
+                                 nextToken: str = "0") -> dict[str, Any]:
+        self.pages += 1
+        every = self._codepipeline.list_pipeline_executions(pipelineName=pipelineName)["pipelineExecutionSummaries"]
+        start = int(nextToken)
+        page: dict[str, Any] = {"pipelineExecutionSummaries": every[start:start + maxResults]}
+        if start + maxResults < len(every):
+            page["nextToken"] = str(start + maxResults)
+        return page
+
+    def start_pipeline_execution(self, **kwargs: Any) -> Any:
+        self.started.append(kwargs)
+        return self._codepipeline.start_pipeline_execution(**kwargs)
+
+
+def run(codepipeline: Any, value: str, count: int = 1) -> None:
+    """Setup: ``count`` executions of the pipeline with ``value`` in its served-version variable
+    (``keep``: a code change started them). moto's executions succeed at once."""
+    for _ in range(count):
+        codepipeline.start_pipeline_execution(name="deploy-endpoint",
+                                              variables=[{"name": "ServedModelPackageArn", "value": value}])
+
+
+def test_code_pipeline_trigger_reads_the_served_version_past_pages_of_code_change_runs(world: World) -> None:
+    """11 code pushes since the approval of v2: the run that names v2 is on the second page."""
+    codepipeline = create_pipeline()
+    v1, v2 = world.version(), world.version()
+    run(codepipeline, v2)
+    run(codepipeline, "keep", 11)
+    paged = Paged(codepipeline)
+    shell = pipeline_shell(world, paged)
+    for approved in (v2, v1):  # a duplicate event, and the approval of an older version
+        assert shell.handle({"Records": [world.record(event(approved))]}) == {"batchItemFailures": []}
+    assert paged.started == []
+    assert paged.pages == 4  # two pages a message
+    assert [n["outcome"] for n in world.notifications()] == ["already-served", "already-served"]
+
+
+def test_code_pipeline_trigger_takes_the_default_model_only_after_reading_the_whole_history(world: World) -> None:
+    codepipeline = create_pipeline()
+    run(codepipeline, "keep", 12)
+    paged = Paged(codepipeline)
+    deployer = index.PipelineDeployer(paged, "deploy-endpoint", "ServedModelPackageArn", world.endpoint())
+    assert deployer.served() == index.Served(None)
+    assert paged.pages == 2
+
+
+def test_code_pipeline_trigger_fails_past_its_page_limit_rather_than_assume_the_default_model(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index, "PIPELINE_PAGE_LIMIT", 2)
+    codepipeline = create_pipeline()
+    v1 = world.version()
+    run(codepipeline, v1)
+    run(codepipeline, "keep", 20)
+    paged = Paged(codepipeline)
+    record = world.record(event(v1), receive_count=3)  # MAX_RECEIVE_COUNT: the last attempt reports
+    assert pipeline_shell(world, paged).handle({"Records": [record]}) == {
+        "batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert (paged.started, paged.pages) == ([], 2)
+    (failed,) = world.notifications()
+    assert failed["outcome"] == "failed"
+    assert failed["reason"].startswith("none of the newest 20 executions of pipeline deploy-endpoint names a "
+                                       "version in ServedModelPackageArn (code-change runs carry 'keep')")
+
+
 def test_handler_reads_its_configuration_from_the_environment(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -758,7 +837,65 @@ def test_a_redeploy_rolled_back_again_waits_for_the_next_event_and_gets_a_new_va
     assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1-again"
 
 
-def test_a_stack_without_the_redeploy_parameter_cannot_redeploy_and_says_so(world: World) -> None:
+#: The redeploy parameter's AllowedPattern (``ServedModelPackage``).
+REDEPLOY_PATTERN = re.compile(r"^([a-z0-9](-*[a-z0-9]){0,62})?$")
+
+
+@pytest.mark.parametrize(("rolled_back", "current", "value"), [
+    ("endpointconfig-v1", None, "endpointconfig-v1"),
+    ("endpointconfig-v1", "endpointconfig-v0", "endpointconfig-v1"),
+    ("endpointconfig-v1-again", "endpointconfig-v1", "endpointconfig-v1-again"),
+    # the parameter holds the config's name already: another value, the same for the same name
+    ("endpointconfig-v1", "endpointconfig-v1", "endpointconfig-v1-again"),
+    ("endpointconfig-v1-again", "endpointconfig-v1-again", "endpointconfig-v1-again-again"),
+    # at most 63 characters, cut before a hyphen
+    ("a" * 63, "a" * 63, "a" * 57 + "-again"),
+    ("a" * 56 + "-" + "b" * 6, "a" * 56 + "-" + "b" * 6, "a" * 56 + "-again"),
+    # the cut name plus the suffix is the name itself: the second suffix
+    ("a" * 57 + "-again", "a" * 57 + "-again", "a" * 55 + "-again-2"),
+])
+def test_a_redeploy_value_never_repeats_the_parameters_value(rolled_back: str, current: str | None,
+                                                              value: str) -> None:
+    assert index.redeploy_value(rolled_back, current) == value
+    assert value != current and REDEPLOY_PATTERN.match(value)
+
+
+def test_a_second_rollback_of_the_same_config_redeploys_with_another_value(world: World) -> None:
+    """The stack declares the same config again after a redeploy rolled back: UpdateStack with the
+    parameter's value unchanged would be "No updates are to be performed" (dead-lettered, never
+    redeployed); the deployer sets another value instead, and the next rollback the name again."""
+    v1 = deployed_then_rolled_back(world)
+    world.handle(world.record(event(v1)))
+    assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1"
+    world.roll_back_silently("endpointconfig-v1")
+    recording = RecordingCloudFormation(world)
+    assert world.handle(world.record(event(v1)), cloudformation=recording) == []
+    (update,) = recording.calls
+    assert update["Parameters"][-1] == {"ParameterKey": "ServedModelPackageArnRedeploy",
+                                        "ParameterValue": "endpointconfig-v1-again"}
+    redeployed = world.notifications()[-1]
+    assert (redeployed["outcome"], redeployed["silentRollback"], redeployed["redeployValue"]) == (
+        "redeploy", "endpointconfig-v1", "endpointconfig-v1-again")
+    world.roll_back_silently("endpointconfig-v1")
+    world.handle(world.record(event(v1)))
+    assert world.parameters()["ServedModelPackageArnRedeploy"] == "endpointconfig-v1"
+
+
+def test_code_pipeline_trigger_redeploys_a_second_rollback_of_the_same_config_with_another_value(
+        world: World) -> None:
+    """The run that serves the version carries the redeploy value the stage's stack holds."""
+    codepipeline = create_pipeline()
+    v1 = world.version()
+    shell = pipeline_shell(world, codepipeline)
+    shell.handle({"Records": [world.record(event(v1))]})
+    for _ in range(2):  # the redeploy's stack update completes, and SageMaker rolls back the same config
+        world.roll_back_silently("endpointconfig-v1")
+        assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
+    assert [variables[-1]["resolvedValue"] for variables in executions(codepipeline)[:2]] == [
+        "endpointconfig-v1-again", "endpointconfig-v1"]
+
+
+def test_a_stack_without_the_redeploy_parameter_cannot_redeploy_and_is_dead_lettered_at_once(world: World) -> None:
     v1 = deployed_then_rolled_back(world)
 
     class Older:
@@ -774,11 +911,25 @@ def test_a_stack_without_the_redeploy_parameter_cannot_redeploy_and_says_so(worl
         def update_stack(self, **kwargs: Any) -> Any:
             raise AssertionError("an update with the same parameters changes nothing")
 
-    record = world.record(event(v1), receive_count=3)  # MAX_RECEIVE_COUNT: the last attempt reports
-    assert world.handle(record, cloudformation=Older()) == [record["messageId"]]
+    record = world.record(event(v1))  # the first attempt: no retry can add the parameter
+    assert world.handle(record, cloudformation=Older()) == []
+    reason = f"has no parameter ServedModelPackageArnRedeploy: it cannot redeploy {v1}"
+    (dead,) = world.dead_letters()
+    assert dead["Body"] == record["body"] and reason in dead["MessageAttributes"]["RejectReason"]["StringValue"]
     failed = world.notifications()[-1]
-    assert failed["outcome"] == "failed"
-    assert f"has no parameter ServedModelPackageArnRedeploy: it cannot redeploy {v1}" in failed["reason"]
+    assert (failed["outcome"], failed["attempts"]) == ("failed", 1) and reason in failed["reason"]
+    assert failed["next"] == "the message moved to the dead-letter queue at once: retrying cannot succeed"
+
+
+def test_a_stack_without_the_served_parameter_is_dead_lettered_at_once(world: World) -> None:
+    v1 = world.version()
+    shell = world.shell()
+    shell.deployer = index.StackParameterDeployer(world.cloudformation, STACK, "Misspelt")
+    assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
+    (dead,) = world.dead_letters()
+    assert dead["MessageAttributes"]["RejectReason"]["StringValue"].startswith(
+        f"stack {STACK} has no parameter Misspelt: is the deployer's PARAMETER_NAME")
+    assert world.notifications()[-1]["outcome"] == "failed"
 
 
 def test_code_pipeline_trigger_redeploys_with_the_redeploy_variable(world: World) -> None:

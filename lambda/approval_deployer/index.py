@@ -10,9 +10,14 @@ Failures never drop a message silently:
 - Bad input (not JSON, not a SageMaker model package event, another group): retrying cannot fix
   it, so the reason is logged, published, and the message is moved to the dead-letter queue at
   once (where the queue's alarm fires).
-- Anything else (throttling, the stack is already updating, a deleted stack, ...): the message is
-  reported as a batch item failure and its visibility timeout set to an exponential backoff on its
-  receive count; after ``MAX_RECEIVE_COUNT`` receives SQS moves it to the dead-letter queue.
+- A switch that cannot succeed however often it is retried (``cannot_succeed``: CloudFormation
+  refuses to update a stack in ROLLBACK_COMPLETE, UPDATE_ROLLBACK_FAILED or another state only an
+  operator can leave, the stack lacks the parameter the handler sets, the pipeline refuses the
+  execution's variables): the same, at once, with a ``failed`` notification.
+- Anything else (throttling, the stack is already updating, a deleted stack, "No updates are to be
+  performed", ...): the message is reported as a batch item failure and its visibility timeout set
+  to an exponential backoff on its receive count; after ``MAX_RECEIVE_COUNT`` receives SQS moves
+  it to the dead-letter queue, and the last attempt publishes a ``failed`` notification.
 
 A silent rollback (SageMaker returned the endpoint to its old EndpointConfig while the stack update
 completed, see ``_endpoint_state.py``) is checked before each decision: the version the stack names
@@ -36,8 +41,10 @@ silent-rollback check: it has no endpoint). So each stack is retried on its own:
 stack neither redecides the endpoint nor holds up the endpoint's message group.
 
 The queue is FIFO with one message group per switched stack: a group's messages arrive in order,
-one batch at a time. After a message fails, the rest of its batch is reported failed unprocessed,
-so that none overtakes it.
+one batch at a time. After a message fails, the rest of its group in the batch is reported failed
+unprocessed, so that none overtakes it; each such message is logged with its receive count (every
+redelivery counts), and one on its last receive gets the same ``failed`` notification as a failed
+message on its last attempt, since SQS then dead-letters it without it ever having run.
 """
 
 from __future__ import annotations
@@ -47,11 +54,13 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import boto3
+from botocore.exceptions import ClientError
 
 try:  # in Lambda the asset's root is on sys.path, with the package's modules copied beside index.py
     from _endpoint_state import endpoint_state, rolled_back_configs  # type: ignore[import-not-found,unused-ignore]
@@ -68,13 +77,22 @@ DETAIL_TYPE = "SageMaker Model Package State Change"
 #: First retry after 30 s, doubling, at most 15 minutes apart (a blue/green update can take long).
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 900
-#: How many recent pipeline executions are searched for the served version.
-PIPELINE_HISTORY = 10
+#: Pipeline executions per ListPipelineExecutions page, and how many pages (newest first) are
+#: searched for the run that names the served version: past the limit the version is unknown and
+#: the message fails (retried, then dead-lettered) rather than the default model be assumed.
+PIPELINE_PAGE_SIZE = 10
+PIPELINE_PAGE_LIMIT = 10
 #: The message attribute that sends an event to one stack of ``ALSO_STACK_NAMES`` (its name).
 ALSO_SERVED_ATTRIBUTE = "AlsoServedStack"
 #: The pipeline variable's value in a run no approval started (a code change): such a run kept what
 #: the run before it served (the reference app's DeploymentPipelineStack declares it as the default).
 KEEP_SERVED_VERSION = "keep"
+#: Appended to a redeploy value the redeploy parameter holds already (``redeploy_value``).
+REDEPLOY_AGAIN = "-again"
+#: The longest value the redeploy parameter takes (its AllowedPattern: a SageMaker name, lowercased).
+REDEPLOY_VALUE_MAX_LENGTH = 63
+#: UpdateStack's refusal (a ValidationError): "Stack:<arn> is in <STATUS> state and can not be updated."
+NOT_UPDATABLE = re.compile(r" is in (?P<status>[A-Z_]+) state and can ?not be updated")
 
 
 class ApprovalStatus(enum.StrEnum):
@@ -102,6 +120,11 @@ class BadEvent(ValueError):
 
 class NotYetConsistent(RuntimeError):
     """The registry does not list a version the event says is Approved yet: retry later."""
+
+
+class CannotSucceed(RuntimeError):
+    """Acting on a valid event cannot succeed however often it is retried (a stack that lacks the
+    parameter the handler sets): the message goes to the dead-letter queue at once."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +190,52 @@ def decide(serving: str | None, approved_newest_first: list[str], event: StateCh
     return Action(Outcome.DEPLOY, newest, f"{changed}; deploying {newest}, the newest Approved version")
 
 
+def redeploy_value(rolled_back: str, current: str | None) -> str:
+    """The value to set the redeploy parameter to after SageMaker rolled back ``rolled_back`` (pure).
+
+    That config's name, unless the parameter holds it already (a second silent rollback can name
+    the same config): an UpdateStack with the same value changes nothing ("No updates are to be
+    performed") and nothing would redeploy. Then the name with ``REDEPLOY_AGAIN`` appended (cut to
+    fit 63 characters), or ``REDEPLOY_AGAIN + "-2"`` when that gives the name itself: a value of the
+    parameter's AllowedPattern, always the same for the same name, and never ``current``.
+
+    :param current: the redeploy parameter's value now (None: empty or unknown).
+    """
+    if rolled_back != current:
+        return rolled_back
+    candidates = (rolled_back[:REDEPLOY_VALUE_MAX_LENGTH - len(suffix)].rstrip("-") + suffix
+                  for suffix in (REDEPLOY_AGAIN, REDEPLOY_AGAIN + "-2"))
+    return next(candidate for candidate in candidates if candidate != current)  # they differ: one fits
+
+
+def cannot_succeed(error: Exception) -> str | None:
+    """Why retrying cannot make ``error`` go away, or None when a retry may succeed (pure).
+
+    Cannot succeed: ``CannotSucceed``; UpdateStack's ValidationError for a stack in a state only an
+    operator can leave (ROLLBACK_COMPLETE, UPDATE_ROLLBACK_FAILED, ...: any but ``*_IN_PROGRESS``,
+    which ends on its own); StartPipelineExecution's ValidationException (the request's variables,
+    e.g. one the pipeline does not declare: a retry sends the same ones). Anything else is retried
+    as before: throttling, a stack in ``*_IN_PROGRESS`` ("... is in UPDATE_IN_PROGRESS state and can
+    not be updated"), "No updates are to be performed" (ValidationErrors too), a deleted stack, ...
+    """
+    if isinstance(error, CannotSucceed):
+        return str(error)
+    if not isinstance(error, ClientError):
+        return None
+    code = error.response.get("Error", {}).get("Code")
+    if error.operation_name == "UpdateStack" and code == "ValidationError":
+        refusal = NOT_UPDATABLE.search(str(error.response.get("Error", {}).get("Message", "")))
+        if refusal is None or refusal["status"].endswith("_IN_PROGRESS"):
+            return None
+        return (f"{error}; CloudFormation updates no stack in {refusal['status']} until it is repaired "
+                "(ContinueUpdateRollback, or delete it and deploy it again): then send the message again "
+                "from the dead-letter queue")
+    if error.operation_name == "StartPipelineExecution" and code == "ValidationException":
+        return (f"{error}; the pipeline refuses the execution's variables (does it declare them?): "
+                "fix the pipeline, then send the message again from the dead-letter queue")
+    return None
+
+
 def parse_event(body: str, group: str, arn_prefix: str | None = None) -> StateChange:
     """The state change in an SQS message body; raises BadEvent naming what is wrong.
 
@@ -213,6 +282,9 @@ class Served:
     version: str | None
     #: The endpoint config of ``version`` SageMaker rolled back silently; None: none was.
     rolled_back: str | None = None
+    #: The redeploy parameter's value now (with a pipeline, the redeploy variable's value in the run
+    #: that names ``version``); None: empty or unknown. ``redeploy_value`` avoids repeating it.
+    last_redeploy: str | None = None
 
 
 class Deployer(Protocol):
@@ -222,8 +294,8 @@ class Deployer(Protocol):
         """The version served (or being deployed) now, and whether SageMaker rolled it back."""
 
     def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
-        """Starts serving ``model_package_arn`` (again, with ``redeploy`` set: the endpoint config
-        SageMaker rolled back); returns what was started (stack or execution id)."""
+        """Starts serving ``model_package_arn`` (again, with ``redeploy`` set: the redeploy
+        parameter's new value); returns what was started (stack or execution id)."""
 
 
 def in_progress(stack: Mapping[str, Any]) -> bool:
@@ -291,11 +363,11 @@ class StackParameterDeployer:
         # During UPDATE_IN_PROGRESS the parameter already has the value being deployed, so a
         # duplicate event finds its version served and starts nothing.
         stack = self._describe()
-        for parameter in stack.get("Parameters", []):
-            if parameter["ParameterKey"] == self._parameter_name:
-                version = parameter.get("ParameterValue") or None
-                return Served(version, self._rolled_back(stack))
-        raise RuntimeError(f"stack {self.stack_name} has no parameter {self._parameter_name}")
+        values = {p["ParameterKey"]: p.get("ParameterValue") or None for p in stack.get("Parameters", [])}
+        if self._parameter_name not in values:
+            raise CannotSucceed(f"stack {self.stack_name} has no parameter {self._parameter_name}: "
+                                "is the deployer's PARAMETER_NAME the stack's ServedModelPackage parameter?")
+        return Served(values[self._parameter_name], self._rolled_back(stack), values.get(self._redeploy_parameter))
 
     def _rolled_back(self, stack: Mapping[str, Any]) -> str | None:
         if self._endpoint is None:
@@ -312,8 +384,8 @@ class StackParameterDeployer:
         changed = {self._parameter_name: model_package_arn}
         if redeploy is not None:
             if self._redeploy_parameter not in names:
-                raise RuntimeError(f"stack {self.stack_name} has no parameter {self._redeploy_parameter}: "
-                                   f"it cannot redeploy {model_package_arn} (declare it with ServedModelPackage)")
+                raise CannotSucceed(f"stack {self.stack_name} has no parameter {self._redeploy_parameter}: "
+                                    f"it cannot redeploy {model_package_arn} (declare it with ServedModelPackage)")
             changed[self._redeploy_parameter] = redeploy
         parameters: list[dict[str, Any]] = [
             {"ParameterKey": name, "UsePreviousValue": True} for name in names if name not in changed]
@@ -336,7 +408,8 @@ class PipelineDeployer:
 
     The served version is the variable's value in the newest execution that is running or
     succeeded (a failed execution served nothing) and that names a version: a run a code change
-    started carries ``KEEP_SERVED_VERSION`` and kept what the run before it served. A redeploy
+    started carries ``KEEP_SERVED_VERSION`` and kept what the run before it served, so the search
+    reads on past such runs, page after page, up to ``PIPELINE_PAGE_LIMIT`` pages. A redeploy
     starts an execution with the same version and ``<variable>Redeploy`` set (the pipeline passes
     it to the stages' redeploy parameter); while an execution runs, nothing is taken for rolled back.
     """
@@ -350,21 +423,46 @@ class PipelineDeployer:
         self._endpoint = endpoint
 
     def served(self) -> Served:
-        summaries = self._codepipeline.list_pipeline_executions(
-            pipelineName=self._pipeline_name, maxResults=PIPELINE_HISTORY)["pipelineExecutionSummaries"]
-        for summary in summaries:
-            if summary["status"] not in ("InProgress", "Succeeded"):
-                continue
-            execution = self._codepipeline.get_pipeline_execution(
-                pipelineName=self._pipeline_name, pipelineExecutionId=summary["pipelineExecutionId"])
-            variables = execution["pipelineExecution"].get("variables", [])
-            values = [str(v["resolvedValue"]) for v in variables if v["name"] == self._variable_name]
-            if values == [KEEP_SERVED_VERSION]:
-                continue
-            version = values[0] if values and values[0] else None
-            running = summary["status"] == "InProgress"
-            return Served(version, None if running or self._endpoint is None else self._endpoint.rolled_back())
-        return Served(None)
+        """The version of the newest run that names one; Served(None) (the default model) only when
+        the whole history was read and no run names one. Raises (the message is retried) when
+        ``PIPELINE_PAGE_LIMIT`` pages hold none: the served version is then unknown."""
+        more: dict[str, str] = {}
+        for _ in range(PIPELINE_PAGE_LIMIT):
+            page = self._codepipeline.list_pipeline_executions(
+                pipelineName=self._pipeline_name, maxResults=PIPELINE_PAGE_SIZE, **more)
+            for summary in page["pipelineExecutionSummaries"]:
+                served = self._served_by(summary)
+                if served is not None:
+                    return served
+            if not page.get("nextToken"):
+                return Served(None)
+            more = {"nextToken": page["nextToken"]}
+        raise RuntimeError(
+            f"none of the newest {PIPELINE_PAGE_LIMIT * PIPELINE_PAGE_SIZE} executions of pipeline "
+            f"{self._pipeline_name} names a version in {self._variable_name} (code-change runs carry "
+            f"{KEEP_SERVED_VERSION!r}): the served version is unknown, so nothing is decided; start the pipeline "
+            f"with {self._variable_name} set to the version it serves, and this message's next attempt finds it")
+
+    def _served_by(self, summary: Mapping[str, Any]) -> Served | None:
+        """What ``summary``'s execution served; None: it served nothing of its own (it failed, or a
+        code change started it and it kept what the run before it served)."""
+        if summary["status"] not in ("InProgress", "Succeeded"):
+            return None
+        execution = self._codepipeline.get_pipeline_execution(
+            pipelineName=self._pipeline_name, pipelineExecutionId=summary["pipelineExecutionId"])
+        variables = execution["pipelineExecution"].get("variables", [])
+
+        def values(name: str) -> list[str]:
+            return [str(v["resolvedValue"]) for v in variables if v["name"] == name]
+
+        version = values(self._variable_name)
+        if version == [KEEP_SERVED_VERSION]:
+            return None
+        redeploy = values(self._variable_name + REDEPLOY_SUFFIX)
+        running = summary["status"] == "InProgress"
+        return Served(version[0] if version and version[0] else None,
+                      None if running or self._endpoint is None else self._endpoint.rolled_back(),
+                      redeploy[0] if redeploy and redeploy[0] != KEEP_SERVED_VERSION else None)
 
     def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
         variables = [{"name": self._variable_name, "value": model_package_arn}]
@@ -535,8 +633,14 @@ class Shell:
         if served.rolled_back is not None:
             message["silentRollback"] = served.rolled_back
         title = subject(action, serving, event.group, stack_name)
+        redeploy = None
+        if action.redeploy is not None:
+            redeploy = redeploy_value(action.redeploy, served.last_redeploy)
+            if redeploy != action.redeploy:
+                LOGGER.info("the redeploy parameter holds %s already: setting it to %s", action.redeploy, redeploy)
+                message["redeployValue"] = redeploy
         if action.target is not None:
-            message["started"] = deployer.deploy(action.target, action.redeploy)
+            message["started"] = deployer.deploy(action.target, redeploy)
         publish(self.sns, self.settings.topic_arn, title, message)
         return action
 
@@ -556,9 +660,8 @@ class Shell:
                 **fifo_parameters(self.settings.queue_url, stack.stack_name, key),
             )
 
-    def reject(self, record: Mapping[str, Any], reason: str) -> None:
-        """Moves a bad message to the dead-letter queue at once, with the reason, and reports it."""
-        LOGGER.error("rejected message %s: %s", record["messageId"], reason)
+    def dead_letter(self, record: Mapping[str, Any], reason: str) -> None:
+        """Moves a message to the dead-letter queue at once, with the reason as ``RejectReason``."""
         # The message id makes the send idempotent.
         self.sqs.send_message(
             QueueUrl=self.settings.dead_letter_queue_url,
@@ -566,9 +669,47 @@ class Shell:
             MessageAttributes={"RejectReason": {"DataType": "String", "StringValue": reason}},
             **fifo_parameters(self.settings.dead_letter_queue_url, self.settings.group, record["messageId"]),
         )
+
+    def reject(self, record: Mapping[str, Any], reason: str) -> None:
+        """Moves a bad message to the dead-letter queue at once, with the reason, and reports it."""
+        LOGGER.error("rejected message %s: %s", record["messageId"], reason)
+        self.dead_letter(record, reason)
         publish(self.sns, self.settings.topic_arn, f"Rejected an event for {self.settings.group}",
                 {"outcome": Outcome.REJECTED_EVENT, "modelPackageGroup": self.settings.group,
                  "messageId": record["messageId"], "reason": reason})
+
+    def give_up(self, record: Mapping[str, Any], error: Exception, reason: str) -> None:
+        """Moves a message whose switch cannot succeed (``cannot_succeed``) to the dead-letter queue
+        at once, with the reason, and reports the failure."""
+        LOGGER.error("message %s cannot succeed, moved to the dead-letter queue: %s", record["messageId"], reason,
+                     exc_info=error)
+        self.dead_letter(record, reason)
+        self.report_failure(record, reason, "the message moved to the dead-letter queue at once: retrying "
+                            "cannot succeed")
+
+    def report_failure(self, record: Mapping[str, Any], reason: str,
+                       next_step: str = "the message moves to the dead-letter queue") -> None:
+        """Publishes the ``failed`` notification of ``record``."""
+        stack_name = also_served_stack(record)
+        where = self.settings.group if stack_name is None else f"{self.settings.group} in {stack_name}"
+        message = {"outcome": Outcome.FAILED, "modelPackageGroup": self.settings.group,
+                   "messageId": record["messageId"],
+                   "attempts": int(record["attributes"]["ApproximateReceiveCount"]), "reason": reason,
+                   "next": next_step}
+        if stack_name is not None:
+            message["stackName"] = stack_name
+        publish(self.sns, self.settings.topic_arn, f"Deployment failed for {where}", message)
+
+    def hold_back(self, record: Mapping[str, Any], failed_message_id: str, error: Exception) -> None:
+        """Logs a message returned unprocessed behind the failed ``failed_message_id`` of its group;
+        on its last receive (SQS then dead-letters it unprocessed), reports it as failed."""
+        receive_count = int(record["attributes"]["ApproximateReceiveCount"])
+        reason = (f"skipped behind message {failed_message_id} of its message group, which failed "
+                  f"(it must not be overtaken): {error}")
+        LOGGER.warning("receive %d of %d of message %s: %s", receive_count, self.settings.max_receive_count,
+                       record["messageId"], reason)
+        if receive_count >= self.settings.max_receive_count:
+            self.report_failure(record, reason)
 
     def retry_later(self, record: Mapping[str, Any], error: Exception) -> None:
         """Delays the message's next attempt; on the last attempt, reports the failure."""
@@ -576,14 +717,7 @@ class Shell:
         LOGGER.error("attempt %d of message %s failed: %s", receive_count, record["messageId"], error,
                      exc_info=error)
         if receive_count >= self.settings.max_receive_count:
-            stack_name = also_served_stack(record)
-            where = self.settings.group if stack_name is None else f"{self.settings.group} in {stack_name}"
-            message = {"outcome": Outcome.FAILED, "modelPackageGroup": self.settings.group,
-                       "messageId": record["messageId"], "attempts": receive_count, "reason": str(error),
-                       "next": "the message moves to the dead-letter queue"}
-            if stack_name is not None:
-                message["stackName"] = stack_name
-            publish(self.sns, self.settings.topic_arn, f"Deployment failed for {where}", message)
+            self.report_failure(record, str(error))
             return
         self.sqs.change_message_visibility(QueueUrl=self.settings.queue_url,
                                            ReceiptHandle=record["receiptHandle"],
@@ -592,16 +726,20 @@ class Shell:
     def handle(self, batch: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
         """Processes a batch in order; returns the messages to retry (ReportBatchItemFailures).
 
-        After a failure the remaining messages of its message group are returned unprocessed: a
-        later approval must not be decided before an earlier one. Other groups (the other stacks
-        that serve) go on: one stack's failure must not hold up, nor use up the attempts of, another's.
+        After a failure the remaining messages of its message group are returned unprocessed (and
+        logged, see ``hold_back``): a later approval must not be decided before an earlier one.
+        Other groups (the other stacks that serve) go on: one stack's failure must not hold up, nor
+        use up the attempts of, another's. A message dead-lettered at once (bad, or its switch
+        cannot succeed) holds nothing up: it is done with.
         """
         failures: list[dict[str, str]] = []
-        failed_groups: set[str | None] = set()
+        #: Each failed group's failed message: its id and error.
+        failed_groups: dict[str | None, tuple[str, Exception]] = {}
         for record in batch["Records"]:
             group = record["attributes"].get("MessageGroupId")
             if group in failed_groups:
                 failures.append({"itemIdentifier": record["messageId"]})
+                self.hold_back(record, *failed_groups[group])
                 continue
             try:
                 stack_name = also_served_stack(record)
@@ -612,10 +750,14 @@ class Shell:
                     self.process(event, stack_name)
                 except BadEvent as bad:
                     self.reject(record, str(bad))
-                    continue
-            except Exception as error:  # any failure: retried with backoff, then dead-lettered
+                except Exception as error:
+                    reason = cannot_succeed(error)
+                    if reason is None:
+                        raise
+                    self.give_up(record, error, reason)
+            except Exception as error:  # any other failure: retried with backoff, then dead-lettered
                 failures.append({"itemIdentifier": record["messageId"]})
-                failed_groups.add(group)
+                failed_groups[group] = (record["messageId"], error)
                 self.retry_later(record, error)
         return {"batchItemFailures": failures}
 
