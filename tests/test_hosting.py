@@ -31,6 +31,7 @@ from cdk_sagemaker_inference import (
     ValidationError,
     VariantAutoScaling,
 )
+from constructs import Construct
 
 from tests.conftest import ModelFactory, build_model, new_app
 
@@ -180,18 +181,22 @@ def describe_alarms(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[st
             if s["Action"] == "cloudwatch:DescribeAlarms"]
 
 
+def assert_reads_alarms_before(stack: cdk.Stack, owner: Construct, endpoint: Endpoint, alarms: list[str]) -> None:
+    """``owner``'s managed policy (a model's, a role's) allows reading exactly ``alarms``, before ``endpoint``."""
+    policy = owner.node.find_child("Policy")
+    assert isinstance(policy, iam.ManagedPolicy)
+    assert describe_alarms(stack, policy) == [{
+        "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow", "Resource": [f"{ALARMS}{name}" for name in alarms],
+    }]
+    assert stack.get_logical_id(policy.node.default_child) in resource_of(stack, endpoint.resource)["DependsOn"]
+
+
 def test_an_endpoint_lets_its_configs_models_read_its_rollback_alarms_before_it_deploys() -> None:
     stack = cdk.Stack(new_app(), "Hosting", env=ENV)
     model = build_model(stack)
     config = EndpointConfig(stack, "Config", variants=[InstanceVariant(model=model, variant_name="Blue")])
     endpoint = Endpoint(stack, "Endpoint", endpoint_config=config, endpoint_name="churn")
-    policy = model.node.find_child("Policy")
-    assert isinstance(policy, iam.ManagedPolicy)
-    assert describe_alarms(stack, policy) == [{
-        "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow",
-        "Resource": [f"{ALARMS}churn-Blue-5xx", f"{ALARMS}churn-Blue-latency"],
-    }]
-    assert stack.get_logical_id(policy.node.default_child) in resource_of(stack, endpoint.resource)["DependsOn"]
+    assert_reads_alarms_before(stack, model, endpoint, ["churn-Blue-5xx", "churn-Blue-latency"])
 
 
 def test_a_component_hosting_endpoint_lets_the_configs_execution_role_read_its_rollback_alarms() -> None:
@@ -199,15 +204,8 @@ def test_a_component_hosting_endpoint_lets_the_configs_execution_role_read_its_r
     config = EndpointConfig(stack, "Config", variants=[InstanceVariant(instance_type="ml.g5.xlarge")])
     endpoint = Endpoint(stack, "Endpoint", endpoint_config=config, endpoint_name="gpu",
                         deployment=BlueGreenDeployment())
-    role = config.execution_role
-    assert isinstance(role, iam.Role)
-    policy = role.node.find_child("Policy")
-    assert isinstance(policy, iam.ManagedPolicy)
-    assert describe_alarms(stack, policy) == [{
-        "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow",
-        "Resource": [f"{ALARMS}gpu-AllTraffic-5xx", f"{ALARMS}gpu-AllTraffic-latency"],
-    }]
-    assert stack.get_logical_id(policy.node.default_child) in resource_of(stack, endpoint.resource)["DependsOn"]
+    assert isinstance(config.execution_role, iam.Role)
+    assert_reads_alarms_before(stack, config.execution_role, endpoint, ["gpu-AllTraffic-5xx", "gpu-AllTraffic-latency"])
 
 
 def test_a_model_in_another_stack_reads_the_rollback_alarms_by_name_without_an_export() -> None:
