@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_codepipeline as codepipeline
-from aws_cdk.assertions import Match, Template
-from cdk_sagemaker_inference import SharedResources, ValidationError, apply_compliance_gate
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Annotations, Match, Template
+from cdk_sagemaker_inference import SharedResources, ValidationError, acknowledge, apply_compliance_gate
 from cdk_sagemaker_inference.approval import ApprovalDeployment, DeploymentTrigger
+from cdk_sagemaker_inference.wiring import check_wiring
 
 from .conftest import new_app
 
@@ -549,6 +554,22 @@ def test_a_switch_needs_an_endpoint_or_transforms_and_keys_only_with_an_endpoint
                             keys=[kms.Key(stack, "Key")], transforms=[_transform_stand_in(stack)])
 
 
+def test_a_switch_takes_an_endpoint_name_that_is_a_token() -> None:
+    from cdk_sagemaker_inference import ServedVersionSwitch
+
+    stack, served, role = _served_stack(new_app(), "Realtime")
+    name = cdk.CfnParameter(stack, "EndpointName", type="String").value_as_string
+    switch = ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role], endpoint_name=name)
+    statements = Template.from_stack(stack).to_json()["Resources"]
+    (policy,) = [r for k, r in statements.items() if k.startswith("SwitchRolePolicy")]
+    (update,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                 if "sagemaker:UpdateEndpoint" in s["Action"]]
+    # The name as given (SageMaker lower-cases a literal name in ARNs; a token is left alone).
+    (endpoint,) = [r for r in update["Resource"] if ":endpoint/" in json.dumps(r)]
+    assert endpoint["Fn::Join"][1][-2:] == [":endpoint/", {"Ref": "EndpointName"}]
+    assert switch.endpoint_name == name
+
+
 def test_the_stacks_that_also_serve_must_be_other_stacks_without_an_endpoint_of_the_same_group() -> None:
     from cdk_sagemaker_inference import ServedVersionSwitch
 
@@ -598,3 +619,79 @@ def test_two_stacks_that_also_serve_are_listed_in_order_separated_by_spaces() ->
     # The monitor splits its list as the deployer does (on whitespace): the same string.
     (monitor,) = [f for name, f in functions.items() if name.startswith("ApprovalMonitor")]
     assert monitor["Properties"]["Environment"]["Variables"]["ALSO_STACK_NAMES"] == "BatchA BatchB"
+
+
+# --- in a VPC, with a topic of another key, with an imported key ------------------------------------
+
+def _vpc_deployment(app: cdk.App) -> cdk.Stack:
+    stack = cdk.Stack(app, "VpcApproval")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+    # The user's VPC, not this construct's: only what the construct adds is under test.
+    acknowledge(vpc, ["AwsSolutions-VPC7", "HIPAA.Security-VPCFlowLogsEnabled", "NIST.800.53.R5-VPCFlowLogsEnabled",
+                      "PCI.DSS.321-VPCFlowLogsEnabled", "CKV2_AWS_11"],
+                "A test VPC without flow logs; the approval deployment's resources in it are under test.")
+    _deployment(stack, vpc=vpc)
+    return stack
+
+
+def test_in_a_vpc_both_roles_may_manage_the_functions_network_interfaces_in_that_vpc_only(
+    checkov: Any,
+) -> None:
+    app = new_app()
+    apply_compliance_gate(app)
+    vpc_stack = _vpc_deployment(app)
+    assembly = app.synth()  # the gate: no unacknowledged finding
+    template = Template.from_stack(vpc_stack)
+    (vpc,) = template.find_resources("AWS::EC2::VPC")
+    for role in ("Deployer", "Monitor"):
+        statements = _policy(template, role)
+        # On "*" (merged with the deployer's sagemaker:ListModelPackages): no resource type.
+        (describe,) = [s for s in statements if "ec2:DescribeSubnets" in s["Action"]]
+        assert describe["Resource"] == "*" and "Condition" not in describe
+        assert {"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"} <= set(describe["Action"])
+        (manage,) = [s for s in statements if "ec2:CreateNetworkInterface" in s["Action"]]
+        assert manage["Action"] == ["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface",
+                                    "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"]
+        assert manage["Resource"] == "*"
+        (vpc_arn,) = manage["Condition"]["ArnEquals"].values()
+        assert list(manage["Condition"]["ArnEquals"]) == ["ec2:Vpc"]
+        assert vpc_arn["Fn::Join"][1][-2:] == [":vpc/", {"Ref": vpc}]
+    functions = {k: f for k, f in template.find_resources("AWS::Lambda::Function").items() if k.startswith("Approval")}
+    assert len(functions) == 2 and all("VpcConfig" in f["Properties"] for f in functions.values())
+    # Only this construct's resources: the VPC's own custom resource is aws-cdk-lib's.
+    findings = checkov([Path(assembly.get_stack_by_name("VpcApproval").template_full_path)])
+    assert [f for f in findings if not f.logical_id.startswith("CustomVpcRestrictDefaultSG")] == []
+
+
+def test_the_monitor_may_encrypt_dead_letters_when_the_topic_has_another_key(stack: cdk.Stack) -> None:
+    key = kms.Key(stack, "QueueKey", enable_key_rotation=True)
+    topic = sns.Topic(stack, "Topic", master_key=kms.Key(stack, "TopicKey", enable_key_rotation=True))
+    ApprovalDeployment(stack, "Approval", model_package_group="MyGroup",
+                       trigger=DeploymentTrigger.cloudformation_stack("inference-realtime"),
+                       topic=topic, key=key, endpoint_name="inference-endpoint")
+    template = Template.from_stack(stack)
+    queue_key = stack.resolve(stack.get_logical_id(key.node.default_child))  # type: ignore[arg-type]
+    (encrypt,) = [s for s in _policy(template, "Monitor") if s["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]]
+    # One statement with the topic's key (publish) and the queue's (dead letters).
+    assert {"Fn::GetAtt": [queue_key, "Arn"]} in encrypt["Resource"] and len(encrypt["Resource"]) == 2
+    # The check that fails without it: Lambda sends the dead letters with the monitor's role.
+    assert check_wiring({"Stack": template.to_json()}) == []
+
+
+def test_an_imported_key_warns_that_its_owner_must_allow_the_services(stack: cdk.Stack) -> None:
+    ApprovalDeployment(stack, "Approval", model_package_group="MyGroup",
+                       trigger=DeploymentTrigger.cloudformation_stack("inference-realtime"),
+                       topic=SharedResources(stack, "Shared").notifications_topic,
+                       key=kms.Key.from_key_arn(stack, "Imported",
+                                                "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+                       endpoint_name="inference-endpoint")
+    warnings = Annotations.from_stack(stack).find_warning("/TestStack/Imported", Match.any_value())
+    messages = sorted(w.entry.data for w in warnings)  # type: ignore[attr-defined]
+    assert [m.split(" [ack:")[0] for m in messages] == [
+        "This key is imported: its owner must allow CloudWatch Logs of this account and region to encrypt log "
+        "groups in its key policy, or deliveries encrypted with it fail on a real account.",
+        "This key is imported: its owner must allow cloudwatch.amazonaws.com and events.amazonaws.com "
+        "kms:Decrypt and kms:GenerateDataKey* in its key policy, or deliveries encrypted with it fail on a real "
+        "account.",
+    ]

@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_sagemaker_inference import (
     ComputeRequirements,
@@ -89,6 +90,7 @@ def test_11_the_served_version_switchs_model_keeps_the_grant(regional_stack: cdk
     served = ServedModelPackage(regional_stack, "Served",
                                 group=ModelPackageGroup(regional_stack, "Group", model_package_group_name="churn"))
     model = build_model(regional_stack, served_package=served)
+    served.grant_serving(model, artifacts_bucket=s3.Bucket(regional_stack, "Registry"), prefix="models/")
     RealtimeEndpoint(regional_stack, "Realtime", endpoint_name="served", variants=[InstanceVariant(model=model)])
     assert logs_statements(regional_stack, model_policy(model)) == [log_statement("served")]
 

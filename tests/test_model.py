@@ -8,6 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from cdk_sagemaker_inference import (
     ContainerDefinition,
@@ -287,10 +288,16 @@ def _Served(stack: cdk.Stack) -> ServedModelPackage:
     return ServedModelPackage(stack, "Served", group=group)
 
 
+def _grant(served: ServedModelPackage, model: iam.IGrantable) -> None:
+    """What every model that serves versions needs: their artifacts (the synth fails without)."""
+    bucket = s3.Bucket.from_bucket_name(served, "Artifacts", "my-artifacts")
+    served.grant_serving(model, artifacts_bucket=bucket, prefix="models/")
+
+
 def test_served_package_replaces_the_declared_containers_when_set(regional_stack):
     served = _Served(regional_stack)
-    InferencePipelineModel(regional_stack, "P", mode=InferenceExecutionMode.DIRECT, served_package=served,
-                           containers=[sklearn(hostname="a"), xgboost(hostname="b")])
+    _grant(served, InferencePipelineModel(regional_stack, "P", served_package=served,
+                                          containers=[sklearn(hostname="a"), xgboost(hostname="b")]))
     properties = _only(Template.from_stack(regional_stack), "AWS::SageMaker::Model")["Properties"]
     assert properties["Containers"] == {"Fn::If": [
         "ServedModelPackageArnIsSet",
@@ -302,12 +309,33 @@ def test_served_package_replaces_the_declared_containers_when_set(regional_stack
         ],
     ]}
     assert properties["InferenceExecutionConfig"] == {"Fn::If": [
-        "ServedModelPackageArnIsSet", {"Ref": "AWS::NoValue"}, {"Mode": "Direct"}]}
+        "ServedModelPackageArnIsSet", {"Ref": "AWS::NoValue"}, {"Mode": "Serial"}]}
     assert "PrimaryContainer" not in properties and "ModelName" not in properties
 
 
+def test_a_served_package_runs_serially_so_direct_mode_is_refused(stack):
+    with pytest.raises(ValidationError, match=r"^TestStack/P: mode must be Serial with served_package \(a registry "
+                       r"version's containers run in order, with no hostnames\), got 'Direct'$"):
+        InferencePipelineModel(stack, "P", mode="Direct", served_package=_Served(stack),
+                               containers=[sklearn(hostname="a"), xgboost(hostname="b")])
+
+
+def test_a_served_model_whose_role_may_not_read_the_versions_fails_the_synth(stack):
+    Model(stack, "M", container=xgboost(), served_package=_Served(stack))
+    with pytest.raises(RuntimeError, match=r"\[TestStack/M\] served_package must be granted to the model's role "
+                       r"with ServedModelPackage.grant_serving\(model, artifacts_bucket=..., prefix=...\)"):
+        Template.from_stack(stack)
+
+
+def test_a_served_model_with_a_role_of_its_own_is_not_checked(stack):
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    Model(stack, "M", container=xgboost(), served_package=_Served(stack), role=role)
+    Template.from_stack(stack).resource_count_is("AWS::SageMaker::Model", 1)
+
+
 def test_single_model_with_served_package_uses_containers(regional_stack):
-    Model(regional_stack, "M", container=xgboost(), served_package=_Served(regional_stack))
+    served = _Served(regional_stack)
+    _grant(served, Model(regional_stack, "M", container=xgboost(), served_package=served))
     properties = _only(Template.from_stack(regional_stack), "AWS::SageMaker::Model")["Properties"]
     assert properties["Containers"] == {"Fn::If": [
         "ServedModelPackageArnIsSet",
@@ -350,5 +378,23 @@ def test_models_pass_the_compliance_gate():
     Model(stack, "InVpc", container=xgboost(model_data=data), vpc=vpc,
           vpc_subnets=ec2.SubnetSelection(subnets=vpc.private_subnets))
     agnostic = cdk.Stack(app, "Agnostic")
-    Model(agnostic, "Model", container=xgboost(), served_package=_Served(agnostic))
+    served = _Served(agnostic)
+    _grant(served, Model(agnostic, "Model", container=xgboost(), served_package=served))
     app.synth()  # raises on any unacknowledged finding
+
+
+def test_a_vpc_config_within_sagemakers_limits_of_5_security_groups_and_16_subnets(stack):
+    subnets = [f"subnet-{index:017x}" for index in range(17)]
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-0123456789abcdef0", availability_zones=["us-east-1a"],
+                                      private_subnet_ids=subnets)
+    groups = [ec2.SecurityGroup.from_security_group_id(stack, f"Group{index}", f"sg-{index:017x}")
+              for index in range(6)]
+    with pytest.raises(ValidationError, match=r"^TestStack/Groups: security_groups must be at most 5 entries "
+                                              r"\(SageMaker's VpcConfig\), got '6 entries'$"):
+        Model(stack, "Groups", container=xgboost(), vpc=vpc, security_groups=groups,
+              vpc_subnets=ec2.SubnetSelection(subnets=vpc.private_subnets[:16]))
+    with pytest.raises(ValidationError, match=r"^TestStack/Subnets: vpc_subnets must be between 1 and 16 entries "
+                                              r"long, got 17 entries$"):
+        Model(stack, "Subnets", container=xgboost(), vpc=vpc, security_groups=groups[:5])
+    Model(stack, "Fits", container=xgboost(), vpc=vpc, security_groups=groups[:5],
+          vpc_subnets=ec2.SubnetSelection(subnets=vpc.private_subnets[:16]))

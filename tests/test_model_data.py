@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk.assertions import Template
-from cdk_sagemaker_inference import ContainerDefinition, ContainerImage, Framework, ModelData, ValidationError
+from aws_cdk.assertions import Annotations, Match, Template
+from cdk_sagemaker_inference import (
+    ContainerDefinition,
+    ContainerImage,
+    Framework,
+    Model,
+    ModelData,
+    RegisteredArtifacts,
+    ValidationError,
+)
 
 
 def _bind(stack: cdk.Stack, data: ModelData) -> tuple[object, list[object]]:
@@ -86,10 +96,67 @@ def test_model_package_container_takes_a_token(stack):
     assert container.image is None
 
 
-def test_model_package_arn_refused():
+@pytest.mark.parametrize("arn", [
+    "my-package",
+    "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/latest",  # a version is a number
+    "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-/3",
+    "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/1234567890",
+    "arn:aws:sagemaker:us-east-1:123456789012:model-package/" + "a" * 64,
+])
+def test_model_package_arn_refused(arn: str):
     with pytest.raises(ValidationError, match=r"ContainerDefinition.from_model_package: model_package_arn "
-                                              r"must be a model package ARN .*, got 'my-package'"):
-        ContainerDefinition.from_model_package("my-package")
+                                              r"must be a model package ARN .* of at most 176 characters, got '"):
+        ContainerDefinition.from_model_package(arn)
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3",
+    "arn:aws-cn:sagemaker:cn-north-1:123456789012:model-package/Churn-Model/123456789",
+    # An AWS Marketplace package has no version.
+    "arn:aws:sagemaker:us-east-1:865070037744:model-package/sentiment-analysis-8a2c0e1b2b5b3f6c9d0e1f2a3b4c5d6e",
+])
+def test_model_package_arns_of_versions_and_marketplace_packages_are_taken(arn: str):
+    assert ContainerDefinition.from_model_package(arn).model_package_arn == arn
+
+
+PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/3"
+
+
+def test_a_model_package_container_is_granted_the_registered_artifacts_and_images(stack):
+    bucket = s3.Bucket(stack, "Registry", encryption=s3.BucketEncryption.KMS)
+    repository = ecr.Repository(stack, "Images")
+    Model(stack, "M", container=ContainerDefinition.from_model_package(
+        PACKAGE_ARN, registered_artifacts=RegisteredArtifacts(
+            bucket, "models/", images=[ContainerImage.from_ecr_repository(repository, tag="1")])))
+    template = Template.from_stack(stack)
+    (policy,) = [p for k, p in template.find_resources("AWS::IAM::ManagedPolicy").items() if k.startswith("MPolicy")]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements}
+    bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))
+    assert by_action['"s3:GetObject"'] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/models/*"]]}
+    assert by_action['"kms:Decrypt"'] == {"Fn::GetAtt": [stack.resolve(stack.get_logical_id(
+        bucket.encryption_key.node.default_child)), "Arn"]}
+    assert any("ecr:BatchGetImage" in action for action in by_action)
+    Annotations.from_stack(stack).has_no_warning("*", Match.string_like_regexp("modelPackageAccess"))
+
+
+def test_a_model_package_container_without_its_artifacts_warns(stack):
+    Model(stack, "M", container=ContainerDefinition.from_model_package(PACKAGE_ARN))
+    (warning,) = Annotations.from_stack(stack).find_warning("/TestStack/M", Match.any_value())
+    assert str(warning.entry.data).startswith(
+        f"The model's role may read nothing of model package {PACKAGE_ARN}: give from_model_package "
+        "registered_artifacts= (a version of your registry), unless it is an AWS Marketplace package")
+
+
+def test_registered_artifacts_need_a_prefix_and_a_model_package(stack):
+    bucket = s3.Bucket(stack, "Registry")
+    with pytest.raises(ValidationError, match=r"^TestStack/M: prefix must be between 1 and 1024 characters long"):
+        Model(stack, "M", container=ContainerDefinition.from_model_package(
+            PACKAGE_ARN, registered_artifacts=RegisteredArtifacts(bucket, "")))
+    with pytest.raises(ValidationError, match=r"ContainerDefinition: registered_artifacts must be set only for a "
+                                              r"model package"):
+        ContainerDefinition(image=ContainerImage.sagemaker_builtin(Framework.XGBOOST, "1.7-1"),
+                            registered_artifacts=RegisteredArtifacts(bucket, "models/"))
 
 
 def test_container_needs_exactly_one_source(stack):

@@ -238,6 +238,20 @@ def test_version_refuses_long_description(stack: cdk.Stack) -> None:
                    description="x" * 1025)
 
 
+def test_version_refuses_a_description_with_a_line_break(stack: cdk.Stack) -> None:
+    # SageMaker's pattern has no control characters; CloudFormation's unanchored one lets this through.
+    assert_refused(stack, r"description must be text without line breaks, tabs or other control characters, "
+                          r"got 'line one\\nline two'", description="line one\nline two")
+
+
+def test_version_refuses_more_than_16_variables_in_a_container(stack: cdk.Stack) -> None:
+    environment = {f"VARIABLE_{index}": "1" for index in range(17)}
+    assert_refused(stack, r"containers\[0\].environment must be at most 16 entries \(a registered container's "
+                          r"limit\), got '17 entries'", containers=[spec(environment=environment)])
+    sixteen = cdk.Stack(cdk.App(), "Sixteen")
+    version(sixteen, containers=[spec(environment=dict(list(environment.items())[:16]))])
+
+
 def test_version_refuses_malformed_metrics_uri(stack: cdk.Stack) -> None:
     assert_refused(
         stack,

@@ -188,6 +188,8 @@ def test_group_refuses_long_description(stack: cdk.Stack) -> None:
         match=r"TestStack/Group: description must be between 0 and 1024 characters long, got 'xxx",
     ):
         ModelPackageGroup(stack, "Group", model_package_group_name="churn", description="x" * 1025)
+    with pytest.raises(ValidationError, match=r"TestStack/Other: description must be text without line breaks"):
+        ModelPackageGroup(stack, "Other", model_package_group_name="churn", description="Churn\tclassifiers")
 
 
 @pytest.mark.parametrize("account", ["12345678901", "1234567890123", "abcdefghijkl"])

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .model_data import ModelData, ModelDataConfig
     from .model_package import MetricsReport, ModelMetrics, ModelPackageVersion
     from .realtime import RealtimeEndpoint
+    from .registered_artifacts import RegisteredArtifacts
     from .registry import IModelPackageGroup, ModelPackageGroup
     from .retained_asset import RetainedAsset
     from .runtime import (
@@ -194,6 +195,7 @@ _LAZY = {
     "ModelPackageVersion": "model_package",
     "IModelPackageGroup": "registry",
     "ModelPackageGroup": "registry",
+    "RegisteredArtifacts": "registered_artifacts",
     "RetainedAsset": "retained_asset",
     "ServedModelPackage": "served_version",
     "ServedVersionSwitch": "served_version_switch",
@@ -290,6 +292,7 @@ __all__ = [
     "Processor",
     "RULE_PACKS",
     "RealtimeEndpoint",
+    "RegisteredArtifacts",
     "RegistryClient",
     "RegistryError",
     "RetainedAsset",

@@ -157,3 +157,18 @@ class ManagedPolicyGrant:
                 description="Grants made by cdk-sagemaker-inference constructs",
             )
         return ManagedPolicyPrincipal(principal, policy)
+
+
+def allow_network_interfaces(
+    principal: iam.IPrincipal, vpc_arn: str, *, describe: Sequence[str], manage: Sequence[str]
+) -> None:
+    """Lets a service attach network interfaces in one VPC with ``principal``'s permissions.
+
+    ``describe`` actions have no resource type ("*" is required); ``manage`` actions act on
+    interfaces whose ids are not known at synth, so they are on "*" limited to the VPC by
+    ``ec2:Vpc`` (the interfaces, subnets and security groups they name all carry that key).
+    """
+    principal.add_to_principal_policy(iam.PolicyStatement(actions=list(describe), resources=["*"]))
+    principal.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(manage), resources=["*"], conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+    ))

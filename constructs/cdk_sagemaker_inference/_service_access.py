@@ -81,7 +81,7 @@ def let_services_use_key(key: kms.IKey, services: Sequence[str], sid: str) -> No
         principals=[iam.ServicePrincipal(service) for service in services],
         resources=["*"],
     )
-    key.add_to_resource_policy(statement, allow_no_op=True)
+    _add_to_key_policy(key, statement, f"{' and '.join(services)} kms:Decrypt and kms:GenerateDataKey*")
 
 
 def let_logs_use(key: kms.IKey) -> None:
@@ -89,10 +89,21 @@ def let_logs_use(key: kms.IKey) -> None:
     if not first_time(key, "logs"):
         return
     environment = environment_of(key)
-    key.add_to_resource_policy(iam.PolicyStatement(
+    _add_to_key_policy(key, iam.PolicyStatement(
         actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
         principals=[iam.ServicePrincipal(f"logs.{environment.region}.amazonaws.com")],
         resources=["*"],  # "*" in a key policy means this key only.
         conditions={"ArnLike": {
             "kms:EncryptionContext:aws:logs:arn": environment.arn("logs", "log-group", "*", sep=":")}},
-    ))
+    ), "CloudWatch Logs of this account and region to encrypt log groups")
+
+
+def _add_to_key_policy(key: kms.IKey, statement: iam.PolicyStatement, allowing: str) -> None:
+    """``statement`` in ``key``'s policy; an imported key has no policy this app owns: a warning
+    says what its owner must allow."""
+    if not key.add_to_resource_policy(statement, allow_no_op=True).statement_added:
+        Annotations.of(key).add_warning_v2(
+            "cdk-sagemaker-inference:keyPolicyNotManaged",
+            f"This key is imported: its owner must allow {allowing} in its key policy, or deliveries "
+            "encrypted with it fail on a real account.",
+        )

@@ -11,6 +11,7 @@ import dataclasses
 import enum
 import re
 import struct
+import unicodedata
 import weakref
 from collections.abc import Iterable, Mapping, Sized
 from typing import Any, TypeVar, overload
@@ -125,6 +126,17 @@ def check_count(where: Where, prop: str, items: Sized, low: int, high: int) -> N
         raise ValidationError(
             f"{_where(where)}: {prop} must be between {low} and {high} entries long, got {len(items)} entries"
         )
+
+
+def check_description(where: Where, prop: str, value: str | None) -> None:
+    """A SageMaker description: at most 1024 characters, none of them a control or format character
+    (SageMaker's ``[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*``: a line break is refused by the API, while
+    CloudFormation's unanchored pattern lets it through)."""
+    if value is None or is_token(value):
+        return
+    check_count(where, prop, value, 0, 1024)
+    check(where, not any(unicodedata.category(c).startswith("C") for c in value), prop,
+          "text without line breaks, tabs or other control characters", value)
 
 
 def check_integer(where: Where, prop: str, value: float | None, low: int, high: int | None = None) -> None:

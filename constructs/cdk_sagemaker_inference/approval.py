@@ -41,10 +41,16 @@ from ._assets import HANDLER_RUNTIME, handler_code
 from ._batch import batched
 from ._dead_letters import DeadLetters
 from ._endpoint_state import SILENT_ROLLBACK
-from ._iam import ManagedPolicyRole
+from ._iam import ManagedPolicyRole, allow_network_interfaces
 from ._metrics import DEFAULT_PERIOD, Statistic
-from ._names import NAME_PATTERN, VERSIONS_WILDCARD_REASON, model_package_version_arns, sagemaker_arn
-from ._service_access import EVENTS, let_logs_use
+from ._names import (
+    NAME_PATTERN,
+    VERSIONS_WILDCARD_REASON,
+    lowercase_arn_name,
+    model_package_version_arns,
+    sagemaker_arn,
+)
+from ._service_access import EVENTS, SEND_ENCRYPTED_ACTIONS, let_logs_use
 from ._stack_env import environment_of
 from ._validation import check_pattern, check_range, duration_of_seconds, fail, is_token, whole_seconds
 from .compliance import acknowledge, acknowledge_wildcard_resource
@@ -407,7 +413,7 @@ class ApprovalDeployment(Construct):
             self.queue.grant_send_messages(self.deployer)
         # The silent-rollback check reads the stack's status too: the deployer trusts its record while it updates.
         endpoint_state = (stack_arn(self, watched_stack),
-                          sagemaker_arn(environment_of(self), "endpoint", _arn_name(endpoint_name)))
+                          sagemaker_arn(environment_of(self), "endpoint", lowercase_arn_name(endpoint_name)))
         self._let_read_endpoint_state(self.deployer_role, *endpoint_state, describe_stack=True)
         _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
                "IAM requires Resource '*' for sagemaker:ListModelPackages, which has no resource type; "
@@ -548,11 +554,29 @@ class ApprovalDeployment(Construct):
                     "an AWS-managed key, and a customer-managed one would add a KMS grant to every deploy.")
         log_group.grant_write(role)
         self._topic.grant_publish(role)
+        if dead_letter_queue is not None and self._topic.master_key is not self._key:
+            # Lambda sends dead letters with the function's role, and aws-cdk-lib grants only
+            # sqs:SendMessage; the topic's grant covers the queue's key only when it is the same key.
+            self._key.grant(role, *SEND_ENCRYPTED_ACTIONS)
         acknowledge(role.policy, ["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
                                   "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"],
                     "aws-cdk's grants for a KMS-encrypted topic or queue: the actions apply to the one "
                     "key that encrypts them.")
-        if self._vpc is None:
+        if self._vpc is not None:
+            # Lambda manages the function's network interfaces with the function's role, and checks it
+            # can when the function is created; aws-cdk-lib adds AWSLambdaVPCAccessExecutionRole only
+            # to a role it creates itself.
+            allow_network_interfaces(
+                role, environment_of(self).arn("ec2", "vpc", self._vpc.vpc_id),
+                describe=["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+                manage=["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+            )
+            acknowledge(role.policy, ["AwsSolutions-IAM5[Resource::*]"],
+                        "IAM requires Resource '*' for ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets; the "
+                        "network interface actions are on '*' limited to the function's VPC by ec2:Vpc, since "
+                        "Lambda names the interfaces when it creates them.")
+        else:
             acknowledge(function, ["HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC",
                                    "PCI.DSS.321-LambdaInsideVPC", "CKV_AWS_117"],
                         "The handler only calls AWS APIs (TLS, IAM-authenticated) and reaches no private "
@@ -600,8 +624,3 @@ class _PinnedQueueTarget:
                 maximum_event_age_in_seconds=self._max_event_age_seconds,
             ),
         )
-
-
-def _arn_name(name: str) -> str:
-    """SageMaker lower-cases endpoint names in endpoint ARNs (a token is left as it is)."""
-    return name if is_token(name) else name.lower()

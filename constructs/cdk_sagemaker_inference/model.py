@@ -12,20 +12,27 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, Unpack
 
 import jsii
-from aws_cdk import CfnCondition
+from aws_cdk import Annotations, CfnCondition
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from constructs import Construct, IConstruct, IDependable, Node
+from constructs import Construct, IConstruct, IDependable, IValidation, Node
 
 from ._batch import batched
-from ._iam import ManagedPolicyPrincipal
-from ._names import MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE, NAME_PATTERN, sagemaker_arn
+from ._iam import ManagedPolicyPrincipal, allow_network_interfaces
+from ._names import (
+    MAX_MODEL_PACKAGE_ARN_LENGTH,
+    MODEL_PACKAGE_ARN_PATTERN,
+    MODEL_PACKAGE_ARN_RULE,
+    NAME_PATTERN,
+    sagemaker_arn,
+)
 from ._stack_env import environment_of
 from ._validation import StrictEnum, check, check_count, check_pattern, is_token, to_enum
 from .compliance import acknowledge
 from .container_image import ContainerImage
 from .model_data import ModelData
+from .registered_artifacts import RegisteredArtifacts
 
 
 class IModel(Protocol):
@@ -89,6 +96,9 @@ class IServedModelPackage(Protocol):
         """Declares on ``resource`` the version when one is set, else ``containers`` (CloudFormation's
         ``ContainerDefinition`` shape) with ``execution_config`` (``InferenceExecutionConfig``)."""
 
+    def is_granted_to(self, grantee: iam.IGrantable) -> bool:
+        """``grantee`` may read what every version runs (its artifacts and images)."""
+
 
 class InferenceExecutionMode(StrictEnum):
     """How an inference pipeline routes a request through its containers."""
@@ -121,6 +131,8 @@ class ContainerDefinition:
         pipeline in Direct mode, and if one container of a pipeline has one, all must.
     :param model_package_arn: a model package version to run. Default: none; use
         ``from_model_package`` rather than setting it.
+    :param registered_artifacts: where the model package keeps its artifacts and images, which the
+        model's role is granted. Default: none; see ``from_model_package``.
     """
 
     image: ContainerImage | None = None
@@ -128,6 +140,7 @@ class ContainerDefinition:
     environment: Mapping[str, str] = field(default_factory=dict)
     hostname: str | None = None
     model_package_arn: str | None = None
+    registered_artifacts: RegisteredArtifacts | None = None
 
     def __post_init__(self) -> None:
         where = "ContainerDefinition"
@@ -135,23 +148,40 @@ class ContainerDefinition:
               "exactly one of them", (self.image, self.model_package_arn))
         check(where, self.model_package_arn is None or self.model_data is None, "model_data",
               "unset for a model package (the package has its artifacts)", self.model_data)
+        check(where, self.model_package_arn is not None or self.registered_artifacts is None, "registered_artifacts",
+              "set only for a model package (an image container names its artifacts)", self.registered_artifacts)
         check_pattern(where, "hostname", self.hostname, HOSTNAME_PATTERN,
                       "1-63 letters, digits and inner hyphens")
 
     @staticmethod
     def from_model_package(
-        model_package_arn: str, *, environment: Mapping[str, str] | None = None, hostname: str | None = None
+        model_package_arn: str,
+        *,
+        environment: Mapping[str, str] | None = None,
+        hostname: str | None = None,
+        registered_artifacts: RegisteredArtifacts | None = None,
     ) -> ContainerDefinition:
         """A container that runs a model package version (its image and artifacts).
+
+        SageMaker reads the version's ``model.tar.gz`` and pulls its images with the model's
+        execution role, and neither is known at synth: say where they are.
 
         :param model_package_arn: the version's ARN; a token (e.g. a CfnParameter) is fine.
         :param environment: variables that override the package's. Default: none.
         :param hostname: see ``ContainerDefinition``. Default: none.
+        :param registered_artifacts: where the registry keeps its versions' artifacts and the
+            images they run (``RegisteredArtifacts(bucket, "models/")``): the model's role is
+            granted them. Default: none, for an AWS Marketplace package (SageMaker reads those
+            itself); a model that creates its role then warns that the role may read nothing of
+            the version.
         """
-        check_pattern("ContainerDefinition.from_model_package", "model_package_arn", model_package_arn,
-                      MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE)
+        where = "ContainerDefinition.from_model_package"
+        check_pattern(where, "model_package_arn", model_package_arn, MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE)
+        check(where, is_token(model_package_arn) or len(model_package_arn) <= MAX_MODEL_PACKAGE_ARN_LENGTH,
+              "model_package_arn", MODEL_PACKAGE_ARN_RULE, model_package_arn)
         return ContainerDefinition(
-            model_package_arn=model_package_arn, environment=dict(environment or {}), hostname=hostname
+            model_package_arn=model_package_arn, environment=dict(environment or {}), hostname=hostname,
+            registered_artifacts=registered_artifacts,
         )
 
 
@@ -249,6 +279,9 @@ class _ModelBase(Construct):
         """Validates, creates the role and grants, and declares the CfnModel (the one constructor path)."""
         self._mode = mode
         _check_environments(self, containers)
+        check(self, served_package is None or mode is not InferenceExecutionMode.DIRECT, "mode",
+              "Serial with served_package (a registry version's containers run in order, with no hostnames)",
+              mode.value if mode is not None else None)
         if vpc is None:
             check(self, vpc_subnets is None and security_groups is None, "vpc",
                   "set when vpc_subnets or security_groups are", None)
@@ -267,8 +300,10 @@ class _ModelBase(Construct):
         self._principal = ManagedPolicyPrincipal(self._role, self._policy)
         self._network_isolation = network_isolation
         self._connections = self._configure_network(vpc, security_groups)
-        self._containers = [self._bind(container) for container in containers]
+        self._containers = [self._bind(container, own_role=role is None) for container in containers]
         self._grant_metrics()
+        if served_package is not None and role is None:
+            self.node.add_validation(_ServedVersionAccess(self, served_package))
 
         declared: list[dict[str, Any]] = [spec.to_cloudformation() for spec in self._containers]
         self._resource = sagemaker.CfnModel(
@@ -292,9 +327,18 @@ class _ModelBase(Construct):
         # and the artifacts must be where the model reads them.
         self._resource.node.add_dependency(self._policy, *ContainerSpec.dependencies_of(self._containers))
 
-    def _bind(self, container: ContainerDefinition) -> ContainerSpec:
+    def _bind(self, container: ContainerDefinition, *, own_role: bool) -> ContainerSpec:
         image = container.image.bind(self, self._principal) if container.image is not None else None
         data = container.model_data.bind(self, self._principal) if container.model_data is not None else None
+        if container.registered_artifacts is not None:
+            container.registered_artifacts.grant_read(self, self)
+        elif container.model_package_arn is not None and own_role:
+            Annotations.of(self).add_warning_v2(
+                "cdk-sagemaker-inference:modelPackageAccess",
+                f"The model's role may read nothing of model package {container.model_package_arn}: give "
+                "from_model_package registered_artifacts= (a version of your registry), unless it is an AWS "
+                "Marketplace package, which SageMaker reads itself.",
+            )
         return ContainerSpec(
             image_uri=image.image_uri if image is not None else None,
             model_data_url=data.url if data is not None else None,
@@ -321,7 +365,10 @@ class _ModelBase(Construct):
     ) -> ec2.Connections | None:
         if vpc is None:
             return None
-        if not security_groups:
+        if security_groups:
+            check(self, len(security_groups) <= 5, "security_groups", "at most 5 entries (SageMaker's VpcConfig)",
+                  f"{len(security_groups)} entries")
+        else:
             group = ec2.SecurityGroup(
                 self,
                 "SecurityGroup",
@@ -331,31 +378,13 @@ class _ModelBase(Construct):
             )
             group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS service endpoints")
             security_groups = [group]
-        # SageMaker attaches network interfaces in the VPC with the execution role. Describe* has
-        # no resource type ("*" is required); the interface actions are limited to this VPC.
-        self._principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                resources=["*"],
-            )
-        )
-        self._principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                ],
-                resources=["*"],
-                conditions={"ArnEquals": {"ec2:Vpc": environment_of(self).arn("ec2", "vpc", vpc.vpc_id)}},
-            )
+        # SageMaker attaches network interfaces in the VPC with the execution role.
+        allow_network_interfaces(
+            self._principal, environment_of(self).arn("ec2", "vpc", vpc.vpc_id),
+            describe=["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
+                      "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+            manage=["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
         )
         return ec2.Connections(security_groups=list(security_groups))
 
@@ -364,10 +393,11 @@ class _ModelBase(Construct):
     ) -> sagemaker.CfnModel.VpcConfigProperty | None:
         if vpc is None or self._connections is None:
             return None
-        subnets = vpc.select_subnets(**_subnet_selection(vpc_subnets))
+        subnet_ids = vpc.select_subnets(**_subnet_selection(vpc_subnets)).subnet_ids
+        check_count(self, "vpc_subnets", subnet_ids, 1, 16)
         return sagemaker.CfnModel.VpcConfigProperty(
             security_group_ids=[group.security_group_id for group in self._connections.security_groups],
-            subnets=subnets.subnet_ids,
+            subnets=subnet_ids,
         )
 
     @property
@@ -460,6 +490,23 @@ def _subnet_selection(selection: ec2.SubnetSelection | None) -> dict[str, Any]:
         "subnets": selection.subnets,
         "subnet_type": selection.subnet_type,
     }
+
+
+@jsii.implements(IValidation)
+class _ServedVersionAccess:
+    """Fails synth while a model that serves registry versions, with the role it created, is not
+    granted what they run: the first approved version would fail to deploy at the switch."""
+
+    def __init__(self, model: _ModelBase, served_package: IServedModelPackage) -> None:
+        self._model = model
+        self._served_package = served_package
+
+    def validate(self) -> list[str]:
+        if self._served_package.is_granted_to(self._model):
+            return []
+        # Synth prefixes the construct path.
+        return ["served_package must be granted to the model's role with ServedModelPackage.grant_serving(model, "
+                "artifacts_bucket=..., prefix=...): SageMaker reads each version's artifacts and images with it"]
 
 
 def _check_environments(scope: Construct, containers: Sequence[ContainerDefinition]) -> None:

@@ -12,7 +12,7 @@ from constructs import Construct, IConstruct, IDependable
 
 from ._batch import batched
 from ._names import METADATA_TEXT_PATTERN, METADATA_TEXT_RULE
-from ._validation import Where, check, check_count, check_pattern, to_enum
+from ._validation import Where, check, check_count, check_description, check_pattern, to_enum
 from .instance_type import InstanceType, InstanceUse, to_instance_type
 from .model import ContainerSpec
 from .registry import IModelPackageGroup
@@ -159,6 +159,9 @@ class ModelPackageVersion(Resource):
             check(self, container.image_uri is not None, f"containers[{index}]",
                   "an image container (a version cannot wrap another model package)",
                   container.model_package_arn)
+            # A model's container may have 100 variables; a registered one only 16.
+            check(self, len(container.environment) <= 16, f"containers[{index}].environment",
+                  "at most 16 entries (a registered container's limit)", f"{len(container.environment)} entries")
         for prop, types in (("supported_content_types", supported_content_types),
                             ("supported_response_mime_types", supported_response_mime_types)):
             check(self, len(types) >= 1, prop, "at least one entry", list(types))
@@ -179,8 +182,7 @@ class ModelPackageVersion(Resource):
                 check_pattern(self, "customer_metadata key", key, METADATA_TEXT_PATTERN, METADATA_TEXT_RULE)
                 check_count(self, f"customer_metadata[{key!r}]", value, 1, 256)
                 check_pattern(self, f"customer_metadata[{key!r}]", value, METADATA_TEXT_PATTERN, METADATA_TEXT_RULE)
-        if description is not None:
-            check_count(self, "description", description, 0, 1024)
+        check_description(self, "description", description)
 
         self.group = group
         self._resource = sagemaker.CfnModelPackage(

@@ -23,7 +23,7 @@ from constructs import Construct, Node
 from ._iam import ManagedPolicyGrant
 from ._names import NAME_PATTERN, model_package_group_arns, model_package_version_arns, sagemaker_arn
 from ._stack_env import environment_of
-from ._validation import check_count, check_pattern
+from ._validation import check_description, check_pattern
 
 #: ``ModelPackageGroupName`` in the SageMaker API: 1-63 alphanumerics and inner hyphens.
 GROUP_NAME_PATTERN = NAME_PATTERN
@@ -173,8 +173,7 @@ class ModelPackageGroup(_ModelPackageGroupBase):
         super().__init__(scope, id, physical_name=model_package_group_name)
         check_pattern(self, "model_package_group_name", model_package_group_name,
                       GROUP_NAME_PATTERN, _GROUP_NAME_RULE)
-        if description is not None:
-            check_count(self, "description", description, 0, 1024)
+        check_description(self, "description", description)
         for account in cross_account_ids:
             check_pattern(self, "cross_account_ids", account, _ACCOUNT_PATTERN, "12-digit AWS account IDs")
 

@@ -10,12 +10,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from ._iam import ManagedPolicyGrant
 from ._names import REDEPLOY_SUFFIX
 from ._stack_env import environment_of
-from ._validation import check_count, check_pattern, is_token
-from .compliance import acknowledge, acknowledge_wildcard_resource
+from ._validation import check_pattern, is_token
+from .compliance import acknowledge
 from .container_image import ContainerImage
+from .registered_artifacts import RegisteredArtifacts
 from .registry import GROUP_NAME_PATTERN, IModelPackageGroup
 
 if TYPE_CHECKING:  # aws_s3 costs an app that uses no bucket of its own 0.05-0.1 s to import
@@ -122,6 +122,7 @@ class ServedModelPackage(Construct):
         self._redeploy_value = self.redeploy_parameter.value_as_string
         self._redeploy_condition_id = f"{self.redeploy_parameter_name}IsSet"
         self._is_set("RedeployIsSet", self._redeploy_value, self._redeploy_condition_id)
+        self._granted: list[iam.IPrincipal] = []
 
     def _is_set(self, id: str, value: str, logical_id: str) -> CfnCondition:
         """A condition, ``logical_id`` in the template, that ``value`` (a parameter's) is not empty."""
@@ -201,24 +202,10 @@ class ServedModelPackage(Construct):
             Default: none (the images of the declared containers are granted already).
         :returns: the grant on the artifacts.
         """
-        check_count(self, "prefix", prefix, 1, 1024)
-        # A Model is a Python construct, not a jsii object: jsii gets its principal.
-        principal = grantee.grant_principal
-        artifacts = artifacts_bucket.arn_for_objects(f"{prefix}*")
-        grant = ManagedPolicyGrant.add_to_principal(
-            grantee=principal, actions=["s3:GetObject"], resource_arns=[artifacts]
-        )
-        if isinstance(grantee, Construct):
-            acknowledge_wildcard_resource(
-                grantee,
-                artifacts,
-                "A served registry version names its own model.tar.gz, unknown at synth; the role reads "
-                "only objects under the registry's artifacts prefix.",
-            )
-        if artifacts_bucket.encryption_key is not None:
-            key = artifacts_bucket.encryption_key
-            grant = grant.combine(key.grant_decrypt(ManagedPolicyGrant.principal(principal)))
-        for image in images:
-            image.bind(self, principal)
-        return grant
+        self._granted.append(grantee.grant_principal)
+        return RegisteredArtifacts(artifacts_bucket, prefix, tuple(images)).grant_read(self, grantee)
+
+    def is_granted_to(self, grantee: iam.IGrantable) -> bool:
+        """``grant_serving`` was called for ``grantee`` (a model, or its role)."""
+        return any(principal is grantee.grant_principal for principal in self._granted)
 

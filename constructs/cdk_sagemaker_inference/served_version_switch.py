@@ -36,7 +36,7 @@ from constructs import Construct, IConstruct
 
 from ._batch import batched
 from ._iam import ManagedPolicyRole
-from ._names import VERSIONS_WILDCARD_REASON, model_package_version_arns, sagemaker_arn
+from ._names import VERSIONS_WILDCARD_REASON, lowercase_arn_name, model_package_version_arns, sagemaker_arn
 from ._stack_env import StackEnvironment, environment_of
 from ._validation import fail
 from .compliance import acknowledge_wildcard_resource, acknowledge_wildcard_resources
@@ -199,7 +199,7 @@ class ServedVersionSwitch(Construct):
                         "sagemaker:DeleteEndpointConfig"] if endpoint_name is not None else []),
                      "sagemaker:AddTags", "sagemaker:ListTags"], generated)
         if endpoint_name is not None:
-            endpoint = sagemaker_arn(environment, "endpoint", endpoint_name.lower())
+            endpoint = sagemaker_arn(environment, "endpoint", lowercase_arn_name(endpoint_name))
             # UpdateEndpoint is authorized on the endpoint and on the config it moves to.
             self._allow(["sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags",
                          "sagemaker:ListTags"], [endpoint, generated[1]])
