@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -623,7 +622,8 @@ def test_two_stacks_that_also_serve_are_listed_in_order_separated_by_spaces() ->
 
 # --- in a VPC, with a topic of another key, with an imported key ------------------------------------
 
-def _vpc_deployment(app: cdk.App) -> cdk.Stack:
+def vpc_deployment(app: cdk.App) -> cdk.Stack:
+    """An approval deployment whose handlers run in a VPC (test_checkov scans it too)."""
     stack = cdk.Stack(app, "VpcApproval")
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[
         ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
@@ -635,13 +635,11 @@ def _vpc_deployment(app: cdk.App) -> cdk.Stack:
     return stack
 
 
-def test_in_a_vpc_both_roles_may_manage_the_functions_network_interfaces_in_that_vpc_only(
-    checkov: Any,
-) -> None:
+def test_in_a_vpc_both_roles_may_manage_the_functions_network_interfaces_in_that_vpc_only() -> None:
     app = new_app()
     apply_compliance_gate(app)
-    vpc_stack = _vpc_deployment(app)
-    assembly = app.synth()  # the gate: no unacknowledged finding
+    vpc_stack = vpc_deployment(app)
+    app.synth()  # the gate: no unacknowledged finding (checkov: test_checkov.py)
     template = Template.from_stack(vpc_stack)
     (vpc,) = template.find_resources("AWS::EC2::VPC")
     for role in ("Deployer", "Monitor"):
@@ -659,9 +657,6 @@ def test_in_a_vpc_both_roles_may_manage_the_functions_network_interfaces_in_that
         assert vpc_arn["Fn::Join"][1][-2:] == [":vpc/", {"Ref": vpc}]
     functions = {k: f for k, f in template.find_resources("AWS::Lambda::Function").items() if k.startswith("Approval")}
     assert len(functions) == 2 and all("VpcConfig" in f["Properties"] for f in functions.values())
-    # Only this construct's resources: the VPC's own custom resource is aws-cdk-lib's.
-    findings = checkov([Path(assembly.get_stack_by_name("VpcApproval").template_full_path)])
-    assert [f for f in findings if not f.logical_id.startswith("CustomVpcRestrictDefaultSG")] == []
 
 
 def test_the_monitor_may_encrypt_dead_letters_when_the_topic_has_another_key(stack: cdk.Stack) -> None:

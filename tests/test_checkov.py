@@ -15,8 +15,10 @@ from aws_cdk.assertions import Template
 from cdk_sagemaker_inference import acknowledge, apply_compliance_gate
 from cdk_sagemaker_inference.checkov_scan import CheckovFinding, acknowledged_checks, scan_templates
 
+from stacks import cdk_json_context
 from tests.conftest import CHECKOV, REPO, CheckovScan, new_app
 from tests.test_app import acknowledgments
+from tests.test_approval_construct import vpc_deployment
 
 sys.path.insert(0, str(REPO / "tools"))
 import compliance_gate  # noqa: E402
@@ -32,22 +34,38 @@ def bad_template(outdir: Path) -> Path:
     return Path(app.synth().get_stack_by_name("Bad").template_full_path)
 
 
+def vpc_approval_template(outdir: Path) -> Path:
+    """An ApprovalDeployment whose handlers run in a VPC (not in the reference app)."""
+    app = cdk.App(outdir=str(outdir), context=cdk_json_context())
+    stack = vpc_deployment(app)
+    return Path(app.synth().get_stack_by_name(stack.stack_name).template_full_path)
+
+
 @pytest.fixture(scope="module")
 def findings(reference_app: cdk.App, checkov: CheckovScan, tmp_path_factory: pytest.TempPathFactory
              ) -> dict[str, list[CheckovFinding]]:
-    """One checkov run over the reference app's templates and the bad one: template name -> findings."""
+    """One checkov run (it takes seconds to start) over the reference app's templates, the bad one
+    and a VPC approval deployment: template name -> findings."""
     templates = sorted(Path(reference_app.outdir).glob("*.template.json"))
     bad = bad_template(tmp_path_factory.mktemp("bad.out"))
-    found: dict[str, list[CheckovFinding]] = {path.name: [] for path in [*templates, bad]}
-    for finding in checkov([*templates, bad]):
+    vpc = vpc_approval_template(tmp_path_factory.mktemp("vpc.out"))
+    found: dict[str, list[CheckovFinding]] = {path.name: [] for path in [*templates, bad, vpc]}
+    for finding in checkov([*templates, bad, vpc]):
         found[Path(finding.template).name].append(finding)
     return found
 
 
 def test_the_reference_app_has_no_unacknowledged_checkov_finding(findings: dict[str, list[CheckovFinding]]) -> None:
-    reference = {name: [str(f) for f in found] for name, found in findings.items() if name != "Bad.template.json"}
+    reference = {name: [str(f) for f in found] for name, found in findings.items()
+                 if name not in ("Bad.template.json", "VpcApproval.template.json")}
     assert len(reference) == 5
     assert reference == {name: [] for name in reference}
+
+
+def test_handlers_in_a_vpc_have_no_unacknowledged_checkov_finding(findings: dict[str, list[CheckovFinding]]) -> None:
+    # Only the approval deployment's resources: the VPC's own custom resource is aws-cdk-lib's.
+    assert [str(f) for f in findings["VpcApproval.template.json"]
+            if not f.logical_id.startswith("CustomVpcRestrictDefaultSG")] == []
 
 
 def test_checkov_fails_a_bad_template_and_honours_its_acknowledgment(
