@@ -158,6 +158,9 @@ def same_intent(i, endpoint, model, dead):
                                   encryption_key=key, retention=logs.RetentionDays.ONE_YEAR,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
     endpoint_logs.grant_write(model)
+    # SageMaker reads the rollback alarms as the model's execution role.
+    iam.Grant.add_to_principal(grantee=model, actions=["cloudwatch:DescribeAlarms"],
+                               resource_arns=[a.alarm_arn for a in rollback])
     dead_letter_alarms(f"DeadLetters{i}", dead)
     event_dead = sqs.Queue(stack, f"EventDead{i}", encryption_master_key=key, enforce_ssl=True,
                            retention_period=RETENTION)
