@@ -18,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._metrics import DEFAULT_PERIOD, ONE_MINUTE, Statistic
-from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_services_use_key
+from ._service_access import let_alarms_and_events_deliver
 from .compliance import acknowledge
 
 #: Dead-letter queues keep messages 14 days (SQS's maximum); the age alarm leaves 4 days to act.
@@ -27,8 +27,6 @@ AGE_ALARM_DAYS = 10
 _RETENTION = Duration.days(RETENTION_DAYS)
 _AGE_THRESHOLD_SECONDS = AGE_ALARM_DAYS * 86400
 _AGE_WORDS = f"a dead letter is {AGE_ALARM_DAYS} days old and expires after {RETENTION_DAYS}"
-#: The key policy statement that lets alarms publish to topics, and EventBridge send to queues, it encrypts.
-_KEY_STATEMENT_SID = "AllowAlarmsAndEventBridgeToEncrypt"
 
 
 class DeadLetters:
@@ -45,11 +43,7 @@ class DeadLetters:
         self._path = scope.node.path
         # One action for every alarm (it only names the topic).
         self._action = cloudwatch_actions.SnsAction(topic)
-        let_services_use_key(key, [CLOUDWATCH, EVENTS], _KEY_STATEMENT_SID)
-        topic_key = topic.master_key
-        if topic_key is not None and topic_key is not key:
-            let_services_use_key(topic_key, [CLOUDWATCH], "AllowAlarmsToEncrypt")
-        allow_alarms_to_publish(topic)
+        let_alarms_and_events_deliver(key, topic)
 
     def queue(self, id: str, what: str, *, fifo: bool = False, of_rule_target: bool = False) -> sqs.Queue:
         """An encrypted, TLS-only queue kept 14 days, with its depth and age alarms.

@@ -160,7 +160,7 @@ class ManagedPolicyGrant:
 
 
 def allow_network_interfaces(
-    principal: iam.IPrincipal, vpc_arn: str, *, describe: Sequence[str], manage: Sequence[str]
+    principal: iam.IGrantable, vpc_arn: str, *, describe: Sequence[str], manage: Sequence[str]
 ) -> None:
     """Lets a service attach network interfaces in one VPC with ``principal``'s permissions.
 
@@ -168,7 +168,6 @@ def allow_network_interfaces(
     interfaces whose ids are not known at synth, so they are on "*" limited to the VPC by
     ``ec2:Vpc`` (the interfaces, subnets and security groups they name all carry that key).
     """
-    principal.add_to_principal_policy(iam.PolicyStatement(actions=list(describe), resources=["*"]))
-    principal.add_to_principal_policy(iam.PolicyStatement(
-        actions=list(manage), resources=["*"], conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-    ))
+    ManagedPolicyGrant.add_statement(grantee=principal, actions=describe, resource_arns=["*"])
+    ManagedPolicyGrant.add_statement(grantee=principal, actions=manage, resource_arns=["*"],
+                                     conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}})

@@ -9,8 +9,6 @@ its writers that group only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from aws_cdk import Annotations, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -21,7 +19,6 @@ from ._iam import ManagedPolicyGrant
 from ._service_access import let_logs_use
 from ._stack_env import StackEnvironment, environment_of
 from .compliance import acknowledge_wildcard_resource
-from .model import IModel, _ModelBase
 
 #: What SageMaker does in a log group as an execution role: the CloudWatch Logs actions of AWS's
 #: execution-role policies for CreateModel, CreateTransformJob and CreateTrainingJob.
@@ -67,20 +64,6 @@ def grant_log_writing(grantee: iam.IGrantable, log_group_name: str, *, before: I
     if isinstance(grantee, Construct):
         acknowledge_wildcard_resource(grantee, streams, reason)
     return grant
-
-
-def grant_model_log_writing(
-    scope: IConstruct, model: IModel, log_group_name: str, grant: Callable[[iam.IGrantable], iam.Grant]
-) -> None:
-    """Grants ``model``'s execution role with ``grant``: a Model of this app itself (its grants land
-    in its own managed policy), else its role. An imported model's role is unknown: a warning on
-    ``scope`` says to grant it."""
-    writer = model if isinstance(model, _ModelBase) else model.role
-    if writer is not None:
-        grant(writer)
-    else:
-        warn_unknown_writer(scope, f"Model {model.node.path} is imported, so its execution role is unknown",
-                            log_group_name)
 
 
 def warn_unknown_writer(scope: IConstruct, why: str, log_group_name: str) -> None:

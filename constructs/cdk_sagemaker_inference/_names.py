@@ -49,10 +49,9 @@ def lowercase_arn_name(name: str) -> str:
 
 #: A model package version ARN, as ``ContainerDefinition.from_model_package`` takes it.
 #: SageMaker's ``VersionedArnOrName`` in ARN form: a group's version (``<group>/<n>``) or an
-#: unversioned package (an AWS Marketplace one), at most ``MAX_MODEL_PACKAGE_ARN_LENGTH`` long.
-MODEL_PACKAGE_ARN_PATTERN = (r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/"
+#: unversioned package (an AWS Marketplace one), at most 176 characters long.
+MODEL_PACKAGE_ARN_PATTERN = (r"(?=.{1,176}\Z)arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/"
                              r"[a-zA-Z0-9][a-zA-Z0-9-]{0,62}(?<!-)(/[0-9]{1,9})?")
-MAX_MODEL_PACKAGE_ARN_LENGTH = 176
 #: ``MODEL_PACKAGE_ARN_PATTERN`` in words.
 MODEL_PACKAGE_ARN_RULE = ("a model package ARN (arn:<partition>:sagemaker:<region>:<account>:model-package/<name>"
                           "[/<version>]) of at most 176 characters")

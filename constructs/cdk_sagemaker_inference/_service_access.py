@@ -84,6 +84,17 @@ def let_services_use_key(key: kms.IKey, services: Sequence[str], sid: str) -> No
     _add_to_key_policy(key, statement, f"{' and '.join(services)} kms:Decrypt and kms:GenerateDataKey*")
 
 
+def let_alarms_and_events_deliver(key: kms.IKey, topic: sns.ITopic) -> None:
+    """Lets CloudWatch alarms publish to ``topic`` and, with EventBridge, encrypt with ``key`` (alarms
+    publish to a topic it encrypts, EventBridge sends to queues it encrypts); a topic encrypted with
+    another key gets the alarms' statement on that key."""
+    let_services_use_key(key, [CLOUDWATCH, EVENTS], "AllowAlarmsAndEventBridgeToEncrypt")
+    topic_key = topic.master_key
+    if topic_key is not None and topic_key is not key:
+        let_services_use_key(topic_key, [CLOUDWATCH], "AllowAlarmsToEncrypt")
+    allow_alarms_to_publish(topic)
+
+
 def let_logs_use(key: kms.IKey) -> None:
     """Lets CloudWatch Logs of this account and region encrypt log groups with ``key``."""
     if not first_time(key, "logs"):

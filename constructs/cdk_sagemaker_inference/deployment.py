@@ -16,7 +16,7 @@ from constructs import Construct, IConstruct
 
 from ._iam import ManagedPolicyGrant
 from ._metrics import ONE_MINUTE, Statistic, variant_metric
-from ._stack_env import StackEnvironment
+from ._stack_env import StackEnvironment, environment_of
 from ._validation import StrictEnum, check, check_integer, check_range, is_token, take_enum_field, whole_seconds
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
@@ -318,7 +318,7 @@ def rollback_alarm_pair(
     return alarms
 
 
-def rollback_alarm_arns(environment: StackEnvironment, alarms: Sequence[cloudwatch.IAlarm]) -> list[str]:
+def _rollback_alarm_arns(environment: StackEnvironment, alarms: Sequence[cloudwatch.IAlarm]) -> list[str]:
     """The ARNs of ``alarms`` (``arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>``): formatted
     from the name in ``environment`` for an alarm of this package, so that a role in another stack
     refers to no export; asked of aws-cdk-lib for an alarm given."""
@@ -330,9 +330,9 @@ def rollback_alarm_arns(environment: StackEnvironment, alarms: Sequence[cloudwat
 
 
 def grant_rollback_alarm_reading(
-    grantee: iam.IGrantable, alarm_arns: Sequence[str], *, before: IConstruct
+    grantee: iam.IGrantable, alarms: Sequence[cloudwatch.IAlarm], *, before: IConstruct
 ) -> iam.Grant:
-    """Allows ``grantee`` ``ROLLBACK_ALARM_READER_ACTIONS`` on ``alarm_arns`` only, in a
+    """Allows ``grantee`` ``ROLLBACK_ALARM_READER_ACTIONS`` on ``alarms`` only, in a
     customer-managed policy (a Model's own, or ``ManagedGrants`` for a role this app declares),
     before ``before`` (what SageMaker deploys with the alarms) is created or updated.
 
@@ -341,7 +341,8 @@ def grant_rollback_alarm_reading(
     grant does not cover one given as a rollback alarm.
     """
     grant = ManagedPolicyGrant.add_to_principal(
-        grantee=grantee.grant_principal, actions=ROLLBACK_ALARM_READER_ACTIONS, resource_arns=alarm_arns
+        grantee=grantee.grant_principal, actions=ROLLBACK_ALARM_READER_ACTIONS,
+        resource_arns=_rollback_alarm_arns(environment_of(before), alarms),
     )
     grant.apply_before(before)
     return grant

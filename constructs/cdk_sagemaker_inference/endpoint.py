@@ -18,7 +18,7 @@ from constructs import Construct
 
 from ._batch import batched
 from ._iam import ManagedPolicyGrant
-from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing, warn_unknown_writer
+from ._log_groups import declare_log_group, grant_log_writing, warn_unknown_writer
 from ._metrics import Statistic, variant_metric
 from ._names import NAME_PATTERN, NAME_RULE, arn_name_forms, sagemaker_arn
 from ._stack_env import environment_of
@@ -29,14 +29,13 @@ from .deployment import (
     default_rollback_alarms,
     grant_rollback_alarm_reading,
     render_deployment_config,
-    rollback_alarm_arns,
     validate_deployment,
     warn_all_at_once_fallback,
     warn_unknown_alarm_reader,
 )
 from .endpoint_config import EndpointConfig, IEndpointConfig, InstanceVariant, ServerlessVariant, Variant
 from .instance_type import InstanceType
-from .model import IModel, _ModelBase
+from .model import IModel, grant_execution_role
 from .scaling import VariantAutoScaling, scale_variant, validate_auto_scaling
 
 _INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
@@ -319,9 +318,7 @@ class Endpoint(EndpointBase):
         self._resource.node.add_dependency(self.log_group)
         self._arn = self._resource.ref
         self._grant_log_writers(endpoint_config)
-        self._rollback_alarm_arns: list[str] = []
         if self.rollback_alarms:
-            self._rollback_alarm_arns = rollback_alarm_arns(environment_of(self._resource), self.rollback_alarms)
             self._grant_alarm_readers(endpoint_config)
         #: The scalable target of each variant declared with ``auto_scaling``, by variant name.
         self.scalable_targets: dict[str, appscaling.ScalableTarget] = {
@@ -372,7 +369,8 @@ class Endpoint(EndpointBase):
         if isinstance(config, EndpointConfig) and config.execution_role is not None:
             self.grant_write_logs(config.execution_role)
         for model in _models_of(config.variants):
-            grant_model_log_writing(self, model, self.log_group_name, self.grant_write_logs)
+            grant_execution_role(model, self.grant_write_logs,
+                                 lambda why: warn_unknown_writer(self, why, self.log_group_name))
 
     def grant_read_rollback_alarms(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allows ``grantee`` cloudwatch:DescribeAlarms on the endpoint's rollback alarms and no
@@ -385,7 +383,7 @@ class Endpoint(EndpointBase):
         """
         check(self, bool(self.rollback_alarms), "deployment", "given (an endpoint without deployment guardrails "
               "has no rollback alarms to read)", None)
-        return grant_rollback_alarm_reading(grantee, self._rollback_alarm_arns, before=self._resource)
+        return grant_rollback_alarm_reading(grantee, self.rollback_alarms, before=self._resource)
 
     def _grant_alarm_readers(self, config: IEndpointConfig) -> None:
         """SageMaker reads the rollback alarms as the roles it writes the logs as (``_grant_log_writers``)."""
@@ -396,12 +394,8 @@ class Endpoint(EndpointBase):
         if isinstance(config, EndpointConfig) and config.execution_role is not None:
             self.grant_read_rollback_alarms(config.execution_role)
         for model in _models_of(config.variants):
-            reader = model if isinstance(model, _ModelBase) else model.role
-            if reader is None:
-                warn_unknown_alarm_reader(
-                    self, f"Model {model.node.path} is imported, so its execution role is unknown")
-            else:
-                self.grant_read_rollback_alarms(reader)
+            grant_execution_role(model, self.grant_read_rollback_alarms,
+                                 lambda why: warn_unknown_alarm_reader(self, why))
 
     @property
     def log_group_name(self) -> str:

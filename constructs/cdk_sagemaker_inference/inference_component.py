@@ -22,10 +22,9 @@ from constructs import Construct, Node
 
 from ._batch import batched
 from ._iam import ManagedPolicyGrant
-from ._log_groups import declare_log_group, grant_log_writing, grant_model_log_writing
+from ._log_groups import declare_log_group, grant_log_writing, warn_unknown_writer
 from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, NO_CAPACITY_METRIC, Statistic, component_metric
 from ._names import NAME_PATTERN, NAME_RULE
-from ._stack_env import environment_of
 from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
 from .accelerator import REPLACEMENT_INSTANCE_TYPE, accelerator_memory_mb
 from .component_deployment import (
@@ -34,12 +33,12 @@ from .component_deployment import (
     render_rolling_update,
     validate_rolling_update,
 )
-from .deployment import grant_rollback_alarm_reading, rollback_alarm_arns, warn_unknown_alarm_reader
+from .deployment import grant_rollback_alarm_reading, warn_unknown_alarm_reader
 from .endpoint import Endpoint, EndpointBase
 from .endpoint_config import EndpointConfig, InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
 from .instance_type import InstanceType, to_instance_type
-from .model import IModel, _ModelBase
+from .model import IModel, grant_execution_role
 from .scaling import CopyAutoScaling, scale_component, wake_from_zero
 
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
@@ -307,9 +306,7 @@ class InferenceComponent(_InferenceComponentBase):
         self.log_encryption_key: kms.IKey = key
         self.resource.node.add_dependency(group)
         self._grant_log_writers(hosting, model)
-        self._rollback_alarm_arns: list[str] = []
         if self.rollback_alarms:
-            self._rollback_alarm_arns = rollback_alarm_arns(environment_of(self.resource), self.rollback_alarms)
             self._grant_alarm_readers(hosting, model)
         #: The component's ARN.
         self.inference_component_arn = self.resource.attr_inference_component_arn
@@ -341,11 +338,11 @@ class InferenceComponent(_InferenceComponentBase):
     def _grant_log_writers(self, hosting: Endpoint | None, model: IModel) -> None:
         """SageMaker writes a copy's logs as the model's execution role or as the hosting config's
         (which role is not documented): each may write this component's group only."""
-        grant_model_log_writing(self, model, self.log_group_name, self.grant_write_logs)
-        if hosting is not None and isinstance(hosting.endpoint_config, EndpointConfig):
-            role = hosting.endpoint_config.execution_role
-            if role is not None:
-                self.grant_write_logs(role)
+        grant_execution_role(model, self.grant_write_logs,
+                             lambda why: warn_unknown_writer(self, why, self.log_group_name))
+        role = _config_execution_role(hosting)
+        if role is not None:
+            self.grant_write_logs(role)
 
     def grant_read_rollback_alarms(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allows ``grantee`` cloudwatch:DescribeAlarms on the component's rollback alarms and no
@@ -354,23 +351,18 @@ class InferenceComponent(_InferenceComponentBase):
         role when they are known here (a warning says when not); it needs a ``deployment``."""
         check(self, bool(self.rollback_alarms), "deployment", "given (a component without a rolling update has "
               "no rollback alarms to read)", None)
-        return grant_rollback_alarm_reading(grantee, self._rollback_alarm_arns, before=self.resource)
+        return grant_rollback_alarm_reading(grantee, self.rollback_alarms, before=self.resource)
 
     def _grant_alarm_readers(self, hosting: Endpoint | None, model: IModel) -> None:
         """SageMaker reads the rollback alarms as one of the roles it deploys the component with
         (which is not documented): the model's and the hosting config's may both read them."""
-        reader = model if isinstance(model, _ModelBase) else model.role
-        if reader is None:
-            warn_unknown_alarm_reader(self, f"Model {model.node.path} is imported, so its execution role is unknown")
-        else:
-            self.grant_read_rollback_alarms(reader)
-        if hosting is None:
+        grant_execution_role(model, self.grant_read_rollback_alarms, lambda why: warn_unknown_alarm_reader(self, why))
+        role = _config_execution_role(hosting)
+        if role is not None:
+            self.grant_read_rollback_alarms(role)
+        elif hosting is None:
             warn_unknown_alarm_reader(self, "The hosting endpoint is imported, so its config's execution role is "
                                       "unknown")
-        elif isinstance(hosting.endpoint_config, EndpointConfig):
-            role = hosting.endpoint_config.execution_role
-            if role is not None:
-                self.grant_read_rollback_alarms(role)
 
     @staticmethod
     def from_inference_component_name(
@@ -528,3 +520,10 @@ class _ImportedInferenceComponent(_InferenceComponentBase):
         super().__init__(scope, id)
         self._name = name
         self._endpoint = endpoint
+
+
+def _config_execution_role(hosting: Endpoint | None) -> iam.IRole | None:
+    """The execution role of the config ``hosting`` runs, when this app declares both."""
+    if hosting is not None and isinstance(hosting.endpoint_config, EndpointConfig):
+        return hosting.endpoint_config.execution_role
+    return None

@@ -7,7 +7,7 @@ generated name a change creates the new model, updates the endpoint and then del
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, Unpack
 
@@ -20,13 +20,7 @@ from constructs import Construct, IConstruct, IDependable, IValidation, Node
 
 from ._batch import batched
 from ._iam import ManagedPolicyPrincipal, allow_network_interfaces
-from ._names import (
-    MAX_MODEL_PACKAGE_ARN_LENGTH,
-    MODEL_PACKAGE_ARN_PATTERN,
-    MODEL_PACKAGE_ARN_RULE,
-    NAME_PATTERN,
-    sagemaker_arn,
-)
+from ._names import MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE, NAME_PATTERN, sagemaker_arn
 from ._stack_env import environment_of
 from ._validation import StrictEnum, check, check_count, check_pattern, is_token, to_enum
 from .compliance import acknowledge
@@ -109,6 +103,19 @@ class InferenceExecutionMode(StrictEnum):
     DIRECT = "Direct"
 
 
+def grant_execution_role(
+    model: IModel, grant: Callable[[iam.IGrantable], object], unknown: Callable[[str], None]
+) -> None:
+    """Grants ``model``'s execution role with ``grant``: a Model of this app itself (its grants land
+    in its own managed policy), else its role. An imported model's role is unknown: ``unknown`` is
+    told why (a warning that says what to grant)."""
+    grantee = model if isinstance(model, _ModelBase) else model.role
+    if grantee is not None:
+        grant(grantee)
+    else:
+        unknown(f"Model {model.node.path} is imported, so its execution role is unknown")
+
+
 #: SageMaker's limits on container environments.
 MAX_ENVIRONMENT_ENTRIES = 100
 MAX_ENVIRONMENT_ENTRY_BYTES = 1024
@@ -175,10 +182,8 @@ class ContainerDefinition:
             itself); a model that creates its role then warns that the role may read nothing of
             the version.
         """
-        where = "ContainerDefinition.from_model_package"
-        check_pattern(where, "model_package_arn", model_package_arn, MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE)
-        check(where, is_token(model_package_arn) or len(model_package_arn) <= MAX_MODEL_PACKAGE_ARN_LENGTH,
-              "model_package_arn", MODEL_PACKAGE_ARN_RULE, model_package_arn)
+        check_pattern("ContainerDefinition.from_model_package", "model_package_arn", model_package_arn,
+                      MODEL_PACKAGE_ARN_PATTERN, MODEL_PACKAGE_ARN_RULE)
         return ContainerDefinition(
             model_package_arn=model_package_arn, environment=dict(environment or {}), hostname=hostname,
             registered_artifacts=registered_artifacts,

@@ -11,7 +11,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ._batch import batched
-from ._service_access import CLOUDWATCH, EVENTS, allow_alarms_to_publish, let_services_use_key
+from ._service_access import let_alarms_and_events_deliver
 from .compliance import acknowledge
 
 _NOT_REPLICATED = (
@@ -125,9 +125,8 @@ class SharedResources(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
-        allow_alarms_to_publish(self.notifications_topic)
         # CloudWatch alarms publish to the topic; EventBridge rules deliver to queues under this key.
-        let_services_use_key(self.key, [CLOUDWATCH, EVENTS], "AllowAlarmsAndEventBridgeToEncrypt")
+        let_alarms_and_events_deliver(self.key, self.notifications_topic)
         for subscription in subscriptions:
             self.add_subscription(subscription)
 
