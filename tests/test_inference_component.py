@@ -35,6 +35,7 @@ from cdk_sagemaker_inference import (
 )
 from cdk_sagemaker_inference.accelerator import accelerator_memory_mb, replacement_declaration
 from cdk_sagemaker_inference.instance_capacity import CAPACITIES, capacity_of
+from cdk_sagemaker_inference.wiring import check_wiring
 from constructs import Construct
 
 SECONDS = cdk.Duration.seconds
@@ -407,6 +408,25 @@ def test_a_rolling_update_lets_the_models_and_the_configs_roles_read_its_alarms_
         assert describe_alarms(regional_stack, policy) == [statement]
         # The component is created and updated after the grant.
         assert regional_stack.get_logical_id(policy.node.default_child) in ic["DependsOn"]
+
+
+def test_the_wiring_check_fails_a_rolling_update_whose_roles_cannot_read_its_alarms(
+    regional_stack: cdk.Stack,
+) -> None:
+    component(regional_stack, copy_count=4, deployment=rolling(CopyBatchSize.copies(2)))
+    template = Template.from_stack(regional_stack).to_json()
+    assert check_wiring({"TestStack": template}) == []
+    for policy in template["Resources"].values():
+        if policy["Type"] == "AWS::IAM::ManagedPolicy":
+            document = policy["Properties"]["PolicyDocument"]
+            document["Statement"] = [s for s in document["Statement"] if s["Action"] != "cloudwatch:DescribeAlarms"]
+    findings = check_wiring({"TestStack": template})
+    # The model's role and the hosting config's: which of them SageMaker uses is not documented.
+    assert sorted((f.logical_id[:-8], f.target[:-8], f.reason.split(" as ")[0][:-9]) for f in findings) == [
+        ("Component", role, f"SageMaker reads the rollback alarm ${{TestStack/Component{alarm}")
+        for role in ("TestStack/EndpointConfigExecutionRole", "TestStack/ModelRole")
+        for alarm in ("5xxalarm", "latencyalarm")
+    ]
 
 
 def test_given_alarms_are_read_by_their_arn(regional_stack: cdk.Stack) -> None:

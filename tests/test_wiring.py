@@ -202,6 +202,28 @@ def _name_a_role_in_every_stack_output(node: Any) -> None:
             _name_a_role_in_every_stack_output(value)
 
 
+def test_rollback_alarms_need_the_execution_role_to_read_them(reference: Templates) -> None:
+    """SageMaker reads a blue/green deployment's auto-rollback alarms as the execution role."""
+    changed = _without_statements(reference, "inference-realtime", "AWS::IAM::ManagedPolicy",
+                                  lambda s: s["Action"] == "cloudwatch:DescribeAlarms")
+    assert sorted((f.logical_id[:-8], f.target[:-8], f.reason) for f in check_wiring(changed)) == [
+        ("Endpoint", "inference-realtime/ModelRole",
+         f"SageMaker reads the rollback alarm ${{inference-realtime/EndpointAllTraffic{alarm}}} as this execution "
+         "role, which does not allow cloudwatch:DescribeAlarms on it")
+        for alarm in ("5xxalarm6B99C13D", "latencyalarmF3BBC786")]
+
+
+def test_a_rollback_alarm_named_literally_is_read_by_its_arn(reference: Templates) -> None:
+    changed = copy.deepcopy(reference)
+    [endpoint] = _resources(changed, "inference-realtime", "AWS::SageMaker::Endpoint").values()
+    alarms = endpoint["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    alarms[0]["AlarmName"] = "inferencerealtime-Endpoint-60B962BB-AllTraffic-5xx"  # the alarm's own name
+    assert check_wiring(changed) == []
+    alarms[0]["AlarmName"] = "errors-elsewhere"
+    [finding] = check_wiring(changed)
+    assert finding.reason.startswith("SageMaker reads the rollback alarm errors-elsewhere as this execution role")
+
+
 def test_server_access_logs_need_the_log_bucket_to_admit_log_delivery(reference: Templates) -> None:
     changed = _without_statements(reference, "inference-shared", "AWS::S3::BucketPolicy",
                                   lambda s: "logging.s3" in _principal(s))

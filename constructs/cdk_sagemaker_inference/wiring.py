@@ -18,7 +18,10 @@ that the consumer admits the producing service, scoped to the producer:
   state machine's task) may use its key: SNS and SQS call KMS with the sender's credentials;
 - a CloudFormation service role a stack declares (to update that stack, e.g. a served-version switch)
   may describe the stacks whose outputs the stack reads with ``Fn::GetStackOutput`` without a
-  ``RoleArn``: CloudFormation resolves them with the stack's execution role.
+  ``RoleArn``: CloudFormation resolves them with the stack's execution role;
+- an endpoint's or inference component's auto-rollback alarms -> SageMaker, which reads them
+  (``cloudwatch:DescribeAlarms``) as the execution roles involved: the endpoint config's and each
+  model's that these templates declare.
 
 "Admits" means: the consumer's resource policy (a topic, queue or bucket policy, or a Lambda
 permission) has an Allow for that service principal and action with an ``aws:SourceArn`` that
@@ -41,6 +44,8 @@ from typing import Any, NamedTuple
 Template = Mapping[str, Any]
 
 _KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+_ALARM_READ_ACTION = "cloudwatch:DescribeAlarms"
+_ALARM_ARN = "arn:<partition>:cloudwatch:<region>:<account>:alarm:{}"
 _QUEUE_READ_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 #: What a role sends, and to what: an encrypted target needs its key too.
 _SENDS = (("sns:Publish", "AWS::SNS::Topic"), ("sqs:SendMessage", "AWS::SQS::Queue"))
@@ -149,6 +154,15 @@ class Templates:
             return None
         return Resource(stack, logical_id, resource["Type"], resource.get("Properties", {}))
 
+    def resource_named(self, stack: str, expression: Any, type_: str, name_property: str) -> Resource | None:
+        """The resource ``expression`` names: a reference, or the literal name of a ``type_``
+        resource of these templates whose ``name_property`` it is (a name given, or one this
+        package derives at synth)."""
+        if isinstance(expression, str):
+            return next((resource for resource in self.resources(type_)
+                         if resource.properties.get(name_property) == expression), None)
+        return self.resource(stack, expression)
+
     def render(self, stack: str, expression: Any) -> str:
         """``expression`` as one comparable string: references become ``${stack/Id}`` or
         ``${stack/Id.Attribute}``, pseudo parameters ``${AWS::Name}``; ARN partition, region and
@@ -256,7 +270,7 @@ def _matches_source(source_arns: list[tuple[str, bool]], source_forms: set[str])
 def _source_forms(templates: Templates, source: Resource) -> set[str]:
     """The strings the source's ARN may be written as in a condition."""
     service_arn = {
-        "AWS::CloudWatch::Alarm": "arn:<partition>:cloudwatch:<region>:<account>:alarm:{}",
+        "AWS::CloudWatch::Alarm": _ALARM_ARN,
         "AWS::Events::Rule": "arn:<partition>:events:<region>:<account>:rule/{}",
         "AWS::S3::Bucket": "arn:<partition>:s3:::{}",
     }
@@ -287,6 +301,7 @@ class WiringCheck:
         self._event_source_mappings()
         self._encrypted_sends()
         self._stack_output_reads()
+        self._rollback_alarm_reads()
         return sorted(set(self._findings), key=str)
 
     def _fail(self, source: Resource, target: Resource | str, reason: str) -> None:
@@ -405,6 +420,54 @@ class WiringCheck:
                     self._fail(role, read, "the stack's Fn::GetStackOutput references resolve with this role, "
                                "which does not allow cloudformation:DescribeStacks on that stack")
 
+    def _rollback_alarm_reads(self) -> None:
+        for deployed in self.templates.resources("AWS::SageMaker::Endpoint", "AWS::SageMaker::InferenceComponent"):
+            rollback = deployed.properties.get("DeploymentConfig", {}).get("AutoRollbackConfiguration", {})
+            alarms = [alarm.get("AlarmName") for alarm in rollback.get("Alarms", [])]
+            if not alarms:
+                continue
+            for role in self._execution_roles(deployed):
+                statements = self._role_statements(role)
+                for alarm in alarms:
+                    if not self._identity_allows(statements, role.stack, _ALARM_READ_ACTION,
+                                                 self._alarm_arn_forms(deployed.stack, alarm)):
+                        self._fail(deployed, role, f"SageMaker reads the rollback alarm "
+                                   f"{self.templates.render(deployed.stack, alarm)} as this execution role, "
+                                   f"which does not allow {_ALARM_READ_ACTION} on it")
+
+    def _execution_roles(self, deployed: Resource) -> list[Resource]:
+        """The roles of these templates SageMaker may act as for an endpoint (its config's and its
+        variants' models') or an inference component (its model's and its endpoint config's)."""
+        properties = deployed.properties
+        holders: list[Resource | None] = []
+        if deployed.type == "AWS::SageMaker::InferenceComponent":
+            holders.append(self.templates.resource_named(deployed.stack, properties.get("Specification", {}).get(
+                "ModelName"), "AWS::SageMaker::Model", "ModelName"))
+            endpoint = self.templates.resource_named(deployed.stack, properties.get("EndpointName"),
+                                                     "AWS::SageMaker::Endpoint", "EndpointName")
+            config = (self.templates.resource_named(endpoint.stack, endpoint.properties.get("EndpointConfigName"),
+                                                    "AWS::SageMaker::EndpointConfig", "EndpointConfigName")
+                      if endpoint is not None else None)
+        else:
+            config = self.templates.resource_named(deployed.stack, properties.get("EndpointConfigName"),
+                                                   "AWS::SageMaker::EndpointConfig", "EndpointConfigName")
+        if config is not None:
+            holders.append(config)
+            for variant in (*config.properties.get("ProductionVariants", []),
+                            *config.properties.get("ShadowProductionVariants", [])):
+                holders.append(self.templates.resource_named(config.stack, variant.get("ModelName"),
+                                                             "AWS::SageMaker::Model", "ModelName"))
+        roles = (self.templates.resource(holder.stack, holder.properties.get("ExecutionRoleArn"))
+                 for holder in holders if holder is not None)
+        return list({role.name: role for role in roles if role is not None and role.type == "AWS::IAM::Role"}.values())
+
+    def _alarm_arn_forms(self, stack: str, alarm_name: Any) -> set[str]:
+        """The ARNs an alarm named by ``alarm_name`` (a name, or a ``Ref`` to the alarm) may be written as."""
+        alarm = self.templates.resource(stack, alarm_name)
+        if alarm is None:
+            return {_ALARM_ARN.format(self.templates.render(stack, alarm_name))}
+        return _source_forms(self.templates, alarm) - {f"${{{alarm.name}}}"}
+
     # -- the rules ------------------------------------------------------------------------------
 
     def _deliver(self, source: Resource, target: Resource, service: str) -> None:
@@ -496,10 +559,14 @@ class WiringCheck:
         return statements
 
     def _identity_allows(self, statements: list[Mapping[str, Any]], stack: str, action: str,
-                         resource: Resource | str) -> bool:
-        """An Allow of ``action`` on ``resource`` (a template's resource, or an ARN as ``render``
-        writes it) among ``statements``, whose resources may be patterns."""
-        forms = {resource} if isinstance(resource, str) else {f"${{{resource.name}.Arn}}", f"${{{resource.name}}}"}
+                         resource: Resource | str | set[str]) -> bool:
+        """An Allow of ``action`` on ``resource`` (a template's resource, or an ARN or the set of
+        ARNs it may be written as, as ``render`` writes them) among ``statements``, whose resources
+        may be patterns."""
+        if isinstance(resource, Resource):
+            forms = {f"${{{resource.name}.Arn}}", f"${{{resource.name}}}"}
+        else:
+            forms = {resource} if isinstance(resource, str) else resource
         for statement in statements:
             if statement.get("Effect") != "Allow" or not _allows_action(statement, action):
                 continue
