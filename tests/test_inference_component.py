@@ -506,6 +506,13 @@ def rolling(size: CopyBatchSize, **props: Any) -> ComponentRollingUpdate:
          r"deployment.wait_interval \(seconds\) must be between 0 and 3600, got 3601"),
         ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(50), maximum_execution_timeout=SECONDS(599))},
          r"deployment.maximum_execution_timeout \(seconds\) must be between 600 and 28800, got 599"),
+        ({"copy_count": 10, "deployment": rolling(CopyBatchSize.copies(2), maximum_execution_timeout=SECONDS(1500))},
+         r"deployment.maximum_execution_timeout \(seconds\) must be greater than the waits it covers: 5 batch\(es\) "
+         r"of wait_interval \(300 s\), 1500 s in all, got 1500"),
+        ({"copy_count": 40, "deployment": rolling(CopyBatchSize.percent(5), wait_interval=SECONDS(600),
+                                                  maximum_execution_timeout=SECONDS(1200))},
+         r"deployment.maximum_execution_timeout \(seconds\) must be greater than the waits it covers: 2 batch\(es\) "
+         r"of wait_interval \(600 s\), 1200 s in all, got 1200"),
         ({"copy_count": 4, "deployment": rolling(CopyBatchSize.percent(50), rollback_alarms=[])},
          r"deployment.rollback_alarms must be between 1 and 10 entries long, got 0"),
     ],
@@ -513,6 +520,15 @@ def rolling(size: CopyBatchSize, **props: Any) -> ComponentRollingUpdate:
 def test_rolling_updates_refuse_what_sagemaker_refuses(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         component(stack, **props)
+
+
+def test_a_timeout_longer_than_the_fewest_batches_waits_is_accepted(stack: cdk.Stack) -> None:
+    """Autoscaling may leave 4 copies (2 batches of 2, 600 s of waits), so 601 s may be enough."""
+    component(stack, copy_count=10, auto_scaling=CopyAutoScaling(min_copies=4, max_copies=10,
+                                                                 target_invocations_per_copy=9),
+              deployment=rolling(CopyBatchSize.copies(2), maximum_execution_timeout=SECONDS(601)))
+    [ic] = resources(stack, "AWS::SageMaker::InferenceComponent").values()
+    assert ic["Properties"]["DeploymentConfig"]["RollingUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"] == 601
 
 
 def test_eleven_rollback_alarms_are_refused(stack: cdk.Stack) -> None:

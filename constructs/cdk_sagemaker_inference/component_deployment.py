@@ -70,8 +70,9 @@ class ComponentRollingUpdate:
         ``min_copies`` when lower). No default: what fits depends on the copy count.
     :param wait_interval: how long each batch bakes (0-3600 s). Default: 5 minutes, long enough
         for a 1-minute 5XX alarm to fire.
-    :param maximum_execution_timeout: the longest the whole update may take (600-28800 s).
-        Default: None, SageMaker's own limit.
+    :param maximum_execution_timeout: the longest the whole update may take (600-28800 s), more
+        than its batches' waits: ``wait_interval`` for each batch (the fewest copies divided by a
+        batch of copies, rounded up; at least 2). Default: None, SageMaker's own limit.
     :param rollback_maximum_batch_size: the copies a rollback step restores (at least 1 copy, or
         1-100%). Default: None, all of them at once (a blue/green rollback).
     :param rollback_alarms: 1-10 alarms that roll the update back while they are in ALARM.
@@ -116,8 +117,34 @@ def validate_rolling_update(where: Construct, update: ComponentRollingUpdate, fe
     check_range(where, "deployment.wait_interval (seconds)", whole_seconds(update.wait_interval), 0, 3600)
     check_range(where, "deployment.maximum_execution_timeout (seconds)",
                 whole_seconds(update.maximum_execution_timeout), 600, 28800)
+    _check_timeout_covers_the_waits(where, update, step_type, fewest_copies)
     if update.rollback_alarms is not None:
         check_rollback_alarm_count(where, update.rollback_alarms)
+
+
+#: A step replaces at most half of the copies: an update takes at least two batches.
+_FEWEST_BATCHES = 2
+
+
+def _check_timeout_covers_the_waits(
+    where: Construct, update: ComponentRollingUpdate, step_type: CopyBatchSizeType, fewest_copies: int | None
+) -> None:
+    """Each batch of new copies bakes for ``wait_interval`` while the alarms watch it, so an update
+    whose ``maximum_execution_timeout`` is not longer than its batches' waits always times out and
+    rolls back. The batches counted are the fewest the update can take (a batch of ``n`` copies:
+    the fewest copies divided by ``n``, rounded up; a percentage: 2, since how SageMaker rounds it
+    to copies is not documented), so that nothing SageMaker could finish in time is refused."""
+    timeout = whole_seconds(update.maximum_execution_timeout)
+    wait = whole_seconds(update.wait_interval)
+    step = update.maximum_batch_size.value
+    if timeout is None or any(is_token(value) for value in (timeout, wait, step)):
+        return
+    batches = _FEWEST_BATCHES
+    if step_type is CopyBatchSizeType.COPY_COUNT and fewest_copies is not None:
+        batches = max(batches, math.ceil(fewest_copies / step))
+    check(where, timeout > batches * wait, "deployment.maximum_execution_timeout (seconds)",
+          f"greater than the waits it covers: {batches} batch(es) of wait_interval ({wait} s), "
+          f"{batches * wait} s in all", timeout)
 
 
 def _size_type(where: Construct, prop: str, size: CopyBatchSize) -> CopyBatchSizeType:
