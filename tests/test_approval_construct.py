@@ -68,7 +68,7 @@ def _policy(template: Template, role_prefix: str) -> list[dict[str, Any]]:
     return statements
 
 
-def test_approval_rule_forwards_approved_and_rejected_changes_of_the_group_to_the_queue(
+def test_approval_rule_forwards_every_approval_change_of_the_group_to_the_queue(
     template: Template,
 ) -> None:
     template.has_resource_properties(
@@ -79,7 +79,7 @@ def test_approval_rule_forwards_approved_and_rejected_changes_of_the_group_to_th
                 "detail-type": ["SageMaker Model Package State Change"],
                 "detail": {
                     "ModelPackageGroupName": ["MyGroup"],
-                    "ModelApprovalStatus": ["Approved", "Rejected"],
+                    "ModelApprovalStatus": ["PendingManualApproval", "Approved", "Rejected"],
                 },
             },
             "Targets": [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -61,6 +62,13 @@ def change(arn: str, status: ApprovalStatus = ApprovalStatus.APPROVED) -> StateC
         (None, [], change(V[0], ApprovalStatus.REJECTED), Outcome.NO_APPROVED_VERSION, None),
         # the served version was withdrawn and a newer one is approved: serve the newer one
         (V[1], [V[3], V[0]], change(V[3]), Outcome.ROLLBACK, V[3]),
+        # the served version is moved back to pending: as if rejected
+        (V[1], [V[0]], change(V[1], ApprovalStatus.PENDING_MANUAL_APPROVAL), Outcome.ROLLBACK, V[0]),
+        (V[1], [], change(V[1], ApprovalStatus.PENDING_MANUAL_APPROVAL), Outcome.NO_APPROVED_VERSION, None),
+        # another version is pending (a new one): nothing, even when the registry has moved on
+        (V[1], [V[1]], change(V[2], ApprovalStatus.PENDING_MANUAL_APPROVAL), Outcome.NOT_SERVED, None),
+        (V[1], [V[3], V[1]], change(V[2], ApprovalStatus.PENDING_MANUAL_APPROVAL), Outcome.NOT_SERVED, None),
+        (None, [V[0]], change(V[2], ApprovalStatus.PENDING_MANUAL_APPROVAL), Outcome.NOT_SERVED, None),
     ],
 )
 def test_decide(
@@ -418,6 +426,42 @@ def test_rejecting_the_last_approved_version_leaves_the_endpoint_and_says_so(wor
     assert world.notifications()[1]["outcome"] == "no-approved-version"
 
 
+def test_moving_the_served_version_back_to_pending_rolls_back_like_a_rejection(world: World) -> None:
+    v1, v2 = world.version(), world.version()
+    world.handle(world.record(event(v2)))
+    world.set_status(v2, "PendingManualApproval")
+    assert world.handle(world.record(event(v2, "PendingManualApproval"))) == []
+    assert world.parameters()["ServedModelPackageArn"] == v1
+    notes = world.notifications()
+    assert [n["outcome"] for n in notes] == ["deploy", "rollback"]
+    assert notes[1]["reason"] == (f"{v2} is PendingManualApproval; the served {v2} is no longer Approved, "
+                                  f"rolling back to {v1}, the newest Approved version")
+
+
+def test_a_new_version_pending_approval_changes_nothing_and_notifies_nobody(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    v1 = world.version()
+    world.handle(world.record(event(v1)))
+    stack_before = world.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    v2 = world.version("PendingManualApproval")
+    with caplog.at_level(logging.INFO):
+        assert world.handle(world.record(event(v2, "PendingManualApproval"))) == []
+    assert world.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0] == stack_before
+    assert [n["outcome"] for n in world.notifications()] == ["deploy"]
+    assert f"{v2} is PendingManualApproval; it is not served, so nothing changes" in caplog.text
+    assert world.dead_letters() == []
+
+
+def test_a_new_version_pending_approval_does_not_redeploy_after_a_silent_rollback(world: World) -> None:
+    """A redeploy waits for an approval event (or the same event sent again), not a registration."""
+    deployed_then_rolled_back(world)
+    stack_before = world.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
+    pending = world.version("PendingManualApproval")
+    assert world.handle(world.record(event(pending, "PendingManualApproval"))) == []
+    assert world.cloudformation.describe_stacks(StackName=STACK)["Stacks"][0] == stack_before
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -427,7 +471,8 @@ def test_rejecting_the_last_approved_version_leaves_the_endpoint_and_says_so(wor
         ({**event(V[0]), "detail": "x"}, "detail must be an object"),
         (event(V[0], group="OtherGroup"), "ModelPackageGroupName must be 'MyGroup', got 'OtherGroup'"),
         (event(V[0].replace("mygroup", "othergroup")), "ModelPackageArn must be a version of 'MyGroup'"),
-        (event(V[0], status="PendingManualApproval"), "ModelApprovalStatus must be Approved or Rejected"),
+        (event(V[0], status="Deleted"),
+         "ModelApprovalStatus must be one of Approved, Rejected, PendingManualApproval, got 'Deleted'"),
     ],
 )
 def test_bad_input_goes_to_the_dead_letter_queue_at_once_with_the_reason(

@@ -541,11 +541,11 @@ def test_8_an_event_of_another_account_region_or_partition_is_dead_lettered_at_o
     from . import test_approval_handler as approval_handler
 
     world.environment["MODEL_PACKAGE_ARN_PREFIX"] = "arn:aws:sagemaker:us-east-1:123456789012:model-package/"
-    for status in ("Approved", "Rejected"):
+    for status in ("Approved", "Rejected", "PendingManualApproval"):
         record = world.record(approval_handler.event(arn, status))
         assert world.handle(record) == []  # not retried
     reasons = [m["MessageAttributes"]["RejectReason"]["StringValue"] for m in world.dead_letters()]
-    assert len(reasons) == 2 and all("must be in this account, region and partition" in r for r in reasons)
+    assert len(reasons) == 3 and all("must be in this account, region and partition" in r for r in reasons)
 
 
 def test_8_the_deployer_knows_its_arn_prefix_and_ships_the_names_rule(approval: Template) -> None:

@@ -115,7 +115,7 @@ def test_approvals_of_the_group_redeploy_the_realtime_stack(registry: Template) 
     registry.has_resource_properties("AWS::Events::Rule", {"EventPattern": {
         "detail": {
             "ModelPackageGroupName": ["inference-breast-cancer"],
-            "ModelApprovalStatus": ["Approved", "Rejected"],
+            "ModelApprovalStatus": ["PendingManualApproval", "Approved", "Rejected"],
         },
         "detail-type": ["SageMaker Model Package State Change"],
         "source": ["aws.sagemaker"],

@@ -1,7 +1,8 @@
 """ApprovalDeployment: approving a model package version in the registry deploys it.
 
 Flow: SageMaker emits "SageMaker Model Package State Change" -> an EventBridge rule (this group,
-Approved or Rejected) -> an encrypted SQS queue -> the ``approval_deployer`` Lambda, which serves
+Approved, Rejected or PendingManualApproval: a served version moved back to it stops being served)
+-> an encrypted SQS queue -> the ``approval_deployer`` Lambda, which serves
 the newest Approved version by changing only the endpoint stack's served-version parameter (or by
 starting a pipeline) -> CloudFormation switches the endpoint with its guardrails -> a rule on the
 endpoint stack's status changes invokes the ``deployment_monitor`` Lambda, which reports whether the
@@ -54,6 +55,7 @@ from ._service_access import EVENTS, SEND_ENCRYPTED_ACTIONS, let_logs_use
 from ._stack_env import environment_of
 from ._validation import check_pattern, check_range, duration_of_seconds, fail, is_token, whole_seconds
 from .compliance import acknowledge, acknowledge_wildcard_resource
+from .runtime.enums import ModelApprovalStatus
 from .served_version_switch import STACK_ID_REASON, ssm_parameter_arns, ssm_typed_parameter_arns, stack_arn
 
 if TYPE_CHECKING:
@@ -441,7 +443,7 @@ class ApprovalDeployment(Construct):
                 detail_type=["SageMaker Model Package State Change"],
                 detail={
                     "ModelPackageGroupName": [group_name],
-                    "ModelApprovalStatus": ["Approved", "Rejected"],
+                    "ModelApprovalStatus": [status.value for status in ModelApprovalStatus],
                 },
             ),
             targets=[_PinnedQueueTarget(

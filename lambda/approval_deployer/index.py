@@ -100,6 +100,8 @@ class ApprovalStatus(enum.StrEnum):
 
     APPROVED = "Approved"
     REJECTED = "Rejected"
+    #: Every new version arrives with it; an Approved version moved back to it stops being served.
+    PENDING_MANUAL_APPROVAL = "PendingManualApproval"
 
 
 class Outcome(enum.StrEnum):
@@ -110,6 +112,9 @@ class Outcome(enum.StrEnum):
     REDEPLOY = "redeploy"
     ALREADY_SERVED = "already-served"
     NO_APPROVED_VERSION = "no-approved-version"
+    #: A version not served became PendingManualApproval (a new one, as a rule): nothing to do, and
+    #: nothing published, or every registration would notify.
+    NOT_SERVED = "not-served"
     REJECTED_EVENT = "rejected-event"
     FAILED = "failed"
 
@@ -156,7 +161,9 @@ def decide(serving: str | None, approved_newest_first: list[str], event: StateCh
 
     The decision depends on the registry's state, not on the event alone, so a duplicate event,
     two events for one switch, or an approval of an older version change nothing once the newest
-    Approved version is served.
+    Approved version is served. A version moved back to PendingManualApproval is treated as a
+    rejected one when it is served; when it is not (a newly registered version, as a rule) the
+    event changes nothing and starts nothing, not even a redeploy.
 
     :param serving: the version ARN the stack (or pipeline) names as served (None: the bundled
         default model).
@@ -167,6 +174,8 @@ def decide(serving: str | None, approved_newest_first: list[str], event: StateCh
     :param server: what serves ``serving``, as the reason names it. Default: "the endpoint".
     """
     changed = f"{event.model_package_arn} is {event.status}"
+    if event.status is ApprovalStatus.PENDING_MANUAL_APPROVAL and event.model_package_arn != serving:
+        return Action(Outcome.NOT_SERVED, None, f"{changed}; it is not served, so nothing changes")
     if not approved_newest_first:
         kept = serving or "the default model"
         if rolled_back is not None:
@@ -269,7 +278,7 @@ def parse_event(body: str, group: str, arn_prefix: str | None = None) -> StateCh
     try:
         status = ApprovalStatus(str(detail.get("ModelApprovalStatus")))
     except ValueError:
-        raise BadEvent(f"ModelApprovalStatus must be Approved or Rejected, "
+        raise BadEvent(f"ModelApprovalStatus must be one of {', '.join(ApprovalStatus)}, "
                        f"got {detail.get('ModelApprovalStatus')!r}") from None
     return StateChange(group=group, model_package_arn=arn, status=status)
 
@@ -623,6 +632,8 @@ class Shell:
         action = decide(serving, approved, event, served.rolled_back,
                         "the endpoint" if stack_name is None else f"stack {stack_name}")
         LOGGER.info("decision%s: %s", "" if stack_name is None else f" for stack {stack_name}", action)
+        if action.outcome is Outcome.NOT_SERVED:
+            return action
         message: dict[str, Any] = {
             "outcome": action.outcome, "modelPackageGroup": event.group,
             "event": {"modelPackageArn": event.model_package_arn, "status": event.status},
