@@ -448,6 +448,31 @@ def test_state_machine_logs_everything_encrypted_and_traces(template: Template) 
         ({"max_parallel_jobs": 0}, r"max_parallel_jobs must be between 1 and 20, got 0"),
         ({"strategy": TuningStrategy.HYPERBAND, "early_stopping": True},
          r"early_stopping must be False with the Hyperband strategy"),
+        ({"strategy": TuningStrategy.HYPERBAND},
+         r"hyperband_max_resource must be set with the Hyperband strategy unless static_hyperparameters has one of "
+         r"epochs, numepochs, n-epochs, n_epochs, num_epochs \(SageMaker refuses the job otherwise\), got None"),
+        ({"hyperband_max_resource": 10},
+         r"hyperband_max_resource must be None unless the strategy is Hyperband, got 10"),
+        ({"strategy": TuningStrategy.HYPERBAND, "hyperband_max_resource": 20001},
+         r"hyperband_max_resource must be between 1 and 20000, got 20001"),
+        ({"strategy": TuningStrategy.HYPERBAND, "hyperband_max_resource": 10, "hyperband_min_resource": 11},
+         r"hyperband_min_resource must be between 1 and 10, got 11"),
+        ({"strategy": TuningStrategy.GRID, "max_jobs": None,
+          "ranges": [CategoricalRange("max_depth", [str(i) for i in range(30)]),
+                     CategoricalRange("eta", [str(i) for i in range(30)])]},
+         r"ranges must be at most 750 combinations of values with the Grid strategy \(it runs each once\), "
+         r"got '900 combinations'"),
+        ({"strategy": TuningStrategy.GRID, "max_jobs": None, "max_parallel_jobs": 3,
+          "ranges": [CategoricalRange("max_depth", ["3", "6"])]}, r"max_parallel_jobs must be between 1 and 2, got 3"),
+        ({"strategy": TuningStrategy.RANDOM, "max_jobs": 10001}, r"max_jobs must be between 1 and 10000, got 10001"),
+        ({"ranges": [ContinuousRange("eta", "0.1", "0.5")]},  # type: ignore[arg-type]
+         r"ranges\['eta'\] must be finite numbers as bounds, got \('0.1', '0.5'\)"),
+        ({"ranges": [ContinuousRange("alpha", 0, float("inf"))]},
+         r"ranges\['alpha'\] must be finite numbers as bounds"),
+        ({"ranges": [CategoricalRange("max_depth", [3, 6])]},  # type: ignore[list-item]
+         r"ranges\['max_depth'\].values must be a list of strings \(the API's values are strings\), got \[3, 6\]"),
+        ({"ranges": [CategoricalRange("max_depth", "36")]},
+         r"ranges\['max_depth'\].values must be a list of strings"),
         ({"instance_count": 0}, r"instance_count must be between 1 and 100, got 0"),
         ({"ranges": [CategoricalRange("eta", ["0.1", "0.2 (fast)"])]},
          r"ranges\['eta'\].values must be letters, digits, spaces and _.:/=\+-@ when registration is set \(tuned "
@@ -465,6 +490,17 @@ def test_state_machine_logs_everything_encrypted_and_traces(template: Template) 
         ({"registration": BestModelRegistration(group="g", supported_content_types=[],
                                                 supported_response_mime_types=["text/csv"])},
          r"registration.supported_content_types must be at least one entry"),
+        ({"registration": BestModelRegistration(group="g", supported_content_types=["text/csv"],
+                                                supported_response_mime_types=["csv"])},
+         r"registration.supported_response_mime_types must be MIME types like 'text/csv', got 'csv'"),
+        ({"registration": BestModelRegistration(group="g", supported_content_types=["text/csv"],
+                                                supported_response_mime_types=["text/csv"],
+                                                environment={"BAD-KEY": "1"})},
+         r"registration.environment key must be letters, digits and '_', not starting with a digit, got 'BAD-KEY'"),
+        ({"registration": BestModelRegistration(group="g", supported_content_types=["text/csv"],
+                                                supported_response_mime_types=["text/csv"],
+                                                environment={f"K{i}": "1" for i in range(17)})},
+         r"registration.environment must be at most 16 entries \(a registered container's limit\)"),
         ({"registration": BestModelRegistration(
             group="g", supported_content_types=["text/csv"], supported_response_mime_types=["text/csv"],
             containers_before=[ContainerSpec("i", None, {}, None, None, False)] * 15)},
@@ -485,7 +521,7 @@ def test_custom_image_objective_must_be_a_defined_metric(stack: cdk.Stack) -> No
     image = ContainerImage.from_ecr_repository(repository, tag="1")
     with pytest.raises(ValidationError, match=r"objective.metric_name must be one of 'loss', got 'validation:auc'"):
         _tuning(stack, algorithm=TrainingAlgorithm.from_image(image, metric_definitions={"loss": "loss=(.*)"}))
-    with pytest.raises(ValidationError, match=r"metric_definitions must be between 1 and 40 entries long"):
+    with pytest.raises(ValidationError, match=r"metric_definitions must be between 1 and 20 entries long"):
         _tuning(stack, id="Other", algorithm=TrainingAlgorithm.from_image(image, metric_definitions={}))
 
 
@@ -502,10 +538,63 @@ def test_custom_metric_definitions_are_checked(stack: cdk.Stack) -> None:
     for index, (definitions, message) in enumerate([
         ({"loss": "x" * 501}, r"metric_definitions\['loss'\] must be between 1 and 500 characters long"),
         ({"l" * 256: "(.*)"}, r"metric_definitions name must be between 1 and 255 characters long"),
+        ({"loss": "loss=[0-9.]+"},
+         r"metric_definitions\['loss'\] must be a regular expression with a group that captures the value"),
+        ({f"m{i}": "(.*)" for i in range(21)}, r"metric_definitions must be between 1 and 20 entries long, got 21"),
     ]):
         with pytest.raises(ValidationError, match=message):
             _tuning(stack, id=f"T{index}", objective=TuningObjective.minimize("loss"),
                     algorithm=TrainingAlgorithm.from_image(image, metric_definitions=definitions))
+
+
+def test_a_registered_objective_must_be_metadata_text(stack: cdk.Stack) -> None:
+    """The objective's name becomes the version's customer metadata, which CreateModelPackage checks
+    only once the tuning job has run."""
+    image = ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(stack, "Repo", "t"), tag="1")
+    algorithm = TrainingAlgorithm.from_image(image, metric_definitions={"val loss (avg)": r"loss=([0-9.]+)"})
+    with pytest.raises(ValidationError, match=r"objective.metric_name must be letters, digits, spaces and "
+                                              r"_.:/=\+-@ when registration is set .*, got 'val loss \(avg\)'"):
+        _tuning(stack, algorithm=algorithm, objective=TuningObjective.minimize("val loss (avg)"))
+    _tuning(stack, id="Unregistered", algorithm=algorithm, objective=TuningObjective.minimize("val loss (avg)"),
+            registration=None)
+
+
+def test_a_java_pattern_python_cannot_read_is_not_judged(stack: cdk.Stack) -> None:
+    image = ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(stack, "Repo", "t"), tag="1")
+    # \p{javaLowerCase} is Java's; Python's re refuses it.
+    _tuning(stack, objective=TuningObjective.minimize("loss"), algorithm=TrainingAlgorithm.from_image(
+        image, metric_definitions={"loss": r"\p{javaLowerCase}+=([0-9.]+)"}))
+
+
+def test_hyperband_renders_its_resources() -> None:
+    stack = cdk.Stack(new_app(), "TestStack")
+    _tuning(stack, strategy=TuningStrategy.HYPERBAND, hyperband_min_resource=2, hyperband_max_resource=50)
+    config = definition(Template.from_stack(stack))["States"]["Tune"]["Parameters"]["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Hyperband"
+    assert config["StrategyConfig"] == {"HyperbandStrategyConfig": {"MinResource": 2, "MaxResource": 50}}
+
+
+def test_hyperband_may_infer_its_most_resources_from_static_epochs() -> None:
+    stack = cdk.Stack(new_app(), "TestStack")
+    image = ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(stack, "Repo", "t"), tag="1")
+    _tuning(stack, strategy=TuningStrategy.HYPERBAND, static_hyperparameters={"epochs": "30"},
+            objective=TuningObjective.minimize("loss"),
+            algorithm=TrainingAlgorithm.from_image(image, metric_definitions={"loss": r"loss=([0-9.]+)"}))
+    config = definition(Template.from_stack(stack))["States"]["Tune"]["Parameters"]["HyperParameterTuningJobConfig"]
+    assert "StrategyConfig" not in config
+
+
+def test_jobs_above_the_default_quotas_are_warned_about() -> None:
+    stack = cdk.Stack(new_app(), "TestStack")
+    _tuning(stack, strategy=TuningStrategy.RANDOM, max_jobs=1000, max_parallel_jobs=11)
+    annotations = Annotations.from_stack(stack)
+    annotations.has_warning("/TestStack/Tuning", Match.string_like_regexp(
+        r"^max_jobs 1000 is above 750, the default quota of training jobs a Random search may run: raise it first"))
+    annotations.has_warning("/TestStack/Tuning", Match.string_like_regexp(
+        r"^max_parallel_jobs 11 is above 10, the default quota of parallel training jobs"))
+    limits = definition(Template.from_stack(stack))["States"]["Tune"]["Parameters"][
+        "HyperParameterTuningJobConfig"]["ResourceLimits"]
+    assert limits == {"MaxParallelTrainingJobs": 11, "MaxNumberOfTrainingJobs": 1000}
 
 
 def test_accepts_the_largest_prefix_and_the_documented_ranges(stack: cdk.Stack) -> None:

@@ -120,6 +120,9 @@ def grant_execution_role(
 MAX_ENVIRONMENT_ENTRIES = 100
 MAX_ENVIRONMENT_ENTRY_BYTES = 1024
 MAX_ENVIRONMENT_TOTAL_BYTES = 32 * 1024
+#: An environment variable's name, in a model's and in a registered container's environment.
+ENVIRONMENT_KEY_PATTERN = r"[a-zA-Z_][a-zA-Z0-9_]*"
+ENVIRONMENT_KEY_RULE = "letters, digits and '_', not starting with a digit"
 #: ``ContainerHostname`` in the SageMaker API.
 HOSTNAME_PATTERN = NAME_PATTERN
 #: The CloudWatch namespaces SageMaker publishes instance metrics to with the execution role.
@@ -521,8 +524,7 @@ def _check_environments(scope: Construct, containers: Sequence[ContainerDefiniti
         prop = f"containers[{index}].environment"
         check_count(scope, prop, container.environment, 0, MAX_ENVIRONMENT_ENTRIES)
         for key, value in container.environment.items():
-            check_pattern(scope, f"{prop} key", key, r"[a-zA-Z_][a-zA-Z0-9_]*",
-                          "letters, digits and '_', not starting with a digit")
+            check_pattern(scope, f"{prop} key", key, ENVIRONMENT_KEY_PATTERN, ENVIRONMENT_KEY_RULE)
             for part, text in (("key", key), (f"[{key!r}]", value)):
                 if is_token(text):
                     continue

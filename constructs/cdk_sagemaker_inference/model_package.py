@@ -14,7 +14,7 @@ from ._batch import batched
 from ._names import METADATA_TEXT_PATTERN, METADATA_TEXT_RULE
 from ._validation import Where, check, check_count, check_description, check_pattern, to_enum
 from .instance_type import InstanceType, InstanceUse, to_instance_type
-from .model import ContainerSpec
+from .model import ENVIRONMENT_KEY_PATTERN, ENVIRONMENT_KEY_RULE, ContainerSpec
 from .registry import IModelPackageGroup
 from .runtime.enums import ModelApprovalStatus
 
@@ -26,6 +26,31 @@ _S3_URI_PATTERN = r"(https|s3)://([^/]+)/?(.*)"
 _T = TypeVar("_T")
 _Source = sagemaker.CfnModelPackage.MetricsSourceProperty
 _Container = sagemaker.CfnModelPackage.ModelPackageContainerDefinitionProperty
+
+
+#: A model's container may have 100 variables; a registered one only 16.
+MAX_REGISTERED_ENVIRONMENT_ENTRIES = 16
+
+
+def check_registered_environment(where: Where, prop: str, environment: Mapping[str, str]) -> None:
+    """SageMaker's limits on a registered container's ``Environment``."""
+    check(where, len(environment) <= MAX_REGISTERED_ENVIRONMENT_ENTRIES, prop,
+          f"at most {MAX_REGISTERED_ENVIRONMENT_ENTRIES} entries (a registered container's limit)",
+          f"{len(environment)} entries")
+    for key in environment:
+        check_pattern(where, f"{prop} key", key, ENVIRONMENT_KEY_PATTERN, ENVIRONMENT_KEY_RULE)
+
+
+def check_supported_types(where: Where, prefix: str, content_types: Sequence[str], mime_types: Sequence[str]) -> None:
+    """SageMaker's limits on a registered version's ``SupportedContentTypes`` and
+    ``SupportedResponseMIMETypes`` (``prefix``: what the props' names start with, e.g. ``registration.``)."""
+    for prop, types in (("supported_content_types", content_types), ("supported_response_mime_types", mime_types)):
+        check(where, len(types) >= 1, f"{prefix}{prop}", "at least one entry", list(types))
+    for content_type in content_types:
+        check_count(where, f"{prefix}supported_content_types", content_type, 1, 256)
+    for mime_type in mime_types:
+        check_pattern(where, f"{prefix}supported_response_mime_types", mime_type, _MIME_TYPE_PATTERN,
+                      "MIME types like 'text/csv'")
 
 
 @dataclass(frozen=True)
@@ -159,17 +184,8 @@ class ModelPackageVersion(Resource):
             check(self, container.image_uri is not None, f"containers[{index}]",
                   "an image container (a version cannot wrap another model package)",
                   container.model_package_arn)
-            # A model's container may have 100 variables; a registered one only 16.
-            check(self, len(container.environment) <= 16, f"containers[{index}].environment",
-                  "at most 16 entries (a registered container's limit)", f"{len(container.environment)} entries")
-        for prop, types in (("supported_content_types", supported_content_types),
-                            ("supported_response_mime_types", supported_response_mime_types)):
-            check(self, len(types) >= 1, prop, "at least one entry", list(types))
-        for content_type in supported_content_types:
-            check_count(self, "supported_content_types", content_type, 1, 256)
-        for mime_type in supported_response_mime_types:
-            check_pattern(self, "supported_response_mime_types", mime_type, _MIME_TYPE_PATTERN,
-                          "MIME types like 'text/csv'")
+            check_registered_environment(self, f"containers[{index}].environment", container.environment)
+        check_supported_types(self, "", supported_content_types, supported_response_mime_types)
         # Each name is checked (an InstanceType is taken as it is).
         realtime = [to_instance_type(self, "supported_realtime_instance_types", t).name
                     for t in supported_realtime_instance_types]

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import abc
 import enum
+import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,12 +53,23 @@ from ._names import (
 )
 from ._service_access import let_logs_use
 from ._stack_env import environment_of
-from ._validation import Where, check, check_count, check_one_of, check_pattern, check_range, take_enum_field, to_enum
+from ._validation import (
+    Where,
+    check,
+    check_count,
+    check_integer,
+    check_one_of,
+    check_pattern,
+    check_range,
+    take_enum_field,
+    to_enum,
+)
 from .approval import IModelPackageGroupRef
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
 from .instance_type import InstanceType, InstanceUse, to_instance_type
 from .model import ContainerSpec
+from .model_package import check_registered_environment, check_supported_types
 from .runtime.enums import ModelApprovalStatus
 
 #: At most 32 characters in a tuning job name; the construct appends "-" and 12 hex digits.
@@ -68,8 +81,21 @@ _METRICS_REPORT = "best-model-metrics.json"
 #: The rule Step Functions creates to learn that a tuning job ended (the ``.sync`` pattern).
 _SYNC_RULE = "StepFunctionsGetEventsForSageMakerTuningJobsRule"
 _MAX_RANGES = 30
+#: Training jobs a tuning job may run (automatic model tuning's limits): 750, or for the Random
+#: strategy up to 10000 once the account's quota (750 by default) is raised.
 _MAX_JOBS = 750
+_MAX_RANDOM_JOBS = 10000
+#: Training jobs at a time: up to 100 once the account's quota (10 by default) is raised.
 _MAX_PARALLEL_JOBS = 100
+_DEFAULT_PARALLEL_JOBS_QUOTA = 10
+#: The combinations a Grid search may have: it runs each once.
+_MAX_GRID_JOBS = 750
+#: Metric definitions a tuning job may have (training jobs alone may have 40).
+_MAX_METRIC_DEFINITIONS = 20
+#: Hyperband's most resources (e.g. epochs) a training job may use.
+_MAX_HYPERBAND_RESOURCE = 20000
+#: The static hyperparameters SageMaker infers Hyperband's MaxResource from when it is not given.
+HYPERBAND_EPOCH_KEYS = ("epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs")
 
 
 class ScalingType(enum.Enum):
@@ -228,8 +254,8 @@ class TrainingAlgorithm(abc.ABC):
         """Any training image; SageMaker finds the metrics in its logs.
 
         :param metric_definitions: metric name -> regular expression with one group that captures
-            the value, e.g. ``{"validation:auc": r"validation-auc:([0-9.]+)"}``; 1-40 entries, and
-            the objective must be one of them.
+            the value, e.g. ``{"validation:auc": r"validation-auc:([0-9.]+)"}``; 1-20 entries (a
+            tuning job's limit), and the objective must be one of them.
         """
         return _CustomAlgorithm(image, dict(metric_definitions))
 
@@ -266,11 +292,22 @@ class _CustomAlgorithm(TrainingAlgorithm):
 
     def validate(self, where: Where, objective: TuningObjective, ranges: Sequence[HyperparameterRange],
                  static: Mapping[str, str]) -> None:
-        check_count(where, "metric_definitions", self.metric_definitions, 1, 40)
+        check_count(where, "metric_definitions", self.metric_definitions, 1, _MAX_METRIC_DEFINITIONS)
         for name, regex in self.metric_definitions.items():
             check_count(where, "metric_definitions name", name, 1, 255)
             check_count(where, f"metric_definitions[{name!r}]", regex, 1, 500)
+            check(where, _capture_groups(regex) != 0, f"metric_definitions[{name!r}]",
+                  "a regular expression with a group that captures the value", regex)
         check_one_of(where, "objective.metric_name", objective.metric_name, self.metric_definitions)
+
+
+def _capture_groups(regex: str) -> int | None:
+    """The capturing groups of ``regex``; None when Python's ``re`` cannot read it (SageMaker's
+    regular expressions are Java's, which ``re`` does not entirely match: such a one is not judged)."""
+    try:
+        return re.compile(regex).groups
+    except re.error:
+        return None
 
 
 @dataclass(frozen=True)
@@ -361,6 +398,8 @@ class HyperparameterTuning(Construct):
         max_jobs: int | None = 20,
         max_parallel_jobs: int = 2,
         early_stopping: bool = False,
+        hyperband_min_resource: int | None = None,
+        hyperband_max_resource: int | None = None,
         instance_type: InstanceType | str = InstanceType.M5_XLARGE,
         instance_count: int = 1,
         volume_size_gb: int = 30,
@@ -388,10 +427,19 @@ class HyperparameterTuning(Construct):
         :param strategy: a ``TuningStrategy`` or its value (``"Random"``). Default: ``BAYESIAN``.
             ``GRID`` takes only categorical ranges and no ``max_jobs``; ``HYPERBAND`` no
             ``early_stopping``.
-        :param max_jobs: training jobs in total, 1-750. Default: 20; ``None`` for ``GRID``.
-        :param max_parallel_jobs: training jobs at a time, 1-100 and at most ``max_jobs``. Default: 2,
+        :param max_jobs: training jobs in total, 1-750 (``RANDOM``: up to 10000, with a warning
+            above 750, the account's default quota). Default: 20; ``None`` for ``GRID``, which runs
+            each of its at most 750 combinations once.
+        :param max_parallel_jobs: training jobs at a time, 1-100 and at most ``max_jobs`` (or the
+            grid's combinations), with a warning above 10, the account's default quota. Default: 2,
             because a Bayesian search learns from finished jobs and fewer at a time search better.
         :param early_stopping: SageMaker stops jobs unlikely to beat the finished ones. Default: False.
+        :param hyperband_min_resource: ``HYPERBAND`` only: the fewest resources (e.g. epochs) a
+            training job gets before it may be stopped, 1 to ``hyperband_max_resource``. Default:
+            None, SageMaker's choice.
+        :param hyperband_max_resource: ``HYPERBAND`` only: the most resources (e.g. epochs) a training
+            job may use, 1-20000. Default: None, which SageMaker infers from a static
+            hyperparameter of ``HYPERBAND_EPOCH_KEYS`` (``epochs``...): without one, it is required.
         :param instance_type: an ``InstanceType`` or its name. Default: ``ml.m5.xlarge``.
         :param instance_count: instances per training job, 1-100. Default: 1.
         :param volume_size_gb: storage per instance, 1-16384 GB. Default: 30.
@@ -411,8 +459,9 @@ class HyperparameterTuning(Construct):
         self._validate(algorithm, objective, ranges, static, train, validation, strategy, max_jobs,
                        max_parallel_jobs, early_stopping, instance_count, volume_size_gb, max_job_runtime,
                        output_prefix, job_name_prefix)
+        hyperband = _hyperband_config(self, strategy, static, hyperband_min_resource, hyperband_max_resource)
         if registration is not None:
-            _validate_registration(self, registration, ranges)
+            _validate_registration(self, registration, ranges, objective)
         environment = environment_of(self)
         self.job_name_prefix = job_name_prefix
         self.objective = objective
@@ -454,7 +503,7 @@ class HyperparameterTuning(Construct):
         request = self._tuning_request(algorithm, image_uri, objective, ranges, static, channels, output_bucket,
                                        output_prefix, encryption_key, strategy, max_jobs, max_parallel_jobs,
                                        early_stopping, instance_type, instance_count, volume_size_gb,
-                                       max_job_runtime, network_isolation)
+                                       max_job_runtime, network_isolation, hyperband)
         self._grant_tuning()
         definition = self._definition(request, topic, output_bucket, output_prefix, registration, image_uri)
         topic.grant_publish(self.role)
@@ -516,15 +565,27 @@ class HyperparameterTuning(Construct):
             if channel is not None:
                 check_count(self, f"{prop}.key", channel.key, 1, 1024)
                 check_count(self, f"{prop}.content_type", channel.content_type, 1, 256)
+        jobs = max_jobs
         if strategy is TuningStrategy.GRID:
             check(self, max_jobs is None, "max_jobs", "None with the Grid strategy (the grid decides)", max_jobs)
             check(self, all(isinstance(tuned, CategoricalRange) for tuned in ranges), "ranges",
                   "categorical only with the Grid strategy", names)
+            jobs = math.prod(len(tuned.values) for tuned in ranges if isinstance(tuned, CategoricalRange))
+            check(self, jobs <= _MAX_GRID_JOBS, "ranges", f"at most {_MAX_GRID_JOBS} combinations of values with "
+                  "the Grid strategy (it runs each once)", f"{jobs} combinations")
         else:
             check(self, max_jobs is not None, "max_jobs", f"set with the {strategy.value} strategy", max_jobs)
-            check_range(self, "max_jobs", max_jobs, 1, _MAX_JOBS)
-        check_range(self, "max_parallel_jobs", max_parallel_jobs, 1,
-                    min(_MAX_PARALLEL_JOBS, max_jobs) if max_jobs is not None else _MAX_PARALLEL_JOBS)
+            random = strategy is TuningStrategy.RANDOM
+            check_integer(self, "max_jobs", max_jobs, 1, _MAX_RANDOM_JOBS if random else _MAX_JOBS)
+            if random and max_jobs is not None and max_jobs > _MAX_JOBS:
+                self._warn_quota("maxJobsQuota", f"max_jobs {max_jobs} is above {_MAX_JOBS}, the default quota of "
+                                 "training jobs a Random search may run: raise it first")
+        check_integer(self, "max_parallel_jobs", max_parallel_jobs, 1,
+                      min(_MAX_PARALLEL_JOBS, jobs) if jobs is not None else _MAX_PARALLEL_JOBS)
+        if max_parallel_jobs > _DEFAULT_PARALLEL_JOBS_QUOTA:
+            self._warn_quota("parallelJobsQuota", f"max_parallel_jobs {max_parallel_jobs} is above "
+                             f"{_DEFAULT_PARALLEL_JOBS_QUOTA}, the default quota of parallel training jobs a tuning "
+                             "job may run: raise it first")
         if strategy is TuningStrategy.HYPERBAND:
             check(self, not early_stopping, "early_stopping",
                   "False with the Hyperband strategy (it stops jobs itself)", early_stopping)
@@ -533,6 +594,9 @@ class HyperparameterTuning(Construct):
         check_range(self, "max_job_runtime", max_job_runtime.to_seconds(), 1, 28 * 24 * 3600)
         check_pattern(self, "output_prefix", output_prefix, r"([^/\s][^\s]*)?/",
                       "a key prefix ending in '/' (e.g. 'tuning/')")
+
+    def _warn_quota(self, id: str, message: str) -> None:
+        Annotations.of(self).add_warning_v2(f"cdk-sagemaker-inference:{id}", message)
 
     # --- IAM --------------------------------------------------------------------------------
     def _grant_read(self, channel: TrainingData) -> None:
@@ -574,7 +638,8 @@ class HyperparameterTuning(Construct):
                         channels: Mapping[str, TrainingData], output_bucket: s3.IBucket, output_prefix: str,
                         key: kms.IKey, strategy: TuningStrategy, max_jobs: int | None, max_parallel_jobs: int,
                         early_stopping: bool, instance_type: InstanceType, instance_count: int,
-                        volume_size_gb: int, max_job_runtime: Duration, network_isolation: bool) -> dict[str, Any]:
+                        volume_size_gb: int, max_job_runtime: Duration, network_isolation: bool,
+                        hyperband: Mapping[str, int] | None) -> dict[str, Any]:
         """The CreateHyperParameterTuningJob request, as the state's Parameters."""
         limits: dict[str, Any] = {"MaxParallelTrainingJobs": max_parallel_jobs}
         if max_jobs is not None:
@@ -612,16 +677,18 @@ class HyperparameterTuning(Construct):
         }
         if static:
             definition["StaticHyperParameters"] = dict(static)
+        config: dict[str, Any] = {
+            "Strategy": strategy.value,
+            "HyperParameterTuningJobObjective": {"Type": objective.type.value, "MetricName": objective.metric_name},
+            "ResourceLimits": limits,
+            "ParameterRanges": _render_ranges(ranges),
+            "TrainingJobEarlyStoppingType": "Auto" if early_stopping else "Off",
+        }
+        if hyperband:
+            config["StrategyConfig"] = {"HyperbandStrategyConfig": dict(hyperband)}
         return {
             "HyperParameterTuningJobName.$": "$.tuning.name",
-            "HyperParameterTuningJobConfig": {
-                "Strategy": strategy.value,
-                "HyperParameterTuningJobObjective": {"Type": objective.type.value,
-                                                     "MetricName": objective.metric_name},
-                "ResourceLimits": limits,
-                "ParameterRanges": _render_ranges(ranges),
-                "TrainingJobEarlyStoppingType": "Auto" if early_stopping else "Off",
-            },
+            "HyperParameterTuningJobConfig": config,
             "TrainingJobDefinition": definition,
         }
 
@@ -813,11 +880,29 @@ def _number(value: float) -> str:
     return repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
 
 
+def _hyperband_config(where: Where, strategy: TuningStrategy, static: Mapping[str, str], min_resource: int | None,
+                     max_resource: int | None) -> dict[str, int] | None:
+    """``HyperbandStrategyConfig`` (None: not Hyperband, or nothing to say)."""
+    if strategy is not TuningStrategy.HYPERBAND:
+        for prop, value in (("hyperband_min_resource", min_resource), ("hyperband_max_resource", max_resource)):
+            check(where, value is None, prop, "None unless the strategy is Hyperband", value)
+        return None
+    check_integer(where, "hyperband_max_resource", max_resource, 1, _MAX_HYPERBAND_RESOURCE)
+    check(where, max_resource is not None or any(key in static for key in HYPERBAND_EPOCH_KEYS),
+          "hyperband_max_resource", "set with the Hyperband strategy unless static_hyperparameters has one of "
+          f"{', '.join(HYPERBAND_EPOCH_KEYS)} (SageMaker refuses the job otherwise)", None)
+    check_integer(where, "hyperband_min_resource", min_resource, 1, max_resource or _MAX_HYPERBAND_RESOURCE)
+    config = {"MinResource": min_resource, "MaxResource": max_resource}
+    return {key: value for key, value in config.items() if value is not None} or None
+
+
 def _validate_range(where: Where, tuned: HyperparameterRange) -> None:
     prop = f"ranges[{tuned.name!r}]"
     check_pattern(where, "ranges name", tuned.name, _HYPERPARAMETER_NAME,
                   "a hyperparameter name (letters, digits, _ . : -)")
     if isinstance(tuned, CategoricalRange):
+        check(where, not isinstance(tuned.values, str) and all(isinstance(v, str) for v in tuned.values),
+              f"{prop}.values", "a list of strings (the API's values are strings)", tuned.values)
         check(where, 1 <= len(tuned.values) <= 30, f"{prop}.values", "between 1 and 30 entries long",
               list(tuned.values))
         check(where, len(set(tuned.values)) == len(tuned.values), f"{prop}.values", "distinct values",
@@ -825,10 +910,11 @@ def _validate_range(where: Where, tuned: HyperparameterRange) -> None:
         for value in tuned.values:
             check_count(where, f"{prop}.values", value, 1, 256)
         return
+    bounds = (tuned.min_value, tuned.max_value)
+    check(where, all(isinstance(bound, (int, float)) and not isinstance(bound, bool) and math.isfinite(bound)
+                     for bound in bounds), prop, "finite numbers as bounds", bounds)
     if isinstance(tuned, IntegerRange):
-        for bound in (tuned.min_value, tuned.max_value):
-            check(where, isinstance(bound, int) and not isinstance(bound, bool), prop,
-                  "whole-number bounds", (tuned.min_value, tuned.max_value))
+        check(where, all(isinstance(bound, int) for bound in bounds), prop, "whole-number bounds", bounds)
         check(where, tuned.resolved_scaling is not ScalingType.REVERSE_LOGARITHMIC, f"{prop}.scaling",
               "Auto, Linear or Logarithmic for an integer range", tuned.scaling)
     check(where, tuned.min_value < tuned.max_value, prop, "a range whose min_value is below max_value",
@@ -842,18 +928,21 @@ def _validate_range(where: Where, tuned: HyperparameterRange) -> None:
 
 
 def _validate_registration(where: Where, registration: BestModelRegistration,
-                           ranges: Sequence[HyperparameterRange]) -> None:
+                           ranges: Sequence[HyperparameterRange], objective: TuningObjective) -> None:
+    """What ``CreateModelPackage`` refuses, checked now rather than after the tuning job has run."""
     check_pattern(where, "registration.group", registration.group_name, NAME_PATTERN,
                   "1-63 letters, digits and inner hyphens")
+    check_registered_environment(where, "registration.environment", registration.environment)
+    check_supported_types(where, "registration.", registration.supported_content_types,
+                          registration.supported_response_mime_types)
+    check_pattern(where, "objective.metric_name", objective.metric_name, METADATA_TEXT_PATTERN,
+                  f"{METADATA_TEXT_RULE} when registration is set (it becomes the version's customer metadata)")
     containers = len(registration.containers_before) + 1 + len(registration.containers_after)
     check(where, containers <= 15, "registration containers", "at most 15 in all, the tuned one included",
           containers)
     for container in (*registration.containers_before, *registration.containers_after):
         check(where, container.image_uri is not None, "registration containers",
               "image containers (a version cannot wrap another model package)", container.model_package_arn)
-    for prop, types in (("supported_content_types", registration.supported_content_types),
-                        ("supported_response_mime_types", registration.supported_response_mime_types)):
-        check(where, len(types) >= 1, f"registration.{prop}", "at least one entry", list(types))
     # The best job's tuned values become the registered version's customer metadata.
     for tuned in ranges:
         for value in tuned.values if isinstance(tuned, CategoricalRange) else ():
@@ -867,6 +956,7 @@ __all__ = [
     "CategoricalRange",
     "ContinuousRange",
     "HyperparameterRange",
+    "HYPERBAND_EPOCH_KEYS",
     "HyperparameterTuning",
     "IntegerRange",
     "ObjectiveType",
