@@ -177,6 +177,15 @@ class AppConfig:
                 _require(key, getattr(self, key), "set when pipeline_source is codeconnections")
         else:
             _require("pipeline_source_bucket", self.pipeline_source_bucket, "set when pipeline_source is s3")
+        staging = (self.staging_account, self.staging_region)
+        if self.include_registry and not self.pipeline_model_approvals and staging == (
+                self.production_account, self.production_region):
+            # Each stage declares its registry then, and a group's name is unique in an account and region.
+            raise fail(_WHERE, "production_account and production_region",
+                       "another account or region than staging's when include_registry is true (both stages would "
+                       f"declare the model package group {self.name_prefix}-breast-cancer), unless "
+                       "pipeline_model_approvals is true (one registry, whose approvals start the pipeline)",
+                       "/".join(str(part) for part in staging))
         if self.pipeline_model_approvals:
             if not self.include_registry:
                 raise fail(_WHERE, "pipeline_model_approvals", "false when include_registry is false "

@@ -157,6 +157,10 @@ def test_a_complete_pipeline_configuration_is_accepted() -> None:
          r"\(a version ARN names one account and region\), got True"),
         ({"pipeline_model_approvals": True, "staging_account": "111111111111"},
          r"config: pipeline_model_approvals must be false when production is not the pipeline's account"),
+        ({"production_account": "222222222222", "production_region": "eu-west-1"},
+         r"config: production_account and production_region must be another account or region than staging's when "
+         r"include_registry is true \(both stages would declare the model package group inference-breast-cancer\), "
+         r"unless pipeline_model_approvals is true .*, got '222222222222/eu-west-1'"),
         ({"pipeline_model_approvals": True, "include_registry": False},
          r"config: pipeline_model_approvals must be false when include_registry is false"),
     ],

@@ -198,6 +198,16 @@ def test_the_smoke_test_passes_only_when_a_known_label_comes_back(
     assert (result.returncode == 0) is passes, result.stderr
 
 
+def test_the_smoke_test_is_written_alike_whatever_the_hash_seed() -> None:
+    """The buildspec is part of the pipeline's template: a different text each synth would update the
+    pipeline stack on every self-mutation."""
+    code = "from stacks.deployment_pipeline_stack import smoke_test_commands; print(smoke_test_commands('eu-west-1'))"
+    written = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+                              capture_output=True, text=True, check=True, cwd=REPO).stdout
+               for seed in ("1", "3")}  # a set of the labels prints in another order under each of these
+    assert len(written) == 1
+
+
 def test_production_waits_for_a_manual_approval_after_staging(template: Template) -> None:
     production = actions(template, "production")
     approval = production["PromoteToProduction"]
