@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,10 @@ def _hyperparameter(results: TuningResults, name: str) -> Hyperparameter:
     return found
 
 
+def _summaries(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [summary for page in pages for summary in page["TrainingJobSummaries"]]
+
+
 # --- the fixtures are what the API answers ---------------------------------------------------------
 def test_fixtures_hold_more_than_100_jobs_in_pages_of_at_most_100_with_failed_and_stopped_ones() -> None:
     for path in (AUC, RMSE):
@@ -94,6 +99,25 @@ def test_best_of_a_minimized_objective_is_the_smallest() -> None:
     without_name = TuningResults(rmse.job_name, rmse.strategy, rmse.metric_name, rmse.objective_type,
                                  rmse.hyperparameters, rmse.jobs, None)
     assert without_name.best == rmse.best
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_objective_counts_as_none(tmp_path: Path, value: float) -> None:
+    describe, pages = load_responses(RMSE)
+    del describe["BestTrainingJob"]  # the report picks the best itself
+    first = pages[0]["TrainingJobSummaries"][0]
+    first["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] = value
+    save_responses(tmp_path / "saved.json", describe, pages)
+    results = TuningResults.from_responses(*load_responses(tmp_path / "saved.json"))
+    assert results == TuningResults.from_responses(describe, pages)
+    (job,) = [job for job in results.jobs if job.name == first["TrainingJobName"]]
+    assert job.objective is None and job not in results.scored
+    assert results.best is not None and results.best.name == "bc-rmse-sweep-095-ebba8b2d"
+    objectives = [job.objective for job in results.ordered()]
+    assert objectives[-15:] == [None] * 15  # with the 14 failed jobs
+    assert objectives[:-15] == sorted(objective for objective in objectives if objective is not None)
+    correlations = results.correlations()
+    assert all(rho is not None and math.isfinite(rho) for rho in correlations.values())
 
 
 # --- correlations ----------------------------------------------------------------------------------
@@ -190,8 +214,8 @@ def test_failed_and_stopped_jobs_are_marked(auc: TuningResults) -> None:
     (axes,) = scatter(auc, _hyperparameter(auc, "max_depth")).axes
     failed = [job for job in auc.jobs if job.status == "Failed"]
     stopped = [job for job in auc.jobs if job.status == "Stopped"]
-    marks = _collection(axes, "failed")
-    assert [x for x, _ in marks.get_offsets().tolist()] == [0.0] * len(failed)
+    marks = _collection(axes, "no-objective-failed")
+    assert marks.get_offsets().tolist() == [[0.0, 0.03]] * len(failed)  # along the bottom: AUC is maximized
     assert marks.get_label() == f"no objective: failed ({len(failed)})"
     assert len(_collection(axes, "stopped").get_offsets()) == len(stopped)
     assert len(_collection(axes, "completed").get_offsets()) == 120 - len(failed) - len(stopped)
@@ -199,15 +223,97 @@ def test_failed_and_stopped_jobs_are_marked(auc: TuningResults) -> None:
     assert axes.get_xlim()[0] < 0
 
 
-def test_reverse_logarithmic_and_categorical_ranges_plot(auc: TuningResults) -> None:
+def _axes_fractions(axes: Any, collection: Any) -> Any:
+    """Where ``collection``'s points are drawn, as fractions of the axes (0, 0 bottom left)."""
+    axes.get_xlim(), axes.get_ylim()  # brings the view limits up to date
+    return axes.transAxes.inverted().transform(collection.get_offset_transform().transform(collection.get_offsets()))
+
+
+@pytest.mark.parametrize(("path", "direction", "worse_at_top"),
+                         [(AUC, "higher is better", False), (RMSE, "lower is better", True)],
+                         ids=["maximized", "minimized"])
+def test_jobs_without_an_objective_are_drawn_along_the_worse_edge(path: Path, direction: str,
+                                                                  worse_at_top: bool) -> None:
+    results = TuningResults.from_responses(*load_responses(path))
+    (axes,) = scatter(results, _hyperparameter(results, "eta")).axes
+    assert axes.get_ylabel() == f"{results.metric_name} ({direction})"
+    assert not axes.yaxis_inverted()
+    failed = _collection(axes, "no-objective-failed")
+    assert failed.get_label() == "no objective: failed (14)"
+    heights = _axes_fractions(axes, failed)[:, 1].tolist()
+    ((_, best),) = _axes_fractions(axes, _collection(axes, "best")).tolist()
+    if worse_at_top:
+        assert min(heights) > 0.9 and best < 0.5
+    else:
+        assert max(heights) < 0.1 and best > 0.5
+
+
+def test_when_every_job_failed_the_x_axis_spans_their_values() -> None:
     describe, pages = load_responses(AUC)
-    describe = json.loads(json.dumps(describe))
+    del describe["BestTrainingJob"]
+    for summary in _summaries(pages):
+        summary.update(TrainingJobStatus="Failed", ObjectiveStatus="Failed")
+        summary.pop("FinalHyperParameterTuningJobObjectiveMetric", None)
+    results = TuningResults.from_responses(describe, pages)
+    assert results.best is None
+    for hyperparameter in results.hyperparameters:  # logarithmic and linear axes
+        (axes,) = scatter(results, hyperparameter).axes
+        marks = _collection(axes, "no-objective-failed")
+        assert marks.get_label() == "no objective: failed (120)"
+        xs = [x for x, _ in marks.get_offsets().tolist()]
+        low, high = axes.get_xlim()
+        assert low < min(xs) and max(xs) < high, hyperparameter.name
+        assert list(axes.get_yticks()) == []  # no objective value, no scale
+
+
+def test_jobs_without_an_objective_are_grouped_by_status() -> None:
+    describe, pages = load_responses(RMSE)
+    completed = [summary for summary in _summaries(pages) if summary["TrainingJobStatus"] == "Completed"
+                 and summary["TrainingJobName"] != describe["BestTrainingJob"]["TrainingJobName"]]
+    for summary, status, objective_status in zip(
+            completed[:3], ("InProgress", "Stopped", "Completed"), ("Pending", "Failed", "Failed"), strict=True):
+        summary.update(TrainingJobStatus=status, ObjectiveStatus=objective_status)
+        del summary["FinalHyperParameterTuningJobObjectiveMetric"]
+    results = TuningResults.from_responses(describe, pages)
+    (axes,) = scatter(results, _hyperparameter(results, "alpha")).axes
+    groups = [c for c in axes.collections if c.get_label().startswith("no objective")]
+    assert sorted(c.get_label() for c in groups) == [
+        "no objective: completed (1)", "no objective: failed (14)", "no objective: in progress (1)",
+        "no objective: stopped (1)"]
+    assert len({c.get_paths()[0].vertices.tobytes() for c in groups}) == 4  # a marker each
+    assert all(height == pytest.approx(0.97) for c in groups for height in _axes_fractions(axes, c)[:, 1])
+
+
+#: max_depth as a Categorical range: the sweep drew 0-10, so 11 and 12 are declared but never tried.
+DEPTHS = [str(d) for d in range(13)]
+
+
+def _reranged() -> TuningResults:
+    """The AUC sweep with eta on a ReverseLogarithmic range and max_depth a Categorical one."""
+    describe, pages = load_responses(AUC)
     describe["HyperParameterTuningJobConfig"]["ParameterRanges"] = {
         "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.01", "MaxValue": "0.5",
                                        "ScalingType": "ReverseLogarithmic"}],
-        "CategoricalParameterRanges": [{"Name": "max_depth", "Values": [str(d) for d in range(11)]}],
+        "CategoricalParameterRanges": [{"Name": "max_depth", "Values": DEPTHS}],
     }
-    results = TuningResults.from_responses(describe, pages)
+    return TuningResults.from_responses(describe, pages)
+
+
+def test_a_categorical_axis_follows_the_declared_values() -> None:
+    results = _reranged()
+    max_depth = _hyperparameter(results, "max_depth")
+    assert max_depth.values == tuple(DEPTHS)
+    (axes,) = scatter(results, max_depth).axes
+    assert [label.get_text() for label in axes.get_xticklabels()] == DEPTHS  # not the jobs' order
+    completed = [job for job in results.jobs if job.status == "Completed"]
+    assert [x for x, _ in _collection(axes, "completed").get_offsets().tolist()] == [
+        DEPTHS.index(job.hyperparameters["max_depth"]) for job in completed]
+    low, high = axes.get_xlim()
+    assert low < 0 and high > len(DEPTHS) - 1  # every declared value, tried or not
+
+
+def test_reverse_logarithmic_and_categorical_ranges_plot() -> None:
+    results = _reranged()
     assert results.correlations()["max_depth"] is None
     (axes,) = scatter(results, _hyperparameter(results, "eta")).axes
     assert axes.get_xscale() == "function"

@@ -5,15 +5,18 @@ page, the API's maximum) after ``DescribeHyperParameterTuningJob``; ``save_respo
 ``load_responses`` keep those answers in one JSON file, so a report can be drawn offline
 (``--from-file``). ``write_report`` writes:
 
-- ``<job>.csv``: one row per training job, best first, failed jobs last;
+- ``<job>.csv``: one row per training job, best first, jobs without an objective last;
 - ``<job>-<hyperparameter>.png``: the hyperparameter against the objective, on a logarithmic axis
-  for a Logarithmic range, the best job highlighted, stopped and failed jobs marked (a failed job
-  has no objective: it is drawn along the bottom edge);
+  for a Logarithmic range and in the declared order for a Categorical one, the best job highlighted,
+  stopped jobs marked; a job without an objective (failed, still running, or one whose objective
+  failed) is drawn along the worse edge (the bottom when maximizing, the top when minimizing), a
+  marker per training job status;
 - ``<job>.html``: one self-contained page with the summary, the correlations, the plots (PNG,
   base64) and the table.
 
 The Spearman rank correlation of each numeric hyperparameter with the objective uses every job
-that reported an objective value (completed and stopped ones, as SageMaker's own analytics do);
+that reported an objective value (completed and stopped ones, as SageMaker's own analytics do); a
+non-finite value (NaN, infinity) counts as no objective, since it has no rank;
 categorical hyperparameters have no order and get none. Plots need matplotlib (the ``[report]``
 extra); everything else only boto3.
 """
@@ -26,6 +29,7 @@ import html
 import io
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -51,20 +55,23 @@ class TuningReportError(Exception):
 
 @dataclass(frozen=True)
 class Hyperparameter:
-    """A tuned hyperparameter: its name, its kind (Continuous, Integer, Categorical) and scaling."""
+    """A tuned hyperparameter: its name, its kind (Continuous, Integer, Categorical), scaling and, for a
+    Categorical one, its declared values in their declared order."""
 
     name: str
     kind: str
     scaling: str = "Linear"
+    values: tuple[str, ...] = ()
 
     @property
     def numeric(self) -> bool:
+        """Whether the values have an order (Continuous, Integer), so a rank correlation."""
         return self.kind != "Categorical"
 
 
 @dataclass(frozen=True)
 class TrainingJob:
-    """One training job of the tuning job."""
+    """One training job of the tuning job; ``objective`` is None unless it reported a finite value."""
 
     name: str
     status: str
@@ -101,7 +108,8 @@ class TuningResults:
         objective = config["HyperParameterTuningJobObjective"]
         ranges = config.get("ParameterRanges", {})
         hyperparameters = [
-            Hyperparameter(spec["Name"], kind.removesuffix("ParameterRanges"), spec.get("ScalingType", "Linear"))
+            Hyperparameter(spec["Name"], kind.removesuffix("ParameterRanges"), spec.get("ScalingType", "Linear"),
+                           tuple(spec.get("Values", ())))
             for kind in ("ContinuousParameterRanges", "IntegerParameterRanges", "CategoricalParameterRanges")
             for spec in ranges.get(kind, [])
         ]
@@ -109,8 +117,7 @@ class TuningResults:
             TrainingJob(
                 name=summary["TrainingJobName"],
                 status=summary["TrainingJobStatus"],
-                objective=(float(summary["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
-                           if "FinalHyperParameterTuningJobObjectiveMetric" in summary else None),
+                objective=_objective(summary),
                 hyperparameters=dict(summary.get("TunedHyperParameters", {})),
                 failure_reason=summary.get("FailureReason"),
             )
@@ -155,6 +162,16 @@ class TuningResults:
         objectives = [job.objective or 0.0 for job in scored]
         return {h.name: spearman(self.values(h, scored), objectives) if h.numeric else None
                 for h in self.hyperparameters}
+
+
+def _objective(summary: Mapping[str, Any]) -> float | None:
+    """The training job's final objective value; None without one, or for NaN or an infinity (a
+    diverged job's metric), which would make the best job, the order and the ranks meaningless."""
+    metric = summary.get("FinalHyperParameterTuningJobObjectiveMetric")
+    if metric is None:
+        return None
+    value = float(metric["Value"])
+    return value if math.isfinite(value) else None
 
 
 def _ranks(values: Sequence[float]) -> list[float]:
@@ -262,10 +279,17 @@ class ReportFiles:
 
 _COLORS = {"Completed": "#1f77b4", "Stopped": "#ff7f0e", "Failed": "#d62728", "best": "#2ca02c"}
 _MARKERS = {"Completed": "o", "Stopped": "^"}
+#: Jobs without an objective, by TrainingJobStatus (a Completed job's objective may have failed).
+_NO_OBJECTIVE_MARKERS = {"Failed": "x", "Completed": "+", "Stopped": "1", "Stopping": "2", "InProgress": "d"}
 
 
 def _objectives(jobs: Sequence[TrainingJob]) -> list[float]:
     return [job.objective for job in jobs if job.objective is not None]
+
+
+def _status_words(status: str) -> str:
+    """``InProgress`` as ``in progress``: a status as a legend says it."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", status).lower()
 
 
 def _matplotlib() -> None:
@@ -278,8 +302,10 @@ def _matplotlib() -> None:
 
 
 def scatter(results: TuningResults, hyperparameter: Hyperparameter) -> Figure:
-    """``hyperparameter`` against the objective: completed jobs as dots, stopped as triangles, failed
-    as crosses along the bottom edge, the best job as a large star; log x axis for a Logarithmic range."""
+    """``hyperparameter`` against the objective: completed jobs as dots, stopped as triangles, the best
+    job as a large star; jobs without an objective along the worse edge (bottom when maximizing, top
+    when minimizing), failed ones as crosses and a marker for each other status; log x axis for a
+    Logarithmic range, a Categorical one's values in their declared order."""
     _matplotlib()
     from matplotlib.figure import Figure
     from matplotlib.transforms import blended_transform_factory
@@ -288,28 +314,46 @@ def scatter(results: TuningResults, hyperparameter: Hyperparameter) -> Figure:
     axes = figure.add_subplot()
     name = hyperparameter.name
 
-    def x_of(jobs: Sequence[TrainingJob]) -> list[Any]:
+    # A category's position: the declared values in their order (matplotlib's own categories follow
+    # the jobs' order), then any value a job has that the range does not declare.
+    categories: dict[str, float] = {}
+    if not hyperparameter.numeric:
+        for value in [*hyperparameter.values, *(job.hyperparameters[name] for job in results.jobs)]:
+            categories.setdefault(value, float(len(categories)))
+
+    def x_of(jobs: Sequence[TrainingJob]) -> list[float]:
         if hyperparameter.numeric:
-            return list(results.values(hyperparameter, jobs))
-        return [job.hyperparameters[name] for job in jobs]
+            return results.values(hyperparameter, jobs)
+        return [categories[job.hyperparameters[name]] for job in jobs]
 
     scored = results.scored
     for status in sorted({job.status for job in scored}, key=lambda s: (s not in _MARKERS, s)):
         jobs = [job for job in scored if job.status == status]
         axes.scatter(x_of(jobs), _objectives(jobs), marker=_MARKERS.get(status, "s"), s=24, alpha=0.75,
-                     color=_COLORS.get(status, "#7f7f7f"), label=f"{status.lower()} ({len(jobs)})",
+                     color=_COLORS.get(status, "#7f7f7f"), label=f"{_status_words(status)} ({len(jobs)})",
                      gid=status.lower())
-    failed = [job for job in results.jobs if job.objective is None]
-    if failed:
-        # No objective: along the bottom edge (x in data, y in axes coordinates).
-        edge = blended_transform_factory(axes.transData, axes.transAxes)
-        axes.scatter(x_of(failed), [0.03] * len(failed), marker="x", s=36, color=_COLORS["Failed"],
-                     transform=edge, label=f"no objective: failed ({len(failed)})", gid="failed")
-        if hyperparameter.numeric and scored:
-            # A blended transform does not widen the x limits: take the failed jobs' x into account.
-            reference = _objectives(scored)[0]
-            axes.update_datalim([(x, reference) for x in x_of(failed)], updatey=False)
-            axes.autoscale_view()
+    unscored = [job for job in results.jobs if job.objective is None]
+    # No objective: along the worse edge, the top when minimizing as the y axis is not inverted (x in data,
+    # y in axes coordinates).
+    edge = blended_transform_factory(axes.transData, axes.transAxes)
+    worse = 0.03 if results.objective_type == "Maximize" else 0.97
+    for status in sorted({job.status for job in unscored}):
+        jobs = [job for job in unscored if job.status == status]
+        axes.scatter(x_of(jobs), [worse] * len(jobs), marker=_NO_OBJECTIVE_MARKERS.get(status, "x"), s=36,
+                     color=_COLORS.get(status, "#7f7f7f"), transform=edge,
+                     label=f"no objective: {_status_words(status)} ({len(jobs)})",
+                     gid=f"no-objective-{status.lower()}")
+    # A blended transform does not widen the x limits: take these jobs' x, and every category, into
+    # account (with no job scored, nothing else sets them).
+    extent = [*x_of(unscored), *categories.values()]
+    if extent:
+        axes.update_datalim([(x, 0.0) for x in extent], updatey=False)
+        axes.autoscale_view()
+    if categories:
+        axes.set_xticks(list(categories.values()), labels=list(categories))
+    if not scored:
+        # No objective value at all: the y axis has no scale to show.
+        axes.set_yticks([])
     best = results.best
     if best is not None:
         axes.scatter(x_of([best]), _objectives([best]), marker="*", s=320, color=_COLORS["best"],
@@ -410,7 +454,7 @@ padding:2px 6px;text-align:left}}tr.best{{background:#d9f2d9}}figure{{display:in
 </head><body>
 <h1>Tuning job {e(results.job_name)}</h1>
 <p>Strategy {e(results.strategy)}; objective {e(results.metric_name)} ({e(results.objective_type)});
-{len(results.jobs)} training jobs: {e(", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())))}.</p>
+{len(results.jobs)} training jobs: {e(", ".join(f"{n} {_status_words(s)}" for s, n in sorted(counts.items())))}.</p>
 <p><strong>Best:</strong> {best_text}</p>
 <h2>Rank correlation with the objective (Spearman)</h2>
 <table><tr><th>hyperparameter</th><th>ρ</th></tr>{rows}</table>
