@@ -12,6 +12,9 @@ import hashlib
 import json
 import re
 import shutil
+import threading
+import time
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,7 @@ from moto import mock_aws
 
 from stacks.example_pipeline import ARTIFACTS, METRICS, RETAINED_ASSETS_PREFIX
 
+from .conftest import new_app
 from .test_handler_access import Principal, as_moto_policy, role_statements, without_action
 from .test_handler_access import Template as stack_template
 
@@ -152,6 +156,28 @@ def test_the_copier_may_copy_exactly_its_assets_and_delete_nothing(stack, bucket
     assert policy_id in copy["DependsOn"]
 
 
+def test_cloudformation_waits_for_an_answer_a_minute_longer_than_the_copier_runs(stack, bucket):
+    retained_model(stack, bucket)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::Lambda::Function", {"Timeout": 900})
+    (copy,) = template.find_resources("Custom::RetainedAsset").values()
+    assert copy["Properties"]["ServiceTimeout"] == "960"  # not CloudFormation's default hour
+
+
+def test_another_bucket_makes_another_copy_since_cloudformation_cannot_change_a_service_token():
+    def copies(bucket_id: str) -> dict[str, str]:
+        """Logical id -> ServiceToken of each copy, in a fresh app (another synth of the same code)."""
+        stack = cdk.Stack(new_app(), "TestStack")
+        RetainedAsset(stack, "Metrics", path=str(METRICS), bucket=s3.Bucket(stack, bucket_id))
+        return {name: json.dumps(r["Properties"]["ServiceToken"])
+                for name, r in Template.from_stack(stack).find_resources("Custom::RetainedAsset").items()}
+
+    before, same, renamed = copies("Artifacts"), copies("Artifacts"), copies("ModelArtifacts")
+    assert same == before  # deterministic: redeploying the same app replaces nothing
+    assert set(renamed.values()).isdisjoint(before.values())  # another bucket, another copier
+    assert {name for name in before.keys() & renamed.keys() if before[name] != renamed[name]} == set()
+
+
 def test_the_copiers_logs_are_encrypted_with_the_buckets_key_and_kept_a_year(stack, bucket):
     retained_model(stack, bucket)
     Template.from_stack(stack).has_resource_properties("AWS::Logs::LogGroup", {
@@ -179,8 +205,10 @@ def test_a_version_waits_for_its_kept_metrics_and_archives_even_in_another_stack
         registry, "Version", group=ModelPackageGroup(registry, "Group", model_package_group_name="g"),
         containers=model.containers, supported_content_types=["text/csv"], supported_response_mime_types=["text/csv"],
         model_metrics=ModelMetrics(model_quality_statistics=MetricsReport.from_retained_asset(metrics)))
-    resource = Template.from_stack(registry).to_json()["Resources"][logical_id(registry, version)]
-    assert logical_id(registry, metrics.node.default_child) in resource["DependsOn"]
+    template = Template.from_stack(registry)
+    resource = template.to_json()["Resources"][logical_id(registry, version)]
+    (copy_id,) = template.find_resources("Custom::RetainedAsset")
+    assert copy_id in resource["DependsOn"]
     assert resource["Properties"]["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == registry.resolve(
         metrics.s3_object_url)
     # The archives' copies are in the model's stack: the registry stack deploys after it.
@@ -288,6 +316,20 @@ BODY = b"model archive bytes"
 LARGE_BODY = bytes(range(256)) * (9 * 4096)
 
 
+class Context:
+    """Lambda's context object, with ``seconds`` left before the function's timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.seconds * 1000)
+
+
+#: An invocation that has just started: the function's whole timeout ahead.
+CONTEXT = Context(900)
+
+
 def request(request_type: str = "Create", **properties: str) -> dict[str, Any]:
     return {
         "RequestType": request_type,
@@ -347,7 +389,7 @@ def versions(s3_client: Any) -> list[dict[str, Any]]:
 
 def test_create_copies_the_asset_and_answers_with_the_kept_url(world):
     s3_client, answers = world
-    copier.handler(request(), None)
+    copier.handler(request(), CONTEXT)
     assert s3_client.get_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY)["Body"].read() == BODY
     assert answers.last == {"Status": "SUCCESS", "Reason": "SUCCESS", "PhysicalResourceId": f"s3://{KEPT_BUCKET}/{KEPT_KEY}",
                             "StackId": request()["StackId"], "RequestId": "r-1", "LogicalResourceId": "Copy",
@@ -356,9 +398,9 @@ def test_create_copies_the_asset_and_answers_with_the_kept_url(world):
 
 def test_a_second_create_or_update_of_the_same_content_writes_nothing(world):
     s3_client, answers = world
-    copier.handler(request(), None)
-    copier.handler(request(), None)  # another stack, or a retried request
-    copier.handler({**request("Update"), "PhysicalResourceId": f"s3://{KEPT_BUCKET}/{KEPT_KEY}"}, None)
+    copier.handler(request(), CONTEXT)
+    copier.handler(request(), CONTEXT)  # another stack, or a retried request
+    copier.handler({**request("Update"), "PhysicalResourceId": f"s3://{KEPT_BUCKET}/{KEPT_KEY}"}, CONTEXT)
     assert len(versions(s3_client)) == 1
     assert [a["Status"] for a in answers.sent] == ["SUCCESS"] * 3
 
@@ -366,7 +408,7 @@ def test_a_second_create_or_update_of_the_same_content_writes_nothing(world):
 def test_another_object_under_the_key_is_never_overwritten(world):
     s3_client, answers = world
     s3_client.put_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY, Body=b"something else")
-    copier.handler(request(), None)
+    copier.handler(request(), CONTEXT)
     assert answers.last["Status"] == "FAILED"
     assert "refusing to overwrite" in answers.last["Reason"]
     assert s3_client.get_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY)["Body"].read() == b"something else"
@@ -375,15 +417,15 @@ def test_another_object_under_the_key_is_never_overwritten(world):
 def test_a_key_that_only_starts_like_the_kept_one_is_not_taken_for_it(world):
     s3_client, _ = world
     s3_client.put_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY + ".old", Body=BODY)
-    copier.handler(request(), None)
+    copier.handler(request(), CONTEXT)
     assert s3_client.get_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY)["Body"].read() == BODY
 
 
 def test_an_asset_above_the_multipart_threshold_is_copied_in_parts_once(world):
     s3_client, answers = world
     s3_client.put_object(Bucket=SOURCE_BUCKET, Key=SOURCE_KEY, Body=LARGE_BODY)
-    copier.handler(request(), None)
-    copier.handler(request(), None)  # a repeat finds the same size under the key
+    copier.handler(request(), CONTEXT)
+    copier.handler(request(), CONTEXT)  # a repeat finds the same size under the key
     kept = s3_client.get_object(Bucket=KEPT_BUCKET, Key=KEPT_KEY)
     assert kept["Body"].read() == LARGE_BODY
     assert kept["ETag"].endswith('-2"'), "a multipart upload's ETag counts its parts: this copy was not one"
@@ -393,8 +435,8 @@ def test_an_asset_above_the_multipart_threshold_is_copied_in_parts_once(world):
 
 def test_delete_keeps_the_object_and_answers_success_whatever_the_properties(world):
     s3_client, answers = world
-    copier.handler(request(), None)
-    copier.handler({**request("Delete"), "PhysicalResourceId": "s3://x/y", "ResourceProperties": None}, None)
+    copier.handler(request(), CONTEXT)
+    copier.handler({**request("Delete"), "PhysicalResourceId": "s3://x/y", "ResourceProperties": None}, CONTEXT)
     assert answers.last["Status"] == "SUCCESS" and answers.last["PhysicalResourceId"] == "s3://x/y"
     assert len(versions(s3_client)) == 1
 
@@ -407,14 +449,41 @@ def test_delete_keeps_the_object_and_answers_success_whatever_the_properties(wor
 ])
 def test_a_bad_request_fails_with_its_reason(world, event, reason):
     _, answers = world
-    copier.handler(event, None)
+    copier.handler(event, CONTEXT)
     assert answers.last["Status"] == "FAILED" and reason in answers.last["Reason"]
 
 
 def test_a_missing_source_fails_the_resource_instead_of_hanging_the_stack(world):
     _, answers = world
-    copier.handler(request(SourceKey="missing.gz"), None)
+    copier.handler(request(SourceKey="missing.gz"), CONTEXT)
     assert answers.last["Status"] == "FAILED" and "ClientError" in answers.last["Reason"]
+
+
+def test_a_copy_still_running_near_the_timeout_is_answered_failed_before_lambda_stops_it(world, monkeypatch):
+    _, answers = world
+    release = threading.Event()
+    monkeypatch.setattr(copier, "keep", lambda s3, request: release.wait(30))  # a copy that hangs
+    started = time.monotonic()
+    try:
+        copier.handler(request(), Context(copier.ANSWER_SECONDS + 0.3))
+    finally:
+        release.set()
+    assert time.monotonic() - started < 5, "the handler waited for the copy instead of answering"
+    (answer,) = answers.sent  # once: the copy's own outcome is never sent
+    assert answer["Status"] == "FAILED" and answer["PhysicalResourceId"] == "Copy"
+    assert answer["Reason"] == (f"TimeoutError: the copy did not finish in 0 s and was given up "
+                                f"{copier.ANSWER_SECONDS} s before the function's timeout; deploy again to retry it")
+
+
+@pytest.mark.parametrize(("event", "status"), [(request(), "SUCCESS"), (request(Key=""), "FAILED")])
+def test_an_answer_cloudformation_does_not_take_is_logged_and_raised(world, monkeypatch, caplog, event, status):
+    def urlopen(req: Any, timeout: float) -> Any:
+        raise urllib.error.HTTPError(req.full_url, 403, "Forbidden", None, None)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(copier.urllib.request, "urlopen", urlopen)
+    with pytest.raises(urllib.error.HTTPError):  # Lambda then retries the request
+        copier.handler(event, CONTEXT)
+    assert f"could not answer {status} to CloudFormation for request r-1 of Copy" in caplog.text
 
 
 # --- the handler under its role's policy -------------------------------------------------------------

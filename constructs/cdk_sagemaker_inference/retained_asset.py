@@ -11,7 +11,10 @@ older version's object is never overwritten, and nothing ever deletes it.
 The copy is a custom resource (``Custom::RetainedAsset``) served by one small function per stack and
 destination bucket, whose role may read exactly the assets it copies, write exactly their keys, list
 exactly those keys (to skip a copy that is already there) and use the bucket's key through S3 only:
-no delete, no other object.
+no delete, no other object. CloudFormation cannot change a custom resource's ``ServiceToken``, so the
+copy's logical id names its function: another bucket is another copy (the old one is retained).
+CloudFormation invokes the function asynchronously; the function answers FAILED before its own
+timeout, and the copy's ``ServiceTimeout`` fails the resource soon after it if no answer came at all.
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ from .compliance import acknowledge
 #: The CloudFormation type of the copy; the local runner maps it back to the staged file
 #: (``runtime.local.cloud_assembly.RETAINED_ASSET_TYPE``, which must stay CDK-free).
 RESOURCE_TYPE = "Custom::RetainedAsset"
+#: The kind of the copier in the stack's ``AssetBinder``: its construct id is this and a digest of the bucket.
+_COPIER_KIND = "RetainedAssetCopier"
+#: The copier's timeout: a server-side multipart copy of a large archive takes minutes; Lambda's maximum.
+_FUNCTION_MINUTES = 15
+_FUNCTION_TIMEOUT = Duration.minutes(_FUNCTION_MINUTES)
+#: How long CloudFormation waits for an answer (1 s-1 h, default 1 h): the function answers before its own
+#: timeout; the extra minute covers a late start from Lambda's asynchronous queue.
+_SERVICE_MINUTES = _FUNCTION_MINUTES + 1
+_SERVICE_TIMEOUT = Duration.minutes(_SERVICE_MINUTES)
 _PREFIX_RULE = "empty or up to 512 characters ending with '/', not starting with '/'"
 
 
@@ -76,13 +88,16 @@ class RetainedAsset(Construct):
         #: ``<prefix><sha256>/<file name>``.
         self.object_key = f"{prefix}{self.sha256}/{Path(path).name}"
         source = AssetBinder.of(self).file(path)
-        copier = AssetBinder.of(self).once("RetainedAssetCopier", {"bucket": bucket.node.path},
+        copier = AssetBinder.of(self).once(_COPIER_KIND, {"bucket": bucket.node.path},
                                            lambda scope, id: _Copier(scope, id, bucket=bucket))
         copier.allow(source, self.object_key)
         self._resource = CustomResource(
             self,
-            "Resource",
+            # The copier's digest in the id: CloudFormation refuses to change a custom resource's
+            # ServiceToken, so another copier (another bucket) must make another logical id.
+            f"Copy{copier.digest}",
             service_token=copier.function.function_arn,
+            service_timeout=_SERVICE_TIMEOUT,
             resource_type=RESOURCE_TYPE,
             properties={"SourceBucket": source.s3_bucket_name, "SourceKey": source.s3_object_key,
                         "Bucket": bucket.bucket_name, "Key": self.object_key},
@@ -103,6 +118,8 @@ class _Copier(Construct):
     @batched()
     def __init__(self, scope: Construct, id: str, *, bucket: s3.IBucket) -> None:
         super().__init__(scope, id)
+        #: The digest of the bucket in this copier's id: the copies it serves carry it in theirs.
+        self.digest = id.removeprefix(_COPIER_KIND)
         self._bucket = bucket
         description = "Copies CDK file assets into a bucket of the app under their content hash (never deletes)"
         self.role = ManagedPolicyRole(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -118,8 +135,7 @@ class _Copier(Construct):
             runtime=HANDLER_RUNTIME,
             code=handler_code("retained_asset_copier"),
             handler="index.handler",
-            # A server-side multipart copy of a large archive takes minutes; Lambda's maximum.
-            timeout=Duration.minutes(15),
+            timeout=_FUNCTION_TIMEOUT,
             role=self.role,
             log_group=log_group,
         )
@@ -128,8 +144,12 @@ class _Copier(Construct):
                     "CloudFormation invokes this custom resource function only while deploying the stack; "
                     "a reservation would only take from the account's unreserved concurrency.")
         acknowledge(self.function, ["HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ", "CKV_AWS_116"],
-                    "CloudFormation invokes this custom resource function synchronously and the function answers "
-                    "every request, failures included, to CloudFormation: a dead-letter queue would receive nothing.")
+                    "CloudFormation invokes this custom resource function asynchronously. The function answers every "
+                    "request, failures included, and answers FAILED a minute before its own timeout; a request left "
+                    "unanswered (every attempt crashed or was throttled) fails its resource at the custom resource's "
+                    f"{_SERVICE_MINUTES}-minute ServiceTimeout, shown in the stack's events, and the function's logs "
+                    "keep the error: a dead-letter queue would only hold requests whose operation CloudFormation has "
+                    "already failed.")
         acknowledge(self.function, ["HIPAA.Security-LambdaInsideVPC", "NIST.800.53.R5-LambdaInsideVPC",
                                     "PCI.DSS.321-LambdaInsideVPC", "CKV_AWS_117"],
                     "The function only calls S3 (TLS, IAM-authenticated) and CloudFormation's pre-signed response "
