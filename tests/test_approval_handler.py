@@ -406,15 +406,21 @@ def test_approving_an_older_version_changes_nothing(world: World) -> None:
     assert [n["outcome"] for n in world.notifications()] == ["deploy", "already-served"]
 
 
-def test_rejecting_the_served_version_rolls_back_to_the_newest_remaining_approved(world: World) -> None:
+@pytest.mark.parametrize("status", ["Rejected", "PendingManualApproval"])
+def test_withdrawing_the_served_version_rolls_back_to_the_newest_remaining_approved(
+    world: World, status: str
+) -> None:
+    """Rejected, or moved back to PendingManualApproval: either way it is no longer Approved."""
     v1, v2 = world.version(), world.version()
     world.handle(world.record(event(v2)))
-    world.set_status(v2, "Rejected")
-    assert world.handle(world.record(event(v2, "Rejected"))) == []
+    world.set_status(v2, status)
+    assert world.handle(world.record(event(v2, status))) == []
     assert world.parameters()["ServedModelPackageArn"] == v1
     notes = world.notifications()
     assert [n["outcome"] for n in notes] == ["deploy", "rollback"]
     assert notes[1]["servedBefore"] == v2 and notes[1]["target"] == v1
+    assert notes[1]["reason"] == (f"{v2} is {status}; the served {v2} is no longer Approved, "
+                                  f"rolling back to {v1}, the newest Approved version")
 
 
 def test_rejecting_the_last_approved_version_leaves_the_endpoint_and_says_so(world: World) -> None:
@@ -424,18 +430,6 @@ def test_rejecting_the_last_approved_version_leaves_the_endpoint_and_says_so(wor
     assert world.handle(world.record(event(v1, "Rejected"))) == []
     assert world.parameters()["ServedModelPackageArn"] == v1
     assert world.notifications()[1]["outcome"] == "no-approved-version"
-
-
-def test_moving_the_served_version_back_to_pending_rolls_back_like_a_rejection(world: World) -> None:
-    v1, v2 = world.version(), world.version()
-    world.handle(world.record(event(v2)))
-    world.set_status(v2, "PendingManualApproval")
-    assert world.handle(world.record(event(v2, "PendingManualApproval"))) == []
-    assert world.parameters()["ServedModelPackageArn"] == v1
-    notes = world.notifications()
-    assert [n["outcome"] for n in notes] == ["deploy", "rollback"]
-    assert notes[1]["reason"] == (f"{v2} is PendingManualApproval; the served {v2} is no longer Approved, "
-                                  f"rolling back to {v1}, the newest Approved version")
 
 
 def test_a_new_version_pending_approval_changes_nothing_and_notifies_nobody(

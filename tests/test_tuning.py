@@ -474,6 +474,7 @@ def test_state_machine_logs_everything_encrypted_and_traces(template: Template) 
         ({"ranges": [CategoricalRange("max_depth", "36")]},
          r"ranges\['max_depth'\].values must be a list of strings"),
         ({"instance_count": 0}, r"instance_count must be between 1 and 100, got 0"),
+        ({"instance_count": 1.5}, r"instance_count must be an integer between 1 and 100, got 1.5"),
         ({"ranges": [CategoricalRange("eta", ["0.1", "0.2 (fast)"])]},
          r"ranges\['eta'\].values must be letters, digits, spaces and _.:/=\+-@ when registration is set \(tuned "
          r"values become the version's customer metadata\), got '0.2 \(fast\)'$"),

@@ -53,17 +53,7 @@ from ._names import (
 )
 from ._service_access import let_logs_use
 from ._stack_env import environment_of
-from ._validation import (
-    Where,
-    check,
-    check_count,
-    check_integer,
-    check_one_of,
-    check_pattern,
-    check_range,
-    take_enum_field,
-    to_enum,
-)
+from ._validation import Where, check, check_count, check_integer, check_one_of, check_pattern, take_enum_field, to_enum
 from .approval import IModelPackageGroupRef
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
@@ -589,9 +579,11 @@ class HyperparameterTuning(Construct):
         if strategy is TuningStrategy.HYPERBAND:
             check(self, not early_stopping, "early_stopping",
                   "False with the Hyperband strategy (it stops jobs itself)", early_stopping)
-        check_range(self, "instance_count", instance_count, 1, 100)
-        check_range(self, "volume_size_gb", volume_size_gb, 1, 16384)
-        check_range(self, "max_job_runtime", max_job_runtime.to_seconds(), 1, 28 * 24 * 3600)
+        check_integer(self, "instance_count", instance_count, 1, 100)
+        check_integer(self, "volume_size_gb", volume_size_gb, 1, 16384)
+        runtime_limit = 28 * 24 * 3600
+        check(self, 1 <= max_job_runtime.to_seconds() <= runtime_limit, "max_job_runtime",
+              f"between 1 and {runtime_limit}", max_job_runtime.to_seconds())
         check_pattern(self, "output_prefix", output_prefix, r"([^/\s][^\s]*)?/",
                       "a key prefix ending in '/' (e.g. 'tuning/')")
 
