@@ -83,20 +83,33 @@ def test_local_transform_writes_joined_outputs(
     assert (tmp_path / "out" / "in.csv.out").read_text() == "id0,malignant,0.9978\nid1,benign,0.9972\n"
 
 
-def test_local_transform_takes_a_job_request_and_overrides(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+CSV_LINES = ({"ContentType": "text/csv", "SplitType": "Line"}, {"Accept": "text/csv", "AssembleWith": "Line"})
+
+
+@pytest.mark.parametrize(
+    ("job", "options"),
+    [
+        # The options override the job file's.
+        ({"TransformInput": CSV_LINES[0], "TransformOutput": CSV_LINES[1],
+          "DataProcessing": {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"}},
+         ["--output-filter", "$[0,-2]"]),
+        # The job joins CSV records but names no Accept nor AssembleWith: the options complete it
+        # before its settings are checked.
+        ({"TransformInput": CSV_LINES[0],
+          "DataProcessing": {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-2]"}},
+         ["--accept", "text/csv", "--assemble-with", "Line"]),
+    ],
+)
+def test_local_transform_takes_a_job_request_and_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, job: dict[str, Any],
+    options: list[str],
 ) -> None:
     rows = (REPO / "examples" / "request.csv").read_text().splitlines()
     (tmp_path / "in.csv").write_text("".join(f"id{n},{row}\n" for n, row in enumerate(rows)))
-    (tmp_path / "job.json").write_text(json.dumps({
-        "TransformInput": {"ContentType": "text/csv", "SplitType": "Line"},
-        "TransformOutput": {"Accept": "text/csv", "AssembleWith": "Line"},
-        "DataProcessing": {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"},
-    }))
-    status = run(["local", "transform", *EXAMPLE_CONTAINERS, "--job", str(tmp_path / "job.json"),
-                  "--output-filter", "$[0,-2]", "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out")],
-                 b"", capsys, monkeypatch)
-    assert status == 0
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    status = run(["local", "transform", *EXAMPLE_CONTAINERS, "--job", str(tmp_path / "job.json"), *options,
+                  "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out")], b"", capsys, monkeypatch)
+    assert (status, capsys.readouterr().err) == (0, "")
     assert (tmp_path / "out" / "in.csv.out").read_text() == "id0,malignant\nid1,benign\n"
 
 
@@ -116,8 +129,12 @@ def test_local_transform_takes_a_job_request_and_overrides(
         (["local", "transform", *EXAMPLE_CONTAINERS, "--input", "x", "--output", "y", "--max-payload-in-mb", "101"],
          "TransformSettings: max_payload_in_mb must be a whole number between 0 and 100, got 101"),
         (["local", "transform", *EXAMPLE_CONTAINERS, "--input", "x", "--output", "y", "--split-type", "Line",
-          "--join-source", "Input", "--content-type", "text/csv", "--accept", "application/json"],
+          "--join-source", "Input", "--content-type", "text/csv", "--accept", "application/json",
+          "--assemble-with", "Line"],
          "no input at x"),
+        (["local", "transform", *EXAMPLE_CONTAINERS, "--input", "x", "--output", "y", "--split-type", "Line",
+          "--join-source", "Input", "--content-type", "text/csv", "--accept", "text/csv"],
+         "TransformSettings: assemble_with must be Line to filter or join text/csv records, got None"),
     ],
 )
 def test_local_errors_are_one_line_with_status_1(
@@ -126,6 +143,38 @@ def test_local_errors_are_one_line_with_status_1(
     assert run(argv, b"1,2\n", capsys, monkeypatch) == 1
     error = capsys.readouterr().err
     assert error.startswith(f"cdk-sagemaker-inference: error: {message}") and error.count("\n") == 1
+
+
+@pytest.mark.parametrize(("job", "message"), [
+    ("[]", r"TransformSettings: request must be an object \(a CreateTransformJob request or a DescribeTransformJob "
+           r"answer\), got \[\]"),
+    ('{"TransformInput": {"ContentType": 5}}', r"TransformSettings: content_type must be a string of at most 256 "
+                                               r"characters, got 5"),
+    ('{"DataProcessing": null}', r"TransformSettings: DataProcessing must be an object, got None"),
+])
+def test_a_job_file_of_another_shape_is_one_line_with_status_1(
+    job: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "job.json").write_text(job)
+    (tmp_path / "in.csv").write_text("1,2\n")
+    argv = ["local", "transform", *EXAMPLE_CONTAINERS, "--job", str(tmp_path / "job.json"),
+            "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out")]
+    assert run(argv, b"", capsys, monkeypatch) == 1
+    assert re.fullmatch(rf"cdk-sagemaker-inference: error: {message}\n", capsys.readouterr().err)
+
+
+def test_an_output_that_is_a_file_is_one_line_with_status_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in.csv").write_bytes((REPO / "examples" / "request.csv").read_bytes())
+    (tmp_path / "taken").write_text("not a folder")
+    status = run(["local", "transform", *EXAMPLE_CONTAINERS, "--content-type", "text/csv", "--input",
+                  str(tmp_path / "in.csv"), "--output", str(tmp_path / "taken")], b"", capsys, monkeypatch)
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"cdk-sagemaker-inference: error: cannot write {tmp_path / 'taken' / 'in.csv.out'}: [Errno 17] File exists: "
+        f"'{tmp_path / 'taken'}'\n"
+    )
 
 
 @pytest.mark.parametrize("container", ["xgboost=model.tar.gz", "xgboost:1.7-1", ":1.7-1=m.tar.gz"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import io
 import json
@@ -271,7 +272,10 @@ def test_json_lines_filters_and_join(summer: LocalPipeline, tmp_path: Path) -> N
         ("$.features", {"features": [1], "id": 3}, [1]),
         ("$.a.b", {"a": {"b": 2}}, 2),
         ("$['id','SageMakerOutput']", {"id": 1, "x": 2, "SageMakerOutput": 3}, {"id": 1, "SageMakerOutput": 3}),
-        ('$["id"]', {"id": 1}, 1),
+        ("$.a.['b','c']", {"a": {"b": 1, "c": 2, "d": 3}}, {"b": 1, "c": 2}),
+        ("$['id']", {"id": 1}, 1),
+        ("$.record-id", {"record-id": 1}, 1),
+        ("$[ 0 , 2: ]", list(range(4)), [0, 2, 3]),
         ("$.*", {"a": 1, "b": 2}, [1, 2]),
         ("$[*]", [1, 2], [1, 2]),
     ],
@@ -289,9 +293,14 @@ def test_jsonpath_subset(expression: str, record: object, selected: object) -> N
         ("$.id", [1], r"needs an object, got an array"),
         ("$[0]", {"id": 1}, r"indexes need an array"),
         ("$..id", {}, r"unsupported syntax at '..id'"),
-        ("$[?(@.a)]", [], r"is not names, indexes or slices"),
-        ("features", {}, r"must start with \$"),
-        ("$." + "a" * 62, {}, r"is 64 characters; SageMaker allows 63"),
+        ("$[a]", [], r"^'\$\[a\]': \[a\] is not names, indexes or slices$"),
+        ("features", {}, r"^'features': it does not start with \$$"),
+        ("$." + "a" * 62, {}, r"it has 64 characters; SageMaker allows 63"),
+        # What CreateTransformJob refuses: characters outside its operators, letters and digits; two slices.
+        ("$.account_id", {}, r"^'\$.account_id': '_' is not allowed, only letters, digits, spaces and \$\[\]\*\.,:-'$"),
+        ('$["id"]', {}, r"'\"' is not allowed"),
+        ("$[?(@.a)]", [], r"'\?' is not allowed"),
+        ("$[0:2,4:]", list(range(6)), r"\[0:2,4:\] has 2 slices; SageMaker takes one a bracket"),
     ],
 )
 def test_jsonpath_refusals(expression: str, record: object, message: str) -> None:
@@ -303,13 +312,10 @@ def test_jsonpath_refusals(expression: str, record: object, message: str) -> Non
     ("settings", "message"),
     [
         ({"split_type": SplitType.RECORD_IO}, r"SplitType RecordIO is not emulated \(None and Line are\)"),
-        ({"content_type": None, "input_filter": "$[1:]"}, r"need CSV or JSON records, got content type None"),
-        ({"content_type": CSV, "accept": "application/x-npy", "output_filter": "$[0]"},
-         r"^OutputFilter needs CSV or JSON answers, got accept 'application/x-npy'$"),
-        ({"content_type": CSV, "join_source": JoinSource.INPUT}, r"JoinSource Input needs SplitType Line"),
-        ({"content_type": CSV, "join_source": JoinSource.INPUT, "split_type": SplitType.LINE, "accept": JSON},
-         r"accept must be text/csv, got 'application/json'"),
-        ({"content_type": CSV, "input_filter": "$$"}, r"invalid filter"),
+        ({"content_type": JSON, "accept": JSON, "join_source": JoinSource.INPUT},
+         r"JoinSource Input needs SplitType Line"),
+        ({"content_type": CSV, "join_source": JoinSource.INPUT, "split_type": SplitType.LINE, "accept": JSON,
+          "assemble_with": AssembleWith.LINE}, r"accept must be text/csv, got 'application/json'"),
     ],
 )
 def test_settings_the_runner_cannot_emulate_are_refused(
@@ -317,6 +323,59 @@ def test_settings_the_runner_cannot_emulate_are_refused(
 ) -> None:
     with pytest.raises(LocalRunnerError, match=message):
         LocalTransform(pipeline, TransformSettings(**settings))  # type: ignore[arg-type]
+
+
+#: Answers one JSON object a line for application/json, ``score,label`` CSV lines otherwise.
+LABELLER_SCRIPT = SUM_SCRIPT + b'''
+import json
+
+
+def output_fn(prediction, accept):
+    scores = [float(score) for score in prediction.reshape(-1)]
+    if accept == "application/json":
+        return "\\n".join(json.dumps({"score": score, "label": "x"}) for score in scores), accept
+    return "\\n".join(f"{score},x" for score in scores), accept
+'''
+
+
+@pytest.mark.parametrize(("content_type", "accept", "rows", "output_filter"), [
+    (CSV, JSON, "1,2\n3,4\n", "$.score"),
+    (JSON, CSV, "[1, 2]\n[3, 4]\n", "$[0]"),
+])
+def test_the_output_filter_reads_answers_in_the_accept_format(
+    tmp_path: Path, content_type: str, accept: str, rows: str, output_filter: str
+) -> None:
+    """Without a join, OutputFilter selects from the answer, which is in the Accept format, whatever the input's."""
+    archive = make_archive(tmp_path / "labeller.tar.gz", {"code/inference.py": LABELLER_SCRIPT})
+    (tmp_path / "rows").write_text(rows)
+    settings = TransformSettings(
+        content_type=content_type, accept=accept, split_type=SplitType.LINE, batch_strategy=BatchStrategy.SINGLE_RECORD,
+        assemble_with=AssembleWith.LINE, output_filter=output_filter,
+    )
+    with LocalPipeline([LocalContainerSpec("sklearn", "1.2-1", archive, dict(SKLEARN_SCRIPT))]) as labeller:
+        assert LocalTransform(labeller, settings).transform_file(tmp_path / "rows") == b"3.0\n7.0\n"
+
+
+DEFAULT_ACCEPT = "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"
+
+
+def test_the_job_environment_sets_a_default_accept_the_container_has_not(summer: LocalPipeline, tmp_path: Path) -> None:
+    """SageMaker starts each container with the job's Environment: it may name the default Accept."""
+    (tmp_path / "rows.csv").write_text("1,2\n3,4\n")
+    settings = TransformSettings(content_type=CSV, split_type=SplitType.LINE, assemble_with=AssembleWith.LINE)
+    assert LocalTransform(summer, settings).transform_file(tmp_path / "rows.csv") == b"[3.0, 7.0]\n"
+    in_csv = dataclasses.replace(settings, environment={DEFAULT_ACCEPT: CSV})
+    assert LocalTransform(summer, in_csv).transform_file(tmp_path / "rows.csv") == b"3.0\n7.0\n"
+
+
+def test_a_container_s_own_default_accept_stays_over_the_job_s() -> None:
+    features = ",".join(["0.5"] * 30).encode()
+    xgboost_spec = example_specs()[1]
+    own = LocalPipeline([xgboost_spec])
+    assert own.invoke(features, CSV, environment={DEFAULT_ACCEPT: JSON}).content_type == CSV
+    bare = LocalPipeline([dataclasses.replace(xgboost_spec, environment={})])
+    assert bare.invoke(features, CSV).content_type == CSV
+    assert bare.invoke(features, CSV, environment={DEFAULT_ACCEPT: JSON}).content_type == JSON
 
 
 def test_gzip_input_and_no_payload_limit(summer: LocalPipeline, tmp_path: Path) -> None:
@@ -359,25 +418,26 @@ def test_undecodable_unzippable_and_multi_line_inputs_fail_alone(summer: LocalPi
         "latin1.csv.gz": gzip.compress(b"\xe9,1,2"),
         "plain.csv.gz": b"9,1,2",
         "truncated.csv.gz": gzip.compress(b"9,1,2")[:-4],
-        "two-lines.csv.gz": gzip.compress(b"9,1,2\n9,3,4\n"),
+        "carriage-return.csv.gz": gzip.compress(b"9,1,2\r9,3,4\n"),
     }.items():
         (tmp_path / "in" / name).write_bytes(content)
     settings = TransformSettings(
-        content_type=CSV, accept=JSON, compression_type=CompressionType.GZIP, input_filter="$[1:]"
+        content_type=CSV, accept=JSON, split_type=SplitType.LINE, assemble_with=AssembleWith.LINE,
+        compression_type=CompressionType.GZIP, input_filter="$[1:]"
     )
     with pytest.raises(LocalRunnerError) as failure:
         LocalTransform(summer, settings).run(tmp_path / "in", tmp_path / "out")
     assert str(failure.value) == (
         "4 of 5 inputs failed: "
+        "carriage-return.csv.gz: record 1: InputFilter: a CSV record is one line, this one has 2 "
+        "(CSV records cannot embed line breaks); "
         "latin1.csv.gz: record 1: InputFilter: 'utf-8' codec can't decode byte 0xe9 in position 0: "
         "invalid continuation byte; "
         "plain.csv.gz: CompressionType Gzip: Not a gzipped file (b'9,'); "
-        "truncated.csv.gz: CompressionType Gzip: Compressed file ended before the end-of-stream marker was reached; "
-        "two-lines.csv.gz: record 1: InputFilter: a CSV record is one line, this one has 2 "
-        "(SplitType Line makes lines records)"
+        "truncated.csv.gz: CompressionType Gzip: Compressed file ended before the end-of-stream marker was reached"
     )
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.csv.gz.out"]
-    assert (tmp_path / "out" / "good.csv.gz.out").read_bytes() == b"3.0"
+    assert (tmp_path / "out" / "good.csv.gz.out").read_bytes() == b"3.0\n"
 
 
 def test_settings_of_a_create_transform_job_request_run_as_declared(

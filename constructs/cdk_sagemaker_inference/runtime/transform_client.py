@@ -2,7 +2,8 @@
 
 A run is one Step Functions execution whose task creates one SageMaker transform job; the job's
 name is generated per execution, so it is read from the execution's history (the scheduled task's
-parameters) and its status from ``DescribeTransformJob``.
+parameters) and its status from ``DescribeTransformJob``. When SageMaker refuses to create the job,
+the history's failed task holds why, and no job of that name ever exists.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from botocore.exceptions import ClientError
 S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.*")
 #: Execution states after which nothing changes any more.
 FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
-_STATE_MACHINE_ARN = re.compile(r"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]{1,80}")
+#: The ``job_status`` of a finished run whose job SageMaker never created (it refused the request).
+JOB_NOT_CREATED = "NotCreated"
+#: A state machine, or one of its versions (``:1``) or aliases (``:prod``), which StartExecution takes too.
+_STATE_MACHINE_ARN = re.compile(r"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w.-]{1,80}(:[\w-]{1,80})?")
 _EXECUTION_ARN = re.compile(r"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[\w.-]{1,80}:[^\s]{1,80}")
 
 
@@ -44,8 +48,9 @@ class TransformRun:
     stopped: datetime | None
     #: The S3 URI the run scores, if the run was given one.
     input: str | None
-    #: The transform job's name and status (InProgress, Completed, Failed, Stopping, Stopped); None
-    #: before the task is scheduled.
+    #: The transform job's name and status (InProgress, Completed, Failed, Stopping, Stopped, or
+    #: ``JOB_NOT_CREATED`` when the run finished without SageMaker having created it); None before
+    #: the task is scheduled, and the status None until SageMaker has the job.
     job_name: str | None = None
     job_status: str | None = None
     #: Where results go, once the job is known.
@@ -115,33 +120,39 @@ class TransformClient:
             raise TransformError(f"not an execution ARN: {execution_arn!r}")
         try:
             execution = self._stepfunctions.describe_execution(executionArn=execution_arn)
-            job_name = self._job_name(execution_arn)
+            job_name, task_failure = self._task(execution_arn)
         except ClientError as error:
             raise _translated(error, execution_arn) from None
+        status = str(execution["status"])
         job: dict[str, Any] = {}
+        job_status = None
         if job_name is not None:
             try:
                 job = self._sagemaker.describe_transform_job(TransformJobName=job_name)
+                job_status = job.get("TransformJobStatus")
             except ClientError as error:
-                # The task is scheduled a moment before SageMaker has the job.
+                # The task is scheduled a moment before SageMaker has the job; once the run is over,
+                # the job will never be (SageMaker refused to create it).
                 if _code(error) != "ValidationException":
                     raise
-        failure = None
-        if execution.get("error") or execution.get("cause"):
-            failure = " ".join(f"{execution.get('error', '')}: {execution.get('cause', '')}".split())
-        if job.get("FailureReason"):
-            failure = " ".join(str(job["FailureReason"]).split())
+                if status in FINAL_STATES:
+                    job_status = JOB_NOT_CREATED
+        # The most specific reason wins: the job's, then the task's, then the execution's own (which
+        # the state machine's Fail state words generically).
+        failure = job.get("FailureReason") or task_failure
+        if not failure and (execution.get("error") or execution.get("cause")):
+            failure = f"{execution.get('error', '')}: {execution.get('cause', '')}"
         given = json.loads(execution.get("input") or "{}")
         return TransformRun(
             execution_arn=execution_arn,
-            status=str(execution["status"]),
+            status=status,
             started=execution["startDate"],
             stopped=execution.get("stopDate"),
             input=given.get("input") if isinstance(given, dict) else None,
             job_name=job_name,
-            job_status=job.get("TransformJobStatus"),
+            job_status=job_status,
             output_path=job.get("TransformOutput", {}).get("S3OutputPath"),
-            failure=failure,
+            failure=" ".join(str(failure).split()) if failure else None,
         )
 
     def wait(
@@ -166,16 +177,34 @@ class TransformClient:
                 return run
             self._sleep(poll_seconds)
 
-    def _job_name(self, execution_arn: str) -> str | None:
-        """The job name of the newest SageMaker task the execution scheduled (a retry makes a new one)."""
+    def _task(self, execution_arn: str) -> tuple[str | None, str | None]:
+        """The job name of the newest SageMaker task the execution scheduled (a retry makes a new one),
+        and ``error: cause`` if that task failed (SageMaker refused the job, or the job failed)."""
         paginator = self._stepfunctions.get_paginator("get_execution_history")
-        name = None
+        name = failure = None
         for page in paginator.paginate(executionArn=execution_arn):
             for event in page["events"]:
-                details = event.get("taskScheduledEventDetails")
-                if event.get("type") == "TaskScheduled" and details and details.get("resourceType") == "sagemaker":
+                kind = event.get("type")
+                if kind not in _EVENT_DETAILS:
+                    continue
+                details = event.get(_EVENT_DETAILS[kind], {})
+                if details.get("resourceType") != "sagemaker":
+                    continue
+                if kind == "TaskScheduled":
                     name = json.loads(details["parameters"]).get("TransformJobName", name)
-        return name
+                    failure = None
+                else:
+                    failure = f"{details.get('error', '')}: {details.get('cause', '')}"
+        return name, failure
+
+
+#: The history events the client reads, and the key of each one's details.
+_EVENT_DETAILS = {
+    "TaskScheduled": "taskScheduledEventDetails",
+    "TaskFailed": "taskFailedEventDetails",
+    "TaskSubmitFailed": "taskSubmitFailedEventDetails",
+    "TaskTimedOut": "taskTimedOutEventDetails",
+}
 
 
 def _code(error: ClientError) -> str:

@@ -5,7 +5,8 @@ A plain, frozen, CDK-free description of a transform job's batch semantics (the 
 and ``transform(content_type=, split_type=, compression_type=, input_filter=, output_filter=,
 join_source=, model_client_config=)``). ``BatchTransform`` renders it into the CreateTransformJob
 parameters of its state machine; a local runner reads the same object to emulate the job. It checks
-every limit of the SageMaker API (botocore's ``CreateTransformJob`` shapes) when it is created.
+every limit of the SageMaker API (botocore's ``CreateTransformJob`` shapes), the JSONPath subset of
+the filters, and the developer guide's rules for filtering and joining records when it is created.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
 from .enums import enum_member
+from .local.jsonpath import MAX_LENGTH, JSONPath, JSONPathError
 
 #: SageMaker's default MaxPayloadInMB when the job does not set it.
 DEFAULT_MAX_PAYLOAD_IN_MB = 6
@@ -24,7 +26,7 @@ DEFAULT_MAX_PAYLOAD_IN_MB = 6
 MAX_PAYLOAD_IN_MB = 100
 MAX_ENVIRONMENT_ENTRIES = 16
 MAX_ENVIRONMENT_VALUE_CHARACTERS = 10240
-MAX_FILTER_CHARACTERS = 63
+MAX_FILTER_CHARACTERS = MAX_LENGTH
 MAX_CONTENT_TYPE_CHARACTERS = 256
 #: Content types whose records SageMaker can filter and join (DataProcessing).
 DATA_PROCESSING_CONTENT_TYPES = ("text/csv", "application/json", "application/jsonlines")
@@ -100,7 +102,11 @@ class TransformSettings:
 
     Enum fields accept the enum or its API string (``"Line"``). ``None`` leaves a parameter unset,
     so SageMaker applies its default (stated on each field). Creating settings SageMaker would
-    refuse raises :class:`TransformSettingsError`.
+    refuse, or that its developer guide rules out, raises :class:`TransformSettingsError`.
+
+    Filtering or joining records (any of ``input_filter``, ``output_filter``, ``join_source`` set)
+    needs ``content_type`` and ``accept`` each ``text/csv``, ``application/json`` or
+    ``application/jsonlines``; with ``text/csv`` records, ``split_type`` and ``assemble_with`` Line.
 
     :param content_type: MIME type of the input records (``TransformInput.ContentType``), e.g.
         ``text/csv``. Default: None (the container's default).
@@ -117,9 +123,10 @@ class TransformSettings:
     :param max_concurrent_transforms: parallel requests per instance, >= 0; times the payload at
         most 100. Default: None (SageMaker asks the container, else 1).
     :param input_filter: JSONPath selecting what of each record the model gets, e.g. ``$[1:]``
-        (at most 63 characters). Default: None (``$``, everything).
-    :param output_filter: JSONPath selecting what of the joined record is written, e.g.
-        ``$[0,-1]`` (at most 63 characters). Default: None (``$``).
+        (at most 63 characters of SageMaker's subset: see ``runtime.local.jsonpath``). Default: None
+        (``$``, everything).
+    :param output_filter: JSONPath selecting what of the joined record (or of the result, without
+        a join) is written, e.g. ``$[0,-1]`` (as ``input_filter``). Default: None (``$``).
     :param join_source: join the input record with its result. Default: None (SageMaker: ``None``).
     :param environment: the containers' environment for the job, at most 16 entries.
         Default: none.
@@ -152,7 +159,7 @@ class TransformSettings:
             raise TransformSettingsError(violation)
 
     def _violations(self) -> list[Violation]:
-        """Every rule of the API these settings break, in the order of the fields."""
+        """Every rule of the API (or of its developer guide) these settings break, in the order of the fields."""
         found: list[Violation] = []
 
         def need(condition: bool, prop: str, requirement: str, value: Any) -> None:
@@ -161,8 +168,8 @@ class TransformSettings:
 
         for prop in ("content_type", "accept"):
             text = getattr(self, prop)
-            need(text is None or len(text) <= MAX_CONTENT_TYPE_CHARACTERS, prop,
-                 f"at most {MAX_CONTENT_TYPE_CHARACTERS} characters", text)
+            need(text is None or (isinstance(text, str) and len(text) <= MAX_CONTENT_TYPE_CHARACTERS), prop,
+                 f"a string of at most {MAX_CONTENT_TYPE_CHARACTERS} characters", text)
         if self.batch_strategy is not None:
             need(self.split_type not in (None, SplitType.NONE), "batch_strategy",
                  "unset unless split_type is Line, RecordIO or TFRecord", self.batch_strategy.value)
@@ -187,15 +194,23 @@ class TransformSettings:
                  product)
         for prop in ("input_filter", "output_filter"):
             path = getattr(self, prop)
-            need(path is None or (path.startswith("$") and len(path) <= MAX_FILTER_CHARACTERS), prop,
-                 f"a JSONPath starting with '$', at most {MAX_FILTER_CHARACTERS} characters", path)
+            problem = None if path is None else _filter_problem(path)
+            if problem is not None:
+                found.append(Violation(prop, f"a JSONPath starting with '$', at most {MAX_FILTER_CHARACTERS} "
+                                             f"characters, in SageMaker's subset ({problem})", path))
         processing = self.input_filter is not None or self.output_filter is not None or \
             self.join_source is JoinSource.INPUT
-        if processing and self.content_type is not None:
-            media_type = self.content_type.split(";")[0].strip().lower()
-            need(media_type in DATA_PROCESSING_CONTENT_TYPES, "content_type",
-                 "one of " + ", ".join(DATA_PROCESSING_CONTENT_TYPES) + " to filter or join records",
-                 self.content_type)
+        if processing:
+            # The developer guide ("Associate Prediction Results with Input Records") rules these.
+            media_types = {prop: _media_type(getattr(self, prop)) for prop in ("content_type", "accept")}
+            for prop, media_type in media_types.items():
+                need(media_type in DATA_PROCESSING_CONTENT_TYPES, prop,
+                     "one of " + ", ".join(DATA_PROCESSING_CONTENT_TYPES) + " to filter or join records",
+                     getattr(self, prop))
+            if "text/csv" in media_types.values():
+                for prop, line in (("split_type", SplitType.LINE), ("assemble_with", AssembleWith.LINE)):
+                    need(getattr(self, prop) is line, prop, "Line to filter or join text/csv records",
+                         _value(getattr(self, prop)))
         need(len(self.environment) <= MAX_ENVIRONMENT_ENTRIES, "environment",
              f"at most {MAX_ENVIRONMENT_ENTRIES} entries", f"{len(self.environment)} entries")
         for key, value in self.environment.items():
@@ -245,17 +260,26 @@ class TransformSettings:
         })
 
     @staticmethod
-    def from_request(request: Mapping[str, Any]) -> TransformSettings:
+    def from_request(request: Mapping[str, Any], **overrides: Any) -> TransformSettings:
         """The settings of a CreateTransformJob request or a DescribeTransformJob answer.
 
         The inverse of :meth:`to_request`: a local runner reads a job (or a state machine's task
         parameters) with it. Keys the settings do not describe are ignored.
+
+        :param request: the request, e.g. parsed from JSON; it and its ``TransformInput``,
+            ``TransformOutput``, ``DataProcessing``, ``ModelClientConfig`` and ``Environment`` must be
+            objects (a mapping), or :class:`TransformSettingsError` names the one that is not.
+        :param overrides: fields that replace the request's, e.g. a command line's options; the
+            settings are checked once they are in. Default: none.
         """
-        transform_input = request.get("TransformInput", {})
-        transform_output = request.get("TransformOutput", {})
-        processing = request.get("DataProcessing", {})
-        client = request.get("ModelClientConfig", {})
-        return TransformSettings(
+        if not isinstance(request, Mapping):
+            raise TransformSettingsError(Violation(
+                "request", "an object (a CreateTransformJob request or a DescribeTransformJob answer)", request))
+        transform_input, transform_output, processing, client, environment = (
+            _object(request, key)
+            for key in ("TransformInput", "TransformOutput", "DataProcessing", "ModelClientConfig", "Environment")
+        )
+        fields: dict[str, Any] = dict(
             content_type=transform_input.get("ContentType"),
             accept=transform_output.get("Accept"),
             split_type=transform_input.get("SplitType"),
@@ -267,10 +291,11 @@ class TransformSettings:
             input_filter=processing.get("InputFilter"),
             output_filter=processing.get("OutputFilter"),
             join_source=processing.get("JoinSource"),
-            environment=request.get("Environment", {}),
+            environment=environment,
             invocations_timeout_in_seconds=client.get("InvocationsTimeoutInSeconds"),
             invocations_max_retries=client.get("InvocationsMaxRetries"),
         )
+        return TransformSettings(**{**fields, **overrides})
 
 
 _ENUM_FIELDS: dict[str, type[enum.Enum]] = {
@@ -289,6 +314,30 @@ def _coerce(kind: type[_E], prop: str, value: Any) -> _E | None:
         allowed = ", ".join(repr(known.value) for known in kind)
         raise TransformSettingsError(Violation(prop, f"one of {allowed}", value))
     return member
+
+
+def _object(request: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """``request[key]``, which must be an object when present (absent, an empty one)."""
+    value = request.get(key, {})
+    if not isinstance(value, Mapping):
+        raise TransformSettingsError(Violation(key, "an object", value))
+    return value
+
+
+def _filter_problem(path: Any) -> str | None:
+    """Why SageMaker refuses ``path`` as an InputFilter or OutputFilter; None when it takes it."""
+    if not isinstance(path, str):
+        return "not a string"
+    try:
+        JSONPath.parse(path)
+    except JSONPathError as error:
+        return error.reason
+    return None
+
+
+def _media_type(content_type: Any) -> str | None:
+    """``text/csv`` of ``'text/csv; charset=utf-8'``; None for no content type (or not a string)."""
+    return content_type.split(";")[0].strip().lower() if isinstance(content_type, str) else None
 
 
 def _value(member: enum.Enum | None) -> Any:

@@ -16,7 +16,6 @@ through the Predictor's serializers, as ``predict`` against an endpoint.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -138,7 +137,8 @@ def _transform(args: argparse.Namespace) -> None:
             raise CommandLineError(f"--job {args.job}: not a readable JSON request: {error}") from None
     given = {name: getattr(args, name) for name in _SETTINGS if getattr(args, name) is not None}
     try:
-        settings = dataclasses.replace(TransformSettings.from_request(request), **given)
+        # Checked with the options in: they may complete the job's settings (an Accept to join, say).
+        settings = TransformSettings.from_request(request, **given)
     except TransformSettingsError as error:
         raise CommandLineError(str(error)) from None
     if not args.input.exists():

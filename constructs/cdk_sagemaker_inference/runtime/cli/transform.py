@@ -12,6 +12,7 @@ exits 1 with one line if the run does not succeed.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import TYPE_CHECKING
 
@@ -32,11 +33,23 @@ def register(commands: Commands) -> None:
     start.add_argument("--input", help="s3:// object or prefix to score. Default: the whole input location")
     start.add_argument("--name", help="the execution's name. Default: Step Functions names it")
     start.add_argument("--wait", action="store_true", help="wait for the run, showing its state and elapsed time")
-    start.add_argument("--poll-seconds", type=float, default=30, help="pause between checks. Default: 30")
+    start.add_argument("--poll-seconds", type=_poll_seconds, default=30,
+                       help="pause between checks, at least 1. Default: 30")
     start.set_defaults(handler=_start)
     status = actions.add_parser("status", help="the state of a run, its job and its output path")
     status.add_argument("execution", help="the execution ARN that start printed")
     status.set_defaults(handler=_status)
+
+
+def _poll_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    # Checked before the run starts: a negative pause fails only after it, and 0 polls nonstop.
+    if not (math.isfinite(seconds) and seconds >= 1):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds of at least 1, got {value!r}")
+    return seconds
 
 
 def format_run(run: TransformRun, elapsed: float | None = None) -> str:

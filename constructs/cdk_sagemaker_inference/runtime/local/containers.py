@@ -9,8 +9,9 @@
   text/libsvm; answers text/csv (one score a line), application/json (``{"predictions": [{"score":
   ...}]}``), or, in a batch transform, one score a line whatever the Accept.
 
-Each container gets its own environment while it runs (``os.environ`` is patched for the call), and
-its failures carry the HTTP status the real container would answer with.
+Each container gets its own environment while it runs (``os.environ`` is patched for the call),
+over a batch transform job's Environment, and its failures carry the HTTP status the real container
+would answer with.
 """
 
 from __future__ import annotations
@@ -112,12 +113,21 @@ class EmulatedContainer(abc.ABC):
         self.model_dir = model_dir
 
     @abc.abstractmethod
-    def invoke(self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False) -> Response:
+    def invoke(
+        self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False,
+        environment: Mapping[str, str] | None = None,
+    ) -> Response:
         """Answers one request; raises :class:`LocalModelError` where the container answers an error.
 
-        :param accept: the Accept header; None (or ``*/*``) means the container's default.
+        :param accept: the Accept header; None (or ``*/*``) means the container's default
+            (``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`` of :meth:`process_environment`).
         :param batch: the request comes from a batch transform (SageMaker sets ``SAGEMAKER_BATCH``).
+        :param environment: a batch transform job's Environment. Default: none.
         """
+
+    def process_environment(self, job_environment: Mapping[str, str] | None) -> dict[str, str]:
+        """The container's process environment: a job's Environment, under the container's own."""
+        return {**(job_environment or {}), **self.spec.environment}
 
 
 def precheck(spec: LocalContainerSpec) -> str | None:
@@ -183,8 +193,6 @@ class SklearnContainer(EmulatedContainer):
     def __init__(self, name: str, spec: LocalContainerSpec, model_dir: Path) -> None:
         super().__init__(name, spec, model_dir)
         environment = dict(spec.environment)
-        self._environment = environment
-        self._default_accept = environment.get(DEFAULT_ACCEPT, encoders.JSON)
         code_dir = model_dir / PurePosixPath(environment[SUBMIT_DIRECTORY]).relative_to(MODEL_DIR)
         program = environment[PROGRAM]
         script = code_dir / program
@@ -215,13 +223,17 @@ class SklearnContainer(EmulatedContainer):
                 raise LocalRunnerError(f"{name}: model_fn failed: {type(error).__name__}: {error}") from error
         _check_sklearn_model(name, [str(warning.message) for warning in caught])
 
-    def invoke(self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False) -> Response:
+    def invoke(
+        self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False,
+        environment: Mapping[str, str] | None = None,
+    ) -> Response:
         # sagemaker-containers' Request: JSON and CSV bodies as text, anything else as bytes; no
         # Accept (or */*) means SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, which defaults to JSON.
-        accept = self._default_accept if not accept or accept == "*/*" else accept
+        variables = self.process_environment(environment)
+        accept = variables.get(DEFAULT_ACCEPT, encoders.JSON) if not accept or accept == "*/*" else accept
         content_type = content_type or encoders.JSON  # no ContentType header: sagemaker-containers assumes JSON
         content: str | bytes = body.decode("utf-8", "replace") if content_type in encoders.UTF8_TYPES else body
-        with container_environment(self._environment):
+        with container_environment(variables):
             data = self._call("input_fn", self._input_fn, content, content_type, unsupported=415)
             prediction = self._call("predict_fn", self._predict_fn, data, self.model, unsupported=500)
             result = self._call("output_fn", self._output_fn, prediction, accept, unsupported=406)
@@ -341,7 +353,6 @@ class XGBoostContainer(EmulatedContainer):
     def __init__(self, name: str, spec: LocalContainerSpec, model_dir: Path) -> None:
         super().__init__(name, spec, model_dir)
         self._xgb = _import_xgboost(name)
-        self._default_accept = spec.environment.get(DEFAULT_ACCEPT, "text/csv")
         files = sorted(path for path in model_dir.iterdir() if path.is_file() and not path.name.startswith("."))
         if not files:
             raise LocalRunnerError(f"{name}: the archive holds no model file")
@@ -430,7 +441,10 @@ class XGBoostContainer(EmulatedContainer):
             return np.array([_mode(column) for column in stacked.T])
         return np.mean(predictions, axis=0)
 
-    def invoke(self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False) -> Response:
+    def invoke(
+        self, body: bytes, content_type: str | None, accept: str | None, *, batch: bool = False,
+        environment: Mapping[str, str] | None = None,
+    ) -> Response:
         if not body:
             return Response(b"", FLASK_DEFAULT_MIMETYPE)  # 204 No Content
         try:
@@ -445,7 +459,7 @@ class XGBoostContainer(EmulatedContainer):
             raise LocalModelError(self.name, 400, f"Unable to evaluate payload provided: {error}") from error
         media_type, _ = parse_header(accept)
         if not media_type or media_type == "*/*":
-            media_type = self._default_accept
+            media_type = self.process_environment(environment).get(DEFAULT_ACCEPT, "text/csv")
         elif media_type not in SUPPORTED_ACCEPTS:
             raise LocalModelError(self.name, 406, f"Accept type {accept} is not supported. "
                                                   f"Please use supported accept types: {list(SUPPORTED_ACCEPTS)}.")

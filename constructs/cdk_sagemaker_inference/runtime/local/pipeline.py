@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -74,7 +74,8 @@ class LocalPipeline:
         return cls(declared.containers, name=declared.path)
 
     def invoke(
-        self, body: bytes, content_type: str | None, accept: str | None = None, *, batch: bool = False
+        self, body: bytes, content_type: str | None, accept: str | None = None, *, batch: bool = False,
+        environment: Mapping[str, str] | None = None,
     ) -> Response:
         """Sends ``body`` through every container, as InvokeEndpoint does on a Serial pipeline.
 
@@ -83,12 +84,15 @@ class LocalPipeline:
         :param accept: the request's Accept (the last container's). Default: None, the last
             container's ``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT``.
         :param batch: run as a batch transform does (``SAGEMAKER_BATCH`` set). Default: False.
+        :param environment: a batch transform job's Environment, which every container gets under
+            its own (a ``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`` in it included). Default: none.
         :raises LocalModelError: a container answered an error; it names the container and status.
         """
         response = Response(body, content_type)
         for index, container in enumerate(self.containers):
             last = index == len(self.containers) - 1
-            response = container.invoke(response.body, response.content_type, accept if last else None, batch=batch)
+            response = container.invoke(response.body, response.content_type, accept if last else None, batch=batch,
+                                        environment=environment)
         return response
 
     def close(self) -> None:

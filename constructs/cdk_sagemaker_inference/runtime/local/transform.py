@@ -10,10 +10,11 @@ record by record, with those settings (unset ones take SageMaker's defaults):
 3. **Batch**: ``SINGLE_RECORD`` sends each record alone; ``MULTI_RECORD`` (the default here) as many
    lines as fit in MaxPayloadInMB (6 unless set; 0: no limit) per request, joined by newlines. The
    containers run in batch mode (``SAGEMAKER_BATCH``: the XGBoost container answers one score a
-   line), with the job's Environment.
+   line), each with the job's Environment under its own (a default Accept included).
 4. **JoinSource** ``INPUT`` pairs each answer line with its whole input record: CSV fields are
    appended, a JSON object gets ``SageMakerOutput`` (any other JSON value is wrapped as
-   ``{"SageMakerInput": ..., "SageMakerOutput": ...}``). **OutputFilter** then selects from that.
+   ``{"SageMakerInput": ..., "SageMakerOutput": ...}``). **OutputFilter** then selects from that,
+   or from each answer line without a join; answers are read in the Accept format.
 5. **AssembleWith** ``LINE`` ends every output record with a newline (every line of a text answer;
    a binary answer, such as ``application/x-npy``, is one record); ``NONE`` concatenates the answers.
 
@@ -43,7 +44,7 @@ from ..transform_settings import (
     TransformSettings,
 )
 from .cloud_assembly import find_transform
-from .containers import Response, container_environment, parse_header
+from .containers import Response, parse_header
 from .errors import LocalRunnerError
 from .jsonpath import JSONPath, JSONPathError
 from .pipeline import LocalPipeline
@@ -53,16 +54,24 @@ CSV = "text/csv"
 JSON_TYPES = ("application/json", "application/jsonlines")
 
 
-def _record_format(content_type: str | None) -> str | None:
-    """``csv`` or ``json`` for records the filters can read; None for any other content type."""
+def _data_format(content_type: str | None) -> str:
+    """``csv`` or ``json``: how DataProcessing reads a content type (TransformSettings allows no other)."""
     media_type, _ = parse_header(content_type)
-    return "csv" if media_type == CSV else "json" if media_type in JSON_TYPES else None
+    return "csv" if media_type == CSV else "json"
 
 
 def _is_text(content_type: str | None) -> bool:
     """Whether an answer of this content type is text, made of lines (None: the container named none)."""
     media_type, _ = parse_header(content_type)
     return not media_type or media_type.startswith("text/") or media_type in JSON_TYPES
+
+
+@dataclass(frozen=True)
+class _Formats:
+    """How DataProcessing reads the records (ContentType) and the answers (Accept)."""
+
+    record: str
+    answer: str
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,8 @@ class _Job:
     join_source: JoinSource
     input_filter: JSONPath
     output_filter: JSONPath
-    record_format: str | None
+    #: None without DataProcessing: records and answers then stay bytes.
+    formats: _Formats | None
 
     @staticmethod
     def of(settings: TransformSettings) -> _Job:
@@ -85,29 +95,17 @@ class _Job:
         if split_type in (SplitType.RECORD_IO, SplitType.TF_RECORD):
             raise LocalRunnerError(f"SplitType {split_type.value} is not emulated (None and Line are)")
         join_source = settings.join_source or JoinSource.NONE
-        record_format = _record_format(settings.content_type)
-        processing = (settings.input_filter, settings.output_filter) != (None, None) or join_source is JoinSource.INPUT
-        if processing and record_format is None:
-            raise LocalRunnerError(
-                f"InputFilter, OutputFilter and JoinSource need CSV or JSON records, got content type "
-                f"{settings.content_type!r}"
-            )
-        accept_format = _record_format(settings.accept)
-        if settings.output_filter is not None and settings.accept is not None and accept_format is None:
-            raise LocalRunnerError(f"OutputFilter needs CSV or JSON answers, got accept {settings.accept!r}")
-        if join_source is JoinSource.INPUT:
-            if split_type is not SplitType.LINE:
+        formats = None
+        if (settings.input_filter, settings.output_filter) != (None, None) or join_source is JoinSource.INPUT:
+            formats = _Formats(_data_format(settings.content_type), _data_format(settings.accept))
+            if join_source is JoinSource.INPUT and split_type is not SplitType.LINE:
                 raise LocalRunnerError("JoinSource Input needs SplitType Line here: each answer line joins one record")
-            if settings.accept is not None and accept_format != record_format:
-                expected = "text/csv" if record_format == "csv" else "application/json or application/jsonlines"
+            if join_source is JoinSource.INPUT and formats.answer != formats.record:
+                expected = "text/csv" if formats.record == "csv" else "application/json or application/jsonlines"
                 raise LocalRunnerError(
                     f"JoinSource Input joins answers in the input's format: accept must be {expected}, "
                     f"got {settings.accept!r}"
                 )
-        try:
-            filters = JSONPath.parse(settings.input_filter or "$"), JSONPath.parse(settings.output_filter or "$")
-        except JSONPathError as error:
-            raise LocalRunnerError(f"invalid filter: {error}") from None
         payload = settings.effective_max_payload_in_mb
         return _Job(
             split_type=split_type,
@@ -117,14 +115,16 @@ class _Job:
             max_payload_bytes=payload * MEGABYTE if payload else None,
             assemble_with=settings.assemble_with or AssembleWith.NONE,
             join_source=join_source,
-            input_filter=filters[0],
-            output_filter=filters[1],
-            record_format=record_format,
+            # TransformSettings parsed both filters already.
+            input_filter=JSONPath.parse(settings.input_filter or "$"),
+            output_filter=JSONPath.parse(settings.output_filter or "$"),
+            formats=formats,
         )
 
 
 def _parse(record: bytes, record_format: str) -> Any:
-    """A record's CSV fields or JSON value; raises ValueError for anything else (UnicodeDecodeError is one)."""
+    """A record's (or an answer line's) CSV fields or JSON value; raises ValueError for anything else
+    (UnicodeDecodeError is one)."""
     text = record.decode("utf-8")
     if record_format == "json":
         return json.loads(text)
@@ -133,7 +133,7 @@ def _parse(record: bytes, record_format: str) -> Any:
     except csv.Error as error:
         raise ValueError(f"not a CSV record: {error}") from None
     if len(rows) > 1:
-        raise ValueError(f"a CSV record is one line, this one has {len(rows)} (SplitType Line makes lines records)")
+        raise ValueError(f"a CSV record is one line, this one has {len(rows)} (CSV records cannot embed line breaks)")
     return rows[0] if rows else []
 
 
@@ -201,18 +201,18 @@ class LocalTransform:
                 raise LocalRunnerError(f"CompressionType Gzip: {error}") from None
         records = [content] if self._job.split_type is SplitType.NONE else _lines(content)
         output: list[bytes] = []
-        # The job's Environment reaches every container, as SageMaker passes it to each.
-        with container_environment(self.settings.environment):
-            for first, batch in self._batches(records):
-                model_input = b"\n".join(self._filter_input(first + n, r) for n, r in enumerate(batch))
-                answer = self.pipeline.invoke(model_input, self.settings.content_type, self.settings.accept, batch=True)
-                output.extend(self._assemble(first, batch, answer))
+        for first, batch in self._batches(records):
+            model_input = b"\n".join(self._filter_input(first + n, r) for n, r in enumerate(batch))
+            answer = self.pipeline.invoke(model_input, self.settings.content_type, self.settings.accept, batch=True,
+                                          environment=self.settings.environment)
+            output.extend(self._assemble(first, batch, answer))
         return b"".join(output)
 
     def run(self, source: Path, destination: Path) -> list[Path]:
         """Transforms a file or every file under a folder into ``destination``; returns the outputs.
 
-        :raises LocalRunnerError: listing the inputs that failed (their ``.out`` is not written).
+        :raises LocalRunnerError: listing the inputs that failed (their ``.out`` is not written), or
+            naming the output that cannot be written (e.g. ``destination`` is a file).
         """
         inputs = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
         if not inputs:
@@ -226,8 +226,11 @@ class LocalTransform:
                 failures.append(f"{relative}: {error}")
                 continue
             target = destination / f"{relative}.out"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            except OSError as error:
+                raise LocalRunnerError(f"cannot write {target}: {error}") from None
             written.append(target)
         if failures:
             raise LocalRunnerError(f"{len(failures)} of {len(inputs)} inputs failed: " + "; ".join(failures))
@@ -262,11 +265,11 @@ class LocalTransform:
             )
 
     def _filter_input(self, index: int, record: bytes) -> bytes:
-        record_format = self._job.record_format
-        if not self._job.input_filter.segments or record_format is None:
+        formats = self._job.formats
+        if formats is None or not self._job.input_filter.segments:
             return record
         try:
-            return _render(self._job.input_filter.apply(_parse(record, record_format)), record_format).encode("utf-8")
+            return _render(self._job.input_filter.apply(_parse(record, formats.record)), formats.record).encode("utf-8")
         except (JSONPathError, ValueError) as error:
             raise LocalRunnerError(f"record {index + 1}: InputFilter: {error}") from None
 
@@ -274,8 +277,8 @@ class LocalTransform:
         job = self._job
         line_end = b"\n" if job.assemble_with is AssembleWith.LINE else b""
         joining = job.join_source is JoinSource.INPUT
-        record_format = job.record_format
-        if record_format is None or (not joining and not job.output_filter.segments):
+        formats = job.formats
+        if formats is None or (not joining and not job.output_filter.segments):
             if not line_end or not _is_text(answer.content_type):
                 return [answer.body + line_end]
             return [line + line_end for line in _lines(answer.body)]
@@ -288,10 +291,11 @@ class LocalTransform:
         records = []
         for offset, line in enumerate(answers):
             try:
-                value = _parse(line, record_format)
+                # SageMaker reads answers in the Accept format (a join needs the records' own).
+                value = _parse(line, formats.answer)
                 if joining:
-                    value = self._join(_parse(batch[offset], record_format), value, record_format)
-                records.append(_render(job.output_filter.apply(value), record_format).encode("utf-8") + line_end)
+                    value = self._join(_parse(batch[offset], formats.record), value, formats.record)
+                records.append(_render(job.output_filter.apply(value), formats.answer).encode("utf-8") + line_end)
             except (JSONPathError, ValueError) as error:
                 raise LocalRunnerError(f"record {first + offset + 1}: OutputFilter: {error}") from None
         return records
