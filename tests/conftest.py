@@ -36,7 +36,9 @@ botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 import aws_cdk as cdk  # noqa: E402  (after PATH is set, so jsii picks the right Node)
 from aws_cdk import aws_ecr as ecr  # noqa: E402
+from aws_cdk import aws_iam as iam  # noqa: E402
 from aws_cdk import aws_s3 as s3  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
 from cdk_sagemaker_inference import ContainerDefinition, ContainerImage, Model, ModelData  # noqa: E402
 from cdk_sagemaker_inference.checkov_scan import CheckovFinding, scan_templates  # noqa: E402
 from constructs import Construct  # noqa: E402
@@ -68,6 +70,20 @@ def build_model(
 
 ModelFactory = Callable[..., Model]
 
+
+
+def managed_policy(owner: Construct) -> iam.ManagedPolicy:
+    """``owner``'s customer-managed policy, its child ``Policy`` (a Model's, a ManagedPolicyRole's)."""
+    policy = owner.node.find_child("Policy")
+    assert isinstance(policy, iam.ManagedPolicy)
+    return policy
+
+
+def describe_alarms(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[str, Any]]:
+    """The statements of ``policy`` (as synthesized) that allow cloudwatch:DescribeAlarms."""
+    rendered = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(policy.node.default_child)]
+    return [s for s in rendered["Properties"]["PolicyDocument"]["Statement"]
+            if s["Action"] == "cloudwatch:DescribeAlarms"]
 
 @pytest.fixture(scope="session")
 def model_factory() -> ModelFactory:

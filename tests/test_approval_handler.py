@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from cdk_sagemaker_inference import ModelApprovalStatus
 from cdk_sagemaker_inference.handlers.approval_deployer import index
 from cdk_sagemaker_inference.handlers.approval_deployer.index import (
     Action,
@@ -77,6 +78,12 @@ def test_decide(
     action = decide(serving, approved, event)
     assert (action.outcome, action.target) == (outcome, target)
     assert event.model_package_arn in action.reason
+
+
+def test_the_deployer_knows_every_status_the_rule_forwards() -> None:
+    """The rule forwards every ModelApprovalStatus; the handler (shipped without the package)
+    dead-letters a status it does not know."""
+    assert {status.value for status in ModelApprovalStatus} == set(ApprovalStatus)
 
 
 ROLLED_BACK = "endpointconfig-v2"
@@ -335,6 +342,11 @@ def event(arn: str, status: str = "Approved", group: str = GROUP) -> dict[str, A
             "ModelPackageStatus": "Completed",
         },
     }
+
+
+def in_group(record: dict[str, Any], group: str = GROUP, receive_count: int = 1) -> dict[str, Any]:
+    """``record`` as a FIFO queue delivers it: in message group ``group``, received ``receive_count`` times."""
+    return {**record, "attributes": {"ApproximateReceiveCount": str(receive_count), "MessageGroupId": group}}
 
 
 @pytest.fixture
@@ -1181,9 +1193,6 @@ def test_a_failure_holds_back_only_the_rest_of_its_own_message_group(batch_world
     assert shell.handle({"Records": [world.record(event(v1))]}) == {"batchItemFailures": []}
     (batch_record,) = world.queued()
     v2 = world.version()
-
-    def in_group(record: dict[str, Any], group: str) -> dict[str, Any]:
-        return {**record, "attributes": {**record["attributes"], "MessageGroupId": group}}
 
     failing, endpoint_record, later = (in_group(batch_record, BATCH_STACK), in_group(world.record(event(v2)), GROUP),
                                        in_group(batch_record, BATCH_STACK) | {"messageId": "later"})

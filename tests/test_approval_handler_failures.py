@@ -12,7 +12,6 @@ The world (moto) is ``test_approval_handler``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -20,9 +19,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from cdk_sagemaker_inference.handlers.approval_deployer import index
-from moto import mock_aws
 
-from .test_approval_handler import STACK, World, create_pipeline, event, pipeline_shell
+from .test_approval_handler import STACK, World, create_pipeline, event, in_group, pipeline_shell
+from .test_approval_handler import world as world  # noqa: F401  (the moto fixture)
 
 STACK_ARN = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/0b5c1f20-8bfc-11ed-bfee-0a8d0cd556ba"
 
@@ -35,12 +34,6 @@ def not_updatable(status: str) -> str:
 def client_error(operation: str, code: str, message: str) -> ClientError:
     """The ClientError botocore raises for an error response of ``operation``."""
     return ClientError({"Error": {"Code": code, "Message": message}}, operation)
-
-
-@pytest.fixture
-def world() -> Iterator[World]:
-    with mock_aws():
-        yield World()
 
 
 # --- which errors cannot succeed: plain values --------------------------------------------------
@@ -145,7 +138,7 @@ def test_a_message_dead_lettered_at_once_holds_up_nothing_behind_it(world: World
     """It is done with: the next message of its group is decided (and here refused the same way)."""
     v1 = world.version()
     refusing = Refusing(world, "ValidationError", not_updatable("UPDATE_ROLLBACK_FAILED"), times=2)
-    first, second = in_group(world.record(event(v1)), 1), in_group(world.record(event(v1)), 1)
+    first, second = in_group(world.record(event(v1))), in_group(world.record(event(v1)))
     assert world.handle(first, second, cloudformation=refusing) == []
     assert len(world.dead_letters()) == 2
 
@@ -183,16 +176,11 @@ def test_a_pipeline_that_refuses_the_executions_variables_goes_to_the_dead_lette
 # --- messages held back behind a failed one ---------------------------------------------------------
 
 
-def in_group(record: dict[str, Any], receive_count: int, group: str = "MyGroup") -> dict[str, Any]:
-    """``record`` as a FIFO queue delivers it: in message group ``group``, received ``receive_count`` times."""
-    return {**record, "attributes": {"ApproximateReceiveCount": str(receive_count), "MessageGroupId": group}}
-
-
 def test_a_message_held_back_behind_a_failed_one_is_logged_with_its_receive_count(
         world: World, caplog: pytest.LogCaptureFixture) -> None:
     v1 = world.version()
     world.cloudformation.delete_stack(StackName=STACK)  # the first message fails (retried)
-    first, behind = in_group(world.record(event(v1)), 1), in_group(world.record(event(v1)), 2)
+    first, behind = in_group(world.record(event(v1))), in_group(world.record(event(v1)), receive_count=2)
     assert world.handle(first, behind) == [first["messageId"], behind["messageId"]]
     (held,) = [r for r in caplog.records if r.levelname == "WARNING"]
     assert held.getMessage().startswith(
@@ -207,8 +195,9 @@ def test_a_message_held_back_on_its_last_receive_is_reported_as_failed(world: Wo
     a failed message's last attempt, saying why."""
     v1 = world.version()
     world.cloudformation.delete_stack(StackName=STACK)
-    first, behind = in_group(world.record(event(v1)), 2), in_group(world.record(event(v1)), 3)
-    other = in_group(world.record(event(v1)), 3, group="inference-batch")  # another group goes on
+    first = in_group(world.record(event(v1)), receive_count=2)
+    behind = in_group(world.record(event(v1)), receive_count=3)
+    other = in_group(world.record(event(v1)), "inference-batch", receive_count=3)  # another group goes on
     assert world.handle(first, behind, other) == [first["messageId"], behind["messageId"], other["messageId"]]
     notes = world.notifications()
     assert [(n["outcome"], n["messageId"], n["attempts"]) for n in notes] == [

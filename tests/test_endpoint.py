@@ -28,7 +28,7 @@ from cdk_sagemaker_inference import (
 )
 from constructs import Construct
 
-from tests.conftest import build_model, new_app
+from tests.conftest import build_model, describe_alarms, managed_policy, new_app
 
 SECONDS = cdk.Duration.seconds
 
@@ -449,19 +449,6 @@ def test_default_deployment_is_all_at_once_and_none_turns_it_off() -> None:
     assert "DeploymentConfig" not in off
 
 
-def describe_alarms_statements(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[str, Any]]:
-    """The statements of ``policy`` (as synthesized) that allow cloudwatch:DescribeAlarms."""
-    rendered = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(policy.node.default_child)]
-    return [s for s in rendered["Properties"]["PolicyDocument"]["Statement"]
-            if s["Action"] == "cloudwatch:DescribeAlarms"]
-
-
-def model_policy(model: Construct) -> iam.ManagedPolicy:
-    policy = model.node.find_child("Policy")
-    assert isinstance(policy, iam.ManagedPolicy)
-    return policy
-
-
 def test_each_models_role_may_read_the_rollback_alarms_and_no_other(regional_stack: cdk.Stack) -> None:
     """SageMaker reads the auto-rollback alarms (cloudwatch:DescribeAlarms) as the execution role."""
     blue, green = build_model(regional_stack, "Blue"), build_model(regional_stack, "Green")
@@ -472,7 +459,7 @@ def test_each_models_role_may_read_the_rollback_alarms_and_no_other(regional_sta
               for variant in ("Blue", "Green") for kind in ("5xx", "latency")]
     for model in (blue, green):
         # One statement for the four alarms, on their ARNs only.
-        assert describe_alarms_statements(regional_stack, model_policy(model)) == [
+        assert describe_alarms(regional_stack, managed_policy(model)) == [
             {"Action": "cloudwatch:DescribeAlarms", "Effect": "Allow", "Resource": alarms}]
     template = Template.from_stack(regional_stack).to_json()["Resources"]
     # The ARNs name the alarms the endpoint rolls back on.
@@ -481,7 +468,7 @@ def test_each_models_role_may_read_the_rollback_alarms_and_no_other(regional_sta
     # The endpoint is created and updated after the grants.
     rendered = template[regional_stack.get_logical_id(endpoint.endpoint.resource)]
     for model in (blue, green):
-        assert regional_stack.get_logical_id(model_policy(model).node.default_child) in rendered["DependsOn"]
+        assert regional_stack.get_logical_id(managed_policy(model).node.default_child) in rendered["DependsOn"]
 
 
 def test_given_rollback_alarms_are_read_by_their_own_arn(stack: cdk.Stack) -> None:
@@ -490,7 +477,7 @@ def test_given_rollback_alarms_are_read_by_their_own_arn(stack: cdk.Stack) -> No
                             metric=cloudwatch.Metric(namespace="Custom", metric_name="Errors"))
     RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model)],
                      deployment=BlueGreenDeployment(rollback_alarms=[mine]))
-    assert describe_alarms_statements(stack, model_policy(model)) == [{
+    assert describe_alarms(stack, managed_policy(model)) == [{
         "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow",
         "Resource": {"Fn::GetAtt": [stack.get_logical_id(mine.node.default_child), "Arn"]},  # type: ignore[arg-type]
     }]
@@ -499,7 +486,7 @@ def test_given_rollback_alarms_are_read_by_their_own_arn(stack: cdk.Stack) -> No
 def test_without_guardrails_no_role_may_read_alarms(stack: cdk.Stack) -> None:
     model = build_model(stack)
     endpoint = RealtimeEndpoint(stack, "Endpoint", variants=[InstanceVariant(model=model)], deployment=None)
-    assert describe_alarms_statements(stack, model_policy(model)) == []
+    assert describe_alarms(stack, managed_policy(model)) == []
     role = iam.Role(stack, "Other", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     with pytest.raises(ValidationError, match=r"TestStack/Endpoint/Endpoint: deployment must be given \(an "
                        r"endpoint without deployment guardrails has no rollback alarms to read\), got None"):

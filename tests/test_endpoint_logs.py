@@ -28,7 +28,7 @@ from cdk_sagemaker_inference import (
     ServedModelPackage,
 )
 
-from .conftest import REPO, build_model, new_app
+from .conftest import REPO, build_model, managed_policy, new_app
 
 ACCOUNT = "arn:aws:logs:us-east-1:123456789012"
 ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
@@ -48,12 +48,6 @@ def logs_statements(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[st
     return [s for s in rendered["Properties"]["PolicyDocument"]["Statement"] if "logs:" in json.dumps(s["Action"])]
 
 
-def model_policy(model: Model) -> iam.ManagedPolicy:
-    policy = model.node.find_child("Policy")
-    assert isinstance(policy, iam.ManagedPolicy)
-    return policy
-
-
 def endpoint_resource(stack: cdk.Stack, endpoint: Endpoint) -> dict[str, Any]:
     resources = Template.from_stack(stack).to_json()["Resources"]
     return resources[stack.get_logical_id(endpoint.resource)]  # type: ignore[no-any-return]
@@ -64,15 +58,15 @@ def test_11_a_models_role_may_write_its_endpoints_log_group_only(regional_stack:
     realtime = RealtimeEndpoint(regional_stack, "Realtime", endpoint_name="churn",
                                 variants=[InstanceVariant(model=model)])
     # Today's code: the model itself grants /aws/sagemaker/Endpoints/* (any endpoint's logs).
-    assert logs_statements(regional_stack, model_policy(model)) == [log_statement("churn")]
+    assert logs_statements(regional_stack, managed_policy(model)) == [log_statement("churn")]
     # SageMaker writes as soon as instances start: the policy is in place before the endpoint.
-    policy_id = regional_stack.get_logical_id(model_policy(model).node.default_child)
+    policy_id = regional_stack.get_logical_id(managed_policy(model).node.default_child)
     assert policy_id in endpoint_resource(regional_stack, realtime.endpoint)["DependsOn"]
 
 
 def test_11_a_model_alone_may_write_no_logs(regional_stack: cdk.Stack) -> None:
     model = build_model(regional_stack)
-    assert logs_statements(regional_stack, model_policy(model)) == []
+    assert logs_statements(regional_stack, managed_policy(model)) == []
 
 
 def test_11_each_endpoint_grants_its_own_group_to_each_model_once(regional_stack: cdk.Stack) -> None:
@@ -81,8 +75,8 @@ def test_11_each_endpoint_grants_its_own_group_to_each_model_once(regional_stack
         InstanceVariant(model=blue, variant_name="Blue"), InstanceVariant(model=green, variant_name="Green"),
         InstanceVariant(model=blue, variant_name="BlueAgain", initial_weight=0)])
     RealtimeEndpoint(regional_stack, "Other", endpoint_name="other", variants=[InstanceVariant(model=blue)])
-    assert logs_statements(regional_stack, model_policy(blue)) == [log_statement("two", "other")]
-    assert logs_statements(regional_stack, model_policy(green)) == [log_statement("two")]
+    assert logs_statements(regional_stack, managed_policy(blue)) == [log_statement("two", "other")]
+    assert logs_statements(regional_stack, managed_policy(green)) == [log_statement("two")]
 
 
 def test_11_the_served_version_switchs_model_keeps_the_grant(regional_stack: cdk.Stack) -> None:
@@ -92,7 +86,7 @@ def test_11_the_served_version_switchs_model_keeps_the_grant(regional_stack: cdk
     model = build_model(regional_stack, served_package=served)
     served.grant_serving(model, artifacts_bucket=s3.Bucket(regional_stack, "Registry"), prefix="models/")
     RealtimeEndpoint(regional_stack, "Realtime", endpoint_name="served", variants=[InstanceVariant(model=model)])
-    assert logs_statements(regional_stack, model_policy(model)) == [log_statement("served")]
+    assert logs_statements(regional_stack, managed_policy(model)) == [log_statement("served")]
 
 
 def component_statement(component: InferenceComponent) -> dict[str, Any]:
@@ -122,7 +116,7 @@ def test_11_a_component_hosting_endpoint_grants_its_group_to_the_configs_executi
                                             *component_statement(component)["Resource"]])
     # A component's containers log to its own group, not to the endpoint's.
     assert isinstance(component.model, Model)
-    assert logs_statements(regional_stack, model_policy(component.model)) == [component_statement(component)]
+    assert logs_statements(regional_stack, managed_policy(component.model)) == [component_statement(component)]
 
 
 def test_11_a_component_declares_its_log_group_with_the_endpoints_log_key(regional_stack: cdk.Stack) -> None:
@@ -148,7 +142,7 @@ def test_11_a_component_of_an_imported_endpoint_gets_its_own_log_key(regional_st
     component = InferenceComponent(regional_stack, "Component", endpoint=endpoint, model=build_model(regional_stack),
                                    compute=ComputeRequirements(min_memory_mb=1024, accelerator_devices=1))
     assert component.log_encryption_key.node.path == "TestStack/Component/LogsKey"
-    assert logs_statements(regional_stack, model_policy(component.model)) == [  # type: ignore[arg-type]
+    assert logs_statements(regional_stack, managed_policy(component.model)) == [  # type: ignore[arg-type]
         component_statement(component)]
 
 
@@ -207,7 +201,7 @@ def test_11_a_model_in_another_stack_refers_to_no_export() -> None:
     models, endpoints = cdk.Stack(app, "Models", env=env), cdk.Stack(app, "Endpoints", env=env)
     model = build_model(models)
     RealtimeEndpoint(endpoints, "Realtime", endpoint_name="apart", variants=[InstanceVariant(model=model)])
-    assert logs_statements(models, model_policy(model)) == [log_statement("apart")]
+    assert logs_statements(models, managed_policy(model)) == [log_statement("apart")]
     assert "Fn::ImportValue" not in json.dumps(Template.from_stack(models).to_json())
 
 

@@ -33,7 +33,7 @@ from cdk_sagemaker_inference import (
 )
 from constructs import Construct
 
-from tests.conftest import ModelFactory, build_model, new_app
+from tests.conftest import ModelFactory, build_model, describe_alarms, managed_policy, new_app
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 
@@ -176,15 +176,9 @@ def resource_of(stack: cdk.Stack, construct: Any) -> dict[str, Any]:
     return rendered
 
 
-def describe_alarms(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[str, Any]]:
-    return [s for s in resource_of(stack, policy)["Properties"]["PolicyDocument"]["Statement"]
-            if s["Action"] == "cloudwatch:DescribeAlarms"]
-
-
 def assert_reads_alarms_before(stack: cdk.Stack, owner: Construct, endpoint: Endpoint, alarms: list[str]) -> None:
     """``owner``'s managed policy (a model's, a role's) allows reading exactly ``alarms``, before ``endpoint``."""
-    policy = owner.node.find_child("Policy")
-    assert isinstance(policy, iam.ManagedPolicy)
+    policy = managed_policy(owner)
     assert describe_alarms(stack, policy) == [{
         "Action": "cloudwatch:DescribeAlarms", "Effect": "Allow", "Resource": [f"{ALARMS}{name}" for name in alarms],
     }]
@@ -214,9 +208,7 @@ def test_a_model_in_another_stack_reads_the_rollback_alarms_by_name_without_an_e
     model = build_model(models)
     config = EndpointConfig(endpoints, "Config", variants=[InstanceVariant(model=model)])
     Endpoint(endpoints, "Endpoint", endpoint_config=config, endpoint_name="apart")
-    policy = model.node.find_child("Policy")
-    assert isinstance(policy, iam.ManagedPolicy)
-    assert describe_alarms(models, policy)[0]["Resource"] == [
+    assert describe_alarms(models, managed_policy(model))[0]["Resource"] == [
         f"{ALARMS}apart-AllTraffic-5xx", f"{ALARMS}apart-AllTraffic-latency"]
     assert "Fn::ImportValue" not in json.dumps(Template.from_stack(models).to_json())
 

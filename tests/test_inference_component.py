@@ -38,6 +38,8 @@ from cdk_sagemaker_inference.instance_capacity import CAPACITIES, capacity_of
 from cdk_sagemaker_inference.wiring import check_wiring
 from constructs import Construct
 
+from tests.conftest import describe_alarms
+
 SECONDS = cdk.Duration.seconds
 GPU = ComputeRequirements(accelerator_devices=1, min_memory_mb=4096, cpu_cores=2)
 
@@ -379,13 +381,6 @@ def test_without_a_rolling_update_there_is_no_deployment_config_nor_alarm(stack:
 
 
 ALARMS = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:"
-
-
-def describe_alarms(stack: cdk.Stack, policy: iam.ManagedPolicy) -> list[dict[str, Any]]:
-    """The statements of ``policy`` (as synthesized) that allow cloudwatch:DescribeAlarms."""
-    rendered = resources(stack, "AWS::IAM::ManagedPolicy")[stack.get_logical_id(policy.node.default_child)]
-    return [s for s in rendered["Properties"]["PolicyDocument"]["Statement"]
-            if s["Action"] == "cloudwatch:DescribeAlarms"]
 
 
 def test_a_rolling_update_lets_the_models_and_the_configs_roles_read_its_alarms_first(

@@ -36,9 +36,8 @@ def arn_name_forms(name: str) -> list[str]:
     report names lowercased, and IAM matches ARNs case-sensitively: grants list both forms, which
     denote the same resource, so this widens nothing. A token stays as it is.
     """
-    if _TOKEN_MARK in name or name == name.lower():
-        return [name]
-    return [name, name.lower()]
+    lowered = lowercase_arn_name(name)
+    return [name] if lowered == name else [name, lowered]
 
 
 def lowercase_arn_name(name: str) -> str:

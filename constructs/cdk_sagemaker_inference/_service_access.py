@@ -81,7 +81,7 @@ def let_services_use_key(key: kms.IKey, services: Sequence[str], sid: str) -> No
         principals=[iam.ServicePrincipal(service) for service in services],
         resources=["*"],
     )
-    _add_to_key_policy(key, statement, f"{' and '.join(services)} kms:Decrypt and kms:GenerateDataKey*")
+    _add_to_key_policy(key, statement, f"{' and '.join(services)} {' and '.join(SEND_ENCRYPTED_ACTIONS)}")
 
 
 def let_alarms_and_events_deliver(key: kms.IKey, topic: sns.ITopic) -> None:

@@ -486,16 +486,17 @@ class ApprovalDeployment(Construct):
             "(see the monitor's notification)",
             self.metric_silent_rollbacks(), 0,
         )
+        reported_stacks = [watched_stack, *trigger.also_stack_names]
         self.stack_status_rule = events.Rule(
             self,
             "StackStatusRule",
-            description=f"Update results of stack {' and '.join([watched_stack, *trigger.also_stack_names])}",
+            description=f"Update results of stack {' and '.join(reported_stacks)}",
             event_pattern=events.EventPattern(
                 source=["aws.cloudformation"],
                 detail_type=["CloudFormation Stack Status Change"],
                 # Stack ids end with a unique id: match every id of a stack of that name.
                 resources=events.Match.any_of(*(events.Match.prefix(stack_arn(self, name, ""))
-                                                for name in [watched_stack, *trigger.also_stack_names])),
+                                                for name in reported_stacks)),
                 detail={"status-details": {"status": [
                     "UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
                 ]}},

@@ -39,7 +39,7 @@ from ._iam import ManagedPolicyRole
 from ._names import VERSIONS_WILDCARD_REASON, lowercase_arn_name, model_package_version_arns, sagemaker_arn
 from ._stack_env import StackEnvironment, environment_of
 from ._validation import fail
-from .compliance import acknowledge_wildcard_resource, acknowledge_wildcard_resources
+from .compliance import acknowledge_wildcard_resources
 from .served_version import ServedModelPackage
 
 if TYPE_CHECKING:
@@ -212,10 +212,8 @@ class ServedVersionSwitch(Construct):
             ))
         versions = model_package_version_arns(environment, served_package.group.model_package_group_name)
         self._allow(["sagemaker:DescribeModelPackage"], versions)
-        for resource in generated:
-            acknowledge_wildcard_resource(self.role.policy, resource, _GENERATED_NAMES)
-        for resource in versions:
-            acknowledge_wildcard_resource(self.role.policy, resource, VERSIONS_WILDCARD_REASON)
+        acknowledge_wildcard_resources(self.role.policy, generated, _GENERATED_NAMES)
+        acknowledge_wildcard_resources(self.role.policy, versions, VERSIONS_WILDCARD_REASON)
         self.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["iam:PassRole"], resources=[role.role_arn for role in execution_roles],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .._names import arn_name_forms
+from .._names import lowercase_arn_name
 from .enums import ModelApprovalStatus as ModelApprovalStatus  # the client's callers name it here too
 from .enums import enum_member
 
@@ -245,7 +245,7 @@ class RegistryClient:
         # A version's ARN names its group lowercased (as SageMaker and moto report it), while the
         # group's ARN keeps the case: the last of the forms the package's one rule lists.
         prefix, _ = self._group_arn(group).split(":model-package-group/")
-        return f"{prefix}:model-package/{arn_name_forms(group)[-1]}/{version}"
+        return f"{prefix}:model-package/{lowercase_arn_name(group)}/{version}"
 
     def _group_arn(self, group: str) -> str:
         with _missing_raises(lambda: UnknownModelPackageGroupError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,7 +141,7 @@ class TransformClient:
         # the state machine's Fail state words generically).
         failure = job.get("FailureReason") or task_failure
         if not failure and (execution.get("error") or execution.get("cause")):
-            failure = f"{execution.get('error', '')}: {execution.get('cause', '')}"
+            failure = _error_and_cause(execution)
         given = json.loads(execution.get("input") or "{}")
         return TransformRun(
             execution_arn=execution_arn,
@@ -194,8 +194,13 @@ class TransformClient:
                     name = json.loads(details["parameters"]).get("TransformJobName", name)
                     failure = None
                 else:
-                    failure = f"{details.get('error', '')}: {details.get('cause', '')}"
+                    failure = _error_and_cause(details)
         return name, failure
+
+
+def _error_and_cause(failed: Mapping[str, Any]) -> str:
+    """``error: cause`` of a failed execution or task, as Step Functions reports them."""
+    return f"{failed.get('error', '')}: {failed.get('cause', '')}"
 
 
 #: The history events the client reads, and the key of each one's details.

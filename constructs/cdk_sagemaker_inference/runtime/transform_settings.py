@@ -187,8 +187,7 @@ class TransformSettings:
                 f"a whole number of at least {low}"
             need(whole and low <= value and (high is None or value <= high), prop, requirement, value)
         if not found and self.max_concurrent_transforms:
-            payload = DEFAULT_MAX_PAYLOAD_IN_MB if self.max_payload_in_mb is None else self.max_payload_in_mb
-            product = self.max_concurrent_transforms * payload
+            product = self.max_concurrent_transforms * self.effective_max_payload_in_mb
             need(product <= MAX_PAYLOAD_IN_MB, "max_concurrent_transforms * max_payload_in_mb",
                  f"at most {MAX_PAYLOAD_IN_MB} (max_payload_in_mb defaults to {DEFAULT_MAX_PAYLOAD_IN_MB})",
                  product)
@@ -198,9 +197,7 @@ class TransformSettings:
             if problem is not None:
                 found.append(Violation(prop, f"a JSONPath starting with '$', at most {MAX_FILTER_CHARACTERS} "
                                              f"characters, in SageMaker's subset ({problem})", path))
-        processing = self.input_filter is not None or self.output_filter is not None or \
-            self.join_source is JoinSource.INPUT
-        if processing:
+        if self.processes_records:
             # The developer guide ("Associate Prediction Results with Input Records") rules these.
             media_types = {prop: _media_type(getattr(self, prop)) for prop in ("content_type", "accept")}
             for prop, media_type in media_types.items():
@@ -220,6 +217,11 @@ class TransformSettings:
                  f"environment[{key!r}]", f"a string of at most {MAX_ENVIRONMENT_VALUE_CHARACTERS} characters",
                  value if not isinstance(value, str) else f"{len(value)} characters")
         return found
+
+    @property
+    def processes_records(self) -> bool:
+        """Whether SageMaker reads the records themselves: a filter, or a join with the input."""
+        return self.input_filter is not None or self.output_filter is not None or self.join_source is JoinSource.INPUT
 
     @property
     def effective_max_payload_in_mb(self) -> int:

@@ -96,7 +96,7 @@ class _Job:
             raise LocalRunnerError(f"SplitType {split_type.value} is not emulated (None and Line are)")
         join_source = settings.join_source or JoinSource.NONE
         formats = None
-        if (settings.input_filter, settings.output_filter) != (None, None) or join_source is JoinSource.INPUT:
+        if settings.processes_records:
             formats = _Formats(_data_format(settings.content_type), _data_format(settings.accept))
             if join_source is JoinSource.INPUT and split_type is not SplitType.LINE:
                 raise LocalRunnerError("JoinSource Input needs SplitType Line here: each answer line joins one record")
