@@ -18,6 +18,7 @@ from .deployment import (
     DEFAULT_LATENCY_THRESHOLD,
     DEFAULT_WAIT_INTERVAL,
     check_rollback_alarm_count,
+    check_timeout_covers,
     latency_micros_of,
     rollback_alarm_pair,
 )
@@ -142,9 +143,7 @@ def _check_timeout_covers_the_waits(
     batches = _FEWEST_BATCHES
     if step_type is CopyBatchSizeType.COPY_COUNT and fewest_copies is not None:
         batches = max(batches, math.ceil(fewest_copies / step))
-    check(where, timeout > batches * wait, "deployment.maximum_execution_timeout (seconds)",
-          f"greater than the waits it covers: {batches} batch(es) of wait_interval ({wait} s), "
-          f"{batches * wait} s in all", timeout)
+    check_timeout_covers(where, timeout, batches * wait, f"{batches} batch(es) of wait_interval ({wait} s)")
 
 
 def _size_type(where: Construct, prop: str, size: CopyBatchSize) -> CopyBatchSizeType:

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import math
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -154,9 +154,14 @@ def _check_timeout_covers_the_waits(
         return
     steps = _fewest_traffic_steps(routing, variants)
     waits = steps * wait + (termination or 0)
+    check_timeout_covers(where, timeout, waits, f"{steps} traffic-shifting step(s) of wait_interval ({wait} s) "
+                         f"and termination_wait ({termination or 0} s)")
+
+
+def check_timeout_covers(where: Construct, timeout: int, waits: int, waits_described: str) -> None:
+    """``maximum_execution_timeout`` must be longer than the waits of the update it bounds."""
     check(where, timeout > waits, "deployment.maximum_execution_timeout (seconds)",
-          f"greater than the waits it covers: {steps} traffic-shifting step(s) of wait_interval ({wait} s) "
-          f"and termination_wait ({termination or 0} s), {waits} s in all", timeout)
+          f"greater than the waits it covers: {waits_described}, {waits} s in all", timeout)
 
 
 #: A linear step is at most half of the fleet (10-50%, rounded up to whole instances): at least two steps.
@@ -188,21 +193,27 @@ def _fewest_traffic_steps(routing: TrafficRouting, variants: Sequence[Variant] |
     return fewest
 
 
-def _fleet_sizes(variants: Sequence[Variant]) -> list[range]:
-    """The fleet sizes each instance variant can have at an update, where they are known at synth."""
-    sizes = []
+def _fleet_bounds(variants: Sequence[Variant]) -> Iterator[tuple[InstanceVariant, int, int | None]]:
+    """Each instance variant whose instance count is known at synth, with the fewest instances it can
+    have at an update (autoscaling's known minimum when lower) and the most (None: not known)."""
     for variant in variants:
         if not isinstance(variant, InstanceVariant) or is_token(variant.initial_instance_count):
             continue
-        low = high = variant.initial_instance_count
+        low = variant.initial_instance_count
+        high: int | None = low
         scaling = variant.auto_scaling
         if scaling is not None:
-            if is_token(scaling.min_capacity) or is_token(scaling.max_capacity):
-                continue
-            low, high = min(low, scaling.min_capacity), max(high, scaling.max_capacity)
-        if low >= 1 and high - low < _MAX_FLEET_SIZES_COUNTED:
-            sizes.append(range(low, high + 1))
-    return sizes
+            if not is_token(scaling.min_capacity):
+                low = min(low, scaling.min_capacity)
+            high = None if is_token(scaling.min_capacity) or is_token(scaling.max_capacity) \
+                else max(variant.initial_instance_count, scaling.max_capacity)
+        yield variant, low, high
+
+
+def _fleet_sizes(variants: Sequence[Variant]) -> list[range]:
+    """The fleet sizes each instance variant can have at an update, where they are known at synth."""
+    return [range(low, high + 1) for _, low, high in _fleet_bounds(variants)
+            if high is not None and low >= 1 and high - low < _MAX_FLEET_SIZES_COUNTED]
 
 
 def check_rollback_alarm_count(where: Construct, alarms: Sequence[cloudwatch.IAlarm]) -> None:
@@ -218,12 +229,7 @@ def _check_step_fits_fleet(where: Construct, routing: TrafficRouting, variants: 
     count, or autoscaling's minimum when that is lower."""
     percent = routing.step_percent
     assert percent is not None
-    for variant in variants:
-        if not isinstance(variant, InstanceVariant) or is_token(variant.initial_instance_count):
-            continue
-        fleet = variant.initial_instance_count
-        if variant.auto_scaling is not None and not is_token(variant.auto_scaling.min_capacity):
-            fleet = min(fleet, variant.auto_scaling.min_capacity)
+    for variant, fleet, _ in _fleet_bounds(variants):
         step = math.ceil(percent * fleet / 100)
         check(where, 2 * step <= fleet, f"deployment.traffic_routing.percent ({routing.type.value})",
               f"at most half of variant {variant.variant_name}'s fleet of {fleet} instance(s) when rounded up to "
@@ -245,8 +251,6 @@ def warn_all_at_once_fallback(where: Construct, deployment: BlueGreenDeployment,
             f"Variants {', '.join(fallback)} use Elastic Inference or Inf1: SageMaker shifts traffic "
             f"all at once, not {routing.type.value}.",
         )
-
-
 
 
 def default_rollback_alarms(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jsii
@@ -263,7 +263,7 @@ class Endpoint(EndpointBase):
         deployment: BlueGreenDeployment | None = DEFAULT_DEPLOYMENT,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         log_encryption_key: kms.IKey | None = None,
-        auto_scaling_scope: Construct | None = None,
+        facade_scope: Construct | None = None,
     ) -> None:
         """
         :param endpoint_config: what the endpoint runs.
@@ -276,8 +276,10 @@ class Endpoint(EndpointBase):
         :param log_encryption_key: encrypts the endpoint's log group; CloudWatch Logs of this
             account and region is allowed to use it. Default: a new key with rotation, because
             HIPAA, NIST and PCI require encrypted log groups.
-        :param auto_scaling_scope: where the scalable targets of the variants declared with
-            ``auto_scaling`` are created (ids ``<variant>-scaling``). Default: the endpoint.
+        :param facade_scope: a construct that wraps this endpoint (``RealtimeEndpoint``), under
+            which the scalable targets of the variants declared with ``auto_scaling`` (ids
+            ``<variant>-scaling``) and the default rollback alarms are created, and which validation
+            errors name. Default: the endpoint.
         """
         super().__init__(scope, id)
         # Properties, not attributes: jsii reads them when aws-cdk-lib uses this IEndpoint.
@@ -291,11 +293,11 @@ class Endpoint(EndpointBase):
         #: The alarms that roll a deployment back (empty without ``deployment``).
         self.rollback_alarms: list[cloudwatch.IAlarm] = []
         if deployment:
-            validate_deployment(self, deployment, variants)
+            validate_deployment(facade_scope or self, deployment, variants)
             if variants is not None:
                 warn_all_at_once_fallback(self, deployment, variants)
             self.rollback_alarms = list(deployment.rollback_alarms or default_rollback_alarms(
-                self,
+                facade_scope or self,
                 endpoint_name=self.endpoint_name,
                 variant_names=[v.variant_name for v in variants or []],
                 latency_threshold=deployment.model_latency_threshold,
@@ -322,7 +324,7 @@ class Endpoint(EndpointBase):
             self._grant_alarm_readers(endpoint_config)
         #: The scalable target of each variant declared with ``auto_scaling``, by variant name.
         self.scalable_targets: dict[str, appscaling.ScalableTarget] = {
-            v.variant_name: self.variant(v.variant_name).auto_scale(v.auto_scaling, scope=auto_scaling_scope)
+            v.variant_name: self.variant(v.variant_name).auto_scale(v.auto_scaling, scope=facade_scope)
             for v in variants or []
             if isinstance(v, InstanceVariant) and v.auto_scaling
         }
@@ -362,15 +364,19 @@ class Endpoint(EndpointBase):
         """SageMaker writes the containers' logs as the execution role of each variant's model, and
         as the config's execution role for inference components: each may write this endpoint's
         group, granted here because only the endpoint knows the group's name."""
+        self._grant_execution_roles(config, self.grant_write_logs,
+                                    lambda why: warn_unknown_writer(self, why, self.log_group_name))
+
+    def _grant_execution_roles(self, config: IEndpointConfig, grant: Callable[[iam.IGrantable], object],
+                               unknown: Callable[[str], None]) -> None:
+        """``grant`` to the config's execution role and each variant's model's (``unknown`` says why not)."""
         if config.variants is None:
-            warn_unknown_writer(self, "The endpoint config is imported, so the execution roles of its models are "
-                                "unknown", self.log_group_name)
+            unknown("The endpoint config is imported, so the execution roles of its models are unknown")
             return
         if isinstance(config, EndpointConfig) and config.execution_role is not None:
-            self.grant_write_logs(config.execution_role)
+            grant(config.execution_role)
         for model in _models_of(config.variants):
-            grant_execution_role(model, self.grant_write_logs,
-                                 lambda why: warn_unknown_writer(self, why, self.log_group_name))
+            grant_execution_role(model, grant, unknown)
 
     def grant_read_rollback_alarms(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allows ``grantee`` cloudwatch:DescribeAlarms on the endpoint's rollback alarms and no
@@ -387,15 +393,8 @@ class Endpoint(EndpointBase):
 
     def _grant_alarm_readers(self, config: IEndpointConfig) -> None:
         """SageMaker reads the rollback alarms as the roles it writes the logs as (``_grant_log_writers``)."""
-        if config.variants is None:
-            warn_unknown_alarm_reader(self, "The endpoint config is imported, so the execution roles of its "
-                                      "models are unknown")
-            return
-        if isinstance(config, EndpointConfig) and config.execution_role is not None:
-            self.grant_read_rollback_alarms(config.execution_role)
-        for model in _models_of(config.variants):
-            grant_execution_role(model, self.grant_read_rollback_alarms,
-                                 lambda why: warn_unknown_alarm_reader(self, why))
+        self._grant_execution_roles(config, self.grant_read_rollback_alarms,
+                                    lambda why: warn_unknown_alarm_reader(self, why))
 
     @property
     def log_group_name(self) -> str:

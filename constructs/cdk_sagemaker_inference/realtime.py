@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Unpack
 
 import jsii
@@ -14,7 +13,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._batch import batched
-from .deployment import DEFAULT_DEPLOYMENT, BlueGreenDeployment, default_rollback_alarms, validate_deployment
+from .deployment import DEFAULT_DEPLOYMENT, BlueGreenDeployment
 from .endpoint import Endpoint, EndpointBase
 from .endpoint_config import EndpointConfig, EndpointConfigProps, storage_key
 
@@ -67,23 +66,14 @@ class RealtimeEndpoint(EndpointBase):
         self.endpoint_config = EndpointConfig(self, "EndpointConfig", **config)
         #: The key of the storage volumes (None on types with local NVMe storage).
         self.encryption_key: kms.IKey | None = self.endpoint_config.encryption_key
-        if deployment is not None:
-            validate_deployment(self, deployment, variants)
-        if deployment is not None and deployment.rollback_alarms is None:
-            deployment = dataclasses.replace(deployment, rollback_alarms=default_rollback_alarms(
-                self,
-                endpoint_name=name,
-                variant_names=[v.variant_name for v in variants],
-                latency_threshold=deployment.model_latency_threshold,
-            ))
         #: The endpoint.
         self.endpoint = Endpoint(
             self, "Endpoint", endpoint_config=self.endpoint_config, endpoint_name=name, deployment=deployment,
             # One key for the storage and the logs (None on local NVMe types: the endpoint makes one).
             log_encryption_key=self.encryption_key,
-            # The scalable targets stay children of this construct, where they were before Endpoint
-            # scaled the variants declared with auto_scaling itself.
-            auto_scaling_scope=self,
+            # The scalable targets and default alarms stay children of this construct (their ids
+            # and so the templates' logical ids are kept), and errors name it.
+            facade_scope=self,
         )
         # Grants, metrics and variant handles are the endpoint's.
         self._adopt(self.endpoint)

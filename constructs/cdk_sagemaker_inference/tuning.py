@@ -568,27 +568,26 @@ class HyperparameterTuning(Construct):
             random = strategy is TuningStrategy.RANDOM
             check_integer(self, "max_jobs", max_jobs, 1, _MAX_RANDOM_JOBS if random else _MAX_JOBS)
             if random and max_jobs is not None and max_jobs > _MAX_JOBS:
-                self._warn_quota("maxJobsQuota", f"max_jobs {max_jobs} is above {_MAX_JOBS}, the default quota of "
-                                 "training jobs a Random search may run: raise it first")
+                Annotations.of(self).add_warning_v2(
+                    "cdk-sagemaker-inference:maxJobsQuota",
+                    f"max_jobs {max_jobs} is above {_MAX_JOBS}, the default quota of training jobs a Random search "
+                    "may run: raise it first")
         check_integer(self, "max_parallel_jobs", max_parallel_jobs, 1,
                       min(_MAX_PARALLEL_JOBS, jobs) if jobs is not None else _MAX_PARALLEL_JOBS)
         if max_parallel_jobs > _DEFAULT_PARALLEL_JOBS_QUOTA:
-            self._warn_quota("parallelJobsQuota", f"max_parallel_jobs {max_parallel_jobs} is above "
-                             f"{_DEFAULT_PARALLEL_JOBS_QUOTA}, the default quota of parallel training jobs a tuning "
-                             "job may run: raise it first")
+            Annotations.of(self).add_warning_v2(
+                "cdk-sagemaker-inference:parallelJobsQuota",
+                f"max_parallel_jobs {max_parallel_jobs} is above {_DEFAULT_PARALLEL_JOBS_QUOTA}, the default quota "
+                "of parallel training jobs a tuning job may run: raise it first")
         if strategy is TuningStrategy.HYPERBAND:
             check(self, not early_stopping, "early_stopping",
                   "False with the Hyperband strategy (it stops jobs itself)", early_stopping)
         check_integer(self, "instance_count", instance_count, 1, 100)
         check_integer(self, "volume_size_gb", volume_size_gb, 1, 16384)
-        runtime_limit = 28 * 24 * 3600
-        check(self, 1 <= max_job_runtime.to_seconds() <= runtime_limit, "max_job_runtime",
-              f"between 1 and {runtime_limit}", max_job_runtime.to_seconds())
+        runtime, runtime_limit = max_job_runtime.to_seconds(), 28 * 24 * 3600
+        check(self, 1 <= runtime <= runtime_limit, "max_job_runtime", f"between 1 and {runtime_limit}", runtime)
         check_pattern(self, "output_prefix", output_prefix, r"([^/\s][^\s]*)?/",
                       "a key prefix ending in '/' (e.g. 'tuning/')")
-
-    def _warn_quota(self, id: str, message: str) -> None:
-        Annotations.of(self).add_warning_v2(f"cdk-sagemaker-inference:{id}", message)
 
     # --- IAM --------------------------------------------------------------------------------
     def _grant_read(self, channel: TrainingData) -> None:
