@@ -17,9 +17,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from cdk_sagemaker_inference.runtime import TransformClient, TransformError, UnknownRunError
+from cdk_sagemaker_inference.runtime import JOB_NOT_CREATED, TransformClient, TransformError, UnknownRunError
 from cdk_sagemaker_inference.runtime.cli import main
-from cdk_sagemaker_inference.runtime.transform_client import JOB_NOT_CREATED
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.stepfunctions.models import Execution, stepfunctions_backends

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
         Serializer,
         StringDeserializer,
     )
-    from .transform_client import TransformClient, TransformError, TransformRun, UnknownRunError
+    from .transform_client import JOB_NOT_CREATED, TransformClient, TransformError, TransformRun, UnknownRunError
     from .transform_settings import (
         AssembleWith,
         BatchStrategy,
@@ -97,6 +97,7 @@ _LAZY = {
     "SerializationError": "serializers",
     "Serializer": "serializers",
     "StringDeserializer": "serializers",
+    "JOB_NOT_CREATED": "transform_client",
     "TransformClient": "transform_client",
     "TransformError": "transform_client",
     "TransformRun": "transform_client",
@@ -133,6 +134,7 @@ __all__ = [
     "FrameworkImage",
     "InvocationError",
     "InvocationValidationError",
+    "JOB_NOT_CREATED",
     "JSONDeserializer",
     "JSONSerializer",
     "ListDeserializer",
