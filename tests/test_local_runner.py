@@ -201,6 +201,19 @@ def test_a_failing_input_gets_no_output_and_is_named(pipeline: LocalPipeline, tm
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.csv.out"]
 
 
+@pytest.mark.parametrize("output", ["in/out", "in", "in/../in/results"])
+def test_an_output_folder_inside_the_input_folder_is_refused_before_any_run(
+    pipeline: LocalPipeline, tmp_path: Path, output: str
+) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.csv").write_text(",".join(["1"] * 30))
+    transform = LocalTransform(pipeline, TransformSettings(content_type=CSV, accept=CSV))
+    with pytest.raises(LocalRunnerError, match=r"the output folder .* must be outside the input folder .* \(the next "
+                                               r"run would transform these results too\)"):
+        transform.run(tmp_path / "in", tmp_path / output)
+    assert [p.name for p in (tmp_path / "in").rglob("*")] == ["good.csv"]
+
+
 def make_archive(path: Path, files: dict[str, bytes]) -> Path:
     with tarfile.open(path, "w:gz") as archive:
         for name, content in files.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -526,6 +527,10 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"output_prefix": "out*/"}, r"output_prefix must be an S3 key prefix"),
     ({"output_prefix": "batch/input/results/", "trigger_on_object_created": True},
      r"output location must be outside the input prefix when runs start on object creation"),
+    ({"output_prefix": "batch/input/results/"},
+     r"output location must be outside the input prefix \(the next run of the input would transform these "
+     r"results too\), got 'batch/input/results/'"),
+    ({"output_prefix": "batch/input"}, r"output location must be outside the input prefix \(the next run"),
     ({"tags": {f"k{i}": "v" for i in range(50)}}, r"tags must be at most 49 entries"),
     ({"tags": {"aws:owner": "me"}}, r"tags key must be .* not starting with aws:, got 'aws:owner'"),
     ({"tags": {"k" * 129: "v"}}, r"tags key must be between 1 and 128 characters long"),
@@ -547,6 +552,19 @@ def test_invalid_props_are_refused_with_the_standard_message(stack: cdk.Stack, p
     with pytest.raises(ValidationError, match=r"^TestStack/Batch: " + message):
         BatchTransform(stack, "Batch", model=model(stack, bucket),
                        source=TransformSource.s3_prefix(bucket, "batch/input/"), **arguments)
+
+
+@pytest.mark.parametrize(("source_of", "output_prefix"), [
+    (lambda bucket: TransformSource.s3_prefix(bucket, "batch/input/"), "batch/inputs/"),
+    (lambda bucket: TransformSource.manifest(bucket, "manifests/today.manifest", data_prefix="data/"), "data/out/"),
+    (lambda bucket: TransformSource.s3_prefix(s3.Bucket.from_bucket_name(bucket, "Other", "other"), ""), "out/"),
+], ids=["beside the input", "among a manifest's data", "another bucket"])
+def test_results_may_go_where_no_run_reads(stack: cdk.Stack, source_of: Callable[[s3.IBucket], TransformSource],
+                                           output_prefix: str) -> None:
+    bucket = s3.Bucket(stack, "Data")
+    batch = BatchTransform(stack, "Batch", model=model(stack, bucket), source=source_of(bucket),
+                           output_bucket=bucket, output_prefix=output_prefix)
+    assert batch.output_prefix == output_prefix
 
 
 @pytest.mark.parametrize("prefix", ["batch/input", "/batch/", "in*/"])

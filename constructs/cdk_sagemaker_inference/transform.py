@@ -246,8 +246,7 @@ class BatchTransform(Construct):
         self.output_bucket, self.output_prefix = self._output(output_path, output_bucket, output_prefix)
         #: Where results go: ``s3://<bucket>/<prefix>``.
         self.output_path = f"s3://{self.output_bucket.bucket_name}/{self.output_prefix}"
-        if trigger_on_object_created:
-            self._check_no_loop()
+        self._check_output_not_read(trigger_on_object_created)
         self.tags = dict(tags or {})
         self._check_tags()
         check_range(self, "capacity_retries", capacity_retries, 0, 10)
@@ -326,13 +325,24 @@ class BatchTransform(Construct):
         check(self, output_prefix == "", "output_prefix", "unset when output_path is set", output_prefix)
         return s3.Bucket.from_bucket_name(self, "OutputBucket", bucket_name), prefix
 
-    def _check_no_loop(self) -> None:
+    def _check_output_not_read(self, trigger_on_object_created: bool) -> None:
+        """Results must not land where a run reads its input: with the trigger each result would start
+        a run; under an ``S3Prefix`` source each run of the default input (a schedule, a start without
+        ``input``) would transform the earlier results too."""
+        if trigger_on_object_created:
+            read = self.source.override_prefix
+            when = "when runs start on object creation (each result would start another run)"
+        elif self.source.data_type == "S3Prefix":
+            read, when = self.source.key, "(the next run of the input would transform these results too)"
+        else:
+            return
         same_bucket = self.output_bucket is self.source.bucket or (
             not is_token(self.output_bucket.bucket_name)
             and self.output_bucket.bucket_name == self.source.bucket.bucket_name)
-        check(self, not (same_bucket and self.output_prefix.startswith(self.source.override_prefix)),
-              "output location", "outside the input prefix when runs start on object creation (each result "
-              "would start another run)", self.output_prefix)
+        # SageMaker writes each result in a subfolder of the output path: the path is a folder.
+        folder = f"{self.output_prefix.rstrip('/')}/" if self.output_prefix else ""
+        check(self, not (same_bucket and folder.startswith(read)), "output location",
+              f"outside the input prefix {when}", self.output_prefix)
 
     def _check_tags(self) -> None:
         check(self, len(self.tags) <= 49, "tags", "at most 49 entries (the construct adds one)",

@@ -211,9 +211,13 @@ class LocalTransform:
     def run(self, source: Path, destination: Path) -> list[Path]:
         """Transforms a file or every file under a folder into ``destination``; returns the outputs.
 
-        :raises LocalRunnerError: listing the inputs that failed (their ``.out`` is not written), or
-            naming the output that cannot be written (e.g. ``destination`` is a file).
+        :raises LocalRunnerError: listing the inputs that failed (their ``.out`` is not written),
+            naming the output that cannot be written (e.g. ``destination`` is a file), or when
+            ``destination`` is inside the folder ``source``, which a job's output may not be either.
         """
+        if source.is_dir() and destination.resolve().is_relative_to(source.resolve()):
+            raise LocalRunnerError(f"the output folder {destination} must be outside the input folder {source} "
+                                   "(the next run would transform these results too)")
         inputs = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
         if not inputs:
             raise LocalRunnerError(f"no input files at {source}")
