@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError, ParamValidationError, ReadTimeoutError, ResponseStreamingError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from cdk_sagemaker_inference.runtime.predictor import (
@@ -81,9 +82,17 @@ def test_csv_serializer_accepts_a_csv_string_and_csv_lines_as_the_sdk_does(data:
     assert CSVSerializer().serialize(data) == body
 
 
-def test_csv_serializer_takes_numpy_arrays() -> None:
+def test_csv_serializer_takes_numpy_arrays_and_rows() -> None:
     numpy = pytest.importorskip("numpy")
     assert CSVSerializer().serialize(numpy.array([[1, 2], [3, 4]])) == b"1,2\n3,4"
+    rows = list(numpy.array([[0.3, 12.0, 1.0], [0.9, 3.0, 0.0]]))  # e.g. list(X_test[:2])
+    assert CSVSerializer().serialize(rows) == b"0.3,12.0,1.0\n0.9,3.0,0.0"
+    assert CSVSerializer().serialize([numpy.float32(0.5), numpy.int64(2)]) == b"0.5,2"  # one row of NumPy numbers
+
+
+def test_csv_serializer_sends_bytes_as_they_are() -> None:
+    assert CSVSerializer().serialize("é,1".encode("latin-1")) == b"\xe9,1"
+    assert CSVSerializer().serialize(io.BytesIO(b"\xe9,2")) == b"\xe9,2"
 
 
 @pytest.mark.parametrize(
@@ -119,6 +128,17 @@ def test_json_serializer_round_trips_through_json_deserializer() -> None:
 def test_json_serializer_refuses_what_json_cannot_write() -> None:
     with pytest.raises(SerializationError, match="data must be JSON-serializable: .*set"):
         JSONSerializer().serialize({1, 2})
+    with pytest.raises(SerializationError, match="data must be JSON-serializable: Object of type object is not"):
+        JSONSerializer().serialize({"instances": [object()]})
+
+
+def test_json_serializer_writes_numpy_values_and_sends_files_as_the_sdk_does() -> None:
+    numpy = pytest.importorskip("numpy")
+    assert JSONSerializer().serialize(numpy.array([[1, 2]])) == b"[[1,2]]"
+    assert JSONSerializer().serialize({"instances": numpy.array([0.5]), "k": numpy.float32(0.25)}) == \
+        b'{"instances":[0.5],"k":0.25}'
+    assert JSONSerializer().serialize(io.StringIO('{"a": 1}')) == b'{"a": 1}'
+    assert JSONSerializer().serialize(io.BytesIO(b"[1]")) == b"[1]"
 
 
 @pytest.mark.parametrize("data", [[1, 2, 3], [[1.5, 2.0], [3.0, 4.0]], [[True], [False]], [[[7]]], [2**63 - 1]])
@@ -133,6 +153,28 @@ def test_list_serializer_writes_npy_that_numpy_reads(data: list[Any]) -> None:
 
 NUMERIC_DTYPES = ["bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64",
                   "float16", "float32", "float64", ">i4", ">f8", ">u2"]
+
+
+@pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
+def test_list_serializer_writes_a_numpy_array_in_its_own_dtype(dtype: str) -> None:
+    """As ``np.save`` does: a float32 tensor is not widened to float64 (nor a uint8 image to 8x its size)."""
+    numpy = pytest.importorskip("numpy")
+    array = numpy.array([[1, 0, 1], [0, 1, 1]], dtype=dtype)
+    buffer = io.BytesIO()
+    numpy.save(buffer, array)
+    assert ListSerializer().serialize(array) == buffer.getvalue()
+    assert ListSerializer().serialize(numpy.asfortranarray(array.T)) == ListSerializer().serialize(array.T.copy())
+
+
+@pytest.mark.parametrize(("dtype", "message"), [
+    ("complex64", "<c8"), ("object", "|O"), ("<U3", "<U3"), ("datetime64[s]", "<M8"),
+])
+def test_list_serializer_refuses_numpy_dtypes_it_cannot_read_back(dtype: str, message: str) -> None:
+    numpy = pytest.importorskip("numpy")
+    with pytest.raises(SerializationError, match=rf"^a NumPy array's dtype must be one of b1, i1, .*, got {message}"):
+        ListSerializer().serialize(numpy.array([1], dtype=dtype))
+    with pytest.raises(SerializationError, match=r"^data must not be an empty array, got shape \(2, 0\)$"):
+        ListSerializer().serialize(numpy.zeros((2, 0), dtype="float32"))
 
 
 @pytest.mark.parametrize("dtype", NUMERIC_DTYPES)
@@ -217,6 +259,7 @@ def test_csv_deserializer_loses_no_data() -> None:
     body = b'007,9007199254740993,1_000,Infinity,nan,0.10,-0\n\n"two\nlines",cat\r\nlast,"x,y"\n'
     assert CSVDeserializer().deserialize(body) == [
         ["007", "9007199254740993", "1_000", "Infinity", "nan", "0.10", "-0"],
+        [],  # an empty answer line is an empty row, as in the SDK: rows stay aligned with the records
         ["two\nlines", "cat"],
         ["last", "x,y"],
     ]
@@ -242,7 +285,12 @@ def test_bytes_and_string_deserializers() -> None:
     assert BytesDeserializer().deserialize(b"\x00\x01") == b"\x00\x01"
     assert BytesDeserializer().accept == "*/*"
     assert StringDeserializer().deserialize("héllo".encode()) == "héllo"
-    assert StringDeserializer("application/jsonlines").accept == "application/jsonlines"
+    assert StringDeserializer(accept="application/jsonlines").accept == "application/jsonlines"
+    latin = StringDeserializer("latin-1", "text/plain; charset=latin-1")  # the SDK's order: encoding, accept
+    assert (latin.deserialize(b"\xe9"), latin.accept) == ("é", "text/plain; charset=latin-1")
+    with pytest.raises(SerializationError, match=r"^encoding must be a Python codec name such as utf-8, got "
+                                                 r"'application/jsonlines' \(the Accept type is the second"):
+        StringDeserializer("application/jsonlines")
     with pytest.raises(SerializationError, match="response is not utf-8 text"):
         StringDeserializer().deserialize(b"\xff")
 
@@ -389,8 +437,83 @@ def test_predict_refuses_a_body_over_6_mb_before_sending(endpoint: Endpoint) -> 
     assert len(endpoint.calls) == 1
 
 
-def test_default_client_leaves_retries_to_the_predictor() -> None:
-    assert Predictor(ENDPOINT).client.meta.config.retries["total_max_attempts"] == 1
+def test_default_client_leaves_retries_to_the_predictor_and_outwaits_the_container() -> None:
+    config = Predictor(ENDPOINT).client.meta.config
+    assert (config.retries["total_max_attempts"], config.read_timeout) == (1, 80)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    ({"custom_attributes": "x" * 1025}, r"CustomAttributes must be at most 1024 characters, ASCII, got 'xxx"),
+    ({"custom_attributes": "trace=日本"}, r"CustomAttributes must be at most 1024 characters, ASCII, got 'trace=日本'"),
+    ({"target_variant": "blue_v2"}, r"TargetVariant must be at most 63 characters, 1-63 letters, digits and hyphens"),
+    ({"target_variant": "b" * 64}, r"TargetVariant must be at most 63 characters"),
+    ({"inference_component": "-component"}, r"InferenceComponentName must be at most 63 characters, 1-63 letters"),
+    ({"target_container_hostname": "pre.processing"}, r"TargetContainerHostname must be at most 63 characters"),
+    ({"inference_id": ""}, r"InferenceId must be at most 64 characters, printable ASCII, starting with a non-space, "
+                           r"got ''"),
+    ({"inference_id": " req-1"}, r"InferenceId must be .*, got ' req-1'"),
+    ({"inference_id": "r" * 65}, r"InferenceId must be at most 64 characters"),
+])
+def test_predict_refuses_headers_invoke_endpoint_refuses_before_sending(
+    stubbed: tuple[Any, Stubber], call: dict[str, Any], message: str
+) -> None:
+    client, _ = stubbed  # no response queued: a request sent would fail the stubber
+    with pytest.raises(InvocationValidationError, match=rf"^endpoint {ENDPOINT}: {message}"):
+        Predictor(ENDPOINT, client=client).predict([1], **call)
+
+
+def test_predict_refuses_an_endpoint_name_sagemaker_cannot_have(stubbed: tuple[Any, Stubber]) -> None:
+    client, _ = stubbed
+    with pytest.raises(InvocationValidationError, match=r"^endpoint churn_endpoint: EndpointName must be at most 63 "
+                                                        r"characters, 1-63 letters, digits and hyphens"):
+        Predictor("churn_endpoint", client=client).predict([1])
+
+
+def test_predict_sends_headers_at_their_limits(stubbed: tuple[Any, Stubber]) -> None:
+    client, stubber = stubbed
+    expected = {"EndpointName": "e" * 63, "Body": b"1", "ContentType": "text/csv", "Accept": "text/csv",
+                "CustomAttributes": "a=1;" * 256, "InferenceId": "i" * 64, "TargetVariant": "v-" * 31 + "v"}
+    stubber.add_response("invoke_endpoint", ok(), expected)
+    Predictor("e" * 63, client=client).predict([1], custom_attributes="a=1;" * 256, inference_id="i" * 64,
+                                                 target_variant="v-" * 31 + "v")
+
+
+class Failing:
+    """A client whose InvokeEndpoint, or the reading of its answer, raises ``error``."""
+
+    def __init__(self, error: Exception, *, on_read: bool = False) -> None:
+        self.error, self.on_read = error, on_read
+
+    def invoke_endpoint(self, **_: Any) -> dict[str, Any]:
+        if not self.on_read:
+            raise self.error
+        return {"Body": self}
+
+    def read(self) -> bytes:
+        raise self.error
+
+
+@pytest.mark.parametrize(("client", "kind", "message"), [
+    (Failing(ReadTimeoutError(endpoint_url="https://runtime")), InvocationError,
+     r"ReadTimeoutError: Read timeout on endpoint URL: \"https://runtime\""),
+    (Failing(EndpointConnectionError(endpoint_url="https://runtime")), InvocationError,
+     r"EndpointConnectionError: Could not connect to the endpoint URL"),
+    (Failing(ParamValidationError(report="Invalid type for parameter Body")), InvocationValidationError,
+     r"request refused: Parameter validation failed:\nInvalid type for parameter Body"),
+    (Failing(ResponseStreamingError(error="connection reset"), on_read=True), InvocationError,
+     r"reading the answer failed: An error occurred while reading from response stream: connection reset"),
+], ids=["read timeout", "no connection", "botocore refused", "answer cut off"])
+def test_botocore_failures_are_typed(client: Failing, kind: type[InvocationError], message: str) -> None:
+    sleep = Recorder()
+    with pytest.raises(kind, match=rf"^endpoint {ENDPOINT}: {message}"):
+        Predictor(ENDPOINT, client=client, sleep=sleep).predict([1])
+    assert sleep.waits == []
+
+
+def test_a_model_error_needs_only_the_endpoint_and_message() -> None:
+    error = ModelError(ENDPOINT, "boom")
+    assert (str(error), error.status, error.log_stream_arn) == (f"endpoint {ENDPOINT}: the model failed: boom", None,
+                                                                None)
 
 
 # --- Predictor against a stubbed client: moto cannot produce these errors ----------------------
@@ -468,9 +591,9 @@ def test_other_validation_errors_are_invocation_validation_errors(stubbed: tuple
 
 def test_other_failures_are_not_retried(stubbed: tuple[Any, Stubber]) -> None:
     client, stubber = stubbed
-    stubber.add_client_error("invoke_endpoint", "InternalFailure", "boom", 500)
+    stubber.add_client_error("invoke_endpoint", "InternalDependencyException", "boom", 530)
     sleep = Recorder()
-    with pytest.raises(InvocationError, match="InternalFailure: boom"):
+    with pytest.raises(InvocationError, match="InternalDependencyException: boom"):
         Predictor(ENDPOINT, client=client, sleep=sleep).predict([1])
     assert sleep.waits == []
 
@@ -482,6 +605,9 @@ def test_other_failures_are_not_retried(stubbed: tuple[Any, Stubber]) -> None:
         ("ServiceUnavailable", 503),
         ("ModelNotReadyException", 429),
         ("TooManyRequests", 429),
+        ("InternalFailure", 500),
+        ("BadGateway", 502),
+        ("GatewayTimeout", 504),
     ],
 )
 def test_throttling_is_retried_with_exponential_backoff(
@@ -504,7 +630,7 @@ def test_throttling_gives_up_after_max_attempts(stubbed: tuple[Any, Stubber]) ->
     sleep = Recorder()
     predictor = Predictor(ENDPOINT, client=client, max_attempts=3, sleep=sleep, jitter=lambda: 0.0)
     with pytest.raises(
-        ThrottledError, match=r"still throttled after 3 attempts \(ThrottlingException: Rate exceeded\)"
+        ThrottledError, match=r"still throttled or unavailable after 3 attempts \(ThrottlingException: Rate exceeded\)"
     ):
         predictor.predict([1])
     assert sleep.waits == [0.1, 0.2]

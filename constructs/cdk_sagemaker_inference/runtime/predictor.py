@@ -1,30 +1,54 @@
 """Predictor: real-time inference against a deployed endpoint, like the SageMaker SDK's Predictor.
 
 ``predict`` serializes the data (``ContentType`` from the serializer), checks the 6 MB limit before
-sending, calls InvokeEndpoint (``Accept`` from the deserializer), retries throttling with bounded
+sending, as it checks the headers against InvokeEndpoint's limits, calls InvokeEndpoint (``Accept``
+from the deserializer), retries throttling and SageMaker's own transient failures with bounded
 exponential backoff, and deserializes the answer. Failures are typed: :class:`ModelError` (the
 container answered with an error), :class:`EndpointNotFoundError` and
-:class:`InvocationValidationError` (SageMaker refused the request), :class:`ThrottledError`
-(still throttled after the last attempt). Only boto3 is needed, so it runs in Lambda too.
+:class:`InvocationValidationError` (SageMaker or botocore refused the request, or it would be
+refused), :class:`ThrottledError` (still throttled after the last attempt), and
+:class:`InvocationError` for anything else, a broken connection or a timeout included. Only boto3
+is needed, so it runs in Lambda too.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+from .._names import NAME_PATTERN, NAME_RULE
 from .serializers import CSVDeserializer, CSVSerializer, Deserializer, Serializer
 
 #: InvokeEndpoint's body limit (the API's ``Body`` max length: 6 MB).
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-#: Error codes that mean "slow down and try again".
-RETRYABLE_ERROR_CODES = frozenset({"ThrottlingException", "ServiceUnavailable", "ModelNotReadyException"})
-#: HTTP status that means throttled, whatever the error code.
-TOO_MANY_REQUESTS = 429
+#: Error codes that mean "slow down, or try again": throttling, and SageMaker's own transient
+#: failures (a model's error is ``ModelError``, never one of these).
+RETRYABLE_ERROR_CODES = frozenset({"ThrottlingException", "ModelNotReadyException", "ServiceUnavailable",
+                                   "InternalFailure"})
+#: HTTP statuses retried whatever the error code: too many requests, and the gateway's transient
+#: failures botocore's own retry modes retry too.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: How long the default client waits for an answer: longer than the 60 s a container has to answer,
+#: so that SageMaker's own error arrives rather than a client timeout (the SDK waits 80 s too).
+READ_TIMEOUT_SECONDS = 80
+_ASCII = (r"[\x00-\x7f]*", "ASCII")
+_PRINTABLE_ID = (r"\S[\x20-\x7e]*", "printable ASCII, starting with a non-space")
+#: InvokeEndpoint's request headers: (longest, pattern, the rule in words), from its API model.
+_HEADER_LIMITS: dict[str, tuple[int, str, str]] = {
+    "EndpointName": (63, NAME_PATTERN, NAME_RULE),
+    "ContentType": (1024, *_ASCII),
+    "Accept": (1024, *_ASCII),
+    "TargetVariant": (63, NAME_PATTERN, NAME_RULE),
+    "InferenceComponentName": (63, NAME_PATTERN, NAME_RULE),
+    "TargetContainerHostname": (63, NAME_PATTERN, NAME_RULE),
+    "InferenceId": (64, *_PRINTABLE_ID),
+    "CustomAttributes": (1024, *_ASCII),
+}
 
 
 class InvocationError(Exception):
@@ -35,7 +59,7 @@ class ModelError(InvocationError):
     """The model container answered with an error (InvokeEndpoint's ``ModelError``, HTTP 424)."""
 
     def __init__(
-        self, endpoint_name: str, message: str, status: int | None, log_stream_arn: str | None
+        self, endpoint_name: str, message: str, status: int | None = None, log_stream_arn: str | None = None
     ) -> None:
         """:param status: the container's own HTTP status (``OriginalStatusCode``). Default: None.
         :param log_stream_arn: the CloudWatch log stream with the container's output. Default: None.
@@ -49,7 +73,8 @@ class ModelError(InvocationError):
 
 
 class InvocationValidationError(InvocationError, ValueError):
-    """A request SageMaker refuses, or would refuse (checked before sending when possible)."""
+    """A request SageMaker or botocore refuses, or would refuse (the body's size and every header
+    are checked before sending)."""
 
 
 class EndpointNotFoundError(InvocationValidationError):
@@ -57,7 +82,7 @@ class EndpointNotFoundError(InvocationValidationError):
 
 
 class ThrottledError(InvocationError):
-    """Still throttled or unavailable after the last attempt."""
+    """Still throttled, or SageMaker still failing transiently, after the last attempt."""
 
 
 def backoff_delay(retry: int, *, base_seconds: float, cap_seconds: float, jitter: float) -> float:
@@ -77,7 +102,8 @@ def _runtime_client() -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("sagemaker-runtime", config=Config(retries={"total_max_attempts": 1}))
+    return boto3.client("sagemaker-runtime", config=Config(read_timeout=READ_TIMEOUT_SECONDS,
+                                                           retries={"total_max_attempts": 1}))
 
 
 class Predictor:
@@ -112,8 +138,9 @@ class Predictor:
         :param deserializer: reads the response and names the ``Accept`` type.
             Default: ``CSVDeserializer()``.
         :param client: a ``sagemaker-runtime`` boto3 client. Default: a new client for the default
-            session's region, with botocore's retries turned off (this class retries). A client you
-            pass keeps its own retry configuration, which multiplies with ``max_attempts``.
+            session's region, with botocore's retries turned off (this class retries) and an 80 s
+            read timeout. A client you pass keeps its own retry configuration, which multiplies
+            with ``max_attempts``.
         :param target_variant: the production variant to send every request to. Default: None
             (SageMaker splits traffic by the variants' weights).
         :param inference_component: the inference component to send every request to
@@ -121,8 +148,10 @@ class Predictor:
             endpoint that serves a model itself.
         :param custom_attributes: the ``CustomAttributes`` header for every request, passed to the
             container as is. Default: None.
-        :param max_attempts: attempts in all for one prediction while throttled (ThrottlingException,
-            ServiceUnavailable, ModelNotReadyException or HTTP 429). Default: 5; at least 1.
+        :param max_attempts: attempts in all for one prediction while throttled or failing
+            transiently (ThrottlingException, ModelNotReadyException, ServiceUnavailable,
+            InternalFailure, or HTTP 429, 500, 502, 503 or 504; a model's error is not retried).
+            Default: 5; at least 1.
         :param backoff_base_seconds: the wait before the first retry, doubled for each next one.
             Default: 0.2.
         :param backoff_cap_seconds: the longest wait between two attempts. Default: 5.0, so five
@@ -172,11 +201,13 @@ class Predictor:
             as a Serial pipeline or a single-container model needs.
         :raises SerializationError: the serializer cannot write ``data``, or the deserializer
             cannot read the answer.
-        :raises InvocationValidationError: the body is empty or over 6 MB, or SageMaker refused the
-            request.
+        :raises InvocationValidationError: the body is empty or over 6 MB, a header breaks
+            InvokeEndpoint's limits (e.g. ``custom_attributes`` over 1024 ASCII characters, a
+            ``target_variant`` that is no SageMaker name), or SageMaker or botocore refused the request.
         :raises EndpointNotFoundError: there is no such endpoint.
         :raises ModelError: the container failed.
         :raises ThrottledError: still throttled after ``max_attempts`` attempts.
+        :raises InvocationError: any other failure, such as a connection error or a read timeout.
         """
         body = self.serializer.serialize(data)
         if not body:
@@ -200,8 +231,21 @@ class Predictor:
             "TargetContainerHostname": target_container_hostname,
         }
         request.update({key: value for key, value in optional.items() if value is not None})
+        self._check_headers(request)
         response = self._invoke(request)
-        return self.deserializer.deserialize(response["Body"].read())
+        try:
+            answer = response["Body"].read()
+        except BotoCoreError as error:
+            raise InvocationError(f"endpoint {self.endpoint_name}: reading the answer failed: {error}") from error
+        return self.deserializer.deserialize(answer)
+
+    def _check_headers(self, request: dict[str, Any]) -> None:
+        """Refuses what InvokeEndpoint would refuse (or garble: a header is ASCII) before sending it."""
+        for key, (longest, pattern, rule) in _HEADER_LIMITS.items():
+            value = request.get(key)
+            if value is not None and not (len(value) <= longest and re.fullmatch(pattern, value)):
+                raise InvocationValidationError(f"endpoint {self.endpoint_name}: {key} must be at most {longest} "
+                                                f"characters, {rule}, got {value!r:.80}")
 
     def _invoke(self, request: dict[str, Any]) -> dict[str, Any]:
         """InvokeEndpoint, retried while throttled; any other failure as a typed error."""
@@ -223,9 +267,13 @@ class Predictor:
                 if not _is_retryable(error):
                     raise self._typed(error) from error
                 throttled = error
+            except ParamValidationError as error:
+                raise InvocationValidationError(f"endpoint {self.endpoint_name}: request refused: {error}") from error
+            except BotoCoreError as error:
+                raise InvocationError(f"endpoint {self.endpoint_name}: {type(error).__name__}: {error}") from error
         assert throttled is not None  # max_attempts >= 1, and every attempt was throttled
         raise ThrottledError(
-            f"endpoint {self.endpoint_name}: still throttled after {self.max_attempts} attempts "
+            f"endpoint {self.endpoint_name}: still throttled or unavailable after {self.max_attempts} attempts "
             f"({_code(throttled)}: {_message(throttled)}); send fewer requests at once or add instances"
         ) from throttled
 
@@ -257,4 +305,4 @@ def _message(error: ClientError) -> str:
 
 def _is_retryable(error: ClientError) -> bool:
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return _code(error) in RETRYABLE_ERROR_CODES or status == TOO_MANY_REQUESTS
+    return _code(error) in RETRYABLE_ERROR_CODES or status in RETRYABLE_STATUSES

@@ -6,13 +6,15 @@ strings. Only the standard library is used: this module runs in user code and in
 
 ``ListSerializer`` and ``ListDeserializer`` speak NumPy's ``.npy`` format
 (``application/x-npy``, the default input of the SageMaker PyTorch and MXNet serving containers)
-for plain, rectangular Python lists of numbers, without needing NumPy.
+for plain, rectangular Python lists of numbers, without needing NumPy (a NumPy array is written
+with its own dtype).
 """
 
 from __future__ import annotations
 
 import abc
 import ast
+import codecs
 import csv
 import io
 import json
@@ -89,12 +91,15 @@ class _GivenAccept(Deserializer):
 
 
 def _is_row_like(value: Any) -> bool:
-    """A value that holds cells (a list or tuple), or a ready CSV line (a string)."""
-    return isinstance(value, str) or (isinstance(value, Sequence) and not isinstance(value, bytes | bytearray))
+    """A value that holds cells (a list, a tuple or a NumPy array), or a ready CSV line (a string)."""
+    return (isinstance(value, str) or getattr(value, "ndim", 0) >= 1
+            or (isinstance(value, Sequence) and not isinstance(value, bytes | bytearray)))
 
 
 def _csv_line(row: Any) -> str:
     """One CSV line: a ready line as it is, or the cells of ``row`` quoted the CSV way."""
+    if getattr(row, "ndim", 0) >= 1:  # a NumPy row, without importing NumPy
+        row = row.tolist()
     if not _is_row_like(row):
         raise SerializationError(f"a row must be a list of values or a CSV line, got {row!r:.80}")
     if not row:
@@ -113,11 +118,11 @@ class CSVSerializer(_GivenContentType):
 
     Accepts what the SageMaker SDK's ``CSVSerializer`` accepts: one row (``[1.0, 2.5]``), a list of
     rows (``[[1.0, 2.5], [3.0, 4.5]]``), a ready CSV string (``"1.0,2.5\\n3.0,4.5"``, sent as it
-    is), a list of CSV lines (``["1.0,2.5", "3.0,4.5"]``), a file-like object (its ``read()``) or a
-    NumPy array (its ``tolist()``). Cells holding a comma, a quote, CR or LF are quoted the CSV
-    way. A list whose first item is a string or a row is a list of rows, as in the SDK: a row of
-    text values is ``[["cat", "dog"]]``. Empty data, and an empty row, are refused rather than sent
-    as an empty body or line.
+    is), a list of CSV lines (``["1.0,2.5", "3.0,4.5"]``), bytes or a file-like object (its
+    ``read()``), sent as they are, a NumPy array (its ``tolist()``) or a list of NumPy rows. Cells
+    holding a comma, a quote, CR or LF are quoted the CSV way. A list whose first item is a string
+    or a row is a list of rows, as in the SDK: a row of text values is ``[["cat", "dog"]]``. Empty
+    data, and an empty row, are refused rather than sent as an empty body or line.
     """
 
     def __init__(self, content_type: str = ContentType.CSV) -> None:
@@ -130,22 +135,24 @@ class CSVSerializer(_GivenContentType):
             data = data.read()
         if hasattr(data, "tolist"):  # a NumPy array, without importing NumPy
             data = data.tolist()
-        if isinstance(data, bytes):
-            data = data.decode()
-        if isinstance(data, str):
-            text = data
+        if isinstance(data, bytes | bytearray):
+            body = bytes(data)  # a ready body, in whatever encoding the caller chose
+        elif isinstance(data, str):
+            body = data.encode()
         elif isinstance(data, Sequence) and data:
             rows = data if _is_row_like(data[0]) else [data]
-            text = "\n".join(_csv_line(row) for row in rows)
+            body = "\n".join(_csv_line(row) for row in rows).encode()
         else:
             raise SerializationError(f"data must be a non-empty list of values or of rows, got {data!r:.80}")
-        if not text:
+        if not body:
             raise SerializationError("data must not be empty: it would be sent as an empty body")
-        return text.encode()
+        return body
 
 
 class JSONSerializer(_GivenContentType):
-    """Any JSON-serializable value as ``application/json``."""
+    """Any JSON-serializable value as ``application/json``; NumPy arrays and numbers, at any depth,
+    as their ``tolist()``, and a file-like object's ``read()`` as it is, as the SageMaker SDK's
+    ``JSONSerializer`` does."""
 
     def __init__(self, content_type: str = ContentType.JSON) -> None:
         """:param content_type: the ``ContentType`` header. Default: ``application/json``."""
@@ -153,10 +160,20 @@ class JSONSerializer(_GivenContentType):
 
     def serialize(self, data: Any) -> bytes:
         """``data`` as compact JSON."""
+        if hasattr(data, "read"):
+            ready = data.read()
+            return ready.encode() if isinstance(ready, str) else bytes(ready)
         try:
-            return json.dumps(data, separators=(",", ":")).encode()
+            return json.dumps(data, separators=(",", ":"), default=_numpy_value).encode()
         except (TypeError, ValueError) as error:
             raise SerializationError(f"data must be JSON-serializable: {error}") from error
+
+
+def _numpy_value(value: Any) -> Any:
+    """``json.dumps``'s fallback: a NumPy array or number as plain Python, anything else refused."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 #: NPY dtypes (``descr`` without its byte order) this module reads, with their struct format
@@ -204,7 +221,8 @@ class ListSerializer(Serializer):
     floats; booleans as booleans. A list of any depth works: ``[1, 2]``, ``[[1.0, 2.0], [3.0, 4.0]]``.
     An integer outside the 64-bit range is refused (never wrapped or rounded), as is one among
     floats beyond float64's range, and an empty array, as the SageMaker SDK's ``NumpySerializer``
-    refuses it.
+    refuses it. A NumPy array keeps its dtype (a float32 image stays float32, as ``np.save`` writes
+    it) if it is one ``ListDeserializer`` reads; other dtypes are refused.
     """
 
     @property
@@ -214,8 +232,8 @@ class ListSerializer(Serializer):
 
     def serialize(self, data: Any) -> bytes:
         """``data`` in NumPy's ``.npy`` format, version 1.0, C order."""
-        if hasattr(data, "tolist"):  # a NumPy array, without importing NumPy
-            data = data.tolist()
+        if hasattr(data, "dtype") and hasattr(data, "tobytes"):  # a NumPy array, without importing NumPy
+            return _npy_of_array(data)
         if not isinstance(data, list):
             raise SerializationError(f"data must be a list, got {type(data).__name__}")
         shape = _shape(data)
@@ -242,12 +260,26 @@ class ListSerializer(Serializer):
                     f"integers among floats must fit float64 (magnitude at most {_FLOAT64_MAX}), "
                     f"got one of {outside[0].bit_length()} bits"
                 )
-        header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
-        # magic (6) + version (2) + header length (2) + header + padding + newline
-        padding = -(len(_NPY_MAGIC) + 4 + len(header) + 1) % _NPY_ALIGNMENT
-        header_bytes = (header + " " * padding + "\n").encode("latin1")
-        body = struct.pack(f"<{len(values)}{_NPY_TYPES[descr[1:]]}", *values)
-        return _NPY_MAGIC + b"\x01\x00" + struct.pack("<H", len(header_bytes)) + header_bytes + body
+        return _npy(descr, shape, struct.pack(f"<{len(values)}{_NPY_TYPES[descr[1:]]}", *values))
+
+
+def _npy_of_array(array: Any) -> bytes:
+    """A NumPy array in its own dtype and byte order, its values in C order."""
+    descr, shape = str(array.dtype.str), tuple(int(dimension) for dimension in array.shape)
+    if descr[1:] not in _NPY_TYPES:
+        raise SerializationError(f"a NumPy array's dtype must be one of {', '.join(_NPY_TYPES)}, got {descr}")
+    if not array.size:
+        raise SerializationError(f"data must not be an empty array, got shape {shape}")
+    return _npy(descr, shape, array.tobytes(order="C"))
+
+
+def _npy(descr: str, shape: tuple[int, ...], data: bytes) -> bytes:
+    """An ``.npy`` file, version 1.0, of C-ordered ``data``."""
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
+    # magic (6) + version (2) + header length (2) + header + padding + newline
+    padding = -(len(_NPY_MAGIC) + 4 + len(header) + 1) % _NPY_ALIGNMENT
+    header_bytes = (header + " " * padding + "\n").encode("latin1")
+    return _NPY_MAGIC + b"\x01\x00" + struct.pack("<H", len(header_bytes)) + header_bytes + data
 
 
 class BytesSerializer(_GivenContentType):
@@ -269,7 +301,8 @@ class CSVDeserializer(_GivenAccept):
 
     Cells stay text: any number parsing would change some data (``007`` loses its zeros, an id
     beyond 2**53 its last digits as a float, Python reads ``1_000`` and ``Infinity`` as numbers);
-    convert the columns you know. Quoted cells may hold commas, quotes, CR and LF.
+    convert the columns you know. Quoted cells may hold commas, quotes, CR and LF. An empty line is
+    an empty row, as in the SDK, so that rows stay aligned with the records sent.
     """
 
     def __init__(self, encoding: str = "utf-8", accept: str = ContentType.CSV) -> None:
@@ -280,12 +313,12 @@ class CSVDeserializer(_GivenAccept):
         self._encoding = encoding
 
     def deserialize(self, body: bytes) -> list[list[str]]:
-        """One list per non-empty line, e.g. ``b"0.9,cat\\n0.1,dog"`` -> ``[["0.9", "cat"], ["0.1", "dog"]]``."""
+        """One list per line, e.g. ``b"0.9,cat\\n0.1,dog\\n"`` -> ``[["0.9", "cat"], ["0.1", "dog"]]``."""
         try:
             text = body.decode(self._encoding)
         except UnicodeDecodeError as error:
             raise SerializationError(f"response is not {self._encoding} CSV: {error}") from error
-        return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+        return list(csv.reader(io.StringIO(text, newline="")))
 
 
 class JSONDeserializer(Deserializer):
@@ -360,12 +393,17 @@ class BytesDeserializer(_GivenAccept):
 
 
 class StringDeserializer(_GivenAccept):
-    """The body decoded as text."""
+    """The body decoded as text; its arguments in the SageMaker SDK's order, as ``CSVDeserializer``'s."""
 
-    def __init__(self, accept: str = ContentType.TEXT, encoding: str = "utf-8") -> None:
-        """:param accept: the ``Accept`` header. Default: ``text/plain``.
-        :param encoding: how the body is decoded. Default: ``utf-8``.
+    def __init__(self, encoding: str = "utf-8", accept: str = ContentType.TEXT) -> None:
+        """:param encoding: how the body is decoded, a Python codec name. Default: ``utf-8``.
+        :param accept: the ``Accept`` header. Default: ``text/plain``.
         """
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise SerializationError(f"encoding must be a Python codec name such as utf-8, got {encoding!r} "
+                                     "(the Accept type is the second argument, or accept=)") from None
         super().__init__(accept)
         self._encoding = encoding
 
