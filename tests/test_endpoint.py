@@ -766,7 +766,7 @@ INVALID: list[tuple[str, Build, str]] = [
     (
         "weight",
         lambda s: instance(s, initial_weight=-1.0),
-        r"variants\[0\]\.initial_weight must be at least 0, got -1\.0",
+        r"variants\[0\]\.initial_weight must be a number of at least 0, got -1\.0",
     ),
     (
         "volume 0",
@@ -877,7 +877,7 @@ INVALID: list[tuple[str, Build, str]] = [
     (
         "scaling target",
         lambda s: scaled(s, target_invocations_per_instance=0),
-        r"variants\[0\]\.auto_scaling\.target_invocations_per_instance must be greater than 0, got 0",
+        r"variants\[0\]\.auto_scaling\.target_invocations_per_instance must be a number greater than 0, got 0",
     ),
     (
         "sampling",
@@ -948,6 +948,43 @@ INVALID: list[tuple[str, Build, str]] = [
         lambda s: deployed(s, rollback_alarms=alarms(s, 11)),
         r"deployment\.rollback_alarms must be between 1 and 10 entries long, got 11",
     ),
+    (
+        "hyphenated endpoint name of 64 characters",
+        lambda s: RealtimeEndpoint(s, "Endpoint", variants=[InstanceVariant(model=build_model(s))],
+                                   endpoint_name="a" + "-b" * 31 + "c"),
+        r"endpoint_name must be 1-63 letters, digits and hyphens.*, got 'a-b-b",
+    ),
+    (
+        "key on local NVMe storage",
+        lambda s: RealtimeEndpoint(s, "Endpoint", variants=[InstanceVariant(model=build_model(s),
+                                                                            instance_type="ml.g5.xlarge")],
+                                   encryption_key=kms.Key(s, "Mine")),
+        r"^TestStack/Endpoint/EndpointConfig: encryption_key must be None when a variant runs on ml\.g5\.xlarge "
+        r"\(local NVMe storage, which the hardware encrypts: SageMaker refuses a KmsKeyId for it\), got "
+        r"'TestStack/Mine'$",
+    ),
+    (
+        "serverless variant without a model",
+        lambda s: RealtimeEndpoint(s, "Endpoint", variants=[ServerlessVariant(model=None)]),
+        r"^TestStack/Endpoint/EndpointConfig: variants\[0\]\.model must be a model \(a serverless variant cannot "
+        r"host inference components\), got None$",
+    ),
+    ("weight as text", lambda s: instance(s, initial_weight="1"),
+     r"variants\[0\]\.initial_weight must be a number of at least 0, got '1'$"),
+    ("weight as a bool", lambda s: instance(s, initial_weight=True),
+     r"variants\[0\]\.initial_weight must be a number of at least 0, got True$"),
+    ("timeout as a number", lambda s: instance(s, model_data_download_timeout=600),
+     r"variants\[0\]\.model_data_download_timeout must be a Duration such as Duration\.seconds\(600\), got 600$"),
+    ("timeout in fractions", lambda s: instance(s, container_startup_health_check_timeout=SECONDS(90.5)),
+     r"variants\[0\]\.container_startup_health_check_timeout \(seconds\) must be a whole number, got 90\.5$"),
+    ("target as text", lambda s: instance(s, auto_scaling=VariantAutoScaling(max_capacity=2,
+                                                                           target_invocations_per_instance="5")),
+     r"variants\[0\]\.auto_scaling\.target_invocations_per_instance must be a number greater than 0, got '5'$"),
+    ("cooldown in fractions", lambda s: instance(s, auto_scaling=VariantAutoScaling(
+        max_capacity=2, target_invocations_per_instance=5, scale_in_cooldown=cdk.Duration.millis(1500))),
+     r"variants\[0\]\.auto_scaling\.scale_in_cooldown \(seconds\) must be a whole number, got 1\.5$"),
+    ("capture flag as text", lambda s: captured(s, capture_input="false"),
+     r"data_capture\.capture_input must be True or False, got 'false'$"),
     (
         "default alarms for 6 variants",
         lambda s: deployed(s, 6),

@@ -155,7 +155,7 @@ def test_a_given_name_is_used(stack: cdk.Stack) -> None:
         ({"auto_scaling": CopyAutoScaling(min_copies=2, max_copies=4, target_invocations_per_copy=10)},
          r"copy_count must be between auto_scaling.min_copies and max_copies \(2-4\), got 1"),
         ({"auto_scaling": CopyAutoScaling(max_copies=4, target_invocations_per_copy=0)},
-         r"auto_scaling.target_invocations_per_copy must be greater than 0, got 0"),
+         r"auto_scaling.target_invocations_per_copy must be a number greater than 0, got 0"),
     ],
 )
 def test_refuses_what_sagemaker_refuses(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:

@@ -19,7 +19,10 @@ def test_arn_name_forms_are_the_name_as_given_and_lowercased(name: str, forms: l
 
 @pytest.mark.parametrize(("name", "valid"), [
     ("a", True), ("churn-model-2", True), ("a--b", True), ("a" * 63, True),
+    ("a-" * 31 + "b", True), ("a" + "-" * 61 + "b", True),
     ("-a", False), ("a-", False), ("a_b", False), ("a" * 64, False), ("", False),
+    # hyphens count towards the 63 characters too
+    ("a" + "-b" * 31 + "c", False), ("a" + "-" * 62 + "b", False),
 ])
 def test_the_name_rule(name: str, valid: bool) -> None:
     assert bool(re.fullmatch(NAME_PATTERN, name)) is valid

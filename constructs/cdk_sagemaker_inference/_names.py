@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-#: SageMaker's pattern for endpoint, endpoint config, model, variant and container host names.
-NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+#: SageMaker's pattern for endpoint, endpoint config, model, variant and container host names, with
+#: their 63-character limit: its ``[a-zA-Z0-9](-*[a-zA-Z0-9])*`` bounded without a lookahead, so that
+#: it also works inside a larger pattern (a CloudFormation ``AllowedPattern`` of ARNs).
+NAME_PATTERN = r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 #: ``NAME_PATTERN`` in words, for validation messages.
 NAME_RULE = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
 

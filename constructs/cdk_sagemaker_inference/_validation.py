@@ -225,6 +225,28 @@ def whole_seconds(duration: Duration | None) -> int | None:
     return seconds
 
 
+def check_seconds(where: Where, prop: str, duration: Duration | None, low: int, high: int | None = None) -> None:
+    """``duration`` must be a ``Duration`` of whole seconds from ``low`` to ``high`` (no upper bound
+    when None; the message names ``<prop> (seconds)``); None (the prop is not set) passes."""
+    if duration is None:
+        return
+    if not isinstance(duration, Duration):
+        raise fail(where, prop, "a Duration such as Duration.seconds(600)", duration)
+    try:
+        seconds = whole_seconds(duration)
+    except RuntimeError:  # aws-cdk-lib's refusal of a fraction, through jsii
+        raise fail(where, f"{prop} (seconds)", "a whole number", duration.to_seconds(integral=False)) from None
+    if high is None:
+        check(where, seconds >= low, f"{prop} (seconds)", f"at least {low}", seconds)
+    else:
+        check_range(where, f"{prop} (seconds)", seconds, low, high)
+
+
+def is_number(value: Any) -> bool:
+    """An int or float, not a bool (which Python counts as an int) nor a number written as text."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def duration_of_seconds(seconds: int) -> Duration:
     """``Duration.seconds(seconds)`` whose whole seconds ``whole_seconds`` already knows (a default
     that a construct checks or renders in seconds costs no round trip to ask)."""

@@ -13,7 +13,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._metrics import component_metric
-from ._validation import StrictEnum, check, check_integer, check_range, is_token, to_enum, whole_seconds
+from ._validation import StrictEnum, check, check_integer, check_seconds, is_token, to_enum, whole_seconds
 from .deployment import (
     DEFAULT_LATENCY_THRESHOLD,
     DEFAULT_WAIT_INTERVAL,
@@ -115,9 +115,8 @@ def validate_rolling_update(where: Construct, update: ComponentRollingUpdate, fe
         percent = rollback_type is CopyBatchSizeType.CAPACITY_PERCENT
         check_integer(where, f"deployment.rollback_maximum_batch_size.value ({'percent' if percent else 'copies'})",
                       rollback.value, 1, _MAX_ROLLBACK_PERCENT if percent else None)
-    check_range(where, "deployment.wait_interval (seconds)", whole_seconds(update.wait_interval), 0, 3600)
-    check_range(where, "deployment.maximum_execution_timeout (seconds)",
-                whole_seconds(update.maximum_execution_timeout), 600, 28800)
+    check_seconds(where, "deployment.wait_interval", update.wait_interval, 0, 3600)
+    check_seconds(where, "deployment.maximum_execution_timeout", update.maximum_execution_timeout, 600, 28800)
     _check_timeout_covers_the_waits(where, update, step_type, fewest_copies)
     if update.rollback_alarms is not None:
         check_rollback_alarm_count(where, update.rollback_alarms)

@@ -17,7 +17,15 @@ from constructs import Construct, IConstruct
 from ._iam import ManagedPolicyGrant
 from ._metrics import ONE_MINUTE, Statistic, variant_metric
 from ._stack_env import StackEnvironment, environment_of
-from ._validation import StrictEnum, check, check_integer, check_range, is_token, take_enum_field, whole_seconds
+from ._validation import (
+    StrictEnum,
+    check,
+    check_integer,
+    check_seconds,
+    is_token,
+    take_enum_field,
+    whole_seconds,
+)
 from .compliance import acknowledge
 from .endpoint_config import InstanceVariant, Variant
 
@@ -123,11 +131,9 @@ def validate_deployment(where: Construct, deployment: BlueGreenDeployment, varia
         check_integer(where, "deployment.traffic_routing.percent (linear)", routing.step_percent, 10, 50)
     if routing.step_percent is not None and variants is not None:
         _check_step_fits_fleet(where, routing, variants)
-    check_range(where, "deployment.traffic_routing.wait_interval (seconds)",
-                whole_seconds(routing.wait_interval), 0, 3600)
-    check_range(where, "deployment.maximum_execution_timeout (seconds)",
-                whole_seconds(deployment.maximum_execution_timeout), 600, 28800)
-    check_range(where, "deployment.termination_wait (seconds)", whole_seconds(deployment.termination_wait), 0, 3600)
+    check_seconds(where, "deployment.traffic_routing.wait_interval", routing.wait_interval, 0, 3600)
+    check_seconds(where, "deployment.maximum_execution_timeout", deployment.maximum_execution_timeout, 600, 28800)
+    check_seconds(where, "deployment.termination_wait", deployment.termination_wait, 0, 3600)
     _check_timeout_covers_the_waits(where, deployment, variants)
     if deployment.rollback_alarms is not None:
         check_rollback_alarm_count(where, deployment.rollback_alarms)

@@ -24,10 +24,12 @@ from ._stack_env import environment_of
 from ._validation import (
     check,
     check_count,
+    fail,
     check_integer,
     check_one_of,
     check_pattern,
-    check_range,
+    check_seconds,
+    is_number,
     is_token,
     to_enum,
     whole_seconds,
@@ -274,7 +276,7 @@ class EndpointConfig(Resource):
         :param variants: 1-10 instance variants, or exactly one serverless variant.
         :param encryption_key: encrypts the instances' storage volumes. Default: a new key with
             rotation, because HIPAA and NIST require a customer-managed key on endpoint configs
-            (none on types with local NVMe storage).
+            (none on types with local NVMe storage, which refuse a key: one given is refused).
         :param data_capture: Default: None, nothing is recorded (not available on serverless).
         :param execution_role: the role SageMaker uses for the inference components of model-less
             variants (only for them). Default: for model-less variants, a role that may publish
@@ -286,6 +288,11 @@ class EndpointConfig(Resource):
         self._variants = list(variants)
         self.execution_role = execution_role
         self._validate(data_capture)
+        local_storage = self._local_storage_types()
+        if encryption_key is not None and local_storage:
+            raise fail(self, "encryption_key", f"None when a variant runs on {', '.join(local_storage)} (local NVMe "
+                       "storage, which the hardware encrypts: SageMaker refuses a KmsKeyId for it)",
+                       encryption_key.node.path)
         if self.execution_role is None and all(v.model is None for v in self._variants):
             self.execution_role = self._default_execution_role()
         #: The key of the storage volumes (None on types with local NVMe storage).
@@ -304,7 +311,7 @@ class EndpointConfig(Resource):
         if isinstance(self.execution_role, ManagedPolicyRole):
             # SageMaker checks the role when it creates the endpoint config: its policy comes first.
             self._resource.node.add_dependency(self.execution_role.policy)
-        self._flag_local_storage()
+        self._flag_local_storage(local_storage)
         self._flag_elastic_inference()
         if data_capture:
             policy = self._grant_data_capture(data_capture)
@@ -374,6 +381,8 @@ class EndpointConfig(Resource):
                   f"{prop}.provisioned_concurrency", f"at most max_concurrency ({variant.max_concurrency})",
                   variant.provisioned_concurrency)
         model = variant.model
+        if model is None:
+            raise fail(self, f"{prop}.model", "a model (a serverless variant cannot host inference components)", model)
         check(self, (model.container_count or 1) == 1, f"{prop}.model.container_count",
               "1 on a serverless variant (no inference pipelines)", model.container_count)
         check(self, not model.in_vpc, f"{prop}.model.in_vpc", "False on a serverless variant", model.in_vpc)
@@ -385,8 +394,8 @@ class EndpointConfig(Resource):
         instance_type = variant.resolved_instance_type
         check_integer(self, f"{prop}.initial_instance_count", variant.initial_instance_count, 1)
         if not is_token(variant.initial_weight):
-            check(self, variant.initial_weight >= 0, f"{prop}.initial_weight", "at least 0",
-                  variant.initial_weight)
+            check(self, is_number(variant.initial_weight) and variant.initial_weight >= 0, f"{prop}.initial_weight",
+                  "a number of at least 0", variant.initial_weight)
         check_integer(self, f"{prop}.volume_size_gb", variant.volume_size_gb, 1, 512)
         if instance_type.has_local_nvme_storage:
             check(self, variant.volume_size_gb is None, f"{prop}.volume_size_gb",
@@ -395,7 +404,7 @@ class EndpointConfig(Resource):
             ("model_data_download_timeout", variant.model_data_download_timeout),
             ("container_startup_health_check_timeout", variant.container_startup_health_check_timeout),
         ):
-            check_range(self, f"{prop}.{timeout_prop} (seconds)", whole_seconds(timeout), 60, 3600)
+            check_seconds(self, f"{prop}.{timeout_prop}", timeout, 60, 3600)
         if variant.accelerator:
             check(self, not (instance_type.is_gpu or instance_type.is_aws_accelerator), f"{prop}.instance_type",
                   "a CPU type (not ml.p*, ml.g*, ml.inf*, ml.trn*) to take an Elastic Inference accelerator",
@@ -425,12 +434,15 @@ class EndpointConfig(Resource):
 
     # -- warnings and acknowledgments -----------------------------------------------------------
 
-    def _flag_local_storage(self) -> None:
-        local = sorted({
+    def _local_storage_types(self) -> list[str]:
+        """The variants' instance types with local NVMe storage, sorted."""
+        return sorted({
             v.resolved_instance_type.name
             for v in self._instance_variants()
             if v.resolved_instance_type.has_local_nvme_storage
         })
+
+    def _flag_local_storage(self, local: list[str]) -> None:
         if not local:
             return
         reason = (
@@ -523,6 +535,8 @@ class EndpointConfig(Resource):
 
 def _validate_data_capture(where: Construct, capture: DataCapture) -> None:
     check_integer(where, "data_capture.sampling_percentage", capture.sampling_percentage, 0, 100)
+    for flag, value in (("capture_input", capture.capture_input), ("capture_output", capture.capture_output)):
+        check(where, isinstance(value, bool), f"data_capture.{flag}", "True or False", value)
     check(where, capture.capture_input or capture.capture_output, "data_capture.capture_input/capture_output",
           "True for at least one of them", (capture.capture_input, capture.capture_output))
     check_pattern(where, "data_capture.prefix", capture.prefix, r"[^/]+(/[^/]+)*",

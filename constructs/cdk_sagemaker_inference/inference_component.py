@@ -25,7 +25,7 @@ from ._iam import ManagedPolicyGrant
 from ._log_groups import declare_log_group, grant_log_writing, warn_unknown_writer
 from ._metrics import COMPONENT_UTILIZATION_NAMESPACE, NO_CAPACITY_METRIC, Statistic, component_metric
 from ._names import NAME_PATTERN, NAME_RULE
-from ._validation import check, check_integer, check_pattern, check_range, is_token, whole_seconds
+from ._validation import check, check_integer, check_pattern, check_seconds, is_token, whole_seconds
 from .accelerator import REPLACEMENT_INSTANCE_TYPE, accelerator_memory_mb
 from .component_deployment import (
     ComponentRollingUpdate,
@@ -39,7 +39,7 @@ from .endpoint_config import EndpointConfig, InstanceVariant
 from .instance_capacity import InstanceCapacity, capacity_of
 from .instance_type import InstanceType, to_instance_type
 from .model import IModel, grant_execution_role
-from .scaling import CopyAutoScaling, scale_component, wake_from_zero
+from .scaling import CopyAutoScaling, check_target_tracking, scale_component, wake_from_zero
 
 #: ``MinMemoryRequiredInMb`` and ``MaxMemoryRequiredInMb``: at least 128 MB.
 MIN_MEMORY_MB = 128
@@ -470,7 +470,7 @@ class InferenceComponent(_InferenceComponentBase):
             ("model_data_download_timeout", download_timeout),
             ("container_startup_health_check_timeout", health_check_timeout),
         ):
-            check_range(self, f"{prop} (seconds)", whole_seconds(timeout), 60, 3600)
+            check_seconds(self, prop, timeout, 60, 3600)
         if self.instance_type is not None:
             capacity = capacity_of(self.instance_type.name)
             if capacity is not None:
@@ -495,6 +495,8 @@ class InferenceComponent(_InferenceComponentBase):
     def _validate_scaling(self, scaling: CopyAutoScaling, copy_count: int) -> None:
         check_integer(self, "auto_scaling.min_copies", scaling.min_copies, 0)
         check_integer(self, "auto_scaling.max_copies", scaling.max_copies, 1)
+        check_target_tracking(self, "auto_scaling", scaling, "target_invocations_per_copy",
+                              scaling.target_invocations_per_copy)
         low, high = scaling.min_copies, scaling.max_copies
         if is_token(low) or is_token(high):
             return
@@ -502,9 +504,6 @@ class InferenceComponent(_InferenceComponentBase):
         if not is_token(copy_count):
             check(self, low <= copy_count <= high, "copy_count",
                   f"between auto_scaling.min_copies and max_copies ({low}-{high})", copy_count)
-        if not is_token(scaling.target_invocations_per_copy):
-            check(self, scaling.target_invocations_per_copy > 0, "auto_scaling.target_invocations_per_copy",
-                  "greater than 0", scaling.target_invocations_per_copy)
 
 
 def _fewest_copies(copy_count: int, scaling: CopyAutoScaling | None) -> int | None:

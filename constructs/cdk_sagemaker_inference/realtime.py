@@ -79,7 +79,8 @@ class RealtimeEndpoint(EndpointBase):
         self._adopt(self.endpoint)
         #: The alarms that roll a deployment back (empty without ``deployment``).
         self.rollback_alarms: list[cloudwatch.IAlarm] = self.endpoint.rollback_alarms
-        #: The scalable target of each autoscaled variant, by variant name.
+        #: The scalable target of each variant declared with ``auto_scaling``, by variant name (a
+        #: later ``variant(name).auto_scale(...)`` returns its own, kept at ``variant(name).scalable_target``).
         self.scalable_targets: dict[str, appscaling.ScalableTarget] = self.endpoint.scalable_targets
         if output_endpoint_name:
             CfnOutput(self, "EndpointName", value=self.endpoint_name, description="The SageMaker endpoint's name")

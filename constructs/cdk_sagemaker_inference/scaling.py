@@ -14,7 +14,7 @@ from constructs import Construct, IDependable
 
 from ._metrics import NO_CAPACITY_METRIC, ONE_MINUTE, Statistic, component_metric
 from ._stack_env import environment_of
-from ._validation import check, check_integer, is_token
+from ._validation import check, check_integer, check_seconds, is_number, is_token
 from .instance_type import InstanceType
 
 # Application Auto Scaling's service-linked role for SageMaker: it holds exactly the permissions
@@ -96,10 +96,16 @@ def validate_auto_scaling(
     if not (is_token(scaling.min_capacity) or is_token(scaling.max_capacity)):
         check(where, scaling.max_capacity >= scaling.min_capacity, f"{prop}.auto_scaling.max_capacity",
               f"at least min_capacity ({scaling.min_capacity})", scaling.max_capacity)
-    if not is_token(scaling.target_invocations_per_instance):
-        check(where, scaling.target_invocations_per_instance > 0,
-              f"{prop}.auto_scaling.target_invocations_per_instance", "greater than 0",
-              scaling.target_invocations_per_instance)
+    check_target_tracking(where, f"{prop}.auto_scaling", scaling, "target_invocations_per_instance",
+                          scaling.target_invocations_per_instance)
+
+
+def check_target_tracking(where: Construct, prop: str, scaling: _Cooldowns, target_prop: str, target: float) -> None:
+    """A target value (a number > 0) and cooldowns (whole seconds) Application Auto Scaling takes."""
+    if not is_token(target):
+        check(where, is_number(target) and target > 0, f"{prop}.{target_prop}", "a number greater than 0", target)
+    check_seconds(where, f"{prop}.scale_in_cooldown", scaling.scale_in_cooldown, 0)
+    check_seconds(where, f"{prop}.scale_out_cooldown", scaling.scale_out_cooldown, 0)
 
 
 @dataclasses.dataclass(frozen=True)
