@@ -140,6 +140,13 @@ class ManagedPolicyGrant:
             )
 
     @staticmethod
+    def policy_of(grantee: iam.IGrantable) -> iam.ManagedPolicy | None:
+        """The customer-managed policy ``add_to_principal`` writes ``grantee``'s statements to (None:
+        a principal whose policies this app does not own)."""
+        principal = ManagedPolicyGrant.principal(grantee).grant_principal
+        return principal.policy if isinstance(principal, ManagedPolicyPrincipal | ManagedPolicyRole) else None
+
+    @staticmethod
     def principal(grantee: iam.IGrantable) -> iam.IGrantable:
         """``grantee``, except that a role this app declares becomes itself with its grants going to
         its ``ManagedGrants`` policy: pass the result to aws-cdk's own ``grant_*`` methods

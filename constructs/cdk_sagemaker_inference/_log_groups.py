@@ -54,15 +54,16 @@ def declare_log_group(
 def grant_log_writing(grantee: iam.IGrantable, log_group_name: str, *, before: IConstruct, reason: str) -> iam.Grant:
     """Allows ``grantee`` ``LOG_WRITER_ACTIONS`` on log group ``log_group_name`` and its streams only,
     in a customer-managed policy (a Model's own, or ``ManagedGrants`` for a role this app declares),
-    before ``before`` is created. The streams' wildcard is acknowledged on ``grantee`` with ``reason``
-    when it is a construct."""
+    before ``before`` is created. The streams' wildcard is acknowledged with ``reason`` on that
+    policy (on ``grantee`` for a construct whose policies this app does not own)."""
     group, streams = log_group_arns(environment_of(before), log_group_name)
     grant = ManagedPolicyGrant.add_to_principal(
         grantee=grantee.grant_principal, actions=LOG_WRITER_ACTIONS, resource_arns=[group, streams]
     )
     grant.apply_before(before)
-    if isinstance(grantee, Construct):
-        acknowledge_wildcard_resource(grantee, streams, reason)
+    scope = ManagedPolicyGrant.policy_of(grantee) or (grantee if isinstance(grantee, Construct) else None)
+    if scope is not None:
+        acknowledge_wildcard_resource(scope, streams, reason)
     return grant
 
 

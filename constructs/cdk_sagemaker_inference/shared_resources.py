@@ -14,9 +14,16 @@ from ._batch import batched
 from ._service_access import let_alarms_and_events_deliver
 from .compliance import acknowledge
 
-_NOT_REPLICATED = (
-    "Cross-region replication is a disaster-recovery choice of the account owner; model artifacts "
-    "are reproducible from the training pipeline and versioning protects against overwrites."
+_REPLICATION_RULES = ["HIPAA.Security-S3BucketReplicationEnabled", "NIST.800.53.R5-S3BucketReplicationEnabled",
+                      "PCI.DSS.321-S3BucketReplicationEnabled"]
+_ARTIFACTS_NOT_REPLICATED = (
+    "Cross-region replication is a disaster-recovery choice of the account owner, who decides where "
+    "data may be copied: besides model artifacts (reproducible from training) this bucket holds records "
+    "(captured requests and answers, batch outputs). Versioning keeps overwritten and deleted objects."
+)
+_ACCESS_LOGS_NOT_REPLICATED = (
+    "Cross-region replication of these server access logs (audit records of the artifacts bucket) "
+    "is a disaster-recovery choice of the account owner; versioning keeps them from being overwritten."
 )
 
 _NONCURRENT_VERSIONS_KEPT = Duration.days(90)
@@ -106,17 +113,13 @@ class SharedResources(Construct):
             removal_policy=removal_policy,
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=noncurrent_version_expiration)],
         )
-        for bucket in (self.access_logs_bucket, self.artifacts_bucket):
+        for bucket, not_replicated in ((self.access_logs_bucket, _ACCESS_LOGS_NOT_REPLICATED),
+                                       (self.artifacts_bucket, _ARTIFACTS_NOT_REPLICATED)):
             # A retained bucket keeps its policy: without it the data left behind loses TLS-only
             # access (and the log bucket its log-delivery grant) once the stack is deleted.
             assert bucket.policy is not None  # enforce_ssl declares it
             bucket.policy.apply_removal_policy(removal_policy)
-            acknowledge(
-                bucket,
-                ["HIPAA.Security-S3BucketReplicationEnabled", "NIST.800.53.R5-S3BucketReplicationEnabled",
-                 "PCI.DSS.321-S3BucketReplicationEnabled"],
-                _NOT_REPLICATED,
-            )
+            acknowledge(bucket, _REPLICATION_RULES, not_replicated)
 
         self.notifications_topic = sns.Topic(
             self,
