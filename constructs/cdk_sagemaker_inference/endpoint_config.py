@@ -24,11 +24,11 @@ from ._stack_env import environment_of
 from ._validation import (
     check,
     check_count,
-    fail,
     check_integer,
     check_one_of,
     check_pattern,
     check_seconds,
+    fail,
     is_number,
     is_token,
     to_enum,
