@@ -744,19 +744,19 @@ INVALID: list[tuple[str, Build, str]] = [
     (
         "instance type",
         lambda s: instance(s, instance_type="m5.large"),
-        r"^InstanceVariant: instance_type must be a SageMaker hosting instance type such as ml\.m5\.large "
+        r"^InstanceVariant 'AllTraffic': instance_type must be a SageMaker hosting instance type such as ml\.m5\.large "
         r"\(InstanceType\.names\(InstanceUse\.HOSTING\) lists them\), got 'm5\.large'$",
     ),
     (
         "instance size",
         lambda s: instance(s, instance_type="ml.g5.large"),
-        r"^InstanceVariant: instance_type must be a SageMaker hosting instance type \(ml\.g5 sizes: xlarge, "
-        r"2xlarge, .*48xlarge\), got 'ml\.g5\.large'$",
+        r"^InstanceVariant 'AllTraffic': instance_type must be a SageMaker hosting instance type \(ml\.g5 sizes: "
+        r"xlarge, 2xlarge, .*48xlarge\), got 'ml\.g5\.large'$",
     ),
     (
         "training-only instance type",
         lambda s: instance(s, instance_type="ml.c5n.xlarge"),
-        r"^InstanceVariant: instance_type must be a SageMaker hosting instance type such as ml\.m5\.large",
+        r"^InstanceVariant 'AllTraffic': instance_type must be a SageMaker hosting instance type such as ml\.m5\.large",
     ),
     (
         "instance count",

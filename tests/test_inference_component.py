@@ -704,7 +704,8 @@ def test_a_config_that_serves_models_gets_no_execution_role(stack: cdk.Stack) ->
          r"variants\[0\].initial_instance_count must be between managed_instance_scaling.min_instances and "
          r"max_instances \(2-3\), got 1"),
         ({"routing_strategy": "KV_AWARE"},
-         r"InstanceVariant: routing_strategy must be one of 'LEAST_OUTSTANDING_REQUESTS', 'RANDOM', got 'KV_AWARE'"),
+         r"InstanceVariant 'AllTraffic': routing_strategy must be one of 'LEAST_OUTSTANDING_REQUESTS', 'RANDOM', "
+         r"got 'KV_AWARE'"),
     ],
 )
 def test_component_hosting_variants_refuse_what_sagemaker_refuses(

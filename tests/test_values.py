@@ -69,15 +69,16 @@ def test_an_unknown_accelerator_lists_the_six_types() -> None:
             f"ElasticInferenceAccelerator: value must be one of {six}, got 'ml.eia3.medium'")) as error:
         ElasticInferenceAccelerator("ml.eia3.medium")
     assert_one_short_line(error)
-    with pytest.raises(ValidationError, match=re.escape(f"InstanceVariant: accelerator must be one of {six}")):
-        InstanceVariant(accelerator="ml.eia3.medium")
+    with pytest.raises(ValidationError, match=re.escape(f"InstanceVariant 'Blue': accelerator must be one of {six}")):
+        InstanceVariant(variant_name="Blue", accelerator="ml.eia3.medium")
 
 
 @pytest.mark.parametrize(("value", "shown"), [("m5.large", "'m5.large'"), ("ml.x9.large", "'ml.x9.large'"),
                                               (42, "42")])
 def test_a_bad_instance_type_is_one_line(value: Any, shown: str) -> None:
     got = re.escape(shown)
-    with pytest.raises(ValidationError, match=rf"^InstanceVariant: instance_type must be .*, got {got}$") as e:
+    with pytest.raises(ValidationError, match=rf"^InstanceVariant 'AllTraffic': instance_type must be .*, got {got}$") \
+            as e:
         InstanceVariant(instance_type=value)
     assert_one_short_line(e)
     with pytest.raises(ValidationError, match=rf"^InstanceType.of: name must be .*, got {re.escape(shown)}$"):

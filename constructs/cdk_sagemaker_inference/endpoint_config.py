@@ -124,19 +124,16 @@ class InstanceVariant:
 
     def __post_init__(self) -> None:
         # Values read from configuration arrive as strings: the enum's value is as good as the enum.
-        instance_type = to_instance_type("InstanceVariant", "instance_type", self.instance_type)
-        object.__setattr__(self, "instance_type", instance_type)
+        # No construct holds the variant yet: errors name it by its variant name.
+        where = f"InstanceVariant {self.variant_name!r}"
+        object.__setattr__(self, "instance_type", to_instance_type(where, "instance_type", self.instance_type))
         if self.accelerator is not None:
             object.__setattr__(
-                self,
-                "accelerator",
-                to_enum("InstanceVariant", "accelerator", self.accelerator, ElasticInferenceAccelerator),
+                self, "accelerator", to_enum(where, "accelerator", self.accelerator, ElasticInferenceAccelerator)
             )
         if self.routing_strategy is not None:
             object.__setattr__(
-                self,
-                "routing_strategy",
-                to_enum("InstanceVariant", "routing_strategy", self.routing_strategy, RoutingStrategy),
+                self, "routing_strategy", to_enum(where, "routing_strategy", self.routing_strategy, RoutingStrategy)
             )
 
     @property
