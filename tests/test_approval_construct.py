@@ -268,19 +268,35 @@ def test_monitor_rule_watches_update_results_of_the_endpoint_stack(template: Tem
             ],
         },
     )
-    actions = sorted(str(s["Action"]) for s in _policy(template, "Monitor"))
-    assert actions == sorted(
-        [
-            "sqs:SendMessage",
-            "['logs:CreateLogStream', 'logs:PutLogEvents']",
-            "sns:Publish",
-            "['kms:Decrypt', 'kms:GenerateDataKey*']",
-            "cloudformation:ListStackResources",
-            "sagemaker:DescribeEndpoint",
-        ]
-    )
-    (describe,) = [s for s in _policy(template, "Monitor") if s["Action"] == "sagemaker:DescribeEndpoint"]
-    assert describe["Resource"] == _arn("sagemaker", "endpoint/inference-endpoint")
+    # The stack's status too: an update that completed while the next one runs is no silent rollback.
+    assert _policy(template, "Monitor") == [
+        {"Action": "sqs:SendMessage", "Effect": "Allow",
+         "Resource": {"Fn::GetAtt": ["ApprovalMonitorDeadLetterQueueAC9F66A8", "Arn"]}},
+        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow",
+         "Resource": {"Fn::GetAtt": ["ApprovalMonitorLogs023DCA86", "Arn"]}},
+        {"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": "SharedNotifications7CEDE7F9"}},
+        {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Effect": "Allow",
+         "Resource": {"Fn::GetAtt": ["SharedKey204AD1D7", "Arn"]}},
+        {"Action": ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"], "Effect": "Allow",
+         "Resource": _arn("cloudformation", "stack/inference-realtime/*")},
+        {"Action": "sagemaker:DescribeEndpoint", "Effect": "Allow",
+         "Resource": _arn("sagemaker", "endpoint/inference-endpoint")},
+    ]
+
+
+def test_the_monitors_asynchronous_invocations_are_retried_twice_within_an_hour_then_dead_lettered(
+        template: Template) -> None:
+    """The rule target's retry policy covers only EventBridge's delivery to Lambda; Lambda's own
+    retries of the invocation (its defaults: two on errors, six hours on throttles) are set here."""
+    functions = template.find_resources("AWS::Lambda::Function")
+    (monitor,) = [name for name in functions if name.startswith("ApprovalMonitor")]
+    assert template.find_resources("AWS::Lambda::EventInvokeConfig") == {
+        "ApprovalMonitorEventInvokeConfigFF64FCD7": {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+            "FunctionName": {"Ref": monitor}, "Qualifier": "$LATEST",
+            "MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}}}
+    # No destination: what Lambda discards (retries spent or too old) goes to the function's DLQ.
+    assert functions[monitor]["Properties"]["DeadLetterConfig"] == {
+        "TargetArn": {"Fn::GetAtt": ["ApprovalMonitorDeadLetterQueueAC9F66A8", "Arn"]}}
 
 
 def test_code_pipeline_trigger_may_only_start_and_read_that_pipeline(stack: cdk.Stack) -> None:
@@ -577,7 +593,7 @@ def test_the_stacks_that_also_serve_must_be_other_stacks_without_an_endpoint_of_
     for id, group in (("Endpoint", "MyGroup"), ("Batch", "MyGroup"), ("Other", "OtherGroup"),
                       ("SecondEndpoint", "MyGroup")):
         stack, served, role = _served_stack(app, id, group)
-        where = ({"endpoint_name": "my-endpoint"} if id.endswith("Endpoint")
+        where = ({"endpoint_name": "inference-endpoint"} if id.endswith("Endpoint")
                  else {"transforms": [_transform_stand_in(stack)]})
         switches[id] = ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role], **where)
     for also, message in (
@@ -588,11 +604,50 @@ def test_the_stacks_that_also_serve_must_be_other_stacks_without_an_endpoint_of_
                               "got 'OtherGroup'"),
         ([switches["SecondEndpoint"]], r"trigger also must be switches of stacks without an endpoint \(give "
                                        "transforms, not endpoint_name, to the switch of SecondEndpoint\\), "
-                                       "got 'my-endpoint'"),
+                                       "got 'inference-endpoint'"),
     ):
         stack = cdk.Stack(app, f"Registry{len(app.node.children)}")
         with pytest.raises(ValidationError, match=message):
             _deployment(stack, DeploymentTrigger.served_version_switch(switches["Endpoint"], also=also))
+
+
+def test_the_trigger_switch_must_serve_the_group_and_update_the_endpoint_and_stack_the_construct_names() -> None:
+    """A contradiction would make the monitor and the deployer's silent-rollback check compare
+    another endpoint with what the switched stack declares; a batch stack's switch as the trigger
+    would make each of its updates a silent rollback of the endpoint."""
+    from cdk_sagemaker_inference import ServedVersionSwitch
+
+    app = new_app()
+    switches = {}
+    for id, group, endpoint in (("Matching", "MyGroup", "inference-endpoint"),
+                                ("OtherEndpoint", "MyGroup", "my-endpoint"),
+                                ("OtherGroup", "OtherGroup", "inference-endpoint"), ("Batch", "MyGroup", None)):
+        stack, served, role = _served_stack(app, id, group)
+        where = {"endpoint_name": endpoint} if endpoint else {"transforms": [_transform_stand_in(stack)]}
+        switches[id] = ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role], **where)
+    for i, (switch, props, message) in enumerate((
+        ("OtherEndpoint", {}, "Registry0/Approval: endpoint_name must be 'my-endpoint', the endpoint the switch "
+                              "updates, got 'inference-endpoint'"),
+        ("OtherGroup", {}, "Registry1/Approval: model_package_group must be 'OtherGroup', the group the switch "
+                           "serves, got 'MyGroup'"),
+        ("Matching", {"endpoint_stack_name": "other-stack"}, "Registry2/Approval: endpoint_stack_name must be "
+                                                             "'Matching', the stack the switch updates, got "
+                                                             "'other-stack'"),
+        ("Batch", {}, "Registry3/Approval: trigger must be the switch of a stack with an endpoint (a switch without "
+                      "endpoint_name belongs in also), got 'Batch'"),
+    )):
+        with pytest.raises(ValidationError) as raised:
+            _deployment(cdk.Stack(app, f"Registry{i}"), DeploymentTrigger.served_version_switch(switches[switch]),
+                        **props)
+        assert str(raised.value) == message
+    # What agrees, or is a token (resolved by CloudFormation), passes.
+    _deployment(cdk.Stack(app, "Agrees"), DeploymentTrigger.served_version_switch(switches["Matching"]),
+                endpoint_stack_name="Matching")
+    token_stack, served, role = _served_stack(app, "Token")
+    name = cdk.CfnParameter(token_stack, "EndpointName", type="String").value_as_string
+    token = ServedVersionSwitch(token_stack, "Switch", served_package=served, execution_roles=[role],
+                                endpoint_name=name)
+    _deployment(cdk.Stack(app, "TokenRegistry"), DeploymentTrigger.served_version_switch(token))
 
 
 def test_two_stacks_that_also_serve_are_listed_in_order_separated_by_spaces() -> None:
@@ -602,7 +657,8 @@ def test_two_stacks_that_also_serve_are_listed_in_order_separated_by_spaces() ->
     switches = []
     for id in ("Endpoint", "BatchA", "BatchB"):
         stack, served, role = _served_stack(app, id)
-        where = {"endpoint_name": "my-endpoint"} if id == "Endpoint" else {"transforms": [_transform_stand_in(stack)]}
+        where = ({"endpoint_name": "inference-endpoint"} if id == "Endpoint"
+                 else {"transforms": [_transform_stand_in(stack)]})
         switches.append(ServedVersionSwitch(stack, "Switch", served_package=served, execution_roles=[role], **where))
     registry = cdk.Stack(app, "Registry")
     _deployment(registry, DeploymentTrigger.served_version_switch(switches[0], also=switches[1:]))

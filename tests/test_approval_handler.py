@@ -1260,6 +1260,16 @@ def test_subjects_of_a_stack_that_also_serves_name_the_version_by_group_and_numb
         assert len(index.subject(Action(outcome, V[0], "why"), V[0], GROUP, "s" * 64)) <= 100
 
 
+def test_a_subject_is_cut_to_the_99_characters_sns_takes(world: World) -> None:
+    """SNS Publish refuses a subject of 100 characters or more (moto takes 100): a stack name may
+    have 128."""
+    stack = "s" * 128
+    subject = index.subject(Action(Outcome.DEPLOY, V[0], "why"), None, GROUP, stack)
+    index.publish(world.sns, world.topic_arn, subject, {"stackName": stack})
+    (received,) = world.sqs.receive_message(QueueUrl=world.inbox_url)["Messages"]
+    assert json.loads(received["Body"])["Subject"] == f"Deploying mygroup/1 to {stack}"[:99]
+
+
 def test_the_handler_switches_the_stacks_its_environment_names(
         batch_world: BatchWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     world = batch_world

@@ -1,7 +1,9 @@
 """deployment_monitor: ``assess`` with plain values; the shell with moto (SageMaker endpoint, stack).
 
 moto's CloudFormation cannot create SageMaker resources from a template, so the stack's endpoint
-config is stubbed in ``list_stack_resources``: precisely that one call is replaced.
+config is stubbed in ``list_stack_resources``, and its status in ``describe_stacks`` (moto completes
+every update at once, so it has no stack that is still updating): precisely these two calls are
+replaced.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ def arn(config: str) -> str:
     return f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{config.lower()}"
 
 
-def status_event(status: str, reason: str = "", stack_id: str = STACK_ID) -> dict[str, Any]:
+def status_event(status: str, reason: str = "", stack_id: str = STACK_ID, id: str = "1",
+                 token: str = "") -> dict[str, Any]:
     return {
         "version": "0",
-        "id": "1",
+        "id": id,
         "detail-type": "CloudFormation Stack Status Change",
         "source": "aws.cloudformation",
         "account": "123456789012",
@@ -39,25 +42,31 @@ def status_event(status: str, reason: str = "", stack_id: str = STACK_ID) -> dic
         "detail": {
             "stack-id": stack_id,
             "status-details": {"status": status, "status-reason": reason},
-            "client-request-token": "",
+            "client-request-token": token,
         },
     }
 
 
 @pytest.mark.parametrize(
-    ("status", "serving", "declared", "outcome"),
+    ("status", "serving", "declared", "now", "outcome"),
     [
-        ("UPDATE_COMPLETE", NEW, [arn(NEW)], Outcome.SERVING),
-        ("UPDATE_COMPLETE", NEW, [NEW], Outcome.SERVING),
-        ("UPDATE_COMPLETE", OLD, [arn(NEW)], Outcome.SILENT_ROLLBACK),
-        ("UPDATE_COMPLETE", OLD, [], Outcome.SILENT_ROLLBACK),
-        ("UPDATE_ROLLBACK_COMPLETE", None, [], Outcome.UPDATE_FAILED),
-        ("UPDATE_FAILED", None, [], Outcome.UPDATE_FAILED),
-        ("UPDATE_ROLLBACK_FAILED", None, [], Outcome.UPDATE_FAILED),
+        ("UPDATE_COMPLETE", NEW, [arn(NEW)], "UPDATE_COMPLETE", Outcome.SERVING),
+        ("UPDATE_COMPLETE", NEW, [NEW], "UPDATE_COMPLETE", Outcome.SERVING),
+        ("UPDATE_COMPLETE", OLD, [arn(NEW)], "UPDATE_COMPLETE", Outcome.SILENT_ROLLBACK),
+        ("UPDATE_COMPLETE", OLD, [], "UPDATE_COMPLETE", Outcome.SILENT_ROLLBACK),
+        # The next update has replaced the config while the endpoint still runs the old one.
+        ("UPDATE_COMPLETE", OLD, [arn(NEW)], "UPDATE_IN_PROGRESS", Outcome.SUPERSEDED),
+        ("UPDATE_COMPLETE", NEW, [arn(NEW)], "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", Outcome.SUPERSEDED),
+        ("UPDATE_COMPLETE", OLD, [arn(NEW)], "UPDATE_ROLLBACK_COMPLETE", Outcome.SUPERSEDED),
+        ("UPDATE_ROLLBACK_COMPLETE", None, [], None, Outcome.UPDATE_FAILED),
+        ("UPDATE_FAILED", None, [], None, Outcome.UPDATE_FAILED),
+        ("UPDATE_ROLLBACK_FAILED", None, [], None, Outcome.UPDATE_FAILED),
     ],
 )
-def test_assess(status: str, serving: str | None, declared: list[str], outcome: Outcome) -> None:
-    assert assess(StackStatusChange(STACK_ID, status, "why"), ENDPOINT, serving, declared).outcome == outcome
+def test_assess(status: str, serving: str | None, declared: list[str], now: str | None, outcome: Outcome) -> None:
+    change = StackStatusChange(STACK_ID, status, "why", "1", "2025-01-01T00:00:00Z")
+    stack = None if now is None else {"StackId": STACK_ID, "StackStatus": now}
+    assert assess(change, ENDPOINT, serving, declared, stack).outcome == outcome
 
 
 class World:
@@ -97,10 +106,15 @@ class World:
     def serve(self, config: str) -> None:
         self.sagemaker.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=config)
 
-    def stack_declaring(self, config: str) -> Any:
-        """Stub of list_stack_resources: the stack declares ``config`` (moto cannot create it)."""
+    def stack_declaring(self, config: str, status: str = "UPDATE_COMPLETE") -> Any:
+        """Stub of list_stack_resources and describe_stacks: the stack declares ``config`` (moto
+        cannot create it) and is in ``status``."""
 
         class Stack:
+            def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+                assert StackName == STACK_ID
+                return {"Stacks": [{"StackName": "inference-realtime", "StackId": STACK_ID, "StackStatus": status}]}
+
             def get_paginator(self, name: str) -> Any:
                 assert name == "list_stack_resources"
                 return self
@@ -126,14 +140,18 @@ class World:
 
         return Stack()
 
-    def monitor(self, event: dict[str, Any], declared: str = NEW) -> index.Report:
+    def monitor(self, event: dict[str, Any], declared: str = NEW, status: str = "UPDATE_COMPLETE") -> index.Report:
         return index.monitor(
-            event, self.environment, self.stack_declaring(declared), self.sagemaker, self.sns
+            event, self.environment, self.stack_declaring(declared, status), self.sagemaker, self.sns
         )
 
-    def notifications(self) -> list[dict[str, Any]]:
+    def envelopes(self) -> list[dict[str, Any]]:
+        """What SNS delivered: each notification with its subject."""
         received = self.sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10)
-        return [json.loads(json.loads(m["Body"])["Message"]) for m in received.get("Messages", [])]
+        return [json.loads(m["Body"]) for m in received.get("Messages", [])]
+
+    def notifications(self) -> list[dict[str, Any]]:
+        return [json.loads(envelope["Message"]) for envelope in self.envelopes()]
 
 
 @pytest.fixture
@@ -190,9 +208,11 @@ def test_the_monitor_only_reads_and_reports_it_never_redeploys(world: World) -> 
             calls.append(name)
             return getattr(self.client, name)
 
-    index.monitor(status_event("UPDATE_COMPLETE"), world.environment, Only(declared, {"get_paginator"}),
+    index.monitor(status_event("UPDATE_COMPLETE"), world.environment,
+                  Only(declared, {"get_paginator", "describe_stacks"}),
                   Only(world.sagemaker, {"describe_endpoint"}), Only(world.sns, {"publish"}))
-    assert calls == ["describe_endpoint", "get_paginator", "publish"]
+    # The stack's status last: an update that started while the others were read shows in it.
+    assert calls == ["describe_endpoint", "get_paginator", "describe_stacks", "publish"]
 
 
 @pytest.mark.parametrize("status", ["UPDATE_ROLLBACK_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_FAILED"])
@@ -212,6 +232,8 @@ def test_failed_updates_are_reported_with_the_reason(world: World, status: str) 
             "stack-id must be a stack named 'inference-realtime'",
         ),
         (status_event("CREATE_COMPLETE"), "status must be UPDATE_COMPLETE or one of"),
+        ({**status_event("UPDATE_COMPLETE"), "id": ""}, "id must be the EventBridge event's id, got ''"),
+        ({**status_event("UPDATE_COMPLETE"), "time": None}, "time must be the EventBridge event's time, got None"),
     ],
 )
 def test_bad_input_raises_so_lambda_retries_then_dead_letters_it(
@@ -254,11 +276,12 @@ def test_a_stack_without_an_endpoint_is_reported_from_its_status_alone(world: Wo
                            Nothing(), Nothing(), world.sns)
     assert failed.outcome is Outcome.UPDATE_FAILED
     assert failed.message.endswith(f"UPDATE_ROLLBACK_COMPLETE: {reason}")
+    event = {"eventId": "1", "eventTime": "2025-01-01T00:00:00Z"}
     assert world.notifications() == [
         {"outcome": "updated", "stack": BATCH_STACK_ID, "stackName": "inference-batch", "status": "UPDATE_COMPLETE",
-         "message": report.message},
+         **event, "message": report.message},
         {"outcome": "update-failed", "stack": BATCH_STACK_ID, "stackName": "inference-batch",
-         "status": "UPDATE_ROLLBACK_COMPLETE", "message": failed.message},
+         "status": "UPDATE_ROLLBACK_COMPLETE", **event, "message": failed.message},
     ]
 
 
@@ -267,3 +290,81 @@ def test_a_stack_the_environment_does_not_name_is_refused_naming_every_stack(wor
     other = status_event("UPDATE_COMPLETE", stack_id=STACK_ID.replace("inference-realtime", "other"))
     with pytest.raises(ValueError, match="must be a stack named 'inference-realtime' or 'inference-batch', got"):
         index.monitor(other, environment, Nothing(), Nothing(), world.sns)
+
+
+# --- an update that completes while the next one runs (the deployer switched again) ----------------
+
+
+@pytest.mark.parametrize("now", ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+                                 "UPDATE_ROLLBACK_COMPLETE"])
+def test_an_update_a_later_one_superseded_is_reported_at_info_with_no_silent_rollback(
+    world: World, caplog: pytest.LogCaptureFixture, now: str
+) -> None:
+    """The next update created its EndpointConfig, the endpoint still runs the previous one: no
+    rollback, no alarm (the metric filter counts the silent-rollback term in any log line)."""
+    world.serve(OLD)
+    report = world.monitor(status_event("UPDATE_COMPLETE"), declared=NEW, status=now)
+    assert report.outcome is Outcome.SUPERSEDED
+    later = "a later update is under way" if now.endswith("_IN_PROGRESS") else "it has moved on"
+    assert report.message == (
+        f"the update of {STACK_ID} completed, but the stack is in {now} now ({later}): endpoint {ENDPOINT} "
+        f"serves {OLD}, and the monitor reports on the later update when it ends")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("INFO", f"superseded: {report.message}")]
+    assert index.SILENT_ROLLBACK not in caplog.text
+    (envelope,) = world.envelopes()
+    assert envelope["Subject"] == f"Endpoint {ENDPOINT}: update superseded by a later one"
+    assert json.loads(envelope["Message"]) == {
+        "outcome": "superseded", "stack": STACK_ID, "stackName": "inference-realtime", "status": "UPDATE_COMPLETE",
+        "eventId": "1", "eventTime": "2025-01-01T00:00:00Z", "endpoint": ENDPOINT, "servingConfig": OLD,
+        "declaredConfigs": [arn(NEW)], "stackStatus": now, "message": report.message}
+
+
+def test_an_update_that_starts_while_the_endpoint_is_read_supersedes_the_completed_one(world: World) -> None:
+    """The status is read after the endpoint and the resources: a switch that starts in between
+    (its new config already listed, the endpoint read before) is seen, and no rollback is reported."""
+    world.serve(OLD)
+    listed = world.stack_declaring(NEW)
+
+    class Switching:
+        """The stack completed, until the deployer's next UpdateStack starts as its resources are listed."""
+
+        status = "UPDATE_COMPLETE"
+
+        def get_paginator(self, name: str) -> Any:
+            self.status = "UPDATE_IN_PROGRESS"
+            return listed.get_paginator(name)
+
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+            return world.stack_declaring(NEW, self.status).describe_stacks(StackName=StackName)
+
+    report = index.monitor(status_event("UPDATE_COMPLETE"), world.environment, Switching(), world.sagemaker,
+                           world.sns)
+    assert report.outcome is Outcome.SUPERSEDED
+
+
+# --- duplicate deliveries ---------------------------------------------------------------------------
+
+
+def test_every_delivery_of_one_event_carries_its_id_time_and_request_token(world: World) -> None:
+    """EventBridge and Lambda deliver at least once: a subscriber deduplicates on ``eventId``."""
+    world.serve(NEW)
+    event = status_event("UPDATE_COMPLETE", id="6a7e8feb-b491-4cf7-a9f1-bf3703467718", token="switch-1")
+    for _ in range(2):
+        world.monitor(event)
+    world.monitor(status_event("UPDATE_COMPLETE", id="another-event"))
+    first, second, other = world.notifications()
+    assert first == second
+    assert (first["eventId"], first["eventTime"], first["clientRequestToken"]) == (
+        "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "2025-01-01T00:00:00Z", "switch-1")
+    # CloudFormation sends an empty token when the operation's caller gave none.
+    assert other["eventId"] == "another-event" and "clientRequestToken" not in other
+
+
+def test_a_subject_is_cut_to_the_99_characters_sns_takes(world: World) -> None:
+    """SNS Publish refuses a subject of 100 characters or more (moto takes 100); a stack name may have 128."""
+    name = "b" * 128
+    environment = {**world.environment, "ALSO_STACK_NAMES": name}
+    index.monitor(status_event("UPDATE_COMPLETE", stack_id=STACK_ID.replace("inference-realtime", name)),
+                  environment, Nothing(), Nothing(), world.sns)
+    (envelope,) = world.envelopes()
+    assert envelope["Subject"] == f"Stack {name} updated"[:99]

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import aws_cdk as cdk
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from cdk_sagemaker_inference.handlers.approval_deployer import index as deployer
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
@@ -321,30 +322,61 @@ def monitor_world() -> Iterator[monitoring.World]:
         yield monitoring.World()
 
 
-@pytest.mark.parametrize(("status", "serving"), [("UPDATE_COMPLETE", monitoring.NEW),
-                                                   ("UPDATE_COMPLETE", monitoring.OLD),
-                                                   ("UPDATE_ROLLBACK_COMPLETE", monitoring.OLD)])
-def test_monitor_policy_covers_every_outcome(monitor_world: monitoring.World, registry_template: dict[str, Any],
-                                             status: str, serving: str) -> None:
-    principal = Principal(as_moto_policy(role_statements(registry_template, "ApprovalDeploymentMonitorRole")))
-    monitor_world.serve(serving)
-    declared = monitor_world.stack_declaring(monitoring.NEW)  # moto cannot create the stack's endpoint config
-    cloudformation = principal.client("cloudformation")
+class AuthorizedStack:
+    """The monitor test's stub stack (moto cannot create its endpoint config, nor keep it updating),
+    answering after the real call is authorized with the principal's keys."""
 
-    class Stack:
-        """The stub's answer, after authorizing ListStackResources with the role's keys."""
+    def __init__(self, principal: Principal, declared: Any) -> None:
+        self._cloudformation = principal.client("cloudformation")
+        self._declared = declared
 
-        def get_paginator(self, name: str) -> Any:
-            try:
-                cloudformation.list_stack_resources(StackName=monitoring.STACK_ID)
-            except cloudformation.exceptions.ClientError as error:
-                # Authorized: moto only lacks the stack (it cannot create its endpoint config).
-                assert error.response["Error"]["Code"] == "ValidationError", error
-            return declared.get_paginator(name)
+    def _authorize(self, call: Callable[..., Any]) -> None:
+        try:
+            call(StackName=monitoring.STACK_ID)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ValidationError":  # authorized, moto only lacks the stack
+                raise
 
-    stack = Stack()
-    report = Principal.run(lambda: monitoring.index.monitor(
-        monitoring.status_event(status), monitor_world.environment, stack, principal.client("sagemaker"),
+    def get_paginator(self, name: str) -> Any:
+        self._authorize(self._cloudformation.list_stack_resources)
+        return self._declared.get_paginator(name)
+
+    def describe_stacks(self, **kwargs: Any) -> Any:
+        self._authorize(self._cloudformation.describe_stacks)
+        return self._declared.describe_stacks(**kwargs)
+
+
+def run_monitor(world: monitoring.World, statements: list[dict[str, Any]], status: str,
+                stack_status: str = "UPDATE_COMPLETE") -> monitoring.index.Report:
+    """The monitor on a status change of the endpoint stack, with the keys of a principal holding ``statements``."""
+    principal = Principal(as_moto_policy(statements))
+    stack = AuthorizedStack(principal, world.stack_declaring(monitoring.NEW, stack_status))
+    return Principal.run(lambda: monitoring.index.monitor(
+        monitoring.status_event(status), world.environment, stack, principal.client("sagemaker"),
         principal.client("sns")))
+
+
+@pytest.mark.parametrize(("status", "serving", "stack_status"), [
+    ("UPDATE_COMPLETE", monitoring.NEW, "UPDATE_COMPLETE"),
+    ("UPDATE_COMPLETE", monitoring.OLD, "UPDATE_COMPLETE"),
+    ("UPDATE_COMPLETE", monitoring.OLD, "UPDATE_IN_PROGRESS"),
+    ("UPDATE_ROLLBACK_COMPLETE", monitoring.OLD, "UPDATE_ROLLBACK_COMPLETE")])
+def test_monitor_policy_covers_every_outcome(monitor_world: monitoring.World, registry_template: dict[str, Any],
+                                             status: str, serving: str, stack_status: str) -> None:
+    monitor_world.serve(serving)
+    report = run_monitor(monitor_world, role_statements(registry_template, "ApprovalDeploymentMonitorRole"), status,
+                         stack_status)
     assert report.outcome in set(monitoring.Outcome)
     assert len(monitor_world.notifications()) == 1
+
+
+@pytest.mark.parametrize("action", ["cloudformation:DescribeStacks", "cloudformation:ListStackResources",
+                                    "sagemaker:DescribeEndpoint"])
+def test_without_the_stack_and_endpoint_reads_the_monitor_cannot_report(
+        monitor_world: monitoring.World, registry_template: dict[str, Any], action: str) -> None:
+    """The harness fails a monitor policy that lacks what an UPDATE_COMPLETE makes it read."""
+    statements = without_action(role_statements(registry_template, "ApprovalDeploymentMonitorRole"), action)
+    monitor_world.serve(monitoring.NEW)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        run_monitor(monitor_world, statements, "UPDATE_COMPLETE")
+    assert monitor_world.notifications() == []

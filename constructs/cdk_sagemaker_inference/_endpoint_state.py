@@ -4,12 +4,14 @@ SageMaker can roll a blue/green update back on its own (an auto-rollback alarm f
 the endpoint to InService on the old EndpointConfig; CloudFormation does not see it and completes
 the update. The ``deployment_monitor`` reports it when the update ends; the ``approval_deployer``
 asks the same question before it decides, so a version whose deployment was rolled back silently
-is not taken for served. Both handlers ship this module beside their ``index.py``.
+is not taken for served. Neither trusts the check while the stack is updating (``in_progress``):
+the endpoint then still runs the config the update replaces. Both handlers ship this module beside
+their ``index.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 ENDPOINT_CONFIG_TYPE = "AWS::SageMaker::EndpointConfig"
@@ -35,6 +37,18 @@ def rolled_back_configs(serving_config: str | None, declared_configs: Iterable[s
     if serving_config is not None and serving_config.lower() in declared:
         return None
     return declared
+
+
+def described_stack(cloudformation: Any, stack: str) -> Mapping[str, Any]:
+    """Stack ``stack`` (name or id) as DescribeStacks returns it."""
+    described: Mapping[str, Any] = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    return described
+
+
+def in_progress(stack: Mapping[str, Any]) -> bool:
+    """Whether a stack (as DescribeStacks returns it) is being created, updated or deleted: its
+    endpoint may then still run the config the update replaces, so no check of it means anything."""
+    return str(stack["StackStatus"]).endswith("_IN_PROGRESS")
 
 
 def endpoint_state(cloudformation: Any, sagemaker: Any, stack: str, endpoint: str) -> tuple[str, list[str]]:

@@ -53,7 +53,7 @@ from ._names import (
 )
 from ._service_access import EVENTS, SEND_ENCRYPTED_ACTIONS, let_logs_use
 from ._stack_env import environment_of
-from ._validation import check_pattern, check_range, duration_of_seconds, fail, is_token, whole_seconds
+from ._validation import check, check_pattern, check_range, duration_of_seconds, fail, is_token, whole_seconds
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .runtime.enums import ModelApprovalStatus
 from .served_version_switch import STACK_ID_REASON, ssm_parameter_arns, ssm_typed_parameter_arns, stack_arn
@@ -89,8 +89,14 @@ _MONITOR_TIMEOUT = Duration.seconds(30)
 _QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(6 * _DEPLOYER_TIMEOUT_SECONDS)
 #: EventBridge's maximum: an approval event is retried for a day before it goes to the dead letters.
 _EVENT_MAX_AGE = duration_of_seconds(24 * 3600)
-#: The monitor's asynchronous invocations are retried for an hour.
+#: How long a stack status event may take to reach the monitor and be handled: EventBridge retries
+#: delivering it to Lambda (the rule target's retry policy), then Lambda keeps it in the function's
+#: asynchronous queue and retries it (EventInvokeConfig: Lambda's own default is six hours on
+#: throttles), each for at most this long; then it goes to the monitor's dead-letter queue.
 _MONITOR_EVENT_MAX_AGE = Duration.hours(1)
+#: Attempts after the first: EventBridge's to deliver an event to the monitor, and Lambda's to run
+#: it again after a function error (for Lambda its maximum and its default).
+_MONITOR_RETRY_ATTEMPTS = 2
 _SILENT_ROLLBACK_PATTERN = logs.FilterPattern.literal(_SILENT_ROLLBACK_TERM)
 _SILENT_ROLLBACK_METRIC = {"statistic": Statistic.SUM, "period": DEFAULT_PERIOD}
 
@@ -148,6 +154,9 @@ class DeploymentTrigger(abc.ABC):
         that stack declares (its synthesizer's ``BootstrapVersion``, with that synthesizer's
         qualifier).
 
+        :param switch: the endpoint stack's switch (declared with ``endpoint_name``): its group,
+            endpoint and stack must be the ``ApprovalDeployment``'s ``model_package_group``,
+            ``endpoint_name`` and ``endpoint_stack_name``, or the construct refuses it.
         :param also: switches of stacks that serve the same group without an endpoint (a
             ``BatchTransform``'s stack, its switch declared with ``transforms``). After each
             decision for the endpoint stack, each of these stacks is set to the newest Approved
@@ -156,7 +165,7 @@ class DeploymentTrigger(abc.ABC):
         """
         return _StackParameterTrigger(
             switch.stack_name, switch.parameter_name, switch.role_arn, ssm_parameters_of=switch.stack,
-            group_name=switch.model_package_group_name, also=also)
+            switch=switch, also=also)
 
     @staticmethod
     def code_pipeline(
@@ -174,17 +183,24 @@ class DeploymentTrigger(abc.ABC):
         """Validates the trigger, grants ``role`` exactly what the switch needs, and returns the
         handler's environment variables that say where the served version is recorded."""
 
+    def check_settings(self, scope: Construct, group_name: str, endpoint_name: str,
+                       endpoint_stack_name: str | None) -> None:
+        """Refuses settings of ``scope`` (an ``ApprovalDeployment``) that contradict what the trigger
+        itself names. Default: the trigger names nothing to compare."""
+        return None
+
 
 class _StackParameterTrigger(DeploymentTrigger):
     def __init__(self, stack_name: str, parameter_name: str, execution_role_arn: str | None,
                  ssm_parameter_names: Sequence[str] = (), ssm_parameters_of: Stack | None = None,
-                 group_name: str | None = None, also: Sequence[ServedVersionSwitch] = ()) -> None:
+                 switch: ServedVersionSwitch | None = None, also: Sequence[ServedVersionSwitch] = ()) -> None:
         self.stack_name = self._stack = stack_name
         self.parameter_name = parameter_name
         self.execution_role_arn = execution_role_arn
         self.ssm_parameter_names = list(ssm_parameter_names)
         self._ssm_parameters_of = ssm_parameters_of
-        self._group_name = group_name
+        self._switch = switch
+        self._group_name = None if switch is None else switch.model_package_group_name
         self._also = list(also)
         self.also_stack_names = [switch.stack_name for switch in self._also]
 
@@ -217,6 +233,25 @@ class _StackParameterTrigger(DeploymentTrigger):
                 "ALSO_STACK_NAMES": " ".join(self.also_stack_names),
                 "ALSO_PARAMETER_NAMES": " ".join(switch.parameter_name for switch in self._also),
                 "ALSO_ROLE_ARNS": " ".join(switch.role_arn for switch in self._also)}
+
+    def check_settings(self, scope: Construct, group_name: str, endpoint_name: str,
+                       endpoint_stack_name: str | None) -> None:
+        """A switch must update the endpoint the construct watches, in its stack, for its group: the
+        monitor and the deployer's silent-rollback check would otherwise compare another endpoint
+        with what this stack declares (tokens are left to CloudFormation)."""
+        switch = self._switch
+        if switch is None:
+            return
+        if switch.endpoint_name is None:
+            # A batch stack's switch: each update would look like a silent rollback of the endpoint.
+            raise fail(scope, "trigger", "the switch of a stack with an endpoint (a switch without endpoint_name "
+                       "belongs in also)", switch.stack_name)
+        for prop, value, given, what in (
+                ("model_package_group", group_name, switch.model_package_group_name, "group the switch serves"),
+                ("endpoint_name", endpoint_name, switch.endpoint_name, "endpoint the switch updates"),
+                ("endpoint_stack_name", endpoint_stack_name, switch.stack_name, "stack the switch updates")):
+            check(scope, value is None or is_token(value) or is_token(given) or value == given, prop,
+                  f"{given!r}, the {what}", value)
 
     def _check_also(self, scope: Construct, switch: ServedVersionSwitch) -> None:
         """A stack that also serves must be another stack without an endpoint, serving the same group."""
@@ -319,7 +354,8 @@ class ApprovalDeployment(Construct):
         vpc_subnets: ec2.SubnetSelection | None = None,
     ) -> None:
         """
-        :param model_package_group: the registry group whose approvals deploy, by name or object.
+        :param model_package_group: the registry group whose approvals deploy, by name or object
+            (with ``DeploymentTrigger.served_version_switch``, the group the switch serves).
         :param trigger: how a switch happens: ``DeploymentTrigger.cloudformation_stack(...)`` or
             ``DeploymentTrigger.code_pipeline(...)``.
         :param topic: where outcomes and alarms go (the shared notifications topic). This construct
@@ -328,9 +364,11 @@ class ApprovalDeployment(Construct):
         :param key: encrypts the queues and the log groups (the shared key). This construct lets
             EventBridge and CloudWatch alarms encrypt with it, and CloudWatch Logs of this account
             and region.
-        :param endpoint_name: the endpoint whose config the monitor checks after an update.
+        :param endpoint_name: the endpoint whose config the monitor checks after an update (with
+            ``DeploymentTrigger.served_version_switch``, the endpoint the switch updates).
         :param endpoint_stack_name: the stack that declares the endpoint. Default: the trigger's
-            stack; required with a CodePipeline trigger.
+            stack (with ``DeploymentTrigger.served_version_switch``, no other may be given);
+            required with a CodePipeline trigger.
         :param event_retry_attempts: how often EventBridge retries delivering an approval event to
             the queue, 0-185. Default: 185 (EventBridge's maximum); then the event goes to the
             rule's own dead-letter queue, which alarms, instead of being dropped.
@@ -350,6 +388,7 @@ class ApprovalDeployment(Construct):
                       else model_package_group.model_package_group_name)
         check_pattern(self, "model_package_group", group_name, _GROUP_NAME, _GROUP_NAME_RULE)
         check_pattern(self, "endpoint_name", endpoint_name, _ENDPOINT_NAME, _GROUP_NAME_RULE)
+        trigger.check_settings(self, group_name, endpoint_name, endpoint_stack_name)
         check_range(self, "max_receive_count", max_receive_count, 1, 1000)
         check_range(self, "event_retry_attempts", event_retry_attempts, 0, 185)
         event_max_age_seconds = whole_seconds(event_max_age)
@@ -416,7 +455,7 @@ class ApprovalDeployment(Construct):
         # The silent-rollback check reads the stack's status too: the deployer trusts its record while it updates.
         endpoint_state = (stack_arn(self, watched_stack),
                           sagemaker_arn(environment_of(self), "endpoint", lowercase_arn_name(endpoint_name)))
-        self._let_read_endpoint_state(self.deployer_role, *endpoint_state, describe_stack=True)
+        self._let_read_endpoint_state(self.deployer_role, *endpoint_state)
         _allow(self.deployer_role, ["sagemaker:ListModelPackages"], "*",
                "IAM requires Resource '*' for sagemaker:ListModelPackages, which has no resource type; "
                "the handler lists only its group's versions.")
@@ -456,7 +495,7 @@ class ApprovalDeployment(Construct):
         )
 
         # Update results of the endpoint stack (and the stacks that also serve) -> monitor
-        # (asynchronous invocation, retried twice).
+        # (asynchronous invocation: delivery and function errors each retried twice, within an hour).
         self.monitor_dead_letter_queue = self._dead_letters.queue("MonitorDeadLetterQueue",
                                                                   "stack update events")
         self.monitor, self.monitor_role, monitor_logs = self._function(
@@ -467,7 +506,10 @@ class ApprovalDeployment(Construct):
                          # The deployer's list, as its trigger wrote it (the handlers split both alike).
                          **({"ALSO_STACK_NAMES": trigger_environment["ALSO_STACK_NAMES"]}
                             if trigger.also_stack_names else {})})
-        self._let_read_endpoint_state(self.monitor_role, *endpoint_state, describe_stack=False)
+        # The function's dead-letter queue (DeadLetterConfig) keeps what this config discards.
+        self.monitor.configure_async_invoke(max_event_age=_MONITOR_EVENT_MAX_AGE,
+                                            retry_attempts=_MONITOR_RETRY_ATTEMPTS)
+        self._let_read_endpoint_state(self.monitor_role, *endpoint_state)
         # The monitor logs each silent rollback before it publishes: a metric and an alarm on the
         # topic (a person is paged even if the publish failed, and the alarm's state is visible).
         self._silent_rollback_metric_name = f"SilentRollbacks-{watched_stack}"
@@ -502,7 +544,8 @@ class ApprovalDeployment(Construct):
                 ]}},
             ),
             targets=[targets.LambdaFunction(self.monitor, dead_letter_queue=self.monitor_dead_letter_queue,
-                                            retry_attempts=2, max_event_age=_MONITOR_EVENT_MAX_AGE)],
+                                            retry_attempts=_MONITOR_RETRY_ATTEMPTS,
+                                            max_event_age=_MONITOR_EVENT_MAX_AGE)],
         )
 
     def metric_silent_rollbacks(self, **options: Any) -> cloudwatch.Metric:
@@ -514,13 +557,12 @@ class ApprovalDeployment(Construct):
         return cloudwatch.Metric(namespace=METRIC_NAMESPACE, metric_name=self._silent_rollback_metric_name,
                                  **{**_SILENT_ROLLBACK_METRIC, **options})
 
-    def _let_read_endpoint_state(self, role: iam.Role, stack_arn: str, endpoint_arn: str, *,
-                                 describe_stack: bool) -> None:
-        """Lets ``role`` read what ``_endpoint_state`` compares: the stack's endpoint configs (and
-        its status, with ``describe_stack``) and the endpoint's current config."""
+    def _let_read_endpoint_state(self, role: iam.Role, stack_arn: str, endpoint_arn: str) -> None:
+        """Lets ``role`` read what ``_endpoint_state`` compares: the stack's endpoint configs and its
+        status (no check while it updates), and the endpoint's current config."""
         # Identical grants on the trigger's stack merge into one statement (aws-cdk minimizes policies).
-        actions = ["cloudformation:ListStackResources", *(["cloudformation:DescribeStacks"] if describe_stack else [])]
-        _allow(role, actions, stack_arn, STACK_ID_REASON)
+        _allow(role, ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"], stack_arn,
+               STACK_ID_REASON)
         role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"],
                                                          resources=[endpoint_arn]))
 

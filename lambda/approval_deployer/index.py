@@ -63,10 +63,20 @@ import boto3
 from botocore.exceptions import ClientError
 
 try:  # in Lambda the asset's root is on sys.path, with the package's modules copied beside index.py
-    from _endpoint_state import endpoint_state, rolled_back_configs  # type: ignore[import-not-found,unused-ignore]
+    from _endpoint_state import (  # type: ignore[import-not-found,unused-ignore]
+        described_stack,
+        endpoint_state,
+        in_progress,
+        rolled_back_configs,
+    )
     from _names import REDEPLOY_SUFFIX, arn_name_forms  # type: ignore[import-not-found,unused-ignore]
 except ModuleNotFoundError:  # in tests and the wheel: the same modules, from the package
-    from cdk_sagemaker_inference._endpoint_state import endpoint_state, rolled_back_configs
+    from cdk_sagemaker_inference._endpoint_state import (
+        described_stack,
+        endpoint_state,
+        in_progress,
+        rolled_back_configs,
+    )
     from cdk_sagemaker_inference._names import REDEPLOY_SUFFIX, arn_name_forms
 
 LOGGER = logging.getLogger()
@@ -77,6 +87,8 @@ DETAIL_TYPE = "SageMaker Model Package State Change"
 #: First retry after 30 s, doubling, at most 15 minutes apart (a blue/green update can take long).
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 900
+#: SNS Publish takes subjects of fewer than 100 characters.
+SUBJECT_LENGTH = 99
 #: Pipeline executions per ListPipelineExecutions page, and how many pages (newest first) are
 #: searched for the run that names the served version: past the limit the version is unknown and
 #: the message fails (retried, then dead-lettered) rather than the default model be assumed.
@@ -307,11 +319,6 @@ class Deployer(Protocol):
         parameter's new value); returns what was started (stack or execution id)."""
 
 
-def in_progress(stack: Mapping[str, Any]) -> bool:
-    """Whether a stack (as DescribeStacks returns it) is being created, updated or deleted."""
-    return str(stack["StackStatus"]).endswith("_IN_PROGRESS")
-
-
 class EndpointState:
     """Reads whether the endpoint runs an EndpointConfig its stack declares (``_endpoint_state``)."""
 
@@ -335,7 +342,7 @@ class EndpointState:
             read it already does not read it again. Default: None, read here.
         """
         if stack is None:
-            stack = self._cloudformation.describe_stacks(StackName=self._stack_name)["Stacks"][0]
+            stack = described_stack(self._cloudformation, self._stack_name)
         if in_progress(stack):
             return None
         configs = rolled_back_configs(*endpoint_state(self._cloudformation, self._sagemaker, self._stack_name,
@@ -364,8 +371,7 @@ class StackParameterDeployer:
         self._endpoint = endpoint
 
     def _describe(self) -> Mapping[str, Any]:
-        response = self._cloudformation.describe_stacks(StackName=self.stack_name)
-        stack: Mapping[str, Any] = response["Stacks"][0]
+        stack: Mapping[str, Any] = described_stack(self._cloudformation, self.stack_name)
         return stack
 
     def served(self) -> Served:
@@ -545,8 +551,8 @@ def backoff_seconds(receive_count: int) -> int:
 
 
 def publish(sns: Any, topic_arn: str, subject: str, message: Mapping[str, Any]) -> None:
-    """Publishes ``message`` as JSON; SNS subjects are at most 100 characters."""
-    sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=json.dumps(message, default=str))
+    """Publishes ``message`` as JSON, with ``subject`` cut to what SNS takes (``SUBJECT_LENGTH``)."""
+    sns.publish(TopicArn=topic_arn, Subject=subject[:SUBJECT_LENGTH], Message=json.dumps(message, default=str))
 
 
 def fifo_parameters(queue_url: str, group: str, deduplication_id: str) -> dict[str, str]:
@@ -564,7 +570,7 @@ def version_label(arn: str) -> str:
 
 def subject(action: Action, serving: str | None, group: str, stack_name: str | None = None) -> str:
     """The notification's subject; for a stack without an endpoint (``stack_name``) the version is
-    named by group and number, since SNS cuts subjects at 100 characters."""
+    named by group and number, since a subject must be shorter than 100 characters."""
     if stack_name is None:
         target = action.target
         subjects = {
