@@ -1,14 +1,16 @@
 """The wiring check: each service-to-service edge fails when the consumer's policies do not admit it.
 
 The reference app's templates pass; each test then removes what admits one edge (a statement of a
-topic, queue, bucket or key policy, a Lambda permission, a role's grant) and expects the finding a
-real account would show as a failed delivery.
+topic, queue, bucket or key policy, a Lambda permission, a role's grant), or adds what refuses it (a
+Deny, a source ARN of another environment), and expects the finding a real account would show as a
+failed delivery.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,16 +20,21 @@ import pytest
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from cdk_sagemaker_inference import SharedResources, apply_compliance_gate
+from cdk_sagemaker_inference._log_groups import declare_log_group
+from cdk_sagemaker_inference._service_access import allow_alarms_to_publish
 from cdk_sagemaker_inference.compliance import WIRING_RULE
-from cdk_sagemaker_inference.wiring import check_template_files, check_wiring
+from cdk_sagemaker_inference.wiring import Environment, check_template_files, check_wiring
 
 from .conftest import new_app
 
@@ -366,3 +373,233 @@ def test_stacks_of_a_pipeline_stage_are_named_from_its_manifest_and_followed_acr
     (finding,) = check_template_files(assembly.glob("assembly-staging/*.template.json"))
     assert (finding.stack, finding.target.split("/")[0]) == ("staging-alarms", "staging-topics")
     assert finding.template is not None and finding.template.endswith(".template.json")
+
+
+# --- literal ARNs: only the stack's own environment matches ------------------------------------------
+
+OTHER_ALARMS = "arn:aws-cn:cloudwatch:cn-north-1:111111111111:alarm:*"
+
+
+def _with_alarm_source_arn(templates: Templates, source_arn: Any, operator: str = "ArnLike") -> Templates:
+    """The shared topic's CloudWatch statement with ``aws:SourceArn`` ``source_arn`` under ``operator``."""
+    changed = copy.deepcopy(templates)
+    for policy in _resources(changed, "inference-shared", "AWS::SNS::TopicPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "cloudwatch" in _principal(statement):
+                del statement["Condition"]["ArnLike"]
+                statement["Condition"][operator] = {"aws:SourceArn": source_arn}
+    return changed
+
+
+def test_an_agnostic_stack_admits_no_source_arn_of_a_literal_environment(reference: Templates) -> None:
+    """The reference stacks are environment-agnostic: a literal partition, region or account is
+    another environment's, whatever the pseudo parameters resolve to."""
+    findings = check_wiring(_with_alarm_source_arn(reference, OTHER_ALARMS))
+    assert len(findings) == 9
+    assert {(f.source, f.reason.split(" with")[0]) for f in findings} == {
+        ("AWS::CloudWatch::Alarm", "the topic policy does not allow cloudwatch.amazonaws.com sns:Publish")}
+
+
+@pytest.fixture(scope="module")
+def staged_assembly() -> Path:
+    """A stage pinned to 123456789012/eu-west-1: aws-cdk-lib writes its ARNs and the CloudWatch Logs
+    principal with that environment's literals, which the wiring check reads from the manifest."""
+    app = new_app()
+    stage = cdk.Stage(app, "staging", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    stack = cdk.Stack(stage, "alarms")
+    shared = SharedResources(stack, "Shared")
+    queue = sqs.Queue(stack, "Queue", enforce_ssl=True)
+    alarm = cloudwatch.Alarm(stack, "Alarm", metric=queue.metric_approximate_age_of_oldest_message(),
+                             threshold=60, evaluation_periods=1)
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(shared.notifications_topic))
+    declare_log_group(stack, name=None, retention=logs.RetentionDays.ONE_MONTH, key=shared.key, description="logs")
+    return Path(app.synth().directory) / "assembly-staging"
+
+
+def _staged_templates(staged_assembly: Path, tmp_path: Path, edit: Callable[[str], str] = str) -> list[Path]:
+    """A copy of the stage's assembly (manifest and templates), each template's text through ``edit``."""
+    shutil.copy(staged_assembly / "manifest.json", tmp_path)
+    paths = []
+    for path in staged_assembly.glob("*.template.json"):
+        paths.append(tmp_path / path.name)
+        paths[-1].write_text(edit(path.read_text()))
+    return paths
+
+
+@pytest.mark.parametrize("other", ["arn:aws-cn:cloudwatch:eu-west-1:123456789012:alarm:*",
+                                   "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*",
+                                   "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:*"])
+def test_a_stack_of_an_environment_admits_the_literals_of_that_environment_only(
+    staged_assembly: Path, tmp_path: Path, other: str
+) -> None:
+    assert check_template_files(_staged_templates(staged_assembly, tmp_path)) == []
+    own = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*"  # the topic policy's aws:SourceArn
+    (finding,) = check_template_files(_staged_templates(staged_assembly, tmp_path,
+                                                        lambda text: text.replace(own, other)))
+    assert (finding.source, finding.reason.split(" with")[0]) == (
+        "AWS::CloudWatch::Alarm", "the topic policy does not allow cloudwatch.amazonaws.com sns:Publish")
+
+
+@pytest.mark.parametrize(("uri", "environment"), [
+    ("aws://123456789012/eu-west-1", Environment("aws", "eu-west-1", "123456789012")),
+    ("aws://123456789012/cn-north-1", Environment("aws-cn", "cn-north-1", "123456789012")),
+    ("aws://123456789012/us-isob-east-1", Environment("aws-iso-b", "us-isob-east-1", "123456789012")),
+    ("aws://unknown-account/unknown-region", Environment()),
+])
+def test_the_environment_comes_from_the_manifest_with_the_partition_of_its_region(
+    uri: str, environment: Environment
+) -> None:
+    assert Environment.parse(uri) == environment
+
+
+def test_a_log_group_key_must_admit_cloudwatch_logs_of_the_stacks_region(staged_assembly: Path, tmp_path: Path) -> None:
+    """CDK writes the principal as logs.eu-west-1.amazonaws.com in a stack of eu-west-1."""
+    paths = _staged_templates(staged_assembly, tmp_path,
+                              lambda text: text.replace("logs.eu-west-1.amazonaws.com", "logs.us-east-1.amazonaws.com"))
+    assert sorted((f.source, f.reason) for f in check_template_files(paths)) == [
+        ("AWS::Logs::LogGroup", f"the key policy does not allow logs.<region>.amazonaws.com {action} with a "
+         "kms:EncryptionContext:aws:logs:arn of this log group")
+        for action in ("kms:Decrypt*", "kms:Encrypt*", "kms:GenerateDataKey*")]
+
+
+# --- encrypted log groups --------------------------------------------------------------------------
+
+
+def _encrypted_log_groups(templates: Templates) -> set[tuple[str, str]]:
+    return {(stack, logical_id) for stack in templates
+            for logical_id, group in _resources(templates, stack, "AWS::Logs::LogGroup").items()
+            if "KmsKeyId" in group["Properties"]}
+
+
+def test_encrypted_log_groups_need_the_key_to_admit_cloudwatch_logs(reference: Templates) -> None:
+    changed = _without_statements(reference, "inference-shared", "AWS::KMS::Key",
+                                  lambda s: "logs." in _principal(s), document="KeyPolicy")
+    findings = check_wiring(changed)
+    groups = _encrypted_log_groups(reference)
+    assert len(groups) == 8
+    assert {(f.stack, f.logical_id) for f in findings} == groups
+    assert {(f.source, f.target[:-8], f.reason) for f in findings} == {
+        ("AWS::Logs::LogGroup", "inference-shared/SharedKey", f"the key policy does not allow "
+         f"logs.<region>.amazonaws.com {action} with a kms:EncryptionContext:aws:logs:arn of this log group")
+        for action in ("kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*")}
+
+
+def test_the_log_key_statement_must_cover_the_group_and_every_action(reference: Templates) -> None:
+    changed = copy.deepcopy(reference)
+    (key,) = _resources(changed, "inference-shared", "AWS::KMS::Key").values()
+    (logs_statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if "logs." in _principal(s)]
+    logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] = {"Fn::Join": ["", [
+        "arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+        ":log-group:/aws/sagemaker/*"]]}
+    # The endpoint's group is the one named under /aws/sagemaker/.
+    assert {(f.stack, f.logical_id) for f in check_wiring(changed)} == _encrypted_log_groups(reference) - {
+        ("inference-realtime", "EndpointLogsA6E73B06")}
+    logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] = "*"
+    logs_statement["Action"] = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]  # not the families
+    assert len(check_wiring(changed)) == 3 * 8
+    del logs_statement["Condition"]  # not scoped to log groups: the check requires the scope
+    logs_statement["Action"] = "kms:*"
+    assert len(check_wiring(changed)) == 3 * 8
+
+
+# --- conditions and permissions as IAM and Lambda match them ----------------------------------------
+
+
+@pytest.mark.parametrize("operator", ["ArnEquals", "ArnEqualsIfExists", "ArnLikeIfExists", "StringLike"])
+def test_every_arn_operator_takes_a_pattern(reference: Templates, operator: str) -> None:
+    any_alarm = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:", {"Ref": "AWS::Region"}, ":",
+                                   {"Ref": "AWS::AccountId"}, ":alarm:*"]]}
+    assert check_wiring(_with_alarm_source_arn(reference, any_alarm, operator)) == []
+    assert len(check_wiring(_with_alarm_source_arn(reference, OTHER_ALARMS, operator))) == 9
+
+
+def test_a_lambda_permission_source_arn_is_a_pattern(reference: Templates) -> None:
+    def with_source_arn(rules: str) -> Templates:
+        changed = copy.deepcopy(reference)
+        for permission in _resources(changed, "inference-registry", "AWS::Lambda::Permission").values():
+            permission["Properties"]["SourceArn"] = {"Fn::Join": ["", [
+                "arn:", {"Ref": "AWS::Partition"}, ":events:", {"Ref": "AWS::Region"}, ":",
+                {"Ref": "AWS::AccountId"}, f":rule/{rules}"]]}
+        return changed
+
+    assert check_wiring(with_source_arn("*")) == []
+    (finding,) = check_wiring(with_source_arn("other-*"))
+    assert finding.reason.startswith("no AWS::Lambda::Permission lets events.amazonaws.com invoke")
+
+
+# --- topics without a policy: SNS's default policy admits CloudWatch alarms only ---------------------
+
+
+def test_only_alarms_publish_to_a_topic_without_a_topic_policy() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Published")
+    topic = sns.Topic(stack, "Topic")
+    events.Rule(stack, "Rule", event_pattern=events.EventPattern(source=["aws.sagemaker"]),
+                targets=[events_targets.SnsTopic(topic)])
+    s3.Bucket(stack, "Bucket").add_object_created_notification(s3n.SnsDestination(topic))
+    queue = sqs.Queue(stack, "Queue", enforce_ssl=True)
+    cloudwatch.Alarm(stack, "Alarm", metric=queue.metric_approximate_age_of_oldest_message(), threshold=60,
+                     evaluation_periods=1).add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    allow_alarms_to_publish(topic)
+    templates = _templates(app)
+    (policy,) = _resources(templates, "Published", "AWS::SNS::TopicPolicy").values()
+    (rule_id,) = _resources(templates, "Published", "AWS::Events::Rule")
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        if "events" in _principal(statement):  # aws-cdk-lib's SnsTopic target scopes it to no rule
+            statement["Condition"] = {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+    assert check_wiring(templates) == []
+    del templates["Published"]["Resources"][next(iter(_resources(templates, "Published", "AWS::SNS::TopicPolicy")))]
+    assert sorted((f.source, f.reason) for f in check_wiring(templates)) == [
+        (source, "the topic has no topic policy, and SNS's default policy admits no service but CloudWatch "
+         f"alarms: a topic policy must allow {service} sns:Publish with an aws:SourceArn of this source")
+        for source, service in (("AWS::Events::Rule", "events.amazonaws.com"), ("AWS::S3::Bucket", "s3.amazonaws.com"))]
+
+
+# --- what a statement applies to: explicit Denies and the Resource ------------------------------------
+
+
+def _with_statement(templates: Templates, stack: str, type_: str, statement: dict[str, Any],
+                    document: str = "PolicyDocument") -> Templates:
+    changed = copy.deepcopy(templates)
+    for resource in _resources(changed, stack, type_).values():
+        resource["Properties"][document]["Statement"].append(statement)
+    return changed
+
+
+def test_an_explicit_deny_of_the_service_overrides_the_allow(reference: Templates) -> None:
+    deny = {"Effect": "Deny", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": "*"}
+    (finding,) = check_wiring(_with_statement(reference, "inference-batch", "AWS::SQS::QueuePolicy", deny))
+    assert finding.reason == ("the queue policy denies events.amazonaws.com sqs:SendMessage (an explicit Deny "
+                              "overrides any Allow)")
+    # Denied to another rule only, or on a condition this check does not evaluate: the Allow stands.
+    other_rule = {"ArnEquals": {"aws:SourceArn": "arn:aws:events:us-east-1:111111111111:rule/other"}}
+    assert check_wiring(_with_statement(reference, "inference-batch", "AWS::SQS::QueuePolicy",
+                                        {**deny, "Condition": other_rule})) == []
+    # Everyone denied one key action: every service that encrypts with the shared key loses it.
+    key_deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+    denied = check_wiring(_with_statement(reference, "inference-shared", "AWS::KMS::Key", key_deny, "KeyPolicy"))
+    assert {(f.source, f.target[:-8], f.reason[f.reason.index("denies"):]) for f in denied} == {
+        ("AWS::CloudWatch::Alarm", "inference-shared/SharedKey", "denies cloudwatch.amazonaws.com kms:Decrypt"),
+        ("AWS::Events::Rule", "inference-shared/SharedKey", "denies events.amazonaws.com kms:Decrypt"),
+        ("AWS::Logs::LogGroup", "inference-shared/SharedKey", "denies logs.<region>.amazonaws.com kms:Decrypt* with a "
+         "kms:EncryptionContext:aws:logs:arn of this log group"),
+    }
+
+
+def test_an_allow_counts_only_for_the_resources_it_names(reference: Templates) -> None:
+    changed = copy.deepcopy(reference)
+    for policy in _resources(changed, "inference-batch", "AWS::SQS::QueuePolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            statement["Resource"] = "arn:aws:sqs:us-east-1:111111111111:another-queue"
+    (finding,) = check_wiring(changed)
+    assert finding.reason.startswith("the queue policy does not allow events.amazonaws.com sqs:SendMessage")
+    # Server access logs are written under the source bucket's LogFilePrefix.
+    changed = copy.deepcopy(reference)
+    for policy in _resources(changed, "inference-shared", "AWS::S3::BucketPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "logging.s3" in _principal(statement):
+                statement["Resource"]["Fn::Join"][1][-1] = "/other/*"
+    (finding,) = check_wiring(changed)
+    assert finding.reason == ("the log bucket's policy does not allow logging.s3.amazonaws.com s3:PutObject with an "
+                              "aws:SourceArn of this bucket")

@@ -21,14 +21,22 @@ that the consumer admits the producing service, scoped to the producer:
   ``RoleArn``: CloudFormation resolves them with the stack's execution role;
 - an endpoint's or inference component's auto-rollback alarms -> SageMaker, which reads them
   (``cloudwatch:DescribeAlarms``) as the execution roles involved: the endpoint config's and each
-  model's that these templates declare.
+  model's that these templates declare;
+- a log group encrypted with a key of these templates -> CloudWatch Logs
+  (``logs.<region>.amazonaws.com``), which the key policy must allow ``kms:Encrypt*``,
+  ``kms:Decrypt*`` and ``kms:GenerateDataKey*`` with a ``kms:EncryptionContext:aws:logs:arn``
+  condition that covers the group.
 
 "Admits" means: the consumer's resource policy (a topic, queue or bucket policy, or a Lambda
-permission) has an Allow for that service principal and action with an ``aws:SourceArn`` that
-matches the producer; a topic without a policy keeps SNS's default one, which lets services of the
-account publish. Where the consumer is encrypted with a KMS key, the key policy must allow the
+permission) has an Allow for that service principal and action, on a Resource that covers the
+consumer, with an ``aws:SourceArn`` that matches the producer (every ``Arn*`` operator, and a
+Lambda permission's SourceArn, as a pattern), and no Deny of them that applies. A topic without a
+policy keeps SNS's default one, which admits the account's own principals and, of the services,
+CloudWatch alarms only. Where the consumer is encrypted with a KMS key, the key policy must allow the
 service ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (an AWS-managed key such as ``alias/aws/sns``
 never does). References across stacks (``Fn::GetStackOutput``, ``Fn::ImportValue``) are followed.
+A literal ARN matches only in the stack's own environment (its manifest's ``aws://account/region``):
+in an environment-agnostic stack only the pseudo parameters (``AWS::AccountId`` ...) name it.
 """
 
 from __future__ import annotations
@@ -50,7 +58,17 @@ _QUEUE_READ_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueA
 #: What a role sends, and to what: an encrypted target needs its key too.
 _SENDS = (("sns:Publish", "AWS::SNS::Topic"), ("sqs:SendMessage", "AWS::SQS::Queue"))
 _SOURCE_ARN = "aws:sourcearn"
-_ARN_CONDITIONS = {"arnequals", "arnlike", "stringequals", "stringlike"}
+#: The condition operators that admit a request whose key matches (lower case, without ``IfExists``).
+_MATCH_OPERATORS = {"arnequals", "arnlike", "stringequals", "stringlike"}
+#: The service principal of CloudWatch alarm actions: the one SNS's default topic policy admits.
+_CLOUDWATCH = "cloudwatch.amazonaws.com"
+#: CloudWatch Logs' principal in a key policy, and what it must be allowed (as ``let_logs_use``
+#: grants it), for log groups whose ARN is in the encryption context key.
+_LOGS = "logs.<region>.amazonaws.com"
+_LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*")
+_LOGS_CONTEXT = "kms:encryptioncontext:aws:logs:arn"
+#: A policy's verdict where a Deny applies.
+_DENIES = "denies"
 
 
 @dataclass(frozen=True)
@@ -69,14 +87,49 @@ class WiringFinding:
         return f"{self.stack}/{self.logical_id}: {self.source} -> {self.target}: {self.reason}"
 
 
-def stack_names(assembly: Path) -> dict[str, str]:
-    """Template file name -> stack name, from the assembly's manifest (empty without one)."""
+#: Region name prefix -> partition: aws-cdk-lib 2.275's ``region-info`` (every other region is "aws").
+_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso"), ("us-isob-", "aws-iso-b"),
+               ("us-isof-", "aws-iso-f"), ("eu-isoe-", "aws-iso-e"), ("eusc-de-", "aws-eusc"))
+
+
+class Environment(NamedTuple):
+    """The partition, region and account a stack deploys to, each None where the stack is
+    environment-agnostic (its template then names them with ``AWS::Partition`` and the like)."""
+
+    partition: str | None = None
+    region: str | None = None
+    account: str | None = None
+
+    @staticmethod
+    def parse(uri: str | None) -> Environment:
+        """A manifest's ``aws://<account>/<region>`` (``unknown-account``, ``unknown-region``: agnostic).
+
+        The manifest names no partition: it is the region's, as aws-cdk-lib's region facts give it
+        (and as it writes literal ARNs for a stack of a known region)."""
+        match = re.fullmatch(r"aws://([^/]*)/([^/]*)", uri or "")
+        if match is None:
+            return Environment()
+        account = None if match[1] in ("", "unknown-account") else match[1]
+        region = None if match[2] in ("", "unknown-region") else match[2]
+        partition = None if region is None else next(
+            (partition for prefix, partition in _PARTITIONS if region.startswith(prefix)), "aws")
+        return Environment(partition, region, account)
+
+
+def _stack_artifacts(assembly: Path) -> dict[str, tuple[str, Environment]]:
+    """Template file name -> (stack name, environment), from the assembly's manifest (empty without one)."""
     manifest = assembly / "manifest.json"
     if not manifest.is_file():
         return {}
     artifacts = json.loads(manifest.read_text()).get("artifacts", {})
-    return {artifact["properties"]["templateFile"]: artifact["properties"].get("stackName", name)
+    return {artifact["properties"]["templateFile"]: (artifact["properties"].get("stackName", name),
+                                                     Environment.parse(artifact.get("environment")))
             for name, artifact in artifacts.items() if artifact.get("type") == "aws:cloudformation:stack"}
+
+
+def stack_names(assembly: Path) -> dict[str, str]:
+    """Template file name -> stack name, from the assembly's manifest (empty without one)."""
+    return {file: name for file, (name, _) in _stack_artifacts(assembly).items()}
 
 
 class Resource(NamedTuple):
@@ -95,10 +148,13 @@ class Resource(NamedTuple):
 class Templates:
     """The templates of one app by stack name, with references resolved across stacks."""
 
-    def __init__(self, templates: Mapping[str, Template], paths: Mapping[str, Path] | None = None) -> None:
+    def __init__(self, templates: Mapping[str, Template], paths: Mapping[str, Path] | None = None,
+                 environments: Mapping[str, Environment] | None = None) -> None:
         self._templates = templates
         #: Stack name -> its template file, when read from files.
         self.paths = dict(paths or {})
+        #: Stack name -> where it deploys; a stack not named here is environment-agnostic.
+        self.environments = dict(environments or {})
         self._exports: dict[str, tuple[str, Any]] = {}
         for stack, template in templates.items():
             for output in template.get("Outputs", {}).values():
@@ -114,9 +170,13 @@ class Templates:
         stacks are named ``<stage>-<id>`` while their files are named after the construct path),
         else from the file name; references between stacks name the stack.
         """
-        files = {stack_names(path.parent).get(path.name, path.name.removesuffix(".template.json")): path
-                 for path in map(Path, paths)}
-        return Templates({name: json.loads(path.read_text()) for name, path in files.items()}, files)
+        files: dict[str, Path] = {}
+        environments: dict[str, Environment] = {}
+        for path in map(Path, paths):
+            name, environments[name] = _stack_artifacts(path.parent).get(
+                path.name, (path.name.removesuffix(".template.json"), Environment()))
+            files[name] = path
+        return Templates({name: json.loads(path.read_text()) for name, path in files.items()}, files, environments)
 
     def resources(self, *types: str) -> Iterator[Resource]:
         for stack, template in self._templates.items():
@@ -165,14 +225,15 @@ class Templates:
 
     def render(self, stack: str, expression: Any) -> str:
         """``expression`` as one comparable string: references become ``${stack/Id}`` or
-        ``${stack/Id.Attribute}``, pseudo parameters ``${AWS::Name}``; ARN partition, region and
-        account fields are normalized so that a literal and a pseudo parameter compare equal."""
-        return _normalize_arn(self._render(stack, expression))
+        ``${stack/Id.Attribute}``; ``stack``'s own partition, region and account become
+        ``<partition>``, ``<region>`` and ``<account>``, whether pseudo parameters or, where the stack
+        is not agnostic, the literals of its environment (other literals stay as written)."""
+        return _normalize(self._render(stack, expression), self.environments.get(stack, Environment()))
 
     def _render(self, stack: str, expression: Any) -> str:
         output = self._output(stack, expression)
         if output is not None:
-            return self._render(*output)
+            return self.render(*output)  # normalized with the environment of the stack it comes from
         if isinstance(expression, str):
             return expression
         if isinstance(expression, dict):
@@ -216,12 +277,20 @@ class Templates:
 _PSEUDO = {"${AWS::Partition}": "<partition>", "${AWS::Region}": "<region>", "${AWS::AccountId}": "<account>"}
 
 
-def _normalize_arn(text: str) -> str:
+def _normalize(text: str, environment: Environment) -> str:
+    """``text`` with ``environment``'s partition, region and account as placeholders: the pseudo
+    parameters anywhere, and the literal fields of an ARN or the region of a regional service
+    principal (``logs.<region>.amazonaws.com``) equal to the environment's. A literal of another
+    environment stays as written, so it does not match what the stack declares."""
     for pseudo, placeholder in _PSEUDO.items():
         text = text.replace(pseudo, placeholder)
-    return re.sub(r"arn:([^:]*):([^:]*):([^:]*):([^:]*):",
-                  lambda m: f"arn:<partition>:{m[2]}:{'<region>' if m[3] else ''}:{'<account>' if m[4] else ''}:",
-                  text)
+    # Each field's own literal -> its placeholder (Environment's fields are in _PSEUDO's order).
+    partition, region, account = (
+        {value: placeholder} if value else {} for value, placeholder in zip(environment, _PSEUDO.values(), strict=True))
+    text = re.sub(r"arn:([^:]*):([^:]*):([^:]*):([^:]*):", lambda m: (
+        f"arn:{partition.get(m[1], m[1])}:{m[2]}:{region.get(m[3], m[3])}:{account.get(m[4], m[4])}:"), text)
+    return re.sub(r"^([a-z0-9-]+)\.([a-z0-9-]+)\.amazonaws\.com$",
+                  lambda m: f"{m[1]}.{region.get(m[2], m[2])}.amazonaws.com", text)
 
 
 def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -237,24 +306,46 @@ def _allows_action(statement: Mapping[str, Any], action: str) -> bool:
     return any(fnmatch.fnmatch(action.lower(), str(a).lower()) for a in _as_list(statement.get("Action", [])))
 
 
-def _names_service(templates: Templates, stack: str, statement: Mapping[str, Any], service: str) -> bool:
+def _touches_action(statement: Mapping[str, Any], action: str) -> bool:
+    """The statement names ``action`` or part of it, where ``action`` is a family (``kms:Decrypt*``):
+    a Deny of one member leaves the service without the family."""
+    return _allows_action(statement, action) or any(
+        fnmatch.fnmatch(str(a).lower(), action.lower()) for a in _as_list(statement.get("Action", [])))
+
+
+def _names_service(templates: Templates, stack: str, statement: Mapping[str, Any], service: str, *,
+                   or_everyone: bool = False) -> bool:
+    """The statement's principal is ``service`` (or, with ``or_everyone``, ``*``, which includes it)."""
     principal = statement.get("Principal", {})
+    if or_everyone and principal in ("*", {"AWS": "*"}):
+        return True
     if not isinstance(principal, dict):
         return False
     services = [templates.render(stack, s) for s in _as_list(principal.get("Service", []))]
     return service in services
 
 
-def _source_arns(templates: Templates, stack: str, statement: Mapping[str, Any]) -> list[tuple[str, bool]]:
-    """The ``aws:SourceArn`` values of a statement, each with whether it is a pattern (``*Like``)."""
+def _takes_pattern(operator: str) -> bool | None:
+    """Whether a condition operator that requires a key to match a value takes a pattern; None for
+    any other operator (a negated one, a Bool). IAM's ARN operators all take wildcards (ArnEquals
+    like ArnLike); ``...IfExists`` matches alike when the key is present, as ``aws:SourceArn`` is on
+    a service's request."""
+    base = operator.lower().removesuffix("ifexists")
+    return base.startswith("arn") or base.endswith("like") if base in _MATCH_OPERATORS else None
+
+
+def _condition_values(templates: Templates, stack: str, statement: Mapping[str, Any],
+                      condition_key: str) -> list[tuple[str, bool]]:
+    """The values a statement requires of ``condition_key`` (e.g. ``aws:SourceArn``), each with
+    whether it is a pattern."""
     values: list[tuple[str, bool]] = []
     for operator, conditions in statement.get("Condition", {}).items():
-        if operator.lower() not in _ARN_CONDITIONS:
+        is_pattern = _takes_pattern(operator)
+        if is_pattern is None:
             continue
         for key, value in conditions.items():
-            if key.lower() == _SOURCE_ARN:
-                values.extend((templates.render(stack, v), operator.lower().endswith("like"))
-                              for v in _as_list(value))
+            if key.lower() == condition_key:
+                values.extend((templates.render(stack, v), is_pattern) for v in _as_list(value))
     return values
 
 
@@ -267,21 +358,32 @@ def _matches_source(source_arns: list[tuple[str, bool]], source_forms: set[str])
     return False
 
 
-def _source_forms(templates: Templates, source: Resource) -> set[str]:
-    """The strings the source's ARN may be written as in a condition."""
-    service_arn = {
-        "AWS::CloudWatch::Alarm": _ALARM_ARN,
-        "AWS::Events::Rule": "arn:<partition>:events:<region>:<account>:rule/{}",
-        "AWS::S3::Bucket": "arn:<partition>:s3:::{}",
-    }
-    ref = f"${{{source.name}}}"
-    forms = {f"${{{source.name}.Arn}}", ref}
-    if source.type in service_arn:
-        forms.add(service_arn[source.type].format(ref))
-        for name_property in ("AlarmName", "Name", "BucketName"):
-            name = source.properties.get(name_property)
-            if isinstance(name, str):
-                forms.add(service_arn[source.type].format(name))
+def _only_condition_on(statement: Mapping[str, Any], condition_key: str) -> bool:
+    """Every condition of the statement requires ``condition_key`` to match (none negated, none on
+    another key): where it matches the source, the statement applies."""
+    return all(_takes_pattern(operator) is not None and key.lower() == condition_key
+               for operator, conditions in statement.get("Condition", {}).items() for key in conditions)
+
+
+#: ``resource.type`` -> its ARN, with ``{}`` for its name, and the property a given name is in.
+_SERVICE_ARNS = {
+    "AWS::CloudWatch::Alarm": (_ALARM_ARN, "AlarmName"),
+    "AWS::Events::Rule": ("arn:<partition>:events:<region>:<account>:rule/{}", "Name"),
+    "AWS::S3::Bucket": ("arn:<partition>:s3:::{}", "BucketName"),
+    "AWS::Logs::LogGroup": ("arn:<partition>:logs:<region>:<account>:log-group:{}", "LogGroupName"),
+}
+
+
+def _arn_forms(templates: Templates, resource: Resource) -> set[str]:
+    """The strings ``resource``'s ARN may be written as in a policy, as ``render`` writes them."""
+    ref = f"${{{resource.name}}}"
+    forms = {f"${{{resource.name}.Arn}}", ref}
+    if resource.type in _SERVICE_ARNS:
+        arn, name_property = _SERVICE_ARNS[resource.type]
+        forms.add(arn.format(ref))
+        name = resource.properties.get(name_property)
+        if isinstance(name, str):
+            forms.add(arn.format(name))
     return forms
 
 
@@ -298,6 +400,7 @@ class WiringCheck:
         self._rule_targets()
         self._subscriptions()
         self._bucket_edges()
+        self._encrypted_log_groups()
         self._event_source_mappings()
         self._encrypted_sends()
         self._stack_output_reads()
@@ -344,7 +447,8 @@ class WiringCheck:
             logging = bucket.properties.get("LoggingConfiguration", {})
             destination = self.templates.resource(bucket.stack, logging.get("DestinationBucketName"))
             if destination is not None:
-                self._log_delivery(bucket, destination)
+                self._log_delivery(bucket, destination, self.templates.render(bucket.stack,
+                                                                              logging.get("LogFilePrefix", "")))
         for custom in self.templates.resources("Custom::S3BucketNotifications"):
             notified = self.templates.resource(custom.stack, custom.properties.get("BucketName"))
             if notified is not None:
@@ -360,13 +464,29 @@ class WiringCheck:
                 if target is not None:
                     self._deliver(bucket, target, "s3.amazonaws.com")
 
-    def _log_delivery(self, bucket: Resource, destination: Resource) -> None:
+    def _log_delivery(self, bucket: Resource, destination: Resource, prefix: str) -> None:
+        """``bucket``'s server access logs go to ``destination`` as objects under ``prefix``."""
         if destination.properties.get("AccessControl") == "LogDeliveryWrite":
             return  # the legacy ACL grant: the log delivery group may write
         statements = self.templates.policies_of(destination, "AWS::S3::BucketPolicy", "Bucket")
-        if not self._admits(statements, destination.stack, "logging.s3.amazonaws.com", "s3:PutObject", bucket):
-            self._fail(bucket, destination, "the log bucket's policy does not allow logging.s3.amazonaws.com "
-                       "s3:PutObject with an aws:SourceArn of this bucket")
+        objects = {f"{form}/{prefix}<key>" for form in _arn_forms(self.templates, destination)}
+        self._policy_admits(bucket, destination, "the log bucket's policy", statements, "logging.s3.amazonaws.com",
+                            "s3:PutObject", objects, of_this="bucket")
+
+    def _encrypted_log_groups(self) -> None:
+        """CloudWatch Logs uses a log group's key as ``logs.<region>.amazonaws.com``, with the
+        group's ARN in the encryption context: the key policy must allow it for that group."""
+        for group in self.templates.resources("AWS::Logs::LogGroup"):
+            key = self.templates.resource(group.stack, group.properties.get("KmsKeyId"))
+            if key is None or key.type != "AWS::KMS::Key":
+                continue
+            statements = _statements(key.properties.get("KeyPolicy", {}))
+            condition = (_LOGS_CONTEXT, _arn_forms(self.templates, group))
+            for action in _LOGS_KEY_ACTIONS:
+                verdict = self._verdict(statements, key.stack, _LOGS, action, condition=condition)
+                if verdict is not None:
+                    self._fail(group, key, f"the key policy {verdict} {_LOGS} {action} with a "
+                               "kms:EncryptionContext:aws:logs:arn of this log group")
 
     def _event_source_mappings(self) -> None:
         for mapping in self.templates.resources("AWS::Lambda::EventSourceMapping"):
@@ -466,30 +586,38 @@ class WiringCheck:
         alarm = self.templates.resource(stack, alarm_name)
         if alarm is None:
             return {_ALARM_ARN.format(self.templates.render(stack, alarm_name))}
-        return _source_forms(self.templates, alarm) - {f"${{{alarm.name}}}"}
+        return _arn_forms(self.templates, alarm) - {f"${{{alarm.name}}}"}
 
     # -- the rules ------------------------------------------------------------------------------
 
     def _deliver(self, source: Resource, target: Resource, service: str) -> None:
         """``service`` sends what ``source`` produces to ``target`` (a topic, queue or function)."""
         if target.type == "AWS::SNS::Topic":
-            statements = self.templates.policies_of(target, "AWS::SNS::TopicPolicy", "Topics")
-            # No topic policy: SNS's default policy lets the account's services publish.
-            if statements and not self._admits(statements, target.stack, service, "sns:Publish", source):
-                self._fail(source, target, f"the topic policy does not allow {service} sns:Publish with an "
-                           "aws:SourceArn of this source (a topic policy replaces SNS's default policy)")
+            self._publish(source, target, service)
             self._key_admits(source, target, target.properties.get("KmsMasterKeyId"), service)
         elif target.type == "AWS::SQS::Queue":
             statements = self.templates.policies_of(target, "AWS::SQS::QueuePolicy", "Queues")
-            if not self._admits(statements, target.stack, service, "sqs:SendMessage", source):
-                self._fail(source, target, f"the queue policy does not allow {service} sqs:SendMessage with an "
-                           "aws:SourceArn of this source")
+            self._policy_admits(source, target, "the queue policy", statements, service, "sqs:SendMessage",
+                                _arn_forms(self.templates, target))
             self._key_admits(source, target, target.properties.get("KmsMasterKeyId"), service)
         elif target.type == "AWS::Lambda::Function":
             if not any(self._permits(permission, target, service, source)
                        for permission in self.templates.resources("AWS::Lambda::Permission")):
                 self._fail(source, target, f"no AWS::Lambda::Permission lets {service} invoke the function with "
                            "a SourceArn of this source")
+
+    def _publish(self, source: Resource, topic: Resource, service: str) -> None:
+        statements = self.templates.policies_of(topic, "AWS::SNS::TopicPolicy", "Topics")
+        if statements:
+            self._policy_admits(source, topic, "the topic policy", statements, service, "sns:Publish",
+                                _arn_forms(self.templates, topic),
+                                of_this="source (a topic policy replaces SNS's default policy)")
+        elif service != _CLOUDWATCH:
+            # SNS's default policy admits the account's own principals (AWS:SourceOwner); of the
+            # services, only CloudWatch alarms are documented to publish under it.
+            self._fail(source, topic, f"the topic has no topic policy, and SNS's default policy admits no "
+                       f"service but CloudWatch alarms: a topic policy must allow {service} sns:Publish with an "
+                       "aws:SourceArn of this source")
 
     def _scale(self, alarm: Resource, policy: Resource) -> None:
         """``alarm`` runs ``policy``. No resource policy is involved (Application Auto Scaling acts
@@ -510,25 +638,64 @@ class WiringCheck:
             self._fail(alarm, policy, "the policy names no scalable target (ScalingTargetId, or ResourceId, "
                        "ScalableDimension and ServiceNamespace)")
 
-    def _admits(self, statements: list[Mapping[str, Any]], stack: str, service: str, action: str,
-                source: Resource) -> bool:
-        forms = _source_forms(self.templates, source)
-        return any(
-            statement.get("Effect") == "Allow"
-            and _names_service(self.templates, stack, statement, service)
-            and _allows_action(statement, action)
-            and _matches_source(_source_arns(self.templates, stack, statement), forms)
-            for statement in statements
-        )
+    def _policy_admits(self, source: Resource, consumer: Resource, policy: str, statements: list[Mapping[str, Any]],
+                       service: str, action: str, covers: set[str], of_this: str = "source") -> None:
+        """``statements``, ``policy`` of ``consumer``, let ``service`` do ``action`` on one of
+        ``covers`` with an ``aws:SourceArn`` of ``source``; else a finding."""
+        verdict = self._verdict(statements, consumer.stack, service, action, covers=covers,
+                                condition=(_SOURCE_ARN, _arn_forms(self.templates, source)))
+        if verdict == _DENIES:
+            self._fail(source, consumer, f"{policy} denies {service} {action} (an explicit Deny overrides any Allow)")
+        elif verdict is not None:
+            self._fail(source, consumer, f"{policy} does not allow {service} {action} with an aws:SourceArn of "
+                       f"this {of_this}")
+
+    def _verdict(self, statements: list[Mapping[str, Any]], stack: str, service: str, action: str, *,
+                 covers: set[str] | None = None, condition: tuple[str, set[str]] | None = None) -> str | None:
+        """None when ``statements`` (a resource or key policy) let ``service`` do ``action``, else
+        why not: ``_DENIES`` (a Deny that applies overrides every Allow) or "does not allow".
+
+        A statement counts only where its Resource covers one of ``covers`` (None: any, as a key
+        policy's "*" means the key). An Allow counts only where it requires the key of
+        ``condition`` (e.g. ``aws:SourceArn``) to match one of its forms; a Deny applies without
+        conditions or with only matching ones on that key (a Deny on anything else, such as the
+        TLS-only Deny, is not evaluated here and taken not to apply)."""
+        relevant = [s for s in statements if covers is None or self._covers(stack, s, covers)]
+        if any(s.get("Effect") == "Deny" and _touches_action(s, action)
+               and _names_service(self.templates, stack, s, service, or_everyone=True)
+               and self._deny_applies(stack, s, condition) for s in relevant):
+            return _DENIES
+        if any(s.get("Effect") == "Allow" and _allows_action(s, action)
+               and _names_service(self.templates, stack, s, service)
+               and (condition is None or self._requires(stack, s, condition)) for s in relevant):
+            return None
+        return "does not allow"
+
+    def _requires(self, stack: str, statement: Mapping[str, Any], condition: tuple[str, set[str]]) -> bool:
+        """``statement`` requires the key of ``condition`` to match one of its forms."""
+        key, forms = condition
+        return _matches_source(_condition_values(self.templates, stack, statement, key), forms)
+
+    def _deny_applies(self, stack: str, statement: Mapping[str, Any], condition: tuple[str, set[str]] | None) -> bool:
+        if not statement.get("Condition"):
+            return True
+        return (condition is not None and _only_condition_on(statement, condition[0])
+                and self._requires(stack, statement, condition))
+
+    def _covers(self, stack: str, statement: Mapping[str, Any], forms: set[str]) -> bool:
+        """``statement``'s Resource (patterns) covers one of ``forms``."""
+        resources = [self.templates.render(stack, r) for r in _as_list(statement.get("Resource", []))]
+        return any(fnmatch.fnmatchcase(form, pattern) for form in forms for pattern in resources)
 
     def _permits(self, permission: Resource, function: Resource, service: str, source: Resource) -> bool:
         properties = permission.properties
+        # Lambda matches a permission's SourceArn as a pattern (ArnLike), e.g. any rule: rule/*.
+        source_arn = self.templates.render(permission.stack, properties.get("SourceArn"))
         return (
             self.templates.resource(permission.stack, properties.get("FunctionName")) == function
             and properties.get("Action") in ("lambda:InvokeFunction", "lambda:*")
             and self.templates.render(permission.stack, properties.get("Principal")) == service
-            and self.templates.render(permission.stack, properties.get("SourceArn"))
-            in _source_forms(self.templates, source)
+            and _matches_source([(source_arn, True)], _arn_forms(self.templates, source))
         )
 
     def _key_admits(self, source: Resource, target: Resource, key_reference: Any, service: str) -> None:
@@ -543,9 +710,9 @@ class WiringCheck:
             return
         statements = _statements(key.properties.get("KeyPolicy", {}))
         for action in _KEY_ACTIONS:
-            if not any(s.get("Effect") == "Allow" and _names_service(self.templates, key.stack, s, service)
-                       and _allows_action(s, action) for s in statements):
-                self._fail(source, key, f"the key policy of {target.name}'s key does not allow {service} {action}")
+            verdict = self._verdict(statements, key.stack, service, action)
+            if verdict is not None:
+                self._fail(source, key, f"the key policy of {target.name}'s key {verdict} {service} {action}")
 
     def _role_statements(self, role: Resource) -> list[Mapping[str, Any]]:
         statements = [s for policy in role.properties.get("Policies", [])
@@ -564,21 +731,18 @@ class WiringCheck:
         ARNs it may be written as, as ``render`` writes them) among ``statements``, whose resources
         may be patterns."""
         if isinstance(resource, Resource):
-            forms = {f"${{{resource.name}.Arn}}", f"${{{resource.name}}}"}
+            forms = _arn_forms(self.templates, resource)
         else:
             forms = {resource} if isinstance(resource, str) else resource
-        for statement in statements:
-            if statement.get("Effect") != "Allow" or not _allows_action(statement, action):
-                continue
-            resources = [self.templates.render(stack, r) for r in _as_list(statement.get("Resource", []))]
-            if any(fnmatch.fnmatchcase(form, pattern) for form in forms for pattern in resources):
-                return True
-        return False
+        return any(statement.get("Effect") == "Allow" and _allows_action(statement, action)
+                   and self._covers(stack, statement, forms) for statement in statements)
 
 
-def check_wiring(templates: Mapping[str, Template]) -> list[WiringFinding]:
-    """What a real account would refuse among the edges of ``templates`` (stack name -> template)."""
-    return WiringCheck(Templates(templates)).findings()
+def check_wiring(templates: Mapping[str, Template],
+                 environments: Mapping[str, Environment] | None = None) -> list[WiringFinding]:
+    """What a real account would refuse among the edges of ``templates`` (stack name -> template),
+    each stack deployed to its environment in ``environments`` (default: agnostic)."""
+    return WiringCheck(Templates(templates, environments=environments)).findings()
 
 
 def check_template_files(paths: Iterable[str | Path]) -> list[WiringFinding]:
