@@ -37,16 +37,14 @@ _KMS = [f"{pack}-SageMakerEndpointConfigurationKMSKeyConfigured" for pack in ("H
 _ALARM_ACTION = ["HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction"]
 #: Every acknowledgment in the stack, by construct path: a new one must be added here on purpose.
 REVIEWED = {
-    f"{STACK}/EndpointConfig/ExecutionRole": [_LOGS, _CLASSIFIER_LOGS, _EMBEDDER_LOGS, _RERANKER_LOGS],
-    f"{STACK}/ClassifierModel": [_CLASSIFIER_LOGS],
-    f"{STACK}/EmbedderModel": [_EMBEDDER_LOGS],
-    f"{STACK}/RerankerModel": [_RERANKER_LOGS],
-    f"{STACK}/EndpointConfig/ExecutionRole/Policy": ["AwsSolutions-IAM5[Resource::*]"],
+    # Each log-stream wildcard on the managed policy that holds the statement.
+    f"{STACK}/EndpointConfig/ExecutionRole/Policy": ["AwsSolutions-IAM5[Resource::*]", _LOGS, _CLASSIFIER_LOGS,
+                                                     _EMBEDDER_LOGS, _RERANKER_LOGS],
     f"{STACK}/EndpointConfig/Default": _KMS,  # ml.g5 has local NVMe storage: SageMaker refuses a key
     f"{STACK}/EndpointConfig": ["cdk-sagemaker-inference:endpointNoKmsKey"],
-    f"{STACK}/ClassifierModel/Policy": ["AwsSolutions-IAM5[Resource::*]"],
-    f"{STACK}/EmbedderModel/Policy": ["AwsSolutions-IAM5[Resource::*]"],
-    f"{STACK}/RerankerModel/Policy": ["AwsSolutions-IAM5[Resource::*]"],
+    f"{STACK}/ClassifierModel/Policy": ["AwsSolutions-IAM5[Resource::*]", _CLASSIFIER_LOGS],
+    f"{STACK}/EmbedderModel/Policy": ["AwsSolutions-IAM5[Resource::*]", _EMBEDDER_LOGS],
+    f"{STACK}/RerankerModel/Policy": ["AwsSolutions-IAM5[Resource::*]", _RERANKER_LOGS],
     **{f"{STACK}/{component}/{alarm}-alarm": _ALARM_ACTION for component in ("Classifier", "Embedder")
        for alarm in ("5xx", "latency")},
 }
