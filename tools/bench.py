@@ -13,7 +13,7 @@ median counts. Cases:
   deployer Lambda; stack status rule -> the monitor Lambda; outcomes to an encrypted topic).
 - ``alphamin-N``: the alpha peer without what our slice adds to a working deployment (``EXTRAS``).
 
-The alpha peer declares the same intent, resource for resource (42 a slice, the same types and
+The alpha peer declares the same intent, resource for resource (43 a slice, the same types and
 counts; its grants stay in aws-cdk-lib's inline policies where ours are customer-managed): the
 handlers' IAM permissions and environment, FIFO queues, the key and topic policies that let
 CloudWatch Logs, alarms and EventBridge use the key and the topic, and ``EXTRAS``, which alpha
@@ -205,7 +205,7 @@ for i in range(N):
                 event_pattern=events.EventPattern(
         source=["aws.sagemaker"], detail_type=["SageMaker Model Package State Change"],
         detail={"ModelPackageGroupName": [group.model_package_group_name],
-                "ModelApprovalStatus": ["Approved", "Rejected"]}))
+                "ModelApprovalStatus": ["Approved", "Rejected", "PendingManualApproval"]}))
     handlers = {}
     for name, source, seconds in (("Deployer", "approval_deployer", 60), ("Monitor", "deployment_monitor", 30)):
         handlers[name] = function = lambda_.Function(
@@ -229,10 +229,11 @@ for i in range(N):
     dead.grant_send_messages(deployer)
     deployer.add_event_source(sources.SqsEventSource(queue, batch_size=5, report_batch_item_failures=True))
     monitor.add_environment("ENDPOINT_NAME", endpoint.endpoint_name)
-    allow(monitor, ["cloudformation:ListStackResources"], stack_arn)
+    allow(monitor, ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"], stack_arn)
     allow(monitor, ["sagemaker:DescribeEndpoint"], endpoint.endpoint_arn)
     if SAME_INTENT:
         silent_rollbacks(i, monitor)
+        monitor.configure_async_invoke(max_event_age=Duration.hours(1), retry_attempts=2)
     events.Rule(stack, f"StackStatus{i}", targets=[targets.LambdaFunction(monitor, **extras.get("monitor_target", {}))],
                 event_pattern=events.EventPattern(
         source=["aws.cloudformation"], detail_type=["CloudFormation Stack Status Change"],
@@ -252,6 +253,7 @@ EXTRAS = (
     "a dead-letter queue for the monitor's failed asynchronous invocations, with its policy [2]",
     "alarms on the age of the oldest dead letter (before it expires) and on the two new dead-letter queues [5]",
     "a metric filter on the monitor's log and an alarm on silent rollbacks, notifying the topic [2]",
+    "the monitor's asynchronous retries, bounded to two and an hour [1]",
     "and, at no resource cost and not in alpha-N: grants in customer-managed policies instead of inline ones "
     "(HIPAA/NIST/PCI), a queue policy naming only its rule instead of any rule of the account [0]",
 )
