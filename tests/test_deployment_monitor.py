@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -67,6 +68,21 @@ def test_assess(status: str, serving: str | None, declared: list[str], now: str 
     change = StackStatusChange(STACK_ID, status, "why", "1", "2025-01-01T00:00:00Z")
     stack = None if now is None else {"StackId": STACK_ID, "StackStatus": now}
     assert assess(change, ENDPOINT, serving, declared, stack).outcome == outcome
+
+
+@pytest.mark.parametrize(("started", "outcome"), [
+    # A late delivery: a later update started (and completed) after this event.
+    (datetime(2025, 1, 1, 0, 5, tzinfo=UTC), Outcome.SUPERSEDED),
+    # This update's own start, before its completion event.
+    (datetime(2024, 12, 31, 23, 55, tzinfo=UTC), Outcome.SILENT_ROLLBACK),
+])
+def test_a_completed_update_is_superseded_by_a_later_one_that_also_completed(started: datetime,
+                                                                            outcome: Outcome) -> None:
+    change = StackStatusChange(STACK_ID, "UPDATE_COMPLETE", "", "1", "2025-01-01T00:00:00Z")
+    stack = {"StackId": STACK_ID, "StackStatus": "UPDATE_COMPLETE", "LastUpdatedTime": started}
+    assert assess(change, ENDPOINT, OLD, [arn(NEW)], stack).outcome == outcome
+    with pytest.raises(ValueError, match="completed: assessing it needs the stack's DescribeStacks"):
+        assess(change, ENDPOINT, OLD, [arn(NEW)], None)
 
 
 class World:

@@ -493,6 +493,17 @@ def test_without_guardrails_no_role_may_read_alarms(stack: cdk.Stack) -> None:
         endpoint.endpoint.grant_read_rollback_alarms(role)
 
 
+def test_token_durations_and_weights_pass_to_deploy_time(stack: cdk.Stack) -> None:
+    """A token (a parameter, an import) is checked by CloudFormation, not refused as a negative number."""
+    cooldown = cdk.Duration.seconds(cdk.Token.as_number(cdk.Fn.import_value("Cooldown")))
+    instance(stack, initial_weight=cdk.Token.as_number(cdk.Fn.import_value("Weight")),
+             auto_scaling=VariantAutoScaling(max_capacity=2, target_invocations_per_instance=5,
+                                             scale_in_cooldown=cooldown))
+    [policy] = Template.from_stack(stack).find_resources("AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    assert policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["ScaleInCooldown"] == {
+        "Fn::ImportValue": "Cooldown"}
+
+
 def test_a_serverless_variant_is_not_autoscaled(stack: cdk.Stack) -> None:
     """Its instance count would be registered, and a serverless variant has none."""
     endpoint = serverless(stack)

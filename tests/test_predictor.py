@@ -162,6 +162,10 @@ def test_list_serializer_refuses_numpy_dtypes_it_cannot_read_back(dtype: str, me
     numpy = pytest.importorskip("numpy")
     with pytest.raises(SerializationError, match=rf"^a NumPy array's dtype must be one of b1, i1, .*, got {message}"):
         ListSerializer().serialize(numpy.array([1], dtype=dtype))
+
+
+def test_list_serializer_refuses_an_empty_numpy_array() -> None:
+    numpy = pytest.importorskip("numpy")
     with pytest.raises(SerializationError, match=r"^data must not be an empty array, got shape \(2, 0\)$"):
         ListSerializer().serialize(numpy.zeros((2, 0), dtype="float32"))
 
@@ -446,6 +450,7 @@ def test_default_client_leaves_retries_to_the_predictor_and_outwaits_the_contain
                            r"got ''"),
     ({"inference_id": " req-1"}, r"InferenceId must be .*, got ' req-1'"),
     ({"inference_id": "r" * 65}, r"InferenceId must be at most 64 characters"),
+    ({"custom_attributes": 5}, r"CustomAttributes must be at most 1024 characters, ASCII, got 5$"),
 ])
 def test_predict_refuses_headers_invoke_endpoint_refuses_before_sending(
     stubbed: tuple[Any, Stubber], call: dict[str, Any], message: str

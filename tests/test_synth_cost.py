@@ -17,8 +17,8 @@ from tools import bench
 #: endpoint's log-group grants, the silent-rollback alarm and checkov's acknowledgments landed, 357
 #: once prebuilt images got a mapping each, written whole, and a URI without a producer, 272 once
 #: statements and acknowledgments were batched and ARNs formatted in Python, 276 with the monitor's
-#: DescribeStacks and EventInvokeConfig; the alpha peer makes 153 (96 without what our slice adds). A little slack: a process that synthesized other apps
-#: first makes a few less.
+#: DescribeStacks and EventInvokeConfig; the alpha peer makes 153 (96 without what our slice adds).
+#: A little slack: a process that synthesized other apps first makes a few less.
 JSII_CALLS_CEILING = 290
 #: 113: the alpha peer's 78 plus the alarms, dead-letter queues and log group it lacks, the
 #: silent-rollback metric filter and alarm (4 constructs, issue 7 item 8), a mapping per

@@ -53,7 +53,17 @@ from ._names import (
 )
 from ._service_access import let_logs_use
 from ._stack_env import environment_of
-from ._validation import Where, check, check_count, check_integer, check_one_of, check_pattern, take_enum_field, to_enum
+from ._validation import (
+    Where,
+    check,
+    check_count,
+    check_integer,
+    check_one_of,
+    check_pattern,
+    is_number,
+    take_enum_field,
+    to_enum,
+)
 from .approval import IModelPackageGroupRef
 from .compliance import acknowledge, acknowledge_wildcard_resource
 from .container_image import ContainerImage, Framework
@@ -902,8 +912,8 @@ def _validate_range(where: Where, tuned: HyperparameterRange) -> None:
             check_count(where, f"{prop}.values", value, 1, 256)
         return
     bounds = (tuned.min_value, tuned.max_value)
-    check(where, all(isinstance(bound, (int, float)) and not isinstance(bound, bool) and math.isfinite(bound)
-                     for bound in bounds), prop, "finite numbers as bounds", bounds)
+    check(where, all(is_number(bound) and math.isfinite(bound) for bound in bounds), prop,
+          "finite numbers as bounds", bounds)
     if isinstance(tuned, IntegerRange):
         check(where, all(isinstance(bound, int) for bound in bounds), prop, "whole-number bounds", bounds)
         check(where, tuned.resolved_scaling is not ScalingType.REVERSE_LOGARITHMIC, f"{prop}.scaling",

@@ -127,11 +127,6 @@ def _stack_artifacts(assembly: Path) -> dict[str, tuple[str, Environment]]:
             for name, artifact in artifacts.items() if artifact.get("type") == "aws:cloudformation:stack"}
 
 
-def stack_names(assembly: Path) -> dict[str, str]:
-    """Template file name -> stack name, from the assembly's manifest (empty without one)."""
-    return {file: name for file, (name, _) in _stack_artifacts(assembly).items()}
-
-
 class Resource(NamedTuple):
     """A resource of one of the templates."""
 

@@ -40,6 +40,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -170,6 +171,11 @@ def _failed(change: StackStatusChange) -> Report:
                   f"the update of {change.stack_id} ended in {change.status}: {change.reason or 'no reason given'}")
 
 
+def _event_time(change: StackStatusChange) -> datetime:
+    """The event's ``time`` (ISO 8601, UTC)."""
+    return datetime.fromisoformat(change.time)
+
+
 def assess(change: StackStatusChange, endpoint: str, serving_config: str | None,
            declared_configs: Iterable[str], stack: Mapping[str, Any] | None) -> Report:
     """The outcome of an update (pure): did the endpoint end on a config the stack declares?
@@ -178,14 +184,18 @@ def assess(change: StackStatusChange, endpoint: str, serving_config: str | None,
         where it is not read).
     :param declared_configs: physical ids of the stack's AWS::SageMaker::EndpointConfig resources.
     :param stack: the stack as DescribeStacks returned it after the two reads above (None for a
-        failed update). In any other status than the event's a later update has started since, and
-        the endpoint and the declared configs need not match: the outcome is ``superseded``.
+        failed update). In any other status than the event's, or with a ``LastUpdatedTime`` after
+        the event's time (a later update started, and may have completed too, before this late
+        delivery), the endpoint and the declared configs need not match: the outcome is ``superseded``.
     """
     if change.status in FAILED_STATUSES:
         return _failed(change)
-    now = None if stack is None else str(stack["StackStatus"])
-    if now != change.status:
-        later = "a later update is under way" if stack is not None and in_progress(stack) else "it has moved on"
+    if stack is None:
+        raise ValueError(f"the update of {change.stack_id} completed: assessing it needs the stack's DescribeStacks")
+    now = str(stack["StackStatus"])
+    started = stack.get("LastUpdatedTime")
+    if now != change.status or (isinstance(started, datetime) and started > _event_time(change)):
+        later = "a later update is under way" if in_progress(stack) else "it has moved on"
         return Report(Outcome.SUPERSEDED,
                       f"the update of {change.stack_id} completed, but the stack is in {now} now ({later}): "
                       f"endpoint {endpoint} serves {serving_config}, and the monitor reports on the later update "

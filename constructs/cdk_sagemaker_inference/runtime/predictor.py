@@ -243,7 +243,8 @@ class Predictor:
         """Refuses what InvokeEndpoint would refuse (or garble: a header is ASCII) before sending it."""
         for key, (longest, pattern, rule) in _HEADER_LIMITS.items():
             value = request.get(key)
-            if value is not None and not (len(value) <= longest and re.fullmatch(pattern, value)):
+            if value is not None and not (isinstance(value, str) and len(value) <= longest
+                                          and re.fullmatch(pattern, value)):
                 raise InvocationValidationError(f"endpoint {self.endpoint_name}: {key} must be at most {longest} "
                                                 f"characters, {rule}, got {value!r:.80}")
 
