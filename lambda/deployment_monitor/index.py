@@ -13,7 +13,8 @@ An update that completed after the next one had started (the approval deployer s
 soon as a stack is no longer updating, and the monitor may run late: retries, throttling) is
 ``superseded``: the endpoint then still runs the config the later update replaces while the stack
 already declares the new one, which is no rollback. The stack's status, read after the endpoint and
-the stack's resources, tells: when it is ``*_IN_PROGRESS`` or differs from the event's, the monitor
+the stack's resources, tells: when it differs from the event's (``*_IN_PROGRESS`` included) or a later
+update started after the event (``LastUpdatedTime``), the monitor
 logs the outcome at INFO (no silent-rollback term, so no metric and no alarm) and still publishes
 it, so that whoever was told "deploying" hears how that update ended; the later update's own event
 gets the check.
