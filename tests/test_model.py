@@ -327,6 +327,14 @@ def test_a_served_model_whose_role_may_not_read_the_versions_fails_the_synth(sta
         Template.from_stack(stack)
 
 
+def test_a_served_model_may_be_granted_through_its_role(regional_stack):
+    """grant_serving takes the model or its role, as its docstring says: either satisfies the check."""
+    served = _Served(regional_stack)
+    model = Model(regional_stack, "M", container=xgboost(), served_package=served)
+    _grant(served, model.role)
+    Template.from_stack(regional_stack).resource_count_is("AWS::SageMaker::Model", 1)
+
+
 def test_a_served_model_with_a_role_of_its_own_is_not_checked(stack):
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     Model(stack, "M", container=xgboost(), served_package=_Served(stack), role=role)

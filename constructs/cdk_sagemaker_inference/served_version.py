@@ -206,6 +206,8 @@ class ServedModelPackage(Construct):
         return RegisteredArtifacts(artifacts_bucket, prefix, tuple(images)).grant_read(self, grantee)
 
     def is_granted_to(self, grantee: iam.IGrantable) -> bool:
-        """``grant_serving`` was called for ``grantee`` (a model, or its role)."""
-        return any(principal is grantee.grant_principal for principal in self._granted)
+        """``grant_serving`` was called for ``grantee`` (a model) or for its role."""
+        # A model's principal wraps its role (its grants go to the model's policy): either was granted.
+        principals = (grantee.grant_principal, getattr(grantee, "role", None))
+        return any(granted is principal for granted in self._granted for principal in principals)
 
