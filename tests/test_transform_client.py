@@ -236,6 +236,13 @@ def test_cli_start_prints_the_execution(aws: Aws, capsys: pytest.CaptureFixture[
     assert json.loads(aws.sfn.describe_execution(executionArn=arn)["input"]) == {"input": INPUT}
 
 
+@pytest.mark.parametrize("poll_seconds", [0, 0.5, -1, float("nan"), float("inf")])
+def test_wait_refuses_a_pause_that_would_poll_nonstop(poll_seconds: float) -> None:
+    client = TransformClient(stepfunctions=object(), sagemaker=object())  # any AWS call would fail
+    with pytest.raises(ValueError, match=r"^poll_seconds must be a number of seconds of at least 1, got "):
+        client.wait("arn", poll_seconds=poll_seconds)
+
+
 def test_cli_start_wait_shows_state_changes_with_elapsed_time(
     aws: Aws, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:

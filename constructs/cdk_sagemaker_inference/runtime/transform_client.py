@@ -9,6 +9,7 @@ the history's failed task holds why, and no job of that name ever exists.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -164,10 +165,14 @@ class TransformClient:
     ) -> TransformRun:
         """Polls until the run finishes and returns its final state.
 
-        :param poll_seconds: the pause between polls. Default: 30 (a job takes minutes).
+        :param poll_seconds: the pause between polls, at least 1 (0 would call AWS nonstop).
+            Default: 30 (a job takes minutes).
         :param on_update: called after every poll with the run and the seconds elapsed since the
             wait began. Default: none.
+        :raises ValueError: ``poll_seconds`` below 1 (or not finite).
         """
+        if not (math.isfinite(poll_seconds) and poll_seconds >= 1):
+            raise ValueError(f"poll_seconds must be a number of seconds of at least 1, got {poll_seconds!r}")
         began = self._clock()
         while True:
             run = self.status(execution_arn)
