@@ -27,6 +27,10 @@ METADATA_TEXT_RULE = "letters, digits, spaces and _.:/=+-@"
 #: ``<name>Redeploy`` (``ServedModelPackage`` declares it; the approval deployer sets it).
 REDEPLOY_SUFFIX = "Redeploy"
 
+#: SNS Publish takes subjects of fewer than 100 characters (the handlers and the transform's
+#: failure notification cut theirs to this).
+SUBJECT_LENGTH = 99
+
 #: How aws-cdk encodes an unresolved string token (``Token.is_unresolved`` without importing CDK).
 _TOKEN_MARK = "${Token["
 

@@ -236,12 +236,7 @@ def check_seconds(where: Where, prop: str, duration: Duration | None, low: int, 
         seconds = whole_seconds(duration)
     except RuntimeError:  # aws-cdk-lib's refusal of a fraction, through jsii (a token's raises again)
         raise fail(where, f"{prop} (seconds)", "a whole number", duration.to_seconds(integral=False)) from None
-    if is_token(seconds):
-        return
-    if high is None:
-        check(where, seconds >= low, f"{prop} (seconds)", f"at least {low}", seconds)
-    else:
-        check_range(where, f"{prop} (seconds)", seconds, low, high)
+    check_integer(where, f"{prop} (seconds)", seconds, low, high)
 
 
 def is_number(value: Any) -> bool:

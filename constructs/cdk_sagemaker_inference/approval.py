@@ -75,7 +75,7 @@ _STACK_NAME_RULE = "a stack name: 1-128 letters, digits and hyphens, starting wi
 #: The package's CDK-free modules a handler imports: the one rule for names in ARNs, and the one
 #: check whether an endpoint runs what its stack declares.
 _SHARED_MODULES = {"approval_deployer": ("_names.py", "_endpoint_state.py"),
-                   "deployment_monitor": ("_endpoint_state.py",)}
+                   "deployment_monitor": ("_names.py", "_endpoint_state.py")}
 #: What the monitor logs for a silent rollback (its ``Outcome.SILENT_ROLLBACK``), as a filter term.
 _SILENT_ROLLBACK_TERM = f'"{SILENT_ROLLBACK}"'
 #: The namespace of the metrics this package derives from its handlers' logs.

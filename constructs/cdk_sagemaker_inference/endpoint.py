@@ -85,6 +85,10 @@ class EndpointVariant:
               "concurrency scales instead, which this package does not configure)", "a serverless variant")
         if self.instance_type is not None:
             validate_auto_scaling(where, f"variant {self.variant_name}", self.instance_type, scaling)
+        return self._scale(scaling, where)
+
+    def _scale(self, scaling: VariantAutoScaling, where: Construct) -> appscaling.ScalableTarget:
+        """``auto_scale`` without its checks: a variant declared with ``auto_scaling`` was checked by its config."""
         self.scalable_target = scale_variant(
             where,
             endpoint_name=self.endpoint.endpoint_name,
@@ -324,7 +328,7 @@ class Endpoint(EndpointBase):
             self._grant_alarm_readers(endpoint_config)
         #: The scalable target of each variant declared with ``auto_scaling``, by variant name.
         self.scalable_targets: dict[str, appscaling.ScalableTarget] = {
-            v.variant_name: self.variant(v.variant_name).auto_scale(v.auto_scaling, scope=facade_scope)
+            v.variant_name: self.variant(v.variant_name)._scale(v.auto_scaling, facade_scope or self)
             for v in variants or []
             if isinstance(v, InstanceVariant) and v.auto_scaling
         }

@@ -38,7 +38,7 @@ from ._batch import batched
 from ._dead_letters import DeadLetters
 from ._iam import ManagedPolicyRole
 from ._log_groups import log_group_arns
-from ._names import METADATA_TEXT_PATTERN, METADATA_TEXT_RULE, sagemaker_arn
+from ._names import METADATA_TEXT_PATTERN, METADATA_TEXT_RULE, SUBJECT_LENGTH, sagemaker_arn
 from ._service_access import EVENTS, let_logs_use
 from ._stack_env import environment_of
 from ._validation import check, check_count, check_pattern, check_range, fail, is_token
@@ -429,7 +429,7 @@ class BatchTransform(Construct):
                           cause="The transform job failed or was refused: see the notification")
         notify = tasks.SnsPublish(
             self, "NotifyFailure", topic=self.topic,
-            subject=f"Batch transform failed: {self.node.id}"[:100],
+            subject=f"Batch transform failed: {self.node.id}"[:SUBJECT_LENGTH],
             message=sfn.TaskInput.from_object({
                 "transform": self.node.path,
                 "execution": sfn.JsonPath.string_at("$$.Execution.Id"),

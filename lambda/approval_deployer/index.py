@@ -69,7 +69,7 @@ try:  # in Lambda the asset's root is on sys.path, with the package's modules co
         in_progress,
         rolled_back_configs,
     )
-    from _names import REDEPLOY_SUFFIX, arn_name_forms  # type: ignore[import-not-found,unused-ignore]
+    from _names import REDEPLOY_SUFFIX, SUBJECT_LENGTH, arn_name_forms  # type: ignore[import-not-found,unused-ignore]
 except ModuleNotFoundError:  # in tests and the wheel: the same modules, from the package
     from cdk_sagemaker_inference._endpoint_state import (
         described_stack,
@@ -77,7 +77,7 @@ except ModuleNotFoundError:  # in tests and the wheel: the same modules, from th
         in_progress,
         rolled_back_configs,
     )
-    from cdk_sagemaker_inference._names import REDEPLOY_SUFFIX, arn_name_forms
+    from cdk_sagemaker_inference._names import REDEPLOY_SUFFIX, SUBJECT_LENGTH, arn_name_forms
 
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
@@ -87,8 +87,6 @@ DETAIL_TYPE = "SageMaker Model Package State Change"
 #: First retry after 30 s, doubling, at most 15 minutes apart (a blue/green update can take long).
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 900
-#: SNS Publish takes subjects of fewer than 100 characters.
-SUBJECT_LENGTH = 99
 #: Pipeline executions per ListPipelineExecutions page, and how many pages (newest first) are
 #: searched for the run that names the served version: past the limit the version is unknown and
 #: the message fails (retried, then dead-lettered) rather than the default model be assumed.
@@ -370,14 +368,10 @@ class StackParameterDeployer:
         self._role_arn = role_arn
         self._endpoint = endpoint
 
-    def _describe(self) -> Mapping[str, Any]:
-        stack: Mapping[str, Any] = described_stack(self._cloudformation, self.stack_name)
-        return stack
-
     def served(self) -> Served:
         # During UPDATE_IN_PROGRESS the parameter already has the value being deployed, so a
         # duplicate event finds its version served and starts nothing.
-        stack = self._describe()
+        stack = described_stack(self._cloudformation, self.stack_name)
         values = {p["ParameterKey"]: p.get("ParameterValue") or None for p in stack.get("Parameters", [])}
         if self._parameter_name not in values:
             raise CannotSucceed(f"stack {self.stack_name} has no parameter {self._parameter_name}: "
@@ -392,7 +386,7 @@ class StackParameterDeployer:
         return self._endpoint.rolled_back(stack if same else None)
 
     def deploy(self, model_package_arn: str, redeploy: str | None = None) -> str:
-        stack = self._describe()
+        stack = described_stack(self._cloudformation, self.stack_name)
         if in_progress(stack):
             raise RuntimeError(f"stack {self.stack_name} is in {stack['StackStatus']} state; retrying later")
         names = [p["ParameterKey"] for p in stack.get("Parameters", [])]

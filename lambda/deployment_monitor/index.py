@@ -46,7 +46,7 @@ from typing import Any
 
 import boto3
 
-try:  # in Lambda the asset's root is on sys.path, with the package's module copied beside index.py
+try:  # in Lambda the asset's root is on sys.path, with the package's modules copied beside index.py
     from _endpoint_state import (  # type: ignore[import-not-found,unused-ignore]
         SILENT_ROLLBACK,
         described_stack,
@@ -54,7 +54,8 @@ try:  # in Lambda the asset's root is on sys.path, with the package's module cop
         in_progress,
         rolled_back_configs,
     )
-except ModuleNotFoundError:  # in tests and the wheel: the same module, from the package
+    from _names import SUBJECT_LENGTH  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:  # in tests and the wheel: the same modules, from the package
     from cdk_sagemaker_inference._endpoint_state import (
         SILENT_ROLLBACK,
         described_stack,
@@ -62,6 +63,7 @@ except ModuleNotFoundError:  # in tests and the wheel: the same module, from the
         in_progress,
         rolled_back_configs,
     )
+    from cdk_sagemaker_inference._names import SUBJECT_LENGTH
 
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)
@@ -70,8 +72,6 @@ SOURCE = "aws.cloudformation"
 DETAIL_TYPE = "CloudFormation Stack Status Change"
 FAILED_STATUSES = frozenset({"UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"})
 COMPLETE = "UPDATE_COMPLETE"
-#: SNS Publish takes subjects of fewer than 100 characters.
-SUBJECT_LENGTH = 99
 #: What a silent rollback notification says happens next.
 AFTER_SILENT_ROLLBACK = (
     "Nothing redeploys on its own. The stack still names the version the endpoint does not run: the next "
